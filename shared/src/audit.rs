@@ -1,0 +1,145 @@
+//! Audit records: one JSON document per action, plus one terminal record per HR event.
+//! No field can hold a secret: the record is built from names, ARNs and outcomes only.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What happened to one action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The change was made now.
+    Done,
+    /// It was already in place (a resend or a retry): nothing changed.
+    AlreadyDone,
+    /// Dry run: it would be made.
+    WouldDo,
+    /// The action failed.
+    Failed,
+    /// Terminal: the whole event succeeded.
+    Succeeded,
+}
+
+/// One thing a step did (or found done, or would do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Action {
+    pub step: String,
+    /// The AWS API action, e.g. `iam:CreateUser`.
+    pub action: String,
+    /// What it acted on: an ARN, or a name where no ARN exists yet.
+    pub target: String,
+    pub outcome: Outcome,
+}
+
+/// The record published to the audit topic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRecord {
+    pub schema_version: u32,
+    pub event_id: Option<String>,
+    pub employee_id: Option<String>,
+    pub detail_type: Option<String>,
+    pub step: String,
+    pub action: String,
+    pub target: Option<String>,
+    pub outcome: Outcome,
+    /// True on the one record that ends an HR event.
+    pub terminal: bool,
+    pub timestamp: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_type: Option<String>,
+}
+
+impl AuditRecord {
+    pub fn for_action(ids: &Ids, a: &Action, now: DateTime<Utc>) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            event_id: ids.event_id.clone(),
+            employee_id: ids.employee_id.clone(),
+            detail_type: ids.detail_type.clone(),
+            step: a.step.clone(),
+            action: a.action.clone(),
+            target: Some(a.target.clone()),
+            outcome: a.outcome,
+            terminal: false,
+            timestamp: stamp(now),
+            error: None,
+            error_type: None,
+        }
+    }
+
+    /// The terminal record: `succeeded`, or `failed` with the error.
+    pub fn terminal(ids: &Ids, target: Option<String>, error: Option<(&str, String)>, now: DateTime<Utc>) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            event_id: ids.event_id.clone(),
+            employee_id: ids.employee_id.clone(),
+            detail_type: ids.detail_type.clone(),
+            step: "pipeline".into(),
+            action: "onboard".into(),
+            target,
+            outcome: if error.is_some() { Outcome::Failed } else { Outcome::Succeeded },
+            terminal: true,
+            timestamp: stamp(now),
+            error_type: error.as_ref().map(|(t, _)| (*t).to_owned()),
+            error: error.map(|(_, m)| m),
+        }
+    }
+
+    /// A step that failed (not terminal: a state machine may still retry it).
+    pub fn step_failed(ids: &Ids, step: &str, error_type: &str, error: String, now: DateTime<Utc>) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            event_id: ids.event_id.clone(),
+            employee_id: ids.employee_id.clone(),
+            detail_type: ids.detail_type.clone(),
+            step: step.into(),
+            action: step.into(),
+            target: None,
+            outcome: Outcome::Failed,
+            terminal: false,
+            timestamp: stamp(now),
+            error: Some(error),
+            error_type: Some(error_type.into()),
+        }
+    }
+}
+
+/// Who an audit record is about; best effort for events that do not parse.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ids {
+    pub event_id: Option<String>,
+    pub employee_id: Option<String>,
+    pub detail_type: Option<String>,
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_serialise_with_stable_field_names() {
+        let ids = Ids { event_id: Some("e1".into()), employee_id: Some("E1".into()), detail_type: Some("Employee Hired".into()) };
+        let a = Action { step: "create-user".into(), action: "iam:CreateUser".into(), target: "arn:aws:iam::1:user/x".into(), outcome: Outcome::Done };
+        let t = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z").expect("time").with_timezone(&Utc);
+        let v = serde_json::to_value(AuditRecord::for_action(&ids, &a, t)).expect("json");
+        assert_eq!(v["schemaVersion"], 1);
+        assert_eq!(v["eventId"], "e1");
+        assert_eq!(v["outcome"], "done");
+        assert_eq!(v["terminal"], false);
+        assert_eq!(v["timestamp"], "2026-11-28T10:00:00.000Z");
+        assert!(v.get("error").is_none());
+        let f = serde_json::to_value(AuditRecord::terminal(&ids, None, Some(("Onboarding.InvalidEvent", "bad".into())), t)).expect("json");
+        assert_eq!((f["outcome"].as_str(), f["terminal"].as_bool()), (Some("failed"), Some(true)));
+        assert_eq!(f["errorType"], "Onboarding.InvalidEvent");
+    }
+}

@@ -1,0 +1,136 @@
+//! Secrets Manager: initial credentials, readable only by their owner.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::types::Tag;
+
+use super::{aws_error, is_code};
+use crate::error::Error;
+use crate::secret::Secret;
+
+#[derive(Clone, Debug)]
+pub struct Secrets {
+    client: Client,
+}
+
+/// What the steps need to know about an existing secret (never its value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretInfo {
+    pub arn: String,
+    pub tags: BTreeMap<String, String>,
+    /// Scheduled for deletion.
+    pub deleted: bool,
+    /// The version labelled `AWSCURRENT`.
+    pub current_version: Option<String>,
+}
+
+impl Secrets {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub async fn describe(&self, name: &str) -> Result<Option<SecretInfo>, Error> {
+        match self.client.describe_secret().secret_id(name).send().await {
+            Ok(out) => Ok(Some(SecretInfo {
+                arn: out.arn().unwrap_or_default().to_owned(),
+                tags: out
+                    .tags()
+                    .iter()
+                    .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+                    .collect(),
+                deleted: out.deleted_date().is_some(),
+                current_version: out
+                    .version_ids_to_stages()
+                    .and_then(|m| m.iter().find(|(_, st)| st.iter().any(|s| s == "AWSCURRENT")))
+                    .map(|(v, _)| v.clone()),
+            })),
+            Err(e) => {
+                let e = aws_error("secretsmanager:DescribeSecret", e);
+                if is_code(&e, "ResourceNotFoundException") { Ok(None) } else { Err(e) }
+            }
+        }
+    }
+
+    /// Creates the secret. `token` makes a retried call idempotent (same token, same value:
+    /// same version).
+    pub async fn create(
+        &self,
+        name: &str,
+        description: &str,
+        value: &Secret,
+        token: &str,
+        kms_key_id: Option<&str>,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, Error> {
+        let tags = tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<Vec<_>>();
+        let out = self
+            .client
+            .create_secret()
+            .name(name)
+            .description(description)
+            .secret_string(value.expose())
+            .client_request_token(token)
+            .set_kms_key_id(kms_key_id.map(str::to_owned))
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| aws_error("secretsmanager:CreateSecret", e))?;
+        Ok(out.arn().unwrap_or_default().to_owned())
+    }
+
+    /// A new current version of an existing secret.
+    pub async fn put_value(&self, secret_id: &str, value: &Secret, token: &str) -> Result<(), Error> {
+        self.client
+            .put_secret_value()
+            .secret_id(secret_id)
+            .secret_string(value.expose())
+            .client_request_token(token)
+            .send()
+            .await
+            .map_err(|e| aws_error("secretsmanager:PutSecretValue", e))?;
+        Ok(())
+    }
+
+    pub async fn tag(&self, secret_id: &str, tags: &BTreeMap<String, String>) -> Result<(), Error> {
+        let tags = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect::<Vec<_>>();
+        self.client
+            .tag_resource()
+            .secret_id(secret_id)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| aws_error("secretsmanager:TagResource", e))?;
+        Ok(())
+    }
+
+    /// Takes a secret out of a scheduled deletion (a resend after an operator deleted it).
+    pub async fn restore(&self, secret_id: &str) -> Result<(), Error> {
+        self.client
+            .restore_secret()
+            .secret_id(secret_id)
+            .send()
+            .await
+            .map_err(|e| aws_error("secretsmanager:RestoreSecret", e))?;
+        Ok(())
+    }
+
+    pub async fn put_resource_policy(&self, secret_id: &str, policy: &str) -> Result<(), Error> {
+        self.client
+            .put_resource_policy()
+            .secret_id(secret_id)
+            .resource_policy(policy)
+            .block_public_policy(true)
+            .send()
+            .await
+            .map_err(|e| aws_error("secretsmanager:PutResourcePolicy", e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,65 @@
+//! SNS: welcome messages and audit records.
+
+use aws_sdk_sns::Client;
+use aws_sdk_sns::types::MessageAttributeValue;
+
+use super::aws_error;
+use crate::error::Error;
+
+#[derive(Clone, Debug)]
+pub struct Sns {
+    client: Client,
+}
+
+impl Sns {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Publishes a message with string attributes (for subscription filter policies).
+    pub async fn publish(
+        &self,
+        topic_arn: &str,
+        subject: Option<&str>,
+        message: &str,
+        attributes: &[(&str, &str)],
+    ) -> Result<String, Error> {
+        let mut req = self.client.publish().topic_arn(topic_arn).message(message).set_subject(subject.map(str::to_owned));
+        for (k, v) in attributes {
+            let attr = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(*v)
+                .build()
+                .map_err(|e| Error::Input(format!("message attribute {k}: {e}")))?;
+            req = req.message_attributes(*k, attr);
+        }
+        let out = req.send().await.map_err(|e| aws_error("sns:Publish", e))?;
+        Ok(out.message_id().unwrap_or_default().to_owned())
+    }
+
+    /// A topic's ARN by name, if it exists (all pages of ListTopics).
+    pub async fn find_topic(&self, name: &str) -> Result<Option<String>, Error> {
+        let suffix = format!(":{name}");
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_topics()
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| aws_error("sns:ListTopics", e))?;
+            if let Some(t) = out.topics().iter().filter_map(|t| t.topic_arn()).find(|a| a.ends_with(&suffix)) {
+                return Ok(Some(t.to_owned()));
+            }
+            match out.next_token() {
+                Some(t) => token = Some(t.to_owned()),
+                None => return Ok(None),
+            }
+        }
+    }
+}

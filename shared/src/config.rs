@@ -1,0 +1,224 @@
+//! Configuration: one typed struct, parsed and checked once at start-up.
+//!
+//! The CLI reads `onboarding.toml`; a Lambda reads the same TOML from the `ONBOARDING_CONFIG`
+//! environment variable (or a file named by `ONBOARDING_CONFIG_FILE`).
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ValidationError;
+use crate::mapping::GroupConfig;
+use crate::retry::RetryPolicy;
+
+pub const ENV_CONFIG: &str = "ONBOARDING_CONFIG";
+pub const ENV_CONFIG_FILE: &str = "ONBOARDING_CONFIG_FILE";
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub iam: IamConfig,
+    pub groups: GroupConfig,
+    pub secrets: SecretsConfig,
+    pub topics: TopicsConfig,
+    #[serde(default)]
+    pub console: ConsoleConfig,
+    #[serde(default)]
+    pub retry: RetryConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamConfig {
+    /// Path of every user this system creates, e.g. `/employees/`.
+    pub user_path: String,
+    /// Permissions boundary for every user: a customer-managed policy name or ARN.
+    pub permissions_boundary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsConfig {
+    /// Secret names are `{prefix}/{user-name}/console-password` and `.../access-key`.
+    pub prefix: String,
+    /// KMS key (id, ARN or alias) for the secrets; AWS's default key when absent.
+    pub kms_key_id: Option<String>,
+    /// Principals (ARNs) besides the user that may read initial credentials, e.g. the IT
+    /// service desk role that hands them over. Empty by default: only the user can.
+    #[serde(default)]
+    pub readers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicsConfig {
+    /// Welcome messages: topic name or ARN.
+    pub notifications: String,
+    /// Audit records: topic name or ARN.
+    pub audit: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Sign-in URL for welcome messages; default `https://{account-id}.signin.aws.amazon.com/console`.
+    pub sign_in_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryConfig {
+    /// Attempts per call for IAM's transient errors (and the SDK's own retries).
+    pub max_attempts: u32,
+    pub base_delay_ms: u64,
+    pub max_delay_ms: u64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self { max_attempts: 6, base_delay_ms: 200, max_delay_ms: 5_000 }
+    }
+}
+
+/// A configuration that cannot be used; names the key (or the TOML position).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("config {origin}: {message}")]
+    Syntax { origin: String, message: String },
+    #[error("config {origin}: {error}")]
+    Invalid { origin: String, error: ValidationError },
+    #[error("no configuration: set {ENV_CONFIG} (TOML text) or {ENV_CONFIG_FILE} (a path)")]
+    Absent,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// For Lambdas: the TOML in `ONBOARDING_CONFIG`, or the file in `ONBOARDING_CONFIG_FILE`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        if let Ok(text) = std::env::var(ENV_CONFIG) {
+            return Self::parse(&text, ENV_CONFIG);
+        }
+        if let Ok(path) = std::env::var(ENV_CONFIG_FILE) {
+            return Self::load(Path::new(&path));
+        }
+        Err(ConfigError::Absent)
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            origin: origin.to_owned(),
+            message: e.to_string().trim_end().replace('\n', " "),
+        })?;
+        cfg.validate().map_err(|error| ConfigError::Invalid { origin: origin.to_owned(), error })?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let p = &self.iam.user_path;
+        if !(p.starts_with('/') && p.ends_with('/') && p.len() <= 512)
+            || !p.chars().all(|c| c.is_ascii_graphic())
+        {
+            return Err(ValidationError::new("iam.user_path", format!("`{p}` is not an IAM path; expected e.g. `/employees/`")));
+        }
+        if p == "/" {
+            return Err(ValidationError::new(
+                "iam.user_path",
+                "must not be `/`: managed users live under their own path, e.g. `/employees/`",
+            ));
+        }
+        if self.iam.permissions_boundary.trim().is_empty() {
+            return Err(ValidationError::new("iam.permissions_boundary", "must name a policy (name or ARN)"));
+        }
+        self.groups.validate()?;
+        let prefix = &self.secrets.prefix;
+        if prefix.is_empty()
+            || prefix.len() > 100
+            || !prefix.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
+        {
+            return Err(ValidationError::new("secrets.prefix", "1-100 characters of letters, digits and / _ + = . @ -"));
+        }
+        for (i, r) in self.secrets.readers.iter().enumerate() {
+            if !r.starts_with("arn:") {
+                return Err(ValidationError::new(format!("secrets.readers[{i}]"), "must be an IAM principal ARN"));
+            }
+        }
+        for (key, t) in [("topics.notifications", &self.topics.notifications), ("topics.audit", &self.topics.audit)] {
+            if t.trim().is_empty() {
+                return Err(ValidationError::new(key, "must name an SNS topic (name or ARN)"));
+            }
+        }
+        if let Some(u) = &self.console.sign_in_url
+            && !u.starts_with("https://")
+        {
+            return Err(ValidationError::new("console.sign_in_url", "must be an https:// URL"));
+        }
+        let r = &self.retry;
+        if r.max_attempts == 0 || r.max_attempts > 20 {
+            return Err(ValidationError::new("retry.max_attempts", "must be between 1 and 20"));
+        }
+        if r.base_delay_ms > r.max_delay_ms || r.max_delay_ms > 60_000 {
+            return Err(ValidationError::new("retry.max_delay_ms", "must be at least base_delay_ms and at most 60000"));
+        }
+        Ok(())
+    }
+
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.retry.max_attempts,
+            base_delay: Duration::from_millis(self.retry.base_delay_ms),
+            max_delay: Duration::from_millis(self.retry.max_delay_ms),
+        }
+    }
+
+    /// Secret name for a user's initial console password.
+    pub fn password_secret_name(&self, user: &str) -> String {
+        format!("{}/{user}/console-password", self.secrets.prefix)
+    }
+
+    /// Secret name for a user's initial access key.
+    pub fn access_key_secret_name(&self, user: &str) -> String {
+        format!("{}/{user}/access-key", self.secrets.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub const SHIPPED: &str = include_str!("../../onboarding.toml");
+
+    #[test]
+    fn the_shipped_config_is_valid() {
+        let c = Config::parse(SHIPPED, "onboarding.toml").expect("shipped config");
+        assert_eq!(c.groups.always, ["AllEmployees"]);
+        assert_eq!(c.topics.audit, "onboarding-audit");
+        assert_eq!(c.topics.notifications, "onboarding-notifications");
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let text = SHIPPED.replace("[topics]", "[topics]\nnotificaton = \"x\"");
+        let e = Config::parse(&text, "t.toml").expect_err("unknown key").to_string();
+        assert!(e.contains("notificaton"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let e = Config::parse(&SHIPPED.replace("user_path = \"/employees/\"", "user_path = \"employees\""), "t")
+            .expect_err("bad path")
+            .to_string();
+        assert!(e.contains("iam.user_path"), "{e}");
+        let e = Config::parse(&SHIPPED.replace("max_attempts = 6", "max_attempts = 0"), "t")
+            .expect_err("attempts")
+            .to_string();
+        assert!(e.contains("retry.max_attempts"), "{e}");
+    }
+}

@@ -1,0 +1,112 @@
+//! Errors of the domain and the steps.
+
+use std::fmt;
+
+/// Bad input: names the field (a JSON path such as `detail.startDate`) and what would be accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    pub field: String,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// Why a step failed. Expected outcomes ("already done") are values, never errors.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The HR event is not acceptable; retrying it cannot help.
+    #[error("invalid event: {0}")]
+    Invalid(#[from] ValidationError),
+
+    /// A step was handed a state without the output of an earlier step.
+    #[error("invalid step input: {0}")]
+    Input(String),
+
+    /// An AWS call failed. Keeps the AWS error code and message.
+    #[error("{operation} failed: {code}: {message}")]
+    Aws {
+        operation: &'static str,
+        code: String,
+        message: String,
+    },
+
+    /// Something the configuration names does not exist in the account (e.g. a group).
+    #[error("{kind} `{name}` does not exist in the account; {hint}")]
+    Missing {
+        kind: &'static str,
+        name: String,
+        hint: &'static str,
+    },
+
+    /// The state in the account forbids the step (e.g. no free user name is left).
+    #[error("{0}")]
+    Conflict(String),
+
+    /// The operating system's random source failed.
+    #[error("random source failed: {0}")]
+    Random(String),
+}
+
+/// AWS error codes that mean "try again shortly": throttling, server faults and IAM's
+/// eventual consistency (a just-created or just-deleted entity, a concurrent change).
+pub const TRANSIENT_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "ServiceFailure",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalServiceError",
+    "EntityTemporarilyUnmodifiable",
+    "ConcurrentModification",
+    "ConcurrentModificationException",
+    "Dispatch",
+    "Timeout",
+];
+
+impl Error {
+    /// The AWS error code, if this is an AWS error.
+    pub fn aws_code(&self) -> Option<&str> {
+        match self {
+            Error::Aws { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Whether retrying the same call later may succeed.
+    pub fn is_transient(&self) -> bool {
+        self.aws_code().is_some_and(|c| TRANSIENT_CODES.contains(&c))
+    }
+
+    /// A stable name for the kind of failure: the Lambda `errorType`, which a state machine's
+    /// `Retry`/`Catch` match on. `Onboarding.Transient` is the only one worth retrying.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Error::Invalid(_) => "Onboarding.InvalidEvent",
+            Error::Input(_) => "Onboarding.InvalidInput",
+            Error::Aws { .. } if self.is_transient() => "Onboarding.Transient",
+            Error::Aws { .. } => "Onboarding.AwsError",
+            Error::Missing { .. } => "Onboarding.MissingResource",
+            Error::Conflict(_) => "Onboarding.Conflict",
+            Error::Random(_) => "Onboarding.Transient",
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,58 @@
+//! Lambda glue shared by every function binary: start-up and the handler.
+
+use chrono::Utc;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::Value;
+
+use crate::audit::{AuditRecord, Ids};
+use crate::aws::{self, Aws};
+use crate::config::Config;
+use crate::error::Error;
+use crate::event;
+use crate::steps::{self, Ctx, State, Step, Targets};
+
+/// Everything a function needs, built once per cold start: config parsed from the environment,
+/// SDK clients, topic and policy ARNs.
+pub async fn init() -> Result<Ctx, lambda_runtime::Error> {
+    let cfg = Config::from_env()?;
+    let sdk = aws::load_sdk_config(&cfg).await;
+    let aws = Aws::new(&sdk, cfg.retry_policy());
+    let targets = Targets::resolve(&cfg, &aws).await?;
+    Ok(Ctx { cfg, aws, targets, dry_run: false })
+}
+
+/// The Lambda error: `errorType` is what a state machine's `Retry`/`Catch` match on.
+#[derive(Debug)]
+pub struct StepFailure {
+    pub error_type: &'static str,
+    pub message: String,
+}
+
+impl From<StepFailure> for Diagnostic {
+    fn from(f: StepFailure) -> Self {
+        Diagnostic { error_type: f.error_type.into(), error_message: f.message }
+    }
+}
+
+/// Handles one invocation of `step`: the input is the state (or a bare HR event), the output
+/// the step's own result. A failure is audited (not as terminal: the state machine may retry).
+#[tracing::instrument(skip_all, fields(step = step.name(), request_id = %ev.context.request_id))]
+pub async fn handle(ctx: &Ctx, step: Step, ev: LambdaEvent<Value>) -> Result<Value, StepFailure> {
+    let (event_id, employee_id) = event::ids_of(ev.payload.get("event").unwrap_or(&ev.payload));
+    let result = match State::from_input(ev.payload) {
+        Ok(mut state) => steps::run(step, ctx, &mut state).await,
+        Err(e) => Err(e),
+    };
+    let e: Error = match result {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    let failure = StepFailure { error_type: e.error_type(), message: e.to_string() };
+    tracing::error!(error_type = failure.error_type, error = %failure.message, "step failed");
+    let ids = Ids { event_id, employee_id, detail_type: None };
+    let record = AuditRecord::step_failed(&ids, step.name(), failure.error_type, failure.message.clone(), Utc::now());
+    if let Err(audit) = ctx.audit(&record).await {
+        tracing::error!(error = %audit, "could not publish the failure to the audit topic");
+    }
+    Err(failure)
+}

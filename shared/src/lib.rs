@@ -1,0 +1,26 @@
+//! Domain crate of the employee-lifecycle automation.
+//!
+//! Pure modules (no I/O, unit-tested without AWS): [`event`], [`username`], [`password`], [`policies`],
+//! [`mapping`], [`tags`], [`config`], [`intent`], [`audit`], [`secret`].
+//! Effects (the only modules that name SDK types): [`aws`].
+//! Behaviour: [`steps`] (one module per Lambda step) and [`pipeline`] (the step order, once).
+
+pub mod audit;
+pub mod aws;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod intent;
+#[cfg(feature = "lambda")]
+pub mod lambda;
+pub mod mapping;
+pub mod password;
+pub mod pipeline;
+pub mod policies;
+pub mod retry;
+pub mod secret;
+pub mod steps;
+pub mod tags;
+pub mod username;
+
+pub use error::{Error, ValidationError};

@@ -1,0 +1,8 @@
+//! The integration tests: one binary, modules inside (each test binary relinks the AWS SDK).
+
+mod cli;
+mod events;
+mod faults;
+mod lambda_binaries;
+mod pipeline;
+mod secrets;

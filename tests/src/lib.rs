@@ -1,0 +1,335 @@
+//! Test harness: the AWS emulator (moto's server, pinned, from the project venv), one fresh AWS
+//! account per test, SQS inboxes subscribed to SNS topics, the emulator's request recording,
+//! and log capture. Everything checks results through the AWS API with the real SDK clients.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_iam::config::Credentials;
+use aws_sdk_iam::config::interceptors::BeforeTransmitInterceptorContextMut;
+use aws_sdk_iam::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_iam::error::BoxError;
+use shared::aws::Aws;
+use shared::config::Config;
+use shared::steps::{Ctx, Targets};
+
+pub mod inbox;
+pub mod runtime_api;
+
+pub use inbox::Inbox;
+
+pub const REGION: &str = "us-east-1";
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// A binary of this workspace (built by `cargo xtask test` before the tests run).
+pub fn binary(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
+    let path = target.join("debug").join(name);
+    assert!(path.exists(), "{} is missing: run `cargo xtask test` (it builds the binaries first)", path.display());
+    path
+}
+
+/// The emulator shared by all tests of this process; it stops when the process exits.
+pub struct Emulator {
+    pub endpoint: String,
+    pub recording: PathBuf,
+    _stdin: Mutex<ChildStdin>,
+    _child: Mutex<Child>,
+}
+
+static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+
+pub fn emulator() -> &'static Emulator {
+    EMULATOR.get_or_init(|| {
+        let python = std::env::var_os("ONBOARDING_PYTHON")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root().join(".venv").join("bin").join("python"));
+        assert!(python.exists(), "no emulator: {} is missing; run `cargo xtask test` (it installs moto into .venv)", python.display());
+        let recording = std::env::temp_dir().join(format!("onboarding-moto-recording-{}.jsonl", std::process::id()));
+        let _ = std::fs::remove_file(&recording);
+        let mut child = Command::new(python)
+            .arg(root().join("tests").join("emulator.py"))
+            .env("MOTO_ENABLE_RECORDING", "true")
+            .env("MOTO_RECORDER_FILEPATH", &recording)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the emulator");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("emulator port");
+        let port = line.trim().strip_prefix("port=").unwrap_or_else(|| panic!("emulator said {line:?}")).to_owned();
+        let stdin = child.stdin.take().expect("stdin");
+        Emulator { endpoint: format!("http://127.0.0.1:{port}"), recording, _stdin: Mutex::new(stdin), _child: Mutex::new(child) }
+    })
+}
+
+/// Adds moto's `x-moto-account-id` header: used only to create a test account's first
+/// credentials; every later request finds its account through its access key, like on AWS.
+#[derive(Debug)]
+struct AccountHeader(String);
+
+impl Intercept for AccountHeader {
+    fn name(&self) -> &'static str {
+        "AccountHeader"
+    }
+
+    fn modify_before_signing(
+        &self,
+        ctx: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        ctx.request_mut().headers_mut().insert("x-moto-account-id", self.0.clone());
+        Ok(())
+    }
+}
+
+/// A fresh, empty AWS account in the emulator, with its own credentials: tests run in
+/// parallel without seeing each other's users, topics or secrets.
+#[derive(Clone)]
+pub struct Account {
+    pub id: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub sdk: SdkConfig,
+}
+
+static NEXT_ACCOUNT: AtomicU64 = AtomicU64::new(1);
+
+fn sdk_config(endpoint: &str, key: &str, secret: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_iam::config::SharedCredentialsProvider::new(Credentials::new(key, secret, None, None, "test")))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
+        .build()
+}
+
+impl Account {
+    pub async fn new() -> Self {
+        let emu = emulator();
+        let n = NEXT_ACCOUNT.fetch_add(1, Ordering::SeqCst);
+        let id = format!("{:012}", 200_000_000_000u64 + (u64::from(std::process::id()) % 10_000) * 10_000 + n);
+        let bootstrap = sdk_config(&emu.endpoint, "bootstrap", "bootstrap");
+        let iam = aws_sdk_iam::Client::from_conf(aws_sdk_iam::config::Builder::from(&bootstrap).interceptor(AccountHeader(id.clone())).build());
+        iam.create_user().user_name("test-admin").send().await.expect("create test admin");
+        let key = iam.create_access_key().user_name("test-admin").send().await.expect("create test key");
+        let key = key.access_key().expect("key");
+        let (access_key_id, secret_access_key) = (key.access_key_id().to_owned(), key.secret_access_key().to_owned());
+        let sdk = sdk_config(&emu.endpoint, &access_key_id, &secret_access_key);
+        Self { id, access_key_id, secret_access_key, sdk }
+    }
+
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk)
+    }
+
+    pub fn secrets(&self) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::new(&self.sdk)
+    }
+
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.sdk)
+    }
+
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk)
+    }
+
+    /// Environment for a spawned binary (CLI or Lambda) to reach this account.
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL", emulator().endpoint.as_str()),
+            ("AWS_REGION", REGION),
+            ("AWS_ACCESS_KEY_ID", self.access_key_id.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", self.secret_access_key.as_str()),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    /// `command` with this account's environment (and no inherited AWS settings).
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new(program);
+        for k in ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"] {
+            c.env_remove(k);
+        }
+        c.envs(self.env()).current_dir(root());
+        c
+    }
+
+    /// Bootstraps the account for `cfg` (as `onboarding bootstrap` does) and returns the
+    /// context the steps run with, plus inboxes on both topics.
+    pub async fn ready(&self, cfg: Config) -> (Ctx, Inboxes) {
+        let aws = Aws::new(&self.sdk, cfg.retry_policy());
+        onboarding::bootstrap::bootstrap(&cfg, &aws).await.expect("bootstrap");
+        let targets = Targets::resolve(&cfg, &aws).await.expect("targets");
+        let inboxes = Inboxes {
+            audit: Inbox::subscribe(&self.sdk, &targets.audit_topic_arn, "audit").await,
+            notifications: Inbox::subscribe(&self.sdk, &targets.notifications_topic_arn, "notifications").await,
+        };
+        (Ctx { cfg, aws, targets, dry_run: false }, inboxes)
+    }
+
+    /// The requests this account sent to the emulator (from its recording), as
+    /// `(action or path, decoded body)` pairs.
+    pub fn recorded(&self) -> Vec<(String, String)> {
+        recorded_requests(&emulator().recording, &self.access_key_id)
+    }
+}
+
+/// Inboxes subscribed to the audit and notifications topics.
+pub struct Inboxes {
+    pub audit: Inbox,
+    pub notifications: Inbox,
+}
+
+/// The shipped configuration, with retry delays shortened for tests.
+pub fn config() -> Config {
+    let mut cfg = Config::load(&root().join("onboarding.toml")).expect("shipped config");
+    cfg.retry.base_delay_ms = 5;
+    cfg.retry.max_delay_ms = 50;
+    cfg
+}
+
+/// A sample event from `events/`, with `detail` fields overridden.
+pub fn event(file: &str, overrides: serde_json::Value) -> serde_json::Value {
+    let text = std::fs::read_to_string(root().join("events").join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let mut v: serde_json::Value = serde_json::from_str(&text).expect("sample event is JSON");
+    if let (Some(d), Some(o)) = (v["detail"].as_object_mut(), overrides.as_object()) {
+        for (k, val) in o {
+            d.insert(k.clone(), val.clone());
+        }
+    }
+    v
+}
+
+fn recorded_requests(file: &Path, access_key_id: &str) -> Vec<(String, String)> {
+    use base64::Engine;
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|r| r["headers"]["Authorization"].as_str().is_some_and(|a| a.contains(access_key_id)))
+        .map(|r| {
+            let raw = r["body"].as_str().unwrap_or_default();
+            let body = if r["body_encoded"].as_bool() == Some(true) {
+                base64::engine::general_purpose::STANDARD
+                    .decode(raw)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .unwrap_or_default()
+            } else {
+                raw.to_owned()
+            };
+            let action = form_value(&body, "Action")
+                .or_else(|| r["headers"]["X-Amz-Target"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            (action, body)
+        })
+        .collect()
+}
+
+/// A value of an `application/x-www-form-urlencoded` body.
+pub fn form_value(body: &str, key: &str) -> Option<String> {
+    body.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == key).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = (b[i] == b'%' && i + 3 <= b.len())
+            .then(|| std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .flatten();
+        match (b[i], hex) {
+            (_, Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', None) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (c, None) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Captured log output (everything at TRACE, the SDK's own logs included).
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().map(|b| b.clone()).unwrap_or_default()).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut b) = self.0.lock() {
+            b.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures every log line of this thread at TRACE level until the guard drops. Use with the
+/// default (current-thread) `#[tokio::test]` runtime.
+pub fn capture_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+/// The user's tags, through the API.
+pub async fn user_tags(acct: &Account, user: &str) -> BTreeMap<String, String> {
+    let out = acct.iam().list_user_tags().user_name(user).send().await.expect("ListUserTags");
+    out.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect()
+}
+
+/// The user's groups, through the API.
+pub async fn user_groups(acct: &Account, user: &str) -> Vec<String> {
+    let out = acct.iam().list_groups_for_user().user_name(user).send().await.expect("ListGroupsForUser");
+    let mut g: Vec<String> = out.groups().iter().map(|g| g.group_name().to_owned()).collect();
+    g.sort();
+    g
+}
+
+/// Names of all users in the account.
+pub async fn user_names(acct: &Account) -> Vec<String> {
+    let out = acct.iam().list_users().send().await.expect("ListUsers");
+    let mut names: Vec<String> = out.users().iter().map(|u| u.user_name().to_owned()).filter(|n| n != "test-admin").collect();
+    names.sort();
+    names
+}

@@ -1,0 +1,176 @@
+//! Developer commands. Std only, so it builds in seconds.
+//!
+//! - `cargo xtask test`: installs the emulator (pinned moto, in ./.venv), checks formatting,
+//!   builds everything and runs every test.
+//! - `cargo xtask demo`: installs and starts the emulator, bootstraps, onboards the sample new
+//!   hires from `events/`, resends one, feeds it a bad event, and shows users and audit trail.
+//! - `cargo xtask lint`: `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("demo") => demo(),
+        Some("lint") => lint(),
+        Some("emulator") => emulator_forever(),
+        _ => {
+            eprintln!("usage: cargo xtask <test [cargo test args]|demo|lint|emulator>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(cmd: &mut Command) -> Result {
+    let status = cmd.status().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed: {status}")) }
+}
+
+/// The project-local venv with the pinned emulator; created or updated when the pin changes.
+fn venv_python() -> Result<PathBuf> {
+    let root = root();
+    let venv = root.join(".venv");
+    let python = venv.join("bin").join("python");
+    let requirements = root.join("tests").join("requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements).map_err(|e| format!("{}: {e}", requirements.display()))?;
+    let stamp = venv.join(".requirements");
+    if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(python);
+    }
+    eprintln!("xtask: installing the AWS emulator (moto, pinned) into {}", venv.display());
+    let system_python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    if !python.exists() {
+        run(Command::new(&system_python).args(["-m", "venv"]).arg(&venv))?;
+    }
+    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"]).arg(&requirements))?;
+    std::fs::write(&stamp, wanted).map_err(|e| e.to_string())?;
+    Ok(python)
+}
+
+fn test(extra: &[String]) -> Result {
+    let python = venv_python()?;
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    // One build for all: binaries (the tests run them) and test targets share a feature set.
+    run(cargo().args(["build", "--workspace", "--bins"]))?;
+    run(cargo().args(["test", "--workspace"]).args(extra).env("ONBOARDING_PYTHON", &python))
+}
+
+fn lint() -> Result {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
+}
+
+/// A running emulator; stops when dropped (its stdin closes).
+struct Emulator {
+    child: Child,
+    endpoint: String,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+fn start_emulator() -> Result<Emulator> {
+    let python = venv_python()?;
+    let mut child = Command::new(python)
+        .arg(root().join("tests").join("emulator.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    let stdout = child.stdout.take().ok_or("no emulator stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).map_err(|e| e.to_string())?;
+    let port = line.trim().strip_prefix("port=").ok_or_else(|| format!("emulator said {line:?}"))?.to_owned();
+    Ok(Emulator { child, endpoint: format!("http://127.0.0.1:{port}") })
+}
+
+/// `cargo xtask emulator`: an emulator for manual runs, until Enter or Ctrl-C.
+fn emulator_forever() -> Result {
+    let emu = start_emulator()?;
+    println!("AWS emulator at {}; for this shell:", emu.endpoint);
+    println!("  export AWS_ENDPOINT_URL={} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true", emu.endpoint);
+    println!("Press Enter to stop.");
+    let _ = std::io::stdin().read_line(&mut String::new());
+    Ok(())
+}
+
+fn demo() -> Result {
+    run(cargo().args(["build", "--quiet", "--package", "onboarding", "--package", "tests", "--bins"]))?;
+    let emu = start_emulator()?;
+    let bin = |name: &str| root().join("target").join("debug").join(name);
+    let with_aws = |mut c: Command| {
+        c.current_dir(root())
+            .env("AWS_ENDPOINT_URL", &emu.endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE");
+        c
+    };
+    let onboarding = |args: &[&str]| {
+        let mut c = with_aws(Command::new(bin("onboarding")));
+        c.args(args);
+        c
+    };
+    let step = |title: &str| {
+        println!("\n==> {title}");
+        let _ = std::io::stdout().flush();
+    };
+    let events: Vec<String> = {
+        let mut v: Vec<String> = std::fs::read_dir(root().join("events"))
+            .map_err(|e| e.to_string())?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .map(|p| p.strip_prefix(root()).unwrap_or(&p).display().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let mut args = vec!["run"];
+    args.extend(events.iter().map(String::as_str));
+
+    step(&format!("emulator (moto, pinned) at {}", emu.endpoint));
+    step("onboarding bootstrap");
+    run(&mut onboarding(&["bootstrap"]))?;
+    run(&mut with_aws(Command::new(bin("demo-trail"))).arg("subscribe"))?;
+    step("onboarding plan (dry run: nothing changes)");
+    run(&mut onboarding(&["plan", &events[0]]))?;
+    step(&format!("onboarding run {}", events.join(" ")));
+    run(&mut onboarding(&args))?;
+    step("HR resends the first event: nothing changes, no second welcome");
+    run(&mut onboarding(&["run", &events[0]]))?;
+    step("a bad event: a clear error naming the field, exit code 1, nothing created");
+    let status = onboarding(&["run", "events/invalid/smuggled-groups.json"]).status().map_err(|e| e.to_string())?;
+    println!("(exit code {})", status.code().unwrap_or(-1));
+    step("what AWS now holds, and what the audit and notification topics carried");
+    run(&mut with_aws(Command::new(bin("demo-trail"))).arg("show"))?;
+    Ok(())
+}
