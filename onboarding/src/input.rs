@@ -9,33 +9,40 @@ pub type Entry = Result<Value, ValidationError>;
 
 /// Splits a text into entries.
 pub fn entries(origin: &str, text: &str) -> Vec<Entry> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    let mut line_offset = 0usize;
-    while !rest.trim().is_empty() {
-        let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
-        match stream.next() {
-            Some(Ok(Value::Array(items))) => out.extend(items.into_iter().map(Ok)),
-            Some(Ok(v)) => out.push(Ok(v)),
-            Some(Err(e)) => {
-                out.push(Err(ValidationError::new(
-                    "(event)",
-                    format!("malformed JSON in {origin} at line {}, column {}: {e}", e.line() + line_offset, e.column()),
-                )));
-                // Resume at the next line: the other lines of a JSON Lines file still count.
-                let consumed = stream.byte_offset();
-                let skip = rest[consumed..].find('\n').map(|i| consumed + i + 1).unwrap_or(rest.len());
-                line_offset += rest[..skip].matches('\n').count();
-                rest = &rest[skip..];
-                continue;
-            }
-            None => break,
-        }
-        let consumed = stream.byte_offset();
-        line_offset += rest[..consumed].matches('\n').count();
-        rest = &rest[consumed..];
+    if text.trim().is_empty() {
+        return Vec::new();
     }
-    out
+    // One document: an event or an array of events (pretty-printed or not).
+    let whole = serde_json::from_str::<Value>(text);
+    match whole {
+        Ok(Value::Array(items)) => return items.into_iter().map(Ok).collect(),
+        Ok(v) => return vec![Ok(v)],
+        Err(_) => {}
+    }
+    // JSON Lines: several lines, each a document of its own; a bad line fails alone.
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect();
+    let parsed: Vec<Result<Value, serde_json::Error>> =
+        lines.iter().map(|(_, l)| serde_json::from_str(l)).collect();
+    if lines.len() > 1 && parsed.iter().any(Result::is_ok) {
+        return lines
+            .iter()
+            .zip(parsed)
+            .map(|((n, _), r)| r.map_err(|e| malformed(origin, n + 1, e.column(), &e)))
+            .collect();
+    }
+    let e = whole.expect_err("checked above");
+    vec![Err(malformed(origin, e.line(), e.column(), &e))]
+}
+
+fn malformed(origin: &str, line: usize, column: usize, e: &serde_json::Error) -> ValidationError {
+    ValidationError::new(
+        "(event)",
+        format!("malformed JSON in {origin} at line {line}, column {column}: {e}"),
+    )
 }
 
 #[cfg(test)]
@@ -47,8 +54,23 @@ mod tests {
         assert_eq!(entries("f", r#"{"a": 1}"#).len(), 1);
         assert_eq!(entries("f", "[{\"a\": 1}, {\"a\": 2}]").len(), 2);
         let lines = "{\"a\": 1}\n{\"a\": 2}\n\n{\"a\": 3}\n";
-        assert_eq!(entries("f", lines).into_iter().filter(Result::is_ok).count(), 3);
+        assert_eq!(
+            entries("f", lines)
+                .into_iter()
+                .filter(Result::is_ok)
+                .count(),
+            3
+        );
         assert!(entries("f", "  \n").is_empty());
+        let pretty = "{\n  \"a\": 1\n}\n";
+        assert_eq!(entries("f", pretty).len(), 1);
+        let bad = entries("f.json", "{\n  \"a\": \n");
+        assert_eq!(bad.len(), 1);
+        assert!(
+            bad[0]
+                .as_ref()
+                .is_err_and(|e| e.message.contains("f.json at line"))
+        );
     }
 
     #[test]
@@ -57,6 +79,9 @@ mod tests {
         assert_eq!(e.len(), 3, "{e:?}");
         assert!(e[0].is_ok() && e[2].is_ok());
         let err = e[1].as_ref().expect_err("malformed");
-        assert!(err.message.contains("malformed JSON in f.jsonl at line 2"), "{err}");
+        assert!(
+            err.message.contains("malformed JSON in f.jsonl at line 2"),
+            "{err}"
+        );
     }
 }

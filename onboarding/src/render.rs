@@ -26,7 +26,16 @@ fn text(out: &mut dyn Write, r: &EventReport) -> std::io::Result<()> {
         r.user_name.clone().unwrap_or_else(dash),
     )?;
     if !r.groups.is_empty() {
-        writeln!(out, "    groups: {}{}", r.groups.join(", "), if r.no_rule_matched { "  (no mapping rule matched the department: always-groups only)" } else { "" })?;
+        writeln!(
+            out,
+            "    groups: {}{}",
+            r.groups.join(", "),
+            if r.no_rule_matched {
+                "  (no mapping rule matched the department: always-groups only)"
+            } else {
+                ""
+            }
+        )?;
     }
     if let Some(s) = &r.secret_arn {
         writeln!(out, "    password secret: {s}")?;
@@ -54,7 +63,17 @@ pub fn bootstrap(out: &mut dyn Write, format: Output, items: &[Item]) {
     for i in items {
         let _ = match format {
             Output::Json => writeln!(out, "{}", serde_json::to_string(i).unwrap_or_default()),
-            Output::Text => writeln!(out, "{:<13} {:<11} {}", if i.created { "created" } else { "already there" }, i.kind, i.name),
+            Output::Text => writeln!(
+                out,
+                "{:<13} {:<11} {}",
+                if i.created {
+                    "created"
+                } else {
+                    "already there"
+                },
+                i.kind,
+                i.name
+            ),
         };
     }
 }

@@ -74,7 +74,12 @@ impl AuditRecord {
     }
 
     /// The terminal record: `succeeded`, or `failed` with the error.
-    pub fn terminal(ids: &Ids, target: Option<String>, error: Option<(&str, String)>, now: DateTime<Utc>) -> Self {
+    pub fn terminal(
+        ids: &Ids,
+        target: Option<String>,
+        error: Option<(&str, String)>,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             schema_version: SCHEMA_VERSION,
             event_id: ids.event_id.clone(),
@@ -83,7 +88,11 @@ impl AuditRecord {
             step: "pipeline".into(),
             action: "onboard".into(),
             target,
-            outcome: if error.is_some() { Outcome::Failed } else { Outcome::Succeeded },
+            outcome: if error.is_some() {
+                Outcome::Failed
+            } else {
+                Outcome::Succeeded
+            },
             terminal: true,
             timestamp: stamp(now),
             error_type: error.as_ref().map(|(t, _)| (*t).to_owned()),
@@ -92,7 +101,13 @@ impl AuditRecord {
     }
 
     /// A step that failed (not terminal: a state machine may still retry it).
-    pub fn step_failed(ids: &Ids, step: &str, error_type: &str, error: String, now: DateTime<Utc>) -> Self {
+    pub fn step_failed(
+        ids: &Ids,
+        step: &str,
+        error_type: &str,
+        error: String,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             schema_version: SCHEMA_VERSION,
             event_id: ids.event_id.clone(),
@@ -128,9 +143,20 @@ mod tests {
 
     #[test]
     fn records_serialise_with_stable_field_names() {
-        let ids = Ids { event_id: Some("e1".into()), employee_id: Some("E1".into()), detail_type: Some("Employee Hired".into()) };
-        let a = Action { step: "create-user".into(), action: "iam:CreateUser".into(), target: "arn:aws:iam::1:user/x".into(), outcome: Outcome::Done };
-        let t = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z").expect("time").with_timezone(&Utc);
+        let ids = Ids {
+            event_id: Some("e1".into()),
+            employee_id: Some("E1".into()),
+            detail_type: Some("Employee Hired".into()),
+        };
+        let a = Action {
+            step: "create-user".into(),
+            action: "iam:CreateUser".into(),
+            target: "arn:aws:iam::1:user/x".into(),
+            outcome: Outcome::Done,
+        };
+        let t = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
         let v = serde_json::to_value(AuditRecord::for_action(&ids, &a, t)).expect("json");
         assert_eq!(v["schemaVersion"], 1);
         assert_eq!(v["eventId"], "e1");
@@ -138,8 +164,17 @@ mod tests {
         assert_eq!(v["terminal"], false);
         assert_eq!(v["timestamp"], "2026-11-28T10:00:00.000Z");
         assert!(v.get("error").is_none());
-        let f = serde_json::to_value(AuditRecord::terminal(&ids, None, Some(("Onboarding.InvalidEvent", "bad".into())), t)).expect("json");
-        assert_eq!((f["outcome"].as_str(), f["terminal"].as_bool()), (Some("failed"), Some(true)));
+        let f = serde_json::to_value(AuditRecord::terminal(
+            &ids,
+            None,
+            Some(("Onboarding.InvalidEvent", "bad".into())),
+            t,
+        ))
+        .expect("json");
+        assert_eq!(
+            (f["outcome"].as_str(), f["terminal"].as_bool()),
+            (Some("failed"), Some(true))
+        );
         assert_eq!(f["errorType"], "Onboarding.InvalidEvent");
     }
 }

@@ -91,7 +91,8 @@ impl Error {
 
     /// Whether retrying the same call later may succeed.
     pub fn is_transient(&self) -> bool {
-        self.aws_code().is_some_and(|c| TRANSIENT_CODES.contains(&c))
+        self.aws_code()
+            .is_some_and(|c| TRANSIENT_CODES.contains(&c))
     }
 
     /// A stable name for the kind of failure: the Lambda `errorType`, which a state machine's

@@ -97,7 +97,14 @@ mod tests {
     fn boundary_denies_escalation_and_boundary_changes() {
         let b = boundary();
         let denied = b["Statement"][1]["Action"].as_array().expect("actions");
-        for a in ["iam:PutUserPermissionsBoundary", "iam:DeleteUserPermissionsBoundary", "iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:CreateRole", "iam:PassRole"] {
+        for a in [
+            "iam:PutUserPermissionsBoundary",
+            "iam:DeleteUserPermissionsBoundary",
+            "iam:AttachUserPolicy",
+            "iam:PutUserPolicy",
+            "iam:CreateRole",
+            "iam:PassRole",
+        ] {
             assert!(denied.iter().any(|d| d == a), "{a}");
         }
         assert_eq!(b["Statement"][1]["Effect"], "Deny");
@@ -107,9 +114,24 @@ mod tests {
     fn users_can_change_their_password_and_read_only_their_secrets() {
         let cfg = Config::parse(include_str!("../../onboarding.toml"), "t").expect("cfg");
         let p = self_service(&cfg);
-        assert!(p["Statement"][1]["Action"].as_array().expect("a").iter().any(|a| a == "iam:ChangePassword"));
-        assert_eq!(p["Statement"][2]["Resource"], "arn:aws:secretsmanager:*:*:secret:employee-lifecycle/${aws:username}/*");
+        assert!(
+            p["Statement"][1]["Action"]
+                .as_array()
+                .expect("a")
+                .iter()
+                .any(|a| a == "iam:ChangePassword")
+        );
+        assert_eq!(
+            p["Statement"][2]["Resource"],
+            "arn:aws:secretsmanager:*:*:secret:employee-lifecycle/${aws:username}/*"
+        );
         let f = force_mfa();
-        assert!(f["Statement"][0]["NotAction"].as_array().expect("a").iter().any(|a| a == "iam:ChangePassword"));
+        assert!(
+            f["Statement"][0]["NotAction"]
+                .as_array()
+                .expect("a")
+                .iter()
+                .any(|a| a == "iam:ChangePassword")
+        );
     }
 }

@@ -72,14 +72,27 @@ fn allowed(c: char) -> bool {
 /// Checks a tag set against IAM's rules before any call.
 pub fn validate(tags: &BTreeMap<String, String>) -> Result<(), ValidationError> {
     if tags.len() > MAX_TAGS {
-        return Err(ValidationError::new("tags", format!("{} tags; IAM allows at most {MAX_TAGS}", tags.len())));
+        return Err(ValidationError::new(
+            "tags",
+            format!("{} tags; IAM allows at most {MAX_TAGS}", tags.len()),
+        ));
     }
     for (k, v) in tags {
-        if k.is_empty() || k.chars().count() > MAX_KEY_LEN || !k.chars().all(allowed) || k.starts_with("aws:") {
-            return Err(ValidationError::new(format!("tags.{k}"), "invalid tag key (1-128 characters, letters, digits, spaces, _ . : / = + - @, not `aws:`)"));
+        if k.is_empty()
+            || k.chars().count() > MAX_KEY_LEN
+            || !k.chars().all(allowed)
+            || k.starts_with("aws:")
+        {
+            return Err(ValidationError::new(
+                format!("tags.{k}"),
+                "invalid tag key (1-128 characters, letters, digits, spaces, _ . : / = + - @, not `aws:`)",
+            ));
         }
         if v.chars().count() > MAX_VALUE_LEN || !v.chars().all(allowed) {
-            return Err(ValidationError::new(format!("tags.{k}"), "invalid tag value (0-256 characters, letters, digits, spaces, _ . : / = + - @)"));
+            return Err(ValidationError::new(
+                format!("tags.{k}"),
+                "invalid tag value (0-256 characters, letters, digits, spaces, _ . : / = + - @)",
+            ));
         }
     }
     Ok(())
@@ -120,7 +133,10 @@ mod tests {
     use super::*;
 
     fn m(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -133,10 +149,18 @@ mod tests {
 
     #[test]
     fn diff_touches_only_owned_keys() {
-        let current = m(&[("department", "Finance"), ("title", "Analyst"), ("team-owner", "alice"), (WELCOME_SENT, "e1")]);
+        let current = m(&[
+            ("department", "Finance"),
+            ("title", "Analyst"),
+            ("team-owner", "alice"),
+            (WELCOME_SENT, "e1"),
+        ]);
         let desired = m(&[("department", "Engineering"), ("email", "a@b.c")]);
         let d = diff(&current, &desired);
-        assert_eq!(d.set, m(&[("department", "Engineering"), ("email", "a@b.c")]));
+        assert_eq!(
+            d.set,
+            m(&[("department", "Engineering"), ("email", "a@b.c")])
+        );
         assert_eq!(d.remove, vec!["title".to_string()]);
         assert!(diff(&desired, &desired).is_empty());
     }
@@ -145,7 +169,8 @@ mod tests {
     fn validate_rejects_bad_keys_and_too_many() {
         assert!(validate(&m(&[("aws:x", "1")])).is_err());
         assert!(validate(&m(&[("ok", "a,b")])).is_err());
-        let many: BTreeMap<String, String> = (0..51).map(|i| (format!("k{i}"), String::new())).collect();
+        let many: BTreeMap<String, String> =
+            (0..51).map(|i| (format!("k{i}"), String::new())).collect();
         assert!(validate(&many).is_err());
         assert!(validate(&m(&[("department", "R D")])).is_ok());
     }

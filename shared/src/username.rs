@@ -61,7 +61,13 @@ fn slug(name: &str) -> String {
     // as words ("🙂" -> "slight smile"), which is no part of anyone's name.
     let kept: String = name
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '\'' || c == '’' { c } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '\'' || c == '’' {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect();
     let ascii = deunicode::deunicode(&kept).to_ascii_lowercase();
     let mut out = String::with_capacity(ascii.len());
@@ -113,7 +119,12 @@ mod tests {
 
     #[test]
     fn non_latin_scripts_yield_ascii() {
-        for (g, f) in [("太郎", "山田"), ("Σωκράτης", "Παπαδόπουλος"), ("محمد", "علي"), ("민준", "김")] {
+        for (g, f) in [
+            ("太郎", "山田"),
+            ("Σωκράτης", "Παπαδόπουλος"),
+            ("محمد", "علي"),
+            ("민준", "김"),
+        ] {
             let n = base(g, f).expect(g);
             assert!(is_valid(&n), "{n}");
             assert!(n.contains('.'), "{n}");

@@ -35,7 +35,11 @@ impl RuntimeApi {
     pub fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind runtime api");
         let addr = listener.local_addr().expect("addr");
-        let shared = Arc::new(Shared { queue: Mutex::new(VecDeque::new()), ready: Condvar::new(), first_poll: Mutex::new(None) });
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(VecDeque::new()),
+            ready: Condvar::new(),
+            first_poll: Mutex::new(None),
+        });
         let (tx, rx) = channel();
         let s = shared.clone();
         std::thread::spawn(move || {
@@ -44,7 +48,12 @@ impl RuntimeApi {
                 std::thread::spawn(move || serve(stream, &s, &tx));
             }
         });
-        Self { addr, shared, answers: Mutex::new(rx), next_id: Mutex::new(0) }
+        Self {
+            addr,
+            shared,
+            answers: Mutex::new(rx),
+            next_id: Mutex::new(0),
+        }
     }
 
     /// When the function first asked for an event (its cold start ended).
@@ -59,7 +68,11 @@ impl RuntimeApi {
             *n += 1;
             format!("req-{n}")
         };
-        self.shared.queue.lock().expect("lock").push_back((id.clone(), payload));
+        self.shared
+            .queue
+            .lock()
+            .expect("lock")
+            .push_back((id.clone(), payload));
         self.shared.ready.notify_all();
         let rx = self.answers.lock().expect("lock");
         let deadline = Instant::now() + timeout;
@@ -81,7 +94,9 @@ fn serve(stream: TcpStream, shared: &Shared, answers: &Sender<(String, Answer)>)
     });
     let mut writer = stream;
     loop {
-        let Some((method, path, body)) = read_request(&mut reader) else { return };
+        let Some((method, path, body)) = read_request(&mut reader) else {
+            return;
+        };
         let prefix = "/2018-06-01/runtime/";
         let route = path.strip_prefix(prefix).unwrap_or(&path);
         let reply = if method == "GET" && route == "invocation/next" {
@@ -98,7 +113,10 @@ fn serve(stream: TcpStream, shared: &Shared, answers: &Sender<(String, Answer)>)
                     q = shared.ready.wait(q).expect("wait");
                 }
             };
-            let deadline = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() + 60_000).unwrap_or(0);
+            let deadline = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() + 60_000)
+                .unwrap_or(0);
             let body = payload.to_string();
             format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: {id}\r\n\
@@ -108,7 +126,8 @@ fn serve(stream: TcpStream, shared: &Shared, answers: &Sender<(String, Answer)>)
                 body.len()
             )
         } else if method == "POST" {
-            let value: Value = serde_json::from_slice(&body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+            let value: Value = serde_json::from_slice(&body)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
             let parts: Vec<&str> = route.split('/').collect();
             let answer = match parts.as_slice() {
                 ["invocation", id, "response"] => Some(((*id).to_owned(), Answer::Response(value))),
@@ -126,7 +145,11 @@ fn serve(stream: TcpStream, shared: &Shared, answers: &Sender<(String, Answer)>)
         } else {
             "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_owned()
         };
-        if writer.write_all(reply.as_bytes()).and_then(|()| writer.flush()).is_err() {
+        if writer
+            .write_all(reply.as_bytes())
+            .and_then(|()| writer.flush())
+            .is_err()
+        {
             return;
         }
     }

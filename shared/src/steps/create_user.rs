@@ -32,28 +32,55 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<CreateUserOutput, Error> {
     while n <= MAX_VARIANTS {
         let name = variant(&intent.base_name, n);
         match ctx.aws.iam.get_user(&name).await? {
-            Some(u) if u.tags.get(EMPLOYEE_ID) == Some(employee) && u.tags.get(MANAGED_BY).map(String::as_str) == Some(MANAGED_BY_VALUE) => {
-                trail.record("iam:CreateUser", &u.arn, Outcome::AlreadyDone).await?;
-                return Ok(CreateUserOutput { user_name: u.name, user_arn: u.arn, exists: true, actions: trail.actions });
+            Some(u)
+                if u.tags.get(EMPLOYEE_ID) == Some(employee)
+                    && u.tags.get(MANAGED_BY).map(String::as_str) == Some(MANAGED_BY_VALUE) =>
+            {
+                trail
+                    .record("iam:CreateUser", &u.arn, Outcome::AlreadyDone)
+                    .await?;
+                return Ok(CreateUserOutput {
+                    user_name: u.name,
+                    user_arn: u.arn,
+                    exists: true,
+                    actions: trail.actions,
+                });
             }
             Some(u) => {
                 tracing::info!(candidate = %name, taken_by_managed = u.tags.contains_key(MANAGED_BY), "user name taken, trying the next variant");
                 n += 1;
             }
             None if trail.dry_run() => {
-                trail.record("iam:CreateUser", &name, Outcome::WouldDo).await?;
-                return Ok(CreateUserOutput { user_name: name, user_arn: String::new(), exists: false, actions: trail.actions });
+                trail
+                    .record("iam:CreateUser", &name, Outcome::WouldDo)
+                    .await?;
+                return Ok(CreateUserOutput {
+                    user_name: name,
+                    user_arn: String::new(),
+                    exists: false,
+                    actions: trail.actions,
+                });
             }
             None => match ctx
                 .aws
                 .iam
-                .create_user(&name, &ctx.cfg.iam.user_path, &ctx.targets.boundary_arn, &intent.tags)
+                .create_user(
+                    &name,
+                    &ctx.cfg.iam.user_path,
+                    &ctx.targets.boundary_arn,
+                    &intent.tags,
+                )
                 .await
             {
                 Ok(arn) => {
                     tracing::info!(user = %name, path = %ctx.cfg.iam.user_path, "created user");
                     trail.record("iam:CreateUser", &arn, Outcome::Done).await?;
-                    return Ok(CreateUserOutput { user_name: name, user_arn: arn, exists: true, actions: trail.actions });
+                    return Ok(CreateUserOutput {
+                        user_name: name,
+                        user_arn: arn,
+                        exists: true,
+                        actions: trail.actions,
+                    });
                 }
                 // Someone created this name between our GetUser and CreateUser (a concurrent
                 // delivery of the same event, or another person): look again at the same name.

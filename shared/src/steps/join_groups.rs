@@ -26,24 +26,40 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<JoinGroupsOutput, Error> {
     // Every group must exist before the first change: a missing one is a clear error.
     for g in wanted {
         if !ctx.aws.iam.group_exists(g).await? {
-            return Err(Error::Missing { kind: "IAM group", name: g.clone(), hint: "create it (`onboarding bootstrap`) or remove it from the config" });
+            return Err(Error::Missing {
+                kind: "IAM group",
+                name: g.clone(),
+                hint: "create it (`onboarding bootstrap`) or remove it from the config",
+            });
         }
     }
-    let current = if user.exists { ctx.aws.iam.groups_for_user(&user.user_name).await? } else { Vec::new() };
+    let current = if user.exists {
+        ctx.aws.iam.groups_for_user(&user.user_name).await?
+    } else {
+        Vec::new()
+    };
     for g in wanted {
         let target = format!("{}:group/{g}", user.user_name);
         if current.contains(g) {
-            trail.record("iam:AddUserToGroup", &target, Outcome::AlreadyDone).await?;
+            trail
+                .record("iam:AddUserToGroup", &target, Outcome::AlreadyDone)
+                .await?;
         } else {
             if !trail.dry_run() {
                 ctx.aws.iam.add_user_to_group(&user.user_name, g).await?;
                 tracing::info!(user = %user.user_name, group = %g, "joined group");
             }
-            trail.record("iam:AddUserToGroup", &target, trail.change()).await?;
+            trail
+                .record("iam:AddUserToGroup", &target, trail.change())
+                .await?;
         }
     }
     if intent.membership.no_rule_matched {
         tracing::info!(user = %user.user_name, department = %intent.hire.department, "no mapping rule matched; always-groups only");
     }
-    Ok(JoinGroupsOutput { groups: wanted.clone(), no_rule_matched: intent.membership.no_rule_matched, actions: trail.actions })
+    Ok(JoinGroupsOutput {
+        groups: wanted.clone(),
+        no_rule_matched: intent.membership.no_rule_matched,
+        actions: trail.actions,
+    })
 }

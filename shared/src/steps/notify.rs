@@ -69,7 +69,10 @@ pub fn welcome_messages(w: &Welcome<'_>) -> Vec<Message> {
         recipient: w.email.to_owned(),
         kind: "welcome",
         subject: "Your AWS account is ready".into(),
-        body: format!("Hello {},\n\nYour AWS user `{}` is ready.\n\n{how}\nThis message contains no password.\n", w.first_name, w.user_name),
+        body: format!(
+            "Hello {},\n\nYour AWS user `{}` is ready.\n\n{how}\nThis message contains no password.\n",
+            w.first_name, w.user_name
+        ),
     }];
     if let Some(m) = w.manager_email {
         out.push(Message {
@@ -91,10 +94,23 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
     let user = state.user()?;
     let mut trail = Trail::new(ctx, &intent, Step::Notify);
     let h = &intent.hire;
-    let current = if user.exists { ctx.aws.iam.wait_for_user(&user.user_name).await?.tags } else { BTreeMap::new() };
+    let current = if user.exists {
+        ctx.aws.iam.wait_for_user(&user.user_name).await?.tags
+    } else {
+        BTreeMap::new()
+    };
     if current.contains_key(WELCOME_SENT) {
-        trail.record("sns:Publish", &ctx.targets.notifications_topic_arn, Outcome::AlreadyDone).await?;
-        return Ok(NotifyOutput { sent_to: Vec::new(), actions: trail.actions });
+        trail
+            .record(
+                "sns:Publish",
+                &ctx.targets.notifications_topic_arn,
+                Outcome::AlreadyDone,
+            )
+            .await?;
+        return Ok(NotifyOutput {
+            sent_to: Vec::new(),
+            actions: trail.actions,
+        });
     }
     let stored = state.store_password.as_ref();
     let account = account_of(&user.user_arn).unwrap_or("<account-id>");
@@ -105,7 +121,11 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
         .clone()
         .unwrap_or_else(|| format!("https://{account}.signin.aws.amazon.com/console"));
     let region = stored
-        .and_then(|s| s.password_secret_arn.as_deref().or(s.access_key_secret_arn.as_deref()))
+        .and_then(|s| {
+            s.password_secret_arn
+                .as_deref()
+                .or(s.access_key_secret_arn.as_deref())
+        })
         .and_then(region_of)
         .or_else(|| region_of(&ctx.targets.notifications_topic_arn))
         .unwrap_or("-");
@@ -116,25 +136,62 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
         manager_email: h.manager_email.as_deref(),
         user_name: &user.user_name,
         sign_in_url,
-        password_secret: if h.access.console { Some(stored.and_then(|s| s.password_secret_name.as_deref()).unwrap_or("-")) } else { None },
-        access_key_secret: if h.access.programmatic { Some(stored.and_then(|s| s.access_key_secret_name.as_deref()).unwrap_or("-")) } else { None },
+        password_secret: if h.access.console {
+            Some(
+                stored
+                    .and_then(|s| s.password_secret_name.as_deref())
+                    .unwrap_or("-"),
+            )
+        } else {
+            None
+        },
+        access_key_secret: if h.access.programmatic {
+            Some(
+                stored
+                    .and_then(|s| s.access_key_secret_name.as_deref())
+                    .unwrap_or("-"),
+            )
+        } else {
+            None
+        },
         region,
     });
     let mut sent_to = Vec::new();
     for m in &messages {
         if !trail.dry_run() {
-            let attrs = [("recipient", m.recipient.as_str()), ("employee-id", h.meta.employee_id.as_str()), ("event-type", m.kind)];
-            ctx.aws.sns.publish(&ctx.targets.notifications_topic_arn, Some(&m.subject), &m.body, &attrs).await?;
+            let attrs = [
+                ("recipient", m.recipient.as_str()),
+                ("employee-id", h.meta.employee_id.as_str()),
+                ("event-type", m.kind),
+            ];
+            ctx.aws
+                .sns
+                .publish(
+                    &ctx.targets.notifications_topic_arn,
+                    Some(&m.subject),
+                    &m.body,
+                    &attrs,
+                )
+                .await?;
             tracing::info!(recipient = %m.recipient, kind = m.kind, "welcome sent");
             sent_to.push(m.recipient.clone());
         }
-        trail.record("sns:Publish", &format!("{} ({})", ctx.targets.notifications_topic_arn, m.kind), trail.change()).await?;
+        trail
+            .record(
+                "sns:Publish",
+                &format!("{} ({})", ctx.targets.notifications_topic_arn, m.kind),
+                trail.change(),
+            )
+            .await?;
     }
     if !trail.dry_run() {
         let tag = BTreeMap::from([(WELCOME_SENT.to_owned(), h.meta.event_id.clone())]);
         ctx.aws.iam.tag_user(&user.user_name, &tag).await?;
     }
-    Ok(NotifyOutput { sent_to, actions: trail.actions })
+    Ok(NotifyOutput {
+        sent_to,
+        actions: trail.actions,
+    })
 }
 
 #[cfg(test)]
@@ -155,9 +212,22 @@ mod tests {
             region: "eu-west-1",
         });
         assert_eq!(m.len(), 2);
-        assert_eq!((m[0].recipient.as_str(), m[0].kind), ("zoe@example.com", "welcome"));
-        for needle in ["zoe.obrien", "signin.aws.amazon.com", "employee-lifecycle/zoe.obrien/console-password", "new password", "MFA"] {
-            assert!(m[0].body.contains(needle), "missing {needle}: {}", m[0].body);
+        assert_eq!(
+            (m[0].recipient.as_str(), m[0].kind),
+            ("zoe@example.com", "welcome")
+        );
+        for needle in [
+            "zoe.obrien",
+            "signin.aws.amazon.com",
+            "employee-lifecycle/zoe.obrien/console-password",
+            "new password",
+            "MFA",
+        ] {
+            assert!(
+                m[0].body.contains(needle),
+                "missing {needle}: {}",
+                m[0].body
+            );
         }
         assert!(m[0].subject.is_ascii());
         assert_eq!(m[1].recipient, "boss@example.com");

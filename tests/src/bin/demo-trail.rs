@@ -51,30 +51,88 @@ async fn show(cfg: &Config, sdk: &aws_config::SdkConfig) {
     let sqs = aws_sdk_sqs::Client::new(sdk);
 
     println!("IAM users under {}:", cfg.iam.user_path);
-    let users = iam.list_users().path_prefix(&cfg.iam.user_path).send().await.map(|o| o.users().to_vec()).unwrap_or_default();
+    let users = iam
+        .list_users()
+        .path_prefix(&cfg.iam.user_path)
+        .send()
+        .await
+        .map(|o| o.users().to_vec())
+        .unwrap_or_default();
     for u in users {
         let name = u.user_name();
-        let groups = iam.list_groups_for_user().user_name(name).send().await.map(|o| o.groups().iter().map(|g| g.group_name().to_owned()).collect::<Vec<_>>()).unwrap_or_default();
-        let tags = iam.list_user_tags().user_name(name).send().await.map(|o| o.tags().iter().map(|t| format!("{}={}", t.key(), t.value())).collect::<Vec<_>>()).unwrap_or_default();
+        let groups = iam
+            .list_groups_for_user()
+            .user_name(name)
+            .send()
+            .await
+            .map(|o| {
+                o.groups()
+                    .iter()
+                    .map(|g| g.group_name().to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let tags = iam
+            .list_user_tags()
+            .user_name(name)
+            .send()
+            .await
+            .map(|o| {
+                o.tags()
+                    .iter()
+                    .map(|t| format!("{}={}", t.key(), t.value()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
         let console = iam.get_login_profile().user_name(name).send().await.is_ok();
-        let keys = iam.list_access_keys().user_name(name).send().await.map(|o| o.access_key_metadata().len()).unwrap_or(0);
-        println!("  {name:<28} groups [{}]  console {}  access keys {keys}", groups.join(", "), if console { "yes" } else { "no" });
+        let keys = iam
+            .list_access_keys()
+            .user_name(name)
+            .send()
+            .await
+            .map(|o| o.access_key_metadata().len())
+            .unwrap_or(0);
+        println!(
+            "  {name:<28} groups [{}]  console {}  access keys {keys}",
+            groups.join(", "),
+            if console { "yes" } else { "no" }
+        );
         println!("  {:<28} tags {}", "", tags.join(" "));
     }
 
     println!("\nSecrets (values not shown; each readable only by its user):");
-    let list = secrets.list_secrets().send().await.map(|o| o.secret_list().to_vec()).unwrap_or_default();
+    let list = secrets
+        .list_secrets()
+        .send()
+        .await
+        .map(|o| o.secret_list().to_vec())
+        .unwrap_or_default();
     for s in list {
         let name = s.name().unwrap_or_default();
-        let policy = secrets.get_resource_policy().secret_id(name).send().await.ok().and_then(|p| p.resource_policy().map(str::to_owned)).unwrap_or_default();
-        let readers = serde_json::from_str::<serde_json::Value>(&policy).ok().map(|p| p["Statement"][0]["Principal"]["AWS"].to_string()).unwrap_or_default();
+        let policy = secrets
+            .get_resource_policy()
+            .secret_id(name)
+            .send()
+            .await
+            .ok()
+            .and_then(|p| p.resource_policy().map(str::to_owned))
+            .unwrap_or_default();
+        let readers = serde_json::from_str::<serde_json::Value>(&policy)
+            .ok()
+            .map(|p| p["Statement"][0]["Principal"]["AWS"].to_string())
+            .unwrap_or_default();
         println!("  {name:<52} readers {readers}");
     }
 
     if let Some(inbox) = Inbox::existing(sqs.clone(), &format!("{NOTIFY_QUEUE}-inbox")).await {
         println!("\nNotifications topic (what subscribers received):");
         for m in inbox.drain().await {
-            println!("  to {:<28} [{}] {}", m.attributes.get("recipient").cloned().unwrap_or_default(), m.attributes.get("event-type").cloned().unwrap_or_default(), m.subject.unwrap_or_default());
+            println!(
+                "  to {:<28} [{}] {}",
+                m.attributes.get("recipient").cloned().unwrap_or_default(),
+                m.attributes.get("event-type").cloned().unwrap_or_default(),
+                m.subject.unwrap_or_default()
+            );
         }
     }
     if let Some(inbox) = Inbox::existing(sqs, &format!("{AUDIT_QUEUE}-inbox")).await {
@@ -91,7 +149,10 @@ async fn show(cfg: &Config, sdk: &aws_config::SdkConfig) {
                 s("action"),
                 s("outcome"),
                 s("target"),
-                r["error"].as_str().map(|e| format!("  error: {e}")).unwrap_or_default()
+                r["error"]
+                    .as_str()
+                    .map(|e| format!("  error: {e}"))
+                    .unwrap_or_default()
             );
         }
     }
