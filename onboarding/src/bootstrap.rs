@@ -27,39 +27,19 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, String> {
         if topic.starts_with("arn:") {
             continue;
         }
-        let existed = aws
-            .sns
-            .find_topic(topic)
-            .await
-            .map_err(|e| e.to_string())?
-            .is_some();
+        let existed = aws.sns.find_topic(topic).await.map_err(|e| e.to_string())?.is_some();
         sns.create_topic()
             .name(topic)
             .send()
             .await
             .map_err(|e| format!("sns:CreateTopic {topic}: {}", shared::aws::describe(&e)))?;
-        items.push(Item {
-            kind: "sns topic",
-            name: topic.clone(),
-            created: !existed,
-        });
+        items.push(Item { kind: "sns topic", name: topic.clone(), created: !existed });
     }
 
     let policy = |name: String, doc: serde_json::Value| async move {
-        let arn = aws
-            .iam
-            .find_local_policy(&name)
-            .await
-            .map_err(|e| e.to_string())?;
+        let arn = aws.iam.find_local_policy(&name).await.map_err(|e| e.to_string())?;
         if let Some(arn) = arn {
-            return Ok::<_, String>((
-                arn,
-                Item {
-                    kind: "iam policy",
-                    name,
-                    created: false,
-                },
-            ));
+            return Ok::<_, String>((arn, Item { kind: "iam policy", name, created: false }));
         }
         let out = iam
             .create_policy()
@@ -69,33 +49,17 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, String> {
             .send()
             .await
             .map_err(|e| format!("iam:CreatePolicy {name}: {}", shared::aws::describe(&e)))?;
-        let arn = out
-            .policy()
-            .and_then(|p| p.arn())
-            .unwrap_or_default()
-            .to_owned();
-        Ok((
-            arn,
-            Item {
-                kind: "iam policy",
-                name,
-                created: true,
-            },
-        ))
+        let arn = out.policy().and_then(|p| p.arn()).unwrap_or_default().to_owned();
+        Ok((arn, Item { kind: "iam policy", name, created: true }))
     };
 
     if !cfg.iam.permissions_boundary.starts_with("arn:") {
         let (_, item) = policy(cfg.iam.permissions_boundary.clone(), policies::boundary()).await?;
         items.push(item);
     }
-    let (self_service, item) = policy(
-        policies::SELF_SERVICE_POLICY.into(),
-        policies::self_service(cfg),
-    )
-    .await?;
+    let (self_service, item) = policy(policies::SELF_SERVICE_POLICY.into(), policies::self_service(cfg)).await?;
     items.push(item);
-    let (force_mfa, item) =
-        policy(policies::FORCE_MFA_POLICY.into(), policies::force_mfa()).await?;
+    let (force_mfa, item) = policy(policies::FORCE_MFA_POLICY.into(), policies::force_mfa()).await?;
     items.push(item);
 
     for group in &cfg.groups.allowed {
@@ -103,17 +67,10 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, String> {
             Ok(_) => true,
             Err(e) if code(&e) == "EntityAlreadyExists" => false,
             Err(e) => {
-                return Err(format!(
-                    "iam:CreateGroup {group}: {}",
-                    shared::aws::describe(&e)
-                ));
+                return Err(format!("iam:CreateGroup {group}: {}", shared::aws::describe(&e)));
             }
         };
-        items.push(Item {
-            kind: "iam group",
-            name: group.clone(),
-            created,
-        });
+        items.push(Item { kind: "iam group", name: group.clone(), created });
     }
     for group in &cfg.groups.always {
         for arn in [&self_service, &force_mfa] {
@@ -122,12 +79,7 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, String> {
                 .policy_arn(arn)
                 .send()
                 .await
-                .map_err(|e| {
-                    format!(
-                        "iam:AttachGroupPolicy {group}: {}",
-                        shared::aws::describe(&e)
-                    )
-                })?;
+                .map_err(|e| format!("iam:AttachGroupPolicy {group}: {}", shared::aws::describe(&e)))?;
         }
     }
     Ok(items)

@@ -20,13 +20,8 @@ pub fn entries(origin: &str, text: &str) -> Vec<Entry> {
         Err(_) => {}
     }
     // JSON Lines: several lines, each a document of its own; a bad line fails alone.
-    let lines: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .collect();
-    let parsed: Vec<Result<Value, serde_json::Error>> =
-        lines.iter().map(|(_, l)| serde_json::from_str(l)).collect();
+    let lines: Vec<(usize, &str)> = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).collect();
+    let parsed: Vec<Result<Value, serde_json::Error>> = lines.iter().map(|(_, l)| serde_json::from_str(l)).collect();
     if lines.len() > 1 && parsed.iter().any(Result::is_ok) {
         return lines
             .iter()
@@ -39,10 +34,7 @@ pub fn entries(origin: &str, text: &str) -> Vec<Entry> {
 }
 
 fn malformed(origin: &str, line: usize, column: usize, e: &serde_json::Error) -> ValidationError {
-    ValidationError::new(
-        "(event)",
-        format!("malformed JSON in {origin} at line {line}, column {column}: {e}"),
-    )
+    ValidationError::new("(event)", format!("malformed JSON in {origin} at line {line}, column {column}: {e}"))
 }
 
 #[cfg(test)]
@@ -54,23 +46,13 @@ mod tests {
         assert_eq!(entries("f", r#"{"a": 1}"#).len(), 1);
         assert_eq!(entries("f", "[{\"a\": 1}, {\"a\": 2}]").len(), 2);
         let lines = "{\"a\": 1}\n{\"a\": 2}\n\n{\"a\": 3}\n";
-        assert_eq!(
-            entries("f", lines)
-                .into_iter()
-                .filter(Result::is_ok)
-                .count(),
-            3
-        );
+        assert_eq!(entries("f", lines).into_iter().filter(Result::is_ok).count(), 3);
         assert!(entries("f", "  \n").is_empty());
         let pretty = "{\n  \"a\": 1\n}\n";
         assert_eq!(entries("f", pretty).len(), 1);
         let bad = entries("f.json", "{\n  \"a\": \n");
         assert_eq!(bad.len(), 1);
-        assert!(
-            bad[0]
-                .as_ref()
-                .is_err_and(|e| e.message.contains("f.json at line"))
-        );
+        assert!(bad[0].as_ref().is_err_and(|e| e.message.contains("f.json at line")));
     }
 
     #[test]
@@ -79,9 +61,6 @@ mod tests {
         assert_eq!(e.len(), 3, "{e:?}");
         assert!(e[0].is_ok() && e[2].is_ok());
         let err = e[1].as_ref().expect_err("malformed");
-        assert!(
-            err.message.contains("malformed JSON in f.jsonl at line 2"),
-            "{err}"
-        );
+        assert!(err.message.contains("malformed JSON in f.jsonl at line 2"), "{err}");
     }
 }

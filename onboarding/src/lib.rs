@@ -20,11 +20,7 @@ pub const EXIT_EVENT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "onboarding",
-    version,
-    about = "Employee lifecycle on AWS IAM: onboard new hires from HR events"
-)]
+#[command(name = "onboarding", version, about = "Employee lifecycle on AWS IAM: onboard new hires from HR events")]
 pub struct Cli {
     /// Configuration file.
     #[arg(long, global = true, default_value = "onboarding.toml")]
@@ -104,12 +100,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         }
     };
     let dry_run = matches!(cli.command, Command::Plan { .. });
-    let ctx = Ctx {
-        cfg,
-        aws: clients,
-        targets,
-        dry_run,
-    };
+    let ctx = Ctx { cfg, aws: clients, targets, dry_run };
     let mut failed = false;
     for entry in inputs {
         let report = match entry {
@@ -127,9 +118,7 @@ fn read_inputs(files: &[String]) -> Result<Vec<input::Entry>, String> {
     for f in files {
         let text = if f == "-" {
             let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| format!("cannot read stdin: {e}"))?;
+            std::io::stdin().read_to_string(&mut s).map_err(|e| format!("cannot read stdin: {e}"))?;
             s
         } else {
             std::fs::read_to_string(f).map_err(|e| format!("cannot read {f}: {e}"))?

@@ -11,20 +11,13 @@ async fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                onboarding::EXIT_USAGE
-            } else {
-                onboarding::EXIT_OK
-            });
+            return ExitCode::from(if e.use_stderr() { onboarding::EXIT_USAGE } else { onboarding::EXIT_OK });
         }
     };
     // Logs go to stderr (results to stdout); RUST_LOG overrides the default level.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     let json = std::env::var("ONBOARDING_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
     if json {
         builder.json().init();
     } else {

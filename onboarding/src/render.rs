@@ -30,11 +30,7 @@ fn text(out: &mut dyn Write, r: &EventReport) -> std::io::Result<()> {
             out,
             "    groups: {}{}",
             r.groups.join(", "),
-            if r.no_rule_matched {
-                "  (no mapping rule matched the department: always-groups only)"
-            } else {
-                ""
-            }
+            if r.no_rule_matched { "  (no mapping rule matched the department: always-groups only)" } else { "" }
         )?;
     }
     if let Some(s) = &r.secret_arn {
@@ -63,17 +59,9 @@ pub fn bootstrap(out: &mut dyn Write, format: Output, items: &[Item]) {
     for i in items {
         let _ = match format {
             Output::Json => writeln!(out, "{}", serde_json::to_string(i).unwrap_or_default()),
-            Output::Text => writeln!(
-                out,
-                "{:<13} {:<11} {}",
-                if i.created {
-                    "created"
-                } else {
-                    "already there"
-                },
-                i.kind,
-                i.name
-            ),
+            Output::Text => {
+                writeln!(out, "{:<13} {:<11} {}", if i.created { "created" } else { "already there" }, i.kind, i.name)
+            }
         };
     }
 }

@@ -48,6 +48,9 @@ pub struct AuditRecord {
     pub outcome: Outcome,
     /// True on the one record that ends an HR event.
     pub terminal: bool,
+    /// On a terminal record: whether the event changed anything (false for a resend).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed: Option<bool>,
     pub timestamp: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -67,6 +70,7 @@ impl AuditRecord {
             target: Some(a.target.clone()),
             outcome: a.outcome,
             terminal: false,
+            changed: None,
             timestamp: stamp(now),
             error: None,
             error_type: None,
@@ -77,6 +81,7 @@ impl AuditRecord {
     pub fn terminal(
         ids: &Ids,
         target: Option<String>,
+        changed: bool,
         error: Option<(&str, String)>,
         now: DateTime<Utc>,
     ) -> Self {
@@ -88,12 +93,9 @@ impl AuditRecord {
             step: "pipeline".into(),
             action: "onboard".into(),
             target,
-            outcome: if error.is_some() {
-                Outcome::Failed
-            } else {
-                Outcome::Succeeded
-            },
+            outcome: if error.is_some() { Outcome::Failed } else { Outcome::Succeeded },
             terminal: true,
+            changed: Some(changed),
             timestamp: stamp(now),
             error_type: error.as_ref().map(|(t, _)| (*t).to_owned()),
             error: error.map(|(_, m)| m),
@@ -101,13 +103,7 @@ impl AuditRecord {
     }
 
     /// A step that failed (not terminal: a state machine may still retry it).
-    pub fn step_failed(
-        ids: &Ids,
-        step: &str,
-        error_type: &str,
-        error: String,
-        now: DateTime<Utc>,
-    ) -> Self {
+    pub fn step_failed(ids: &Ids, step: &str, error_type: &str, error: String, now: DateTime<Utc>) -> Self {
         Self {
             schema_version: SCHEMA_VERSION,
             event_id: ids.event_id.clone(),
@@ -118,6 +114,7 @@ impl AuditRecord {
             target: None,
             outcome: Outcome::Failed,
             terminal: false,
+            changed: None,
             timestamp: stamp(now),
             error: Some(error),
             error_type: Some(error_type.into()),
@@ -154,9 +151,7 @@ mod tests {
             target: "arn:aws:iam::1:user/x".into(),
             outcome: Outcome::Done,
         };
-        let t = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")
-            .expect("time")
-            .with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z").expect("time").with_timezone(&Utc);
         let v = serde_json::to_value(AuditRecord::for_action(&ids, &a, t)).expect("json");
         assert_eq!(v["schemaVersion"], 1);
         assert_eq!(v["eventId"], "e1");
@@ -167,14 +162,14 @@ mod tests {
         let f = serde_json::to_value(AuditRecord::terminal(
             &ids,
             None,
+            false,
             Some(("Onboarding.InvalidEvent", "bad".into())),
             t,
         ))
         .expect("json");
-        assert_eq!(
-            (f["outcome"].as_str(), f["terminal"].as_bool()),
-            (Some("failed"), Some(true))
-        );
+        assert_eq!((f["outcome"].as_str(), f["terminal"].as_bool()), (Some("failed"), Some(true)));
         assert_eq!(f["errorType"], "Onboarding.InvalidEvent");
+        assert_eq!(f["changed"], false);
+        assert!(v.get("changed").is_none(), "only terminal records say whether anything changed");
     }
 }

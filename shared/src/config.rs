@@ -77,11 +77,7 @@ pub struct RetryConfig {
 
 impl Default for RetryConfig {
     fn default() -> Self {
-        Self {
-            max_attempts: 6,
-            base_delay_ms: 200,
-            max_delay_ms: 5_000,
-        }
+        Self { max_attempts: 6, base_delay_ms: 200, max_delay_ms: 5_000 }
     }
 }
 
@@ -89,27 +85,19 @@ impl Default for RetryConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("config {origin}: {message}")]
     Syntax { origin: String, message: String },
     #[error("config {origin}: {error}")]
-    Invalid {
-        origin: String,
-        error: ValidationError,
-    },
+    Invalid { origin: String, error: ValidationError },
     #[error("no configuration: set {ENV_CONFIG} (TOML text) or {ENV_CONFIG_FILE} (a path)")]
     Absent,
 }
 
 impl Config {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -129,18 +117,13 @@ impl Config {
             origin: origin.to_owned(),
             message: e.to_string().trim_end().replace('\n', " "),
         })?;
-        cfg.validate().map_err(|error| ConfigError::Invalid {
-            origin: origin.to_owned(),
-            error,
-        })?;
+        cfg.validate().map_err(|error| ConfigError::Invalid { origin: origin.to_owned(), error })?;
         Ok(cfg)
     }
 
     pub fn validate(&self) -> Result<(), ValidationError> {
         let p = &self.iam.user_path;
-        if !(p.starts_with('/') && p.ends_with('/') && p.len() <= 512)
-            || !p.chars().all(|c| c.is_ascii_graphic())
-        {
+        if !(p.starts_with('/') && p.ends_with('/') && p.len() <= 512 && p.chars().all(|c| c.is_ascii_graphic())) {
             return Err(ValidationError::new(
                 "iam.user_path",
                 format!("`{p}` is not an IAM path; expected e.g. `/employees/`"),
@@ -153,18 +136,13 @@ impl Config {
             ));
         }
         if self.iam.permissions_boundary.trim().is_empty() {
-            return Err(ValidationError::new(
-                "iam.permissions_boundary",
-                "must name a policy (name or ARN)",
-            ));
+            return Err(ValidationError::new("iam.permissions_boundary", "must name a policy (name or ARN)"));
         }
         self.groups.validate()?;
         let prefix = &self.secrets.prefix;
         if prefix.is_empty()
             || prefix.len() > 100
-            || !prefix
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
+            || !prefix.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
         {
             return Err(ValidationError::new(
                 "secrets.prefix",
@@ -173,43 +151,25 @@ impl Config {
         }
         for (i, r) in self.secrets.readers.iter().enumerate() {
             if !r.starts_with("arn:") {
-                return Err(ValidationError::new(
-                    format!("secrets.readers[{i}]"),
-                    "must be an IAM principal ARN",
-                ));
+                return Err(ValidationError::new(format!("secrets.readers[{i}]"), "must be an IAM principal ARN"));
             }
         }
-        for (key, t) in [
-            ("topics.notifications", &self.topics.notifications),
-            ("topics.audit", &self.topics.audit),
-        ] {
+        for (key, t) in [("topics.notifications", &self.topics.notifications), ("topics.audit", &self.topics.audit)] {
             if t.trim().is_empty() {
-                return Err(ValidationError::new(
-                    key,
-                    "must name an SNS topic (name or ARN)",
-                ));
+                return Err(ValidationError::new(key, "must name an SNS topic (name or ARN)"));
             }
         }
         if let Some(u) = &self.console.sign_in_url
             && !u.starts_with("https://")
         {
-            return Err(ValidationError::new(
-                "console.sign_in_url",
-                "must be an https:// URL",
-            ));
+            return Err(ValidationError::new("console.sign_in_url", "must be an https:// URL"));
         }
         let r = &self.retry;
         if r.max_attempts == 0 || r.max_attempts > 20 {
-            return Err(ValidationError::new(
-                "retry.max_attempts",
-                "must be between 1 and 20",
-            ));
+            return Err(ValidationError::new("retry.max_attempts", "must be between 1 and 20"));
         }
         if r.base_delay_ms > r.max_delay_ms || r.max_delay_ms > 60_000 {
-            return Err(ValidationError::new(
-                "retry.max_delay_ms",
-                "must be at least base_delay_ms and at most 60000",
-            ));
+            return Err(ValidationError::new("retry.max_delay_ms", "must be at least base_delay_ms and at most 60000"));
         }
         Ok(())
     }
@@ -250,27 +210,19 @@ mod tests {
     #[test]
     fn unknown_key_is_named() {
         let text = SHIPPED.replace("[topics]", "[topics]\nnotificaton = \"x\"");
-        let e = Config::parse(&text, "t.toml")
-            .expect_err("unknown key")
-            .to_string();
+        let e = Config::parse(&text, "t.toml").expect_err("unknown key").to_string();
         assert!(e.contains("notificaton"), "{e}");
     }
 
     #[test]
     fn bad_values_name_the_key() {
-        let e = Config::parse(
-            &SHIPPED.replace("user_path = \"/employees/\"", "user_path = \"employees\""),
-            "t",
-        )
-        .expect_err("bad path")
-        .to_string();
+        let e = Config::parse(&SHIPPED.replace("user_path = \"/employees/\"", "user_path = \"employees\""), "t")
+            .expect_err("bad path")
+            .to_string();
         assert!(e.contains("iam.user_path"), "{e}");
-        let e = Config::parse(
-            &SHIPPED.replace("max_attempts = 6", "max_attempts = 0"),
-            "t",
-        )
-        .expect_err("attempts")
-        .to_string();
+        let e = Config::parse(&SHIPPED.replace("max_attempts = 6", "max_attempts = 0"), "t")
+            .expect_err("attempts")
+            .to_string();
         assert!(e.contains("retry.max_attempts"), "{e}");
     }
 }

@@ -11,10 +11,7 @@ pub struct ValidationError {
 
 impl ValidationError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -39,19 +36,11 @@ pub enum Error {
 
     /// An AWS call failed. Keeps the AWS error code and message.
     #[error("{operation} failed: {code}: {message}")]
-    Aws {
-        operation: &'static str,
-        code: String,
-        message: String,
-    },
+    Aws { operation: &'static str, code: String, message: String },
 
     /// Something the configuration names does not exist in the account (e.g. a group).
     #[error("{kind} `{name}` does not exist in the account; {hint}")]
-    Missing {
-        kind: &'static str,
-        name: String,
-        hint: &'static str,
-    },
+    Missing { kind: &'static str, name: String, hint: &'static str },
 
     /// The state in the account forbids the step (e.g. no free user name is left).
     #[error("{0}")]
@@ -91,8 +80,7 @@ impl Error {
 
     /// Whether retrying the same call later may succeed.
     pub fn is_transient(&self) -> bool {
-        self.aws_code()
-            .is_some_and(|c| TRANSIENT_CODES.contains(&c))
+        self.aws_code().is_some_and(|c| TRANSIENT_CODES.contains(&c))
     }
 
     /// A stable name for the kind of failure: the Lambda `errorType`, which a state machine's

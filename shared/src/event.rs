@@ -76,10 +76,7 @@ fn yes() -> bool {
 
 impl Default for Access {
     fn default() -> Self {
-        Self {
-            console: true,
-            programmatic: false,
-        }
+        Self { console: true, programmatic: false }
     }
 }
 
@@ -128,8 +125,8 @@ impl Hire {
 
 /// Parses raw JSON text (one event).
 pub fn parse_str(text: &str) -> Result<HrEvent, ValidationError> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| ValidationError::new("(event)", format!("malformed JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| ValidationError::new("(event)", format!("malformed JSON: {e}")))?;
     parse(&value)
 }
 
@@ -152,11 +149,7 @@ pub fn parse(value: &Value) -> Result<HrEvent, ValidationError> {
             format!(
                 "`{}` is not handled; accepted: {}",
                 clip(other, 64),
-                ACCEPTED_DETAIL_TYPES
-                    .iter()
-                    .map(|t| format!("`{t}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                ACCEPTED_DETAIL_TYPES.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
             ),
         )),
     }
@@ -164,13 +157,7 @@ pub fn parse(value: &Value) -> Result<HrEvent, ValidationError> {
 
 /// Best-effort ids of an event that may not parse, for the failed audit record.
 pub fn ids_of(value: &Value) -> (Option<String>, Option<String>) {
-    let get = |k: &str| {
-        value
-            .get("detail")
-            .and_then(|d| d.get(k))
-            .and_then(Value::as_str)
-            .map(|s| clip(s, 128))
-    };
+    let get = |k: &str| value.get("detail").and_then(|d| d.get(k)).and_then(Value::as_str).map(|s| clip(s, 128));
     (get("eventId"), get("employeeId"))
 }
 
@@ -179,27 +166,15 @@ fn deserialize<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, Va
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
         // serde reports missing and unknown fields at the parent; name the field itself.
-        let named = |marker: &str| {
-            inner
-                .strip_prefix(marker)
-                .and_then(|rest| rest.split('`').next())
-                .map(str::to_owned)
-        };
-        let base = if path == "." {
-            String::new()
-        } else {
-            format!("{path}.")
-        };
+        let named =
+            |marker: &str| inner.strip_prefix(marker).and_then(|rest| rest.split('`').next()).map(str::to_owned);
+        let base = if path == "." { String::new() } else { format!("{path}.") };
         if let Some(f) = named("missing field `") {
             ValidationError::new(format!("{prefix}{base}{f}"), "is required")
         } else if let Some(f) = named("unknown field `") {
             let expected = inner.split_once(", expected").map(|x| x.1).unwrap_or("");
             // serde_path_to_error already ends the path with the unknown field.
-            let field = if path.rsplit('.').next() == Some(f.as_str()) {
-                path.clone()
-            } else {
-                format!("{base}{f}")
-            };
+            let field = if path.rsplit('.').next() == Some(f.as_str()) { path.clone() } else { format!("{base}{f}") };
             ValidationError::new(
                 format!("{prefix}{}", clip(&field, 64)),
                 format!(
@@ -208,30 +183,16 @@ fn deserialize<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, Va
                 ),
             )
         } else {
-            let field = if path == "." {
-                prefix.trim_end_matches('.').to_owned()
-            } else {
-                format!("{prefix}{path}")
-            };
-            ValidationError::new(
-                if field.is_empty() {
-                    "(event)".into()
-                } else {
-                    field
-                },
-                inner,
-            )
+            let field = if path == "." { prefix.trim_end_matches('.').to_owned() } else { format!("{prefix}{path}") };
+            ValidationError::new(if field.is_empty() { "(event)".into() } else { field }, inner)
         }
     })
 }
 
 fn validate_hire(env: &Envelope, d: HireDetail) -> Result<Hire, ValidationError> {
-    let event_id = token("detail.eventId", &d.event_id, 128, |c| {
-        c.is_ascii_alphanumeric() || "-_.:/".contains(c)
-    })?;
-    let employee_id = token("detail.employeeId", &d.employee_id, 64, |c| {
-        c.is_ascii_alphanumeric() || "-_.".contains(c)
-    })?;
+    let event_id = token("detail.eventId", &d.event_id, 128, |c| c.is_ascii_alphanumeric() || "-_.:/".contains(c))?;
+    let employee_id =
+        token("detail.employeeId", &d.employee_id, 64, |c| c.is_ascii_alphanumeric() || "-_.".contains(c))?;
     let meta = EventMeta {
         event_id,
         employee_id,
@@ -242,29 +203,20 @@ fn validate_hire(env: &Envelope, d: HireDetail) -> Result<Hire, ValidationError>
     };
     let access = d.access.unwrap_or_default();
     if !access.console && !access.programmatic {
-        return Err(ValidationError::new(
-            "detail.access",
-            "at least one of `console` and `programmatic` must be true",
-        ));
+        return Err(ValidationError::new("detail.access", "at least one of `console` and `programmatic` must be true"));
     }
     Ok(Hire {
         meta,
         given_name: text("detail.givenName", &d.given_name, MAX_NAME_CHARS)?,
         family_name: text("detail.familyName", &d.family_name, MAX_NAME_CHARS)?,
-        preferred_name: opt(d.preferred_name, |v| {
-            text("detail.preferredName", &v, MAX_NAME_CHARS)
-        })?,
+        preferred_name: opt(d.preferred_name, |v| text("detail.preferredName", &v, MAX_NAME_CHARS))?,
         email: email("detail.email", &d.email)?,
         department: text("detail.department", &d.department, 128)?,
         start_date: date("detail.startDate", &d.start_date)?,
         title: opt(d.title, |v| text("detail.title", &v, MAX_ATTRIBUTE_CHARS))?,
         manager_email: opt(d.manager_email, |v| email("detail.managerEmail", &v))?,
-        cost_center: opt(d.cost_center, |v| {
-            text("detail.costCenter", &v, MAX_ATTRIBUTE_CHARS)
-        })?,
-        location: opt(d.location, |v| {
-            text("detail.location", &v, MAX_ATTRIBUTE_CHARS)
-        })?,
+        cost_center: opt(d.cost_center, |v| text("detail.costCenter", &v, MAX_ATTRIBUTE_CHARS))?,
+        location: opt(d.location, |v| text("detail.location", &v, MAX_ATTRIBUTE_CHARS))?,
         access,
     })
 }
@@ -284,38 +236,23 @@ fn text(field: &str, v: &str, max: usize) -> Result<String, ValidationError> {
     }
     let n = t.chars().count();
     if n > max {
-        return Err(ValidationError::new(
-            field,
-            format!("must be at most {max} characters (got {n})"),
-        ));
+        return Err(ValidationError::new(field, format!("must be at most {max} characters (got {n})")));
     }
     if t.chars().any(char::is_control) {
-        return Err(ValidationError::new(
-            field,
-            "must not contain control characters",
-        ));
+        return Err(ValidationError::new(field, "must not contain control characters"));
     }
     Ok(t.to_owned())
 }
 
 /// An identifier: not empty, at most `max` characters, each accepted by `ok`.
-fn token(
-    field: &str,
-    v: &str,
-    max: usize,
-    ok: impl Fn(char) -> bool,
-) -> Result<String, ValidationError> {
+fn token(field: &str, v: &str, max: usize, ok: impl Fn(char) -> bool) -> Result<String, ValidationError> {
     let t = text(field, v, max)?;
     if let Some(bad) = t.chars().find(|&c| !ok(c)) {
         return Err(ValidationError::new(
             field,
             format!(
                 "contains {bad:?}; accepted: ASCII letters, digits and {}",
-                if field.ends_with("eventId") {
-                    "- _ . : /"
-                } else {
-                    "- _ ."
-                }
+                if field.ends_with("eventId") { "- _ . : /" } else { "- _ ." }
             ),
         ));
     }
@@ -324,17 +261,9 @@ fn token(
 
 fn email(field: &str, v: &str) -> Result<String, ValidationError> {
     let t = text(field, v, 254)?;
-    let bad = || {
-        ValidationError::new(
-            field,
-            "must be an email address like `jane.doe@example.com`",
-        )
-    };
+    let bad = || ValidationError::new(field, "must be an email address like `jane.doe@example.com`");
     let (local, domain) = t.split_once('@').ok_or_else(bad)?;
-    let ok_chars = |s: &str| {
-        s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
-    };
+    let ok_chars = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c));
     if local.is_empty()
         || !ok_chars(local)
         || !ok_chars(domain)
@@ -350,13 +279,7 @@ fn email(field: &str, v: &str) -> Result<String, ValidationError> {
 fn date(field: &str, v: &str) -> Result<NaiveDate, ValidationError> {
     let t = v.trim();
     let bad = || {
-        ValidationError::new(
-            field,
-            format!(
-                "`{}` is not a date; expected YYYY-MM-DD, e.g. 2026-03-01",
-                clip(t, 32)
-            ),
-        )
+        ValidationError::new(field, format!("`{}` is not a date; expected YYYY-MM-DD, e.g. 2026-03-01", clip(t, 32)))
     };
     if t.len() != 10 {
         return Err(bad());
@@ -401,27 +324,15 @@ mod tests {
         let HrEvent::Hired(h) = parse(&hire()).expect("valid");
         assert_eq!(h.meta.employee_id, "E1001");
         assert_eq!(h.meta.event_id, "evt-1");
-        assert_eq!(
-            h.access,
-            Access {
-                console: true,
-                programmatic: false
-            }
-        );
-        assert_eq!(
-            h.start_date,
-            NaiveDate::from_ymd_opt(2026, 12, 1).expect("date")
-        );
+        assert_eq!(h.access, Access { console: true, programmatic: false });
+        assert_eq!(h.start_date, NaiveDate::from_ymd_opt(2026, 12, 1).expect("date"));
         assert_eq!(h.first_name(), "Zoë");
     }
 
     #[test]
     fn missing_field_is_named() {
         let mut v = hire();
-        v["detail"]
-            .as_object_mut()
-            .expect("obj")
-            .remove("givenName");
+        v["detail"].as_object_mut().expect("obj").remove("givenName");
         let e = err(&v);
         assert_eq!(e.field, "detail.givenName");
         assert_eq!(e.message, "is required");
@@ -432,10 +343,7 @@ mod tests {
         let mut v = hire();
         v["detail"]["department"] = json!("   ");
         let e = err(&v);
-        assert_eq!(
-            (e.field.as_str(), e.message.as_str()),
-            ("detail.department", "must not be empty")
-        );
+        assert_eq!((e.field.as_str(), e.message.as_str()), ("detail.department", "must not be empty"));
     }
 
     #[test]
@@ -445,10 +353,7 @@ mod tests {
             v["detail"]["startDate"] = json!(bad);
             let e = err(&v);
             assert_eq!(e.field, "detail.startDate", "{bad}");
-            assert!(
-                e.message.contains("YYYY-MM-DD") || e.message.contains("empty"),
-                "{e}"
-            );
+            assert!(e.message.contains("YYYY-MM-DD") || e.message.contains("empty"), "{e}");
         }
     }
 
@@ -510,9 +415,6 @@ mod tests {
     #[test]
     fn ids_of_survives_garbage() {
         assert_eq!(ids_of(&json!(null)), (None, None));
-        assert_eq!(
-            ids_of(&hire()),
-            (Some("evt-1".into()), Some("E1001".into()))
-        );
+        assert_eq!(ids_of(&hire()), (Some("evt-1".into()), Some("E1001".into())));
     }
 }

@@ -44,12 +44,7 @@ impl Intent {
         })?;
         let tags = tags::desired(&hire);
         tags::validate(&tags)?;
-        Ok(Self {
-            hire,
-            base_name,
-            membership,
-            tags,
-        })
+        Ok(Self { hire, base_name, membership, tags })
     }
 }
 
@@ -59,8 +54,7 @@ mod tests {
     use serde_json::json;
 
     fn cfg() -> Config {
-        Config::parse(include_str!("../../onboarding.toml"), "onboarding.toml")
-            .expect("shipped config")
+        Config::parse(include_str!("../../onboarding.toml"), "onboarding.toml").expect("shipped config")
     }
 
     fn ev(detail: Value) -> Value {
@@ -87,10 +81,8 @@ mod tests {
     fn a_name_with_nothing_usable_is_named() {
         let e = Intent::from_event(
             &cfg(),
-            &ev(
-                json!({"eventId": "e", "employeeId": "E7", "givenName": "???", "familyName": "!!!",
-                 "email": "x@example.com", "department": "Legal", "startDate": "2026-12-01"}),
-            ),
+            &ev(json!({"eventId": "e", "employeeId": "E7", "givenName": "???", "familyName": "!!!",
+                 "email": "x@example.com", "department": "Legal", "startDate": "2026-12-01"})),
         )
         .expect_err("no usable name");
         assert!(e.field.contains("familyName"), "{e}");

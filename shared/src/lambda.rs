@@ -18,12 +18,7 @@ pub async fn init() -> Result<Ctx, lambda_runtime::Error> {
     let sdk = aws::load_sdk_config(&cfg).await;
     let aws = Aws::new(&sdk, cfg.retry_policy());
     let targets = Targets::resolve(&cfg, &aws).await?;
-    Ok(Ctx {
-        cfg,
-        aws,
-        targets,
-        dry_run: false,
-    })
+    Ok(Ctx { cfg, aws, targets, dry_run: false })
 }
 
 /// The Lambda error: `errorType` is what a state machine's `Retry`/`Catch` match on.
@@ -35,10 +30,7 @@ pub struct StepFailure {
 
 impl From<StepFailure> for Diagnostic {
     fn from(f: StepFailure) -> Self {
-        Diagnostic {
-            error_type: f.error_type.into(),
-            error_message: f.message,
-        }
+        Diagnostic { error_type: f.error_type.into(), error_message: f.message }
     }
 }
 
@@ -55,23 +47,10 @@ pub async fn handle(ctx: &Ctx, step: Step, ev: LambdaEvent<Value>) -> Result<Val
         Ok(v) => return Ok(v),
         Err(e) => e,
     };
-    let failure = StepFailure {
-        error_type: e.error_type(),
-        message: e.to_string(),
-    };
+    let failure = StepFailure { error_type: e.error_type(), message: e.to_string() };
     tracing::error!(error_type = failure.error_type, error = %failure.message, "step failed");
-    let ids = Ids {
-        event_id,
-        employee_id,
-        detail_type: None,
-    };
-    let record = AuditRecord::step_failed(
-        &ids,
-        step.name(),
-        failure.error_type,
-        failure.message.clone(),
-        Utc::now(),
-    );
+    let ids = Ids { event_id, employee_id, detail_type: None };
+    let record = AuditRecord::step_failed(&ids, step.name(), failure.error_type, failure.message.clone(), Utc::now());
     if let Err(audit) = ctx.audit(&record).await {
         tracing::error!(error = %audit, "could not publish the failure to the audit topic");
     }

@@ -54,28 +54,20 @@ impl GroupConfig {
     /// Checks the configuration itself; errors name the key.
     pub fn validate(&self) -> Result<(), ValidationError> {
         if self.allowed.is_empty() {
-            return Err(ValidationError::new(
-                "groups.allowed",
-                "must list at least one group",
-            ));
+            return Err(ValidationError::new("groups.allowed", "must list at least one group"));
         }
         for (i, g) in self.allowed.iter().enumerate() {
             if !is_group_name(g) {
                 return Err(ValidationError::new(
                     format!("groups.allowed[{i}]"),
-                    format!(
-                        "`{g}` is not a valid IAM group name ([A-Za-z0-9+=,.@_-], 1-128 characters)"
-                    ),
+                    format!("`{g}` is not a valid IAM group name ([A-Za-z0-9+=,.@_-], 1-128 characters)"),
                 ));
             }
         }
         let check = |key: String, groups: &[String]| -> Result<(), ValidationError> {
             for g in groups {
                 if !self.allowed.contains(g) {
-                    return Err(ValidationError::new(
-                        key.clone(),
-                        format!("group `{g}` is not in groups.allowed"),
-                    ));
+                    return Err(ValidationError::new(key.clone(), format!("group `{g}` is not in groups.allowed")));
                 }
             }
             Ok(())
@@ -111,10 +103,7 @@ impl GroupConfig {
         }
         // Defence in depth: validate() already guarantees this for a loaded config.
         if let Some(g) = groups.iter().find(|g| !self.allowed.contains(g)) {
-            return Err(ValidationError::new(
-                "groups",
-                format!("group `{g}` is not in groups.allowed"),
-            ));
+            return Err(ValidationError::new("groups", format!("group `{g}` is not in groups.allowed")));
         }
         if groups.len() > MAX_GROUPS {
             return Err(ValidationError::new(
@@ -126,10 +115,7 @@ impl GroupConfig {
                 ),
             ));
         }
-        Ok(Membership {
-            groups,
-            no_rule_matched: !matched,
-        })
+        Ok(Membership { groups, no_rule_matched: !matched })
     }
 }
 
@@ -139,17 +125,12 @@ impl Rule {
             None => true,
             Some(w) => have.is_some_and(|h| h.trim().eq_ignore_ascii_case(w.trim())),
         };
-        eq(&self.department, Some(a.department))
-            && eq(&self.title, a.title)
-            && eq(&self.location, a.location)
+        eq(&self.department, Some(a.department)) && eq(&self.title, a.title) && eq(&self.location, a.location)
     }
 }
 
 pub fn is_group_name(g: &str) -> bool {
-    !g.is_empty()
-        && g.len() <= 128
-        && g.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+    !g.is_empty() && g.len() <= 128 && g.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
 
 #[cfg(test)]
@@ -159,12 +140,7 @@ mod tests {
     fn cfg() -> GroupConfig {
         GroupConfig {
             always: vec!["AllEmployees".into()],
-            allowed: vec![
-                "AllEmployees".into(),
-                "Developers".into(),
-                "Finance".into(),
-                "OnCall".into(),
-            ],
+            allowed: vec!["AllEmployees".into(), "Developers".into(), "Finance".into(), "OnCall".into()],
             rules: vec![
                 Rule {
                     department: Some("Engineering".into()),
@@ -189,18 +165,12 @@ mod tests {
     }
 
     fn attrs<'a>(d: &'a str, t: Option<&'a str>) -> Attributes<'a> {
-        Attributes {
-            department: d,
-            title: t,
-            location: None,
-        }
+        Attributes { department: d, title: t, location: None }
     }
 
     #[test]
     fn always_plus_matching_rules_in_order_without_duplicates() {
-        let m = cfg()
-            .resolve(attrs("engineering", Some("SRE")))
-            .expect("ok");
+        let m = cfg().resolve(attrs("engineering", Some("SRE"))).expect("ok");
         assert_eq!(m.groups, ["AllEmployees", "Developers", "OnCall"]);
         assert!(!m.no_rule_matched);
     }
@@ -220,26 +190,14 @@ mod tests {
         assert_eq!(e.field, "groups.rules[1].groups");
         assert!(e.message.contains("Admins"));
         let mut c = cfg();
-        c.rules.push(Rule {
-            department: None,
-            title: None,
-            location: None,
-            groups: vec![],
-        });
-        assert_eq!(
-            c.validate().expect_err("matches all").field,
-            "groups.rules[3]"
-        );
+        c.rules.push(Rule { department: None, title: None, location: None, groups: vec![] });
+        assert_eq!(c.validate().expect_err("matches all").field, "groups.rules[3]");
     }
 
     #[test]
     fn more_than_ten_groups_is_an_error() {
         let many: Vec<String> = (0..11).map(|i| format!("G{i}")).collect();
-        let c = GroupConfig {
-            always: many.clone(),
-            allowed: many,
-            rules: vec![],
-        };
+        let c = GroupConfig { always: many.clone(), allowed: many, rules: vec![] };
         c.validate().expect("valid config");
         let e = c.resolve(attrs("X", None)).expect_err("too many");
         assert!(e.message.contains("at most 10"), "{e}");

@@ -46,9 +46,9 @@ impl PasswordPolicy {
             && (!self.require_numbers || classes[2])
             && (!self.require_symbols || classes[3])
             && classes.iter().filter(|&&b| b).count() >= 3
-            && password.chars().all(|c| {
-                UPPER.contains(c) || LOWER.contains(c) || DIGITS.contains(c) || SYMBOLS.contains(c)
-            })
+            && password
+                .chars()
+                .all(|c| UPPER.contains(c) || LOWER.contains(c) || DIGITS.contains(c) || SYMBOLS.contains(c))
     }
 }
 
@@ -85,12 +85,7 @@ impl Random for OsRandom {
 
 pub fn generate_with(policy: &PasswordPolicy, rng: &mut impl Random) -> Result<Secret, Error> {
     let len = policy.minimum_length.clamp(MIN_LENGTH, MAX_LENGTH);
-    let classes: [&[u8]; 4] = [
-        UPPER.as_bytes(),
-        LOWER.as_bytes(),
-        DIGITS.as_bytes(),
-        SYMBOLS.as_bytes(),
-    ];
+    let classes: [&[u8]; 4] = [UPPER.as_bytes(), LOWER.as_bytes(), DIGITS.as_bytes(), SYMBOLS.as_bytes()];
     let all: Vec<u8> = classes.concat();
     let mut chars = Vec::with_capacity(len);
     for class in classes {
@@ -125,19 +120,11 @@ mod tests {
 
     #[test]
     fn meets_the_default_and_strict_policies() {
-        for p in [
-            PasswordPolicy::AWS_DEFAULT,
-            strict(14),
-            strict(32),
-            strict(128),
-        ] {
+        for p in [PasswordPolicy::AWS_DEFAULT, strict(14), strict(32), strict(128)] {
             let pw = generate(&p).expect("rng");
             assert!(p.accepts(pw.expose()), "{p:?}");
             assert!(strict(MIN_LENGTH).accepts(pw.expose()));
-            assert_eq!(
-                pw.expose().len(),
-                p.minimum_length.clamp(MIN_LENGTH, MAX_LENGTH)
-            );
+            assert_eq!(pw.expose().len(), p.minimum_length.clamp(MIN_LENGTH, MAX_LENGTH));
         }
     }
 
@@ -162,12 +149,7 @@ mod tests {
         // A broken sampler that never picks the last entries of a set would fail this.
         let mut seen = std::collections::HashSet::new();
         for _ in 0..400 {
-            seen.extend(
-                generate(&PasswordPolicy::AWS_DEFAULT)
-                    .expect("rng")
-                    .expose()
-                    .chars(),
-            );
+            seen.extend(generate(&PasswordPolicy::AWS_DEFAULT).expect("rng").expose().chars());
         }
         for c in SYMBOLS.chars().chain(UPPER.chars()).chain(DIGITS.chars()) {
             assert!(seen.contains(&c), "{c} never drawn");

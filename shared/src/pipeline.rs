@@ -51,29 +51,21 @@ pub async fn onboard(ctx: &Ctx, raw: &Value) -> EventReport {
     let ids = Ids {
         event_id: event_id.clone(),
         employee_id: employee_id.clone(),
-        detail_type: raw
-            .get("detail-type")
-            .and_then(Value::as_str)
-            .map(|s| event::clip(s, 64)),
+        detail_type: raw.get("detail-type").and_then(Value::as_str).map(|s| event::clip(s, 64)),
     };
     let mut state = State::new(raw.clone());
     let result = run_steps(ctx, &mut state).await;
-    let user_arn = state
-        .create_user
-        .as_ref()
-        .map(|u| u.user_arn.clone())
-        .filter(|a| !a.is_empty());
+    let user_arn = state.create_user.as_ref().map(|u| u.user_arn.clone()).filter(|a| !a.is_empty());
+    let actions = state.actions();
+    let changed = actions.iter().any(|a| a.outcome == Outcome::Done);
     let terminal = AuditRecord::terminal(
         &ids,
         user_arn.clone(),
-        result
-            .as_ref()
-            .err()
-            .map(|e| (e.error_type(), e.to_string())),
+        changed,
+        result.as_ref().err().map(|e| (e.error_type(), e.to_string())),
         Utc::now(),
     );
     let published = ctx.audit(&terminal).await;
-    let actions = state.actions();
     let error = match (result, published) {
         (Err(e), _) => Some(e),
         (Ok(()), Err(e)) => Some(e),
@@ -82,9 +74,7 @@ pub async fn onboard(ctx: &Ctx, raw: &Value) -> EventReport {
     let outcome = match &error {
         Some(_) => EventOutcome::Failed,
         None if actions.iter().any(|a| a.outcome == Outcome::WouldDo) => EventOutcome::WouldChange,
-        None if actions.iter().all(|a| a.outcome == Outcome::AlreadyDone) => {
-            EventOutcome::Unchanged
-        }
+        None if actions.iter().all(|a| a.outcome == Outcome::AlreadyDone) => EventOutcome::Unchanged,
         None => EventOutcome::Succeeded,
     };
     if let Some(e) = &error {
@@ -101,15 +91,8 @@ pub async fn onboard(ctx: &Ctx, raw: &Value) -> EventReport {
         user_arn,
         secret_arn: stored.and_then(|s| s.password_secret_arn.clone()),
         access_key_secret_arn: stored.and_then(|s| s.access_key_secret_arn.clone()),
-        groups: state
-            .join_groups
-            .as_ref()
-            .map(|j| j.groups.clone())
-            .unwrap_or_default(),
-        no_rule_matched: state
-            .join_groups
-            .as_ref()
-            .is_some_and(|j| j.no_rule_matched),
+        groups: state.join_groups.as_ref().map(|j| j.groups.clone()).unwrap_or_default(),
+        no_rule_matched: state.join_groups.as_ref().is_some_and(|j| j.no_rule_matched),
         actions,
         error_type: error.as_ref().map(|e| e.error_type().to_owned()),
         error: error.map(|e| e.to_string()),
@@ -129,12 +112,8 @@ async fn run_steps(ctx: &Ctx, state: &mut State) -> Result<(), Error> {
 /// An entry that is not even JSON: reported failed, with its failed terminal audit record.
 pub async fn unreadable(ctx: &Ctx, e: crate::ValidationError) -> EventReport {
     let error = Error::Invalid(e);
-    let record = AuditRecord::terminal(
-        &Ids::default(),
-        None,
-        Some((error.error_type(), error.to_string())),
-        Utc::now(),
-    );
+    let record =
+        AuditRecord::terminal(&Ids::default(), None, false, Some((error.error_type(), error.to_string())), Utc::now());
     let error = match ctx.audit(&record).await {
         Ok(()) => error,
         Err(audit) => audit,

@@ -114,24 +114,12 @@ mod tests {
     fn users_can_change_their_password_and_read_only_their_secrets() {
         let cfg = Config::parse(include_str!("../../onboarding.toml"), "t").expect("cfg");
         let p = self_service(&cfg);
-        assert!(
-            p["Statement"][1]["Action"]
-                .as_array()
-                .expect("a")
-                .iter()
-                .any(|a| a == "iam:ChangePassword")
-        );
+        assert!(p["Statement"][1]["Action"].as_array().expect("a").iter().any(|a| a == "iam:ChangePassword"));
         assert_eq!(
             p["Statement"][2]["Resource"],
             "arn:aws:secretsmanager:*:*:secret:employee-lifecycle/${aws:username}/*"
         );
         let f = force_mfa();
-        assert!(
-            f["Statement"][0]["NotAction"]
-                .as_array()
-                .expect("a")
-                .iter()
-                .any(|a| a == "iam:ChangePassword")
-        );
+        assert!(f["Statement"][0]["NotAction"].as_array().expect("a").iter().any(|a| a == "iam:ChangePassword"));
     }
 }

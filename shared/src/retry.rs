@@ -17,9 +17,7 @@ impl RetryPolicy {
     /// Delay before attempt `attempt + 1` (attempt counts from 1): exponential, capped, with
     /// "equal jitter" (half fixed, half random) so concurrent runs spread out.
     pub fn delay(&self, attempt: u32) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let exp = self.base_delay.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
         let capped = exp.min(self.max_delay);
         let half = capped / 2;
         let mut b = [0u8; 2];
@@ -33,12 +31,7 @@ impl RetryPolicy {
 
 /// Calls `op` until it succeeds, fails with an error `retryable` rejects, or `max_attempts`
 /// calls were made. Each retry is logged with the AWS code.
-pub async fn retry<T, F, Fut, R>(
-    policy: RetryPolicy,
-    what: &str,
-    retryable: R,
-    mut op: F,
-) -> Result<T, Error>
+pub async fn retry<T, F, Fut, R>(policy: RetryPolicy, what: &str, retryable: R, mut op: F) -> Result<T, Error>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Error>>,
@@ -81,19 +74,11 @@ mod tests {
     use std::cell::Cell;
 
     fn policy(n: u32) -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: n,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(4),
-        }
+        RetryPolicy { max_attempts: n, base_delay: Duration::from_millis(1), max_delay: Duration::from_millis(4) }
     }
 
     fn aws(code: &str) -> Error {
-        Error::Aws {
-            operation: "Op",
-            code: code.into(),
-            message: "m".into(),
-        }
+        Error::Aws { operation: "Op", code: code.into(), message: "m".into() }
     }
 
     #[tokio::test]
@@ -102,13 +87,7 @@ mod tests {
         let r = retry(policy(5), "op", transient, || {
             calls.set(calls.get() + 1);
             let n = calls.get();
-            async move {
-                if n < 3 {
-                    Err(aws("EntityTemporarilyUnmodifiable"))
-                } else {
-                    Ok(n)
-                }
-            }
+            async move { if n < 3 { Err(aws("EntityTemporarilyUnmodifiable")) } else { Ok(n) } }
         })
         .await;
         assert_eq!(r.expect("third call succeeds"), 3);
@@ -149,9 +128,7 @@ mod tests {
         for a in 1..12 {
             let d = p.delay(a);
             assert!(d <= Duration::from_millis(1000), "{d:?}");
-            let floor = (Duration::from_millis(100) * (1 << (a - 1).min(16)))
-                .min(Duration::from_millis(1000))
-                / 2;
+            let floor = (Duration::from_millis(100) * (1 << (a - 1).min(16))).min(Duration::from_millis(1000)) / 2;
             assert!(d >= floor, "{a}: {d:?} < {floor:?}");
         }
     }

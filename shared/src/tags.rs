@@ -57,10 +57,7 @@ pub fn desired(h: &Hire) -> BTreeMap<String, String> {
 /// IAM tag values allow letters, digits, spaces and `_ . : / = + - @`. Anything else (commas,
 /// ampersands, apostrophes) becomes a space; runs of spaces fold; cut at 256 characters.
 pub fn sanitize(v: &str) -> String {
-    let mapped: String = v
-        .chars()
-        .map(|c| if allowed(c) { c } else { ' ' })
-        .collect();
+    let mapped: String = v.chars().map(|c| if allowed(c) { c } else { ' ' }).collect();
     let folded = mapped.split_whitespace().collect::<Vec<_>>().join(" ");
     folded.chars().take(MAX_VALUE_LEN).collect()
 }
@@ -72,17 +69,10 @@ fn allowed(c: char) -> bool {
 /// Checks a tag set against IAM's rules before any call.
 pub fn validate(tags: &BTreeMap<String, String>) -> Result<(), ValidationError> {
     if tags.len() > MAX_TAGS {
-        return Err(ValidationError::new(
-            "tags",
-            format!("{} tags; IAM allows at most {MAX_TAGS}", tags.len()),
-        ));
+        return Err(ValidationError::new("tags", format!("{} tags; IAM allows at most {MAX_TAGS}", tags.len())));
     }
     for (k, v) in tags {
-        if k.is_empty()
-            || k.chars().count() > MAX_KEY_LEN
-            || !k.chars().all(allowed)
-            || k.starts_with("aws:")
-        {
+        if k.is_empty() || k.chars().count() > MAX_KEY_LEN || !k.chars().all(allowed) || k.starts_with("aws:") {
             return Err(ValidationError::new(
                 format!("tags.{k}"),
                 "invalid tag key (1-128 characters, letters, digits, spaces, _ . : / = + - @, not `aws:`)",
@@ -115,16 +105,9 @@ impl TagDiff {
 
 /// Compares the user's current tags with the desired HR tags; only [`HR_KEYS`] are considered.
 pub fn diff(current: &BTreeMap<String, String>, desired: &BTreeMap<String, String>) -> TagDiff {
-    let set = desired
-        .iter()
-        .filter(|(k, v)| current.get(*k) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let remove = current
-        .keys()
-        .filter(|k| HR_KEYS.contains(&k.as_str()) && !desired.contains_key(*k))
-        .cloned()
-        .collect();
+    let set = desired.iter().filter(|(k, v)| current.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let remove =
+        current.keys().filter(|k| HR_KEYS.contains(&k.as_str()) && !desired.contains_key(*k)).cloned().collect();
     TagDiff { set, remove }
 }
 
@@ -133,10 +116,7 @@ mod tests {
     use super::*;
 
     fn m(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -149,18 +129,11 @@ mod tests {
 
     #[test]
     fn diff_touches_only_owned_keys() {
-        let current = m(&[
-            ("department", "Finance"),
-            ("title", "Analyst"),
-            ("team-owner", "alice"),
-            (WELCOME_SENT, "e1"),
-        ]);
+        let current =
+            m(&[("department", "Finance"), ("title", "Analyst"), ("team-owner", "alice"), (WELCOME_SENT, "e1")]);
         let desired = m(&[("department", "Engineering"), ("email", "a@b.c")]);
         let d = diff(&current, &desired);
-        assert_eq!(
-            d.set,
-            m(&[("department", "Engineering"), ("email", "a@b.c")])
-        );
+        assert_eq!(d.set, m(&[("department", "Engineering"), ("email", "a@b.c")]));
         assert_eq!(d.remove, vec!["title".to_string()]);
         assert!(diff(&desired, &desired).is_empty());
     }
@@ -169,8 +142,7 @@ mod tests {
     fn validate_rejects_bad_keys_and_too_many() {
         assert!(validate(&m(&[("aws:x", "1")])).is_err());
         assert!(validate(&m(&[("ok", "a,b")])).is_err());
-        let many: BTreeMap<String, String> =
-            (0..51).map(|i| (format!("k{i}"), String::new())).collect();
+        let many: BTreeMap<String, String> = (0..51).map(|i| (format!("k{i}"), String::new())).collect();
         assert!(validate(&many).is_err());
         assert!(validate(&m(&[("department", "R D")])).is_ok());
     }

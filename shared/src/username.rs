@@ -50,25 +50,15 @@ pub fn variant(base: &str, n: u32) -> String {
 pub fn is_valid(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_LEN
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
 }
 
 /// One name part as ASCII `[a-z0-9-]`, no leading/trailing or doubled `-`.
 fn slug(name: &str) -> String {
     // Only letters and digits are transliterated: deunicode would spell symbols and emoji out
     // as words ("🙂" -> "slight smile"), which is no part of anyone's name.
-    let kept: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '\'' || c == '’' {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect();
+    let kept: String =
+        name.chars().map(|c| if c.is_alphanumeric() || c == '\'' || c == '’' { c } else { ' ' }).collect();
     let ascii = deunicode::deunicode(&kept).to_ascii_lowercase();
     let mut out = String::with_capacity(ascii.len());
     let mut pending_sep = false;
@@ -119,12 +109,8 @@ mod tests {
 
     #[test]
     fn non_latin_scripts_yield_ascii() {
-        for (g, f) in [
-            ("太郎", "山田"),
-            ("Σωκράτης", "Παπαδόπουλος"),
-            ("محمد", "علي"),
-            ("민준", "김"),
-        ] {
+        for (g, f) in [("太郎", "山田"), ("Σωκράτης", "Παπαδόπουλος"), ("محمد", "علي"), ("민준", "김")]
+        {
             let n = base(g, f).expect(g);
             assert!(is_valid(&n), "{n}");
             assert!(n.contains('.'), "{n}");

@@ -26,8 +26,7 @@ fn every_sample_parses_and_round_trips() {
         let text = std::fs::read_to_string(&path).expect("read");
         let first = event::parse_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let value: Value = serde_json::from_str(&text).expect("json");
-        let again = event::parse_str(&serde_json::to_string_pretty(&value).expect("serialise"))
-            .expect("re-parse");
+        let again = event::parse_str(&serde_json::to_string_pretty(&value).expect("serialise")).expect("re-parse");
         assert_eq!(first, again, "{}", path.display());
         let HrEvent::Hired(h) = first;
         assert!(!h.meta.employee_id.is_empty());
@@ -45,49 +44,28 @@ fn every_invalid_sample_is_rejected() {
             .map_err(|e| shared::ValidationError::new("(event)", e.to_string()))
             .and_then(|v| Intent::from_event(&config(), &v))
             .expect_err(&path.display().to_string());
-        assert!(
-            !e.field.is_empty() && !e.message.is_empty(),
-            "{}",
-            path.display()
-        );
+        assert!(!e.field.is_empty() && !e.message.is_empty(), "{}", path.display());
     }
 }
 
 #[test]
 fn the_schema_matches_what_the_parser_accepts() {
     let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("events/schema/employee-hired.schema.json"))
-            .expect("schema"),
+        &std::fs::read_to_string(root().join("events/schema/employee-hired.schema.json")).expect("schema"),
     )
     .expect("json");
     let detail = &schema["properties"]["detail"];
-    let properties: BTreeSet<String> = detail["properties"]
-        .as_object()
-        .expect("properties")
-        .keys()
-        .cloned()
-        .collect();
-    let required: BTreeSet<String> = detail["required"]
-        .as_array()
-        .expect("required")
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect();
+    let properties: BTreeSet<String> = detail["properties"].as_object().expect("properties").keys().cloned().collect();
+    let required: BTreeSet<String> =
+        detail["required"].as_array().expect("required").iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
 
     // The parser's own list of accepted fields, from its error for an unknown one.
-    let mut probe: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("events/hire-engineering.json")).expect("sample"),
-    )
-    .expect("json");
+    let mut probe: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("events/hire-engineering.json")).expect("sample"))
+            .expect("json");
     probe["detail"]["zzz"] = Value::Bool(true);
     let e = event::parse(&probe).expect_err("unknown field");
-    let accepted: BTreeSet<String> = e
-        .message
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_owned)
-        .collect();
+    let accepted: BTreeSet<String> = e.message.split('`').skip(1).step_by(2).map(str::to_owned).collect();
     assert_eq!(properties, accepted, "schema properties vs parser");
 
     // Each required field: removing it is an error naming it.
@@ -102,10 +80,7 @@ fn the_schema_matches_what_the_parser_accepts() {
     for optional in properties.difference(&required) {
         let mut v = probe.clone();
         v["detail"].as_object_mut().expect("detail").remove("zzz");
-        v["detail"]
-            .as_object_mut()
-            .expect("detail")
-            .remove(optional);
+        v["detail"].as_object_mut().expect("detail").remove(optional);
         event::parse(&v).unwrap_or_else(|e| panic!("{optional} should be optional: {e}"));
     }
 }

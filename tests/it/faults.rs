@@ -13,26 +13,20 @@ use shared::aws::iam::Iam;
 use shared::retry::RetryPolicy;
 use shared::secret::Secret;
 
-const POLICY: RetryPolicy = RetryPolicy {
-    max_attempts: 4,
-    base_delay: Duration::from_millis(1),
-    max_delay: Duration::from_millis(5),
-};
+const POLICY: RetryPolicy =
+    RetryPolicy { max_attempts: 4, base_delay: Duration::from_millis(1), max_delay: Duration::from_millis(5) };
 
 /// A real IAM client whose HTTP layer answers from `rules`; the SDK's own retries are off so
 /// every call the code makes is counted.
 fn iam(rules: &[&Rule]) -> Iam {
-    let mut interceptor =
-        aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(RuleMode::Sequential);
+    let mut interceptor = aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(RuleMode::Sequential);
     for r in rules {
         interceptor = interceptor.with_rule(r);
     }
     let conf = aws_sdk_iam::Config::builder()
         .behavior_version_latest()
         .region(aws_sdk_iam::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_iam::config::Credentials::new(
-            "k", "s", None, None, "test",
-        ))
+        .credentials_provider(aws_sdk_iam::config::Credentials::new("k", "s", None, None, "test"))
         .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())
         .http_client(create_mock_http_client())
         .interceptor(interceptor)
@@ -41,10 +35,7 @@ fn iam(rules: &[&Rule]) -> Iam {
 }
 
 fn err(code: &str) -> ErrorMetadata {
-    ErrorMetadata::builder()
-        .code(code)
-        .message(format!("{code} (injected)"))
-        .build()
+    ErrorMetadata::builder().code(code).message(format!("{code} (injected)")).build()
 }
 
 #[tokio::test]
@@ -57,9 +48,7 @@ async fn temporarily_unmodifiable_and_not_yet_visible_are_retried() {
         .output(|| AddUserToGroupOutput::builder().build())
         .build();
     let iam = iam(&[&rule]);
-    iam.add_user_to_group("jane.doe", "Developers")
-        .await
-        .expect("succeeds on the fourth call");
+    iam.add_user_to_group("jane.doe", "Developers").await.expect("succeeds on the fourth call");
     assert_eq!(rule.num_calls(), 4);
 }
 
@@ -72,46 +61,29 @@ async fn retries_are_bounded_and_keep_the_aws_code() {
         .build();
     let iam = iam(&[&rule]);
     let e = iam
-        .create_user(
-            "jane.doe",
-            "/employees/",
-            "arn:aws:iam::1:policy/b",
-            &Default::default(),
-        )
+        .create_user("jane.doe", "/employees/", "arn:aws:iam::1:policy/b", &Default::default())
         .await
         .expect_err("gives up");
     assert_eq!(rule.num_calls(), POLICY.max_attempts as usize);
     assert_eq!(e.aws_code(), Some("ConcurrentModification"));
     assert_eq!(e.error_type(), "Onboarding.Transient");
     assert!(
-        e.to_string().contains(
-            "iam:CreateUser failed: ConcurrentModification: ConcurrentModification (injected)"
-        ),
+        e.to_string().contains("iam:CreateUser failed: ConcurrentModification: ConcurrentModification (injected)"),
         "{e}"
     );
 }
 
 #[tokio::test]
 async fn other_errors_fail_fast_with_code_and_message() {
-    let rule =
-        mock!(Client::create_user).then_error(|| CreateUserError::generic(err("AccessDenied")));
+    let rule = mock!(Client::create_user).then_error(|| CreateUserError::generic(err("AccessDenied")));
     let iam = iam(&[&rule]);
     let e = iam
-        .create_user(
-            "jane.doe",
-            "/employees/",
-            "arn:aws:iam::1:policy/b",
-            &Default::default(),
-        )
+        .create_user("jane.doe", "/employees/", "arn:aws:iam::1:policy/b", &Default::default())
         .await
         .expect_err("fails");
     assert_eq!(rule.num_calls(), 1);
     assert_eq!(e.error_type(), "Onboarding.AwsError");
-    assert!(
-        e.to_string()
-            .contains("AccessDenied: AccessDenied (injected)"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("AccessDenied: AccessDenied (injected)"), "{e}");
 }
 
 #[tokio::test]
@@ -135,10 +107,7 @@ async fn a_created_user_is_found_despite_a_brief_not_found() {
         })
         .build();
     let iam = iam(&[&rule]);
-    let u = iam
-        .wait_for_user("jane.doe")
-        .await
-        .expect("visible on the second call");
+    let u = iam.wait_for_user("jane.doe").await.expect("visible on the second call");
     assert_eq!(u.arn, "arn:aws:iam::1:user/employees/jane.doe");
     assert_eq!(rule.num_calls(), 2);
 }
@@ -149,10 +118,7 @@ async fn a_password_rejected_by_iam_does_not_leak_into_the_error() {
         .then_error(|| CreateLoginProfileError::generic(err("PasswordPolicyViolation")));
     let iam = iam(&[&rule]);
     let pw = Secret::new("Sup3r-Secret-Pa55word!!".into());
-    let e = iam
-        .set_login_profile("jane.doe", &pw)
-        .await
-        .expect_err("rejected");
+    let e = iam.set_login_profile("jane.doe", &pw).await.expect_err("rejected");
     assert!(e.to_string().contains("PasswordPolicyViolation"));
     assert!(!e.to_string().contains(pw.expose()));
     assert!(!format!("{e:?}").contains(pw.expose()));

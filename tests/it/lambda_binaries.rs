@@ -29,12 +29,7 @@ fn start(acct: &Account, step: Step) -> Function {
     let toml = std::fs::read_to_string(root().join("onboarding.toml"))
         .expect("config")
         .replace("base_delay_ms = 200", "base_delay_ms = 5");
-    let log = std::env::temp_dir().join(format!(
-        "onboarding-{}-{}-{}.log",
-        step.name(),
-        acct.id,
-        std::process::id()
-    ));
+    let log = std::env::temp_dir().join(format!("onboarding-{}-{}-{}.log", step.name(), acct.id, std::process::id()));
     let out = File::create(&log).expect("log file");
     let child = acct
         .command(binary(step.name()))
@@ -43,10 +38,7 @@ fn start(acct: &Account, step: Step) -> Function {
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env(
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            format!("/aws/lambda/{}", step.name()),
-        )
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", step.name()))
         .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
         .env("RUST_LOG", "debug")
         .env("ONBOARDING_CONFIG", toml)
@@ -72,43 +64,20 @@ async fn every_function_binary_runs_its_step_under_a_lambda_runtime() {
         let answer = tokio::task::block_in_place(|| f.api.invoke(payload, Duration::from_secs(60)));
         match answer {
             Some(Answer::Response(v)) => state[step.state_key()] = v,
-            other => panic!(
-                "{}: {other:?}\n{}",
-                step.name(),
-                std::fs::read_to_string(&f.log).unwrap_or_default()
-            ),
+            other => panic!("{}: {other:?}\n{}", step.name(), std::fs::read_to_string(&f.log).unwrap_or_default()),
         }
         assert!(f.api.first_poll().is_some());
     }
 
     // THEN the hire is onboarded, checked through the AWS API
-    let user = state["createUser"]["userName"]
-        .as_str()
-        .expect("user name")
-        .to_owned();
+    let user = state["createUser"]["userName"].as_str().expect("user name").to_owned();
     assert_eq!(user, "zoe.obrien-nunez");
     assert_eq!(user_groups(&acct, &user).await, ["AllEmployees", "Finance"]);
-    acct.iam()
-        .get_login_profile()
-        .user_name(&user)
-        .send()
-        .await
-        .expect("login profile");
-    let secret = state["storePassword"]["passwordSecretArn"]
-        .as_str()
-        .expect("secret arn");
-    let value = acct
-        .secrets()
-        .get_secret_value()
-        .secret_id(secret)
-        .send()
-        .await
-        .expect("secret");
+    acct.iam().get_login_profile().user_name(&user).send().await.expect("login profile");
+    let secret = state["storePassword"]["passwordSecretArn"].as_str().expect("secret arn");
+    let value = acct.secrets().get_secret_value().secret_id(secret).send().await.expect("secret");
     let password = value.secret_string().expect("password").to_owned();
-    assert_eq!(
-        state["notify"]["sentTo"],
-        json!(["zoe.obrien@example.com", "grace.hopper@example.com"])
-    );
+    assert_eq!(state["notify"]["sentTo"], json!(["zoe.obrien@example.com", "grace.hopper@example.com"]));
     assert_eq!(inboxes.notifications.drain().await.len(), 2);
 
     // AND a bad event makes the function answer with a typed error, audited
@@ -117,55 +86,33 @@ async fn every_function_binary_runs_its_step_under_a_lambda_runtime() {
     match tokio::task::block_in_place(|| create.api.invoke(bad, Duration::from_secs(60))) {
         Some(Answer::Error(e)) => {
             assert_eq!(e["errorType"], "Onboarding.InvalidEvent");
-            assert!(
-                e["errorMessage"]
-                    .as_str()
-                    .is_some_and(|m| m.contains("detail.startDate")),
-                "{e}"
-            );
+            assert!(e["errorMessage"].as_str().is_some_and(|m| m.contains("detail.startDate")), "{e}");
         }
         other => panic!("expected an error, got {other:?}"),
     }
-    let audit: Vec<Value> = inboxes
-        .audit
-        .drain()
-        .await
-        .iter()
-        .map(|m| m.json())
-        .collect();
+    let audit: Vec<Value> = inboxes.audit.drain().await.iter().map(|m| m.json()).collect();
     assert!(audit.iter().any(|r| r["step"] == "create-user"
         && r["outcome"] == "failed"
         && r["errorType"] == "Onboarding.InvalidEvent"));
-    assert!(audit.iter().any(|r| r["step"] == "store-password"
-        && r["action"] == "iam:CreateLoginProfile"
-        && r["outcome"] == "done"));
+    assert!(
+        audit.iter().any(|r| r["step"] == "store-password"
+            && r["action"] == "iam:CreateLoginProfile"
+            && r["outcome"] == "done")
+    );
 
     // AND no function logged a secret (their logs, JSON at debug level, were captured)
     let key = acct
         .secrets()
         .get_secret_value()
-        .secret_id(
-            state["storePassword"]["accessKeySecretArn"]
-                .as_str()
-                .expect("arn"),
-        )
+        .secret_id(state["storePassword"]["accessKeySecretArn"].as_str().expect("arn"))
         .send()
         .await
         .expect("key");
     let key: Value = serde_json::from_str(key.secret_string().expect("text")).expect("json");
-    let secret_key = key["SecretAccessKey"]
-        .as_str()
-        .expect("secret key")
-        .to_owned();
-    let logs: String = functions
-        .iter()
-        .map(|(_, f)| std::fs::read_to_string(&f.log).unwrap_or_default())
-        .collect();
+    let secret_key = key["SecretAccessKey"].as_str().expect("secret key").to_owned();
+    let logs: String = functions.iter().map(|(_, f)| std::fs::read_to_string(&f.log).unwrap_or_default()).collect();
     assert!(logs.contains("\"level\""), "no JSON logs captured");
-    assert!(
-        !logs.contains(&password) && !logs.contains(&secret_key),
-        "a secret appears in a function's logs"
-    );
+    assert!(!logs.contains(&password) && !logs.contains(&secret_key), "a secret appears in a function's logs");
     for (_, f) in &functions {
         let _ = std::fs::remove_file(&f.log);
     }

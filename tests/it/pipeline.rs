@@ -7,26 +7,10 @@ use shared::tags;
 use tests::{Account, config, event, form_value, user_groups, user_names, user_tags};
 
 const SAMPLES: &[(&str, &str, &[&str])] = &[
-    (
-        "hire-engineering.json",
-        "jane.doe",
-        &["AllEmployees", "Developers"],
-    ),
-    (
-        "hire-finance-programmatic.json",
-        "zoe.obrien-nunez",
-        &["AllEmployees", "Finance"],
-    ),
-    (
-        "hire-unmapped-department.json",
-        "majo.garcia-lopez",
-        &["AllEmployees"],
-    ),
-    (
-        "hire-non-latin.json",
-        "tai-lang.shan-tian",
-        &["AllEmployees", "Developers"],
-    ),
+    ("hire-engineering.json", "jane.doe", &["AllEmployees", "Developers"]),
+    ("hire-finance-programmatic.json", "zoe.obrien-nunez", &["AllEmployees", "Finance"]),
+    ("hire-unmapped-department.json", "majo.garcia-lopez", &["AllEmployees"]),
+    ("hire-non-latin.json", "tai-lang.shan-tian", &["AllEmployees", "Developers"]),
 ];
 
 #[tokio::test]
@@ -39,122 +23,54 @@ async fn sample_hires_become_ready_secured_users() {
         // WHEN the event is onboarded
         let ev = event(file, json!({}));
         let report = onboard(&ctx, &ev).await;
-        assert_eq!(
-            report.outcome,
-            EventOutcome::Succeeded,
-            "{file}: {:?}",
-            report.error
-        );
+        assert_eq!(report.outcome, EventOutcome::Succeeded, "{file}: {:?}", report.error);
         assert_eq!(report.user_name.as_deref(), Some(*user));
 
         // THEN the user exists under the managed path with its tags and groups
-        let u = acct
-            .iam()
-            .get_user()
-            .user_name(*user)
-            .send()
-            .await
-            .expect("GetUser");
+        let u = acct.iam().get_user().user_name(*user).send().await.expect("GetUser");
         let u = u.user().expect("user");
         assert_eq!(u.path(), "/employees/");
         assert_eq!(report.user_arn.as_deref(), Some(u.arn()));
         let t = user_tags(&acct, user).await;
-        assert_eq!(
-            t.get(tags::EMPLOYEE_ID),
-            ev["detail"]["employeeId"]
-                .as_str()
-                .map(str::to_owned)
-                .as_ref()
-        );
-        assert_eq!(
-            t.get("department"),
-            ev["detail"]["department"]
-                .as_str()
-                .map(str::to_owned)
-                .as_ref()
-        );
-        assert_eq!(
-            t.get(tags::MANAGED_BY).map(String::as_str),
-            Some(tags::MANAGED_BY_VALUE)
-        );
-        assert_eq!(
-            user_groups(&acct, user).await,
-            groups.iter().map(|g| g.to_string()).collect::<Vec<_>>()
-        );
-        assert_eq!(
-            report.no_rule_matched,
-            *file == "hire-unmapped-department.json"
-        );
+        assert_eq!(t.get(tags::EMPLOYEE_ID), ev["detail"]["employeeId"].as_str().map(str::to_owned).as_ref());
+        assert_eq!(t.get("department"), ev["detail"]["department"].as_str().map(str::to_owned).as_ref());
+        assert_eq!(t.get(tags::MANAGED_BY).map(String::as_str), Some(tags::MANAGED_BY_VALUE));
+        assert_eq!(user_groups(&acct, user).await, groups.iter().map(|g| g.to_string()).collect::<Vec<_>>());
+        assert_eq!(report.no_rule_matched, *file == "hire-unmapped-department.json");
 
         // AND it can sign in to the console with the stored password
-        acct.iam()
-            .get_login_profile()
-            .user_name(*user)
-            .send()
-            .await
-            .expect("login profile");
+        acct.iam().get_login_profile().user_name(*user).send().await.expect("login profile");
         let secret_name = format!("employee-lifecycle/{user}/console-password");
-        let value = acct
-            .secrets()
-            .get_secret_value()
-            .secret_id(&secret_name)
-            .send()
-            .await
-            .expect("secret");
+        let value = acct.secrets().get_secret_value().secret_id(&secret_name).send().await.expect("secret");
         let password = value.secret_string().expect("string");
         assert!(shared::password::PasswordPolicy::AWS_DEFAULT.accepts(password));
         assert!(password.len() >= 20);
 
         // AND the secret's resource policy lets only that user read it
-        let policy = acct
-            .secrets()
-            .get_resource_policy()
-            .secret_id(&secret_name)
-            .send()
-            .await
-            .expect("policy");
-        let policy: Value =
-            serde_json::from_str(policy.resource_policy().expect("policy text")).expect("json");
+        let policy = acct.secrets().get_resource_policy().secret_id(&secret_name).send().await.expect("policy");
+        let policy: Value = serde_json::from_str(policy.resource_policy().expect("policy text")).expect("json");
         assert_eq!(policy["Statement"][0]["Principal"]["AWS"], json!([u.arn()]));
         assert_eq!(policy["Statement"][1]["Effect"], "Deny");
-        assert_eq!(
-            policy["Statement"][1]["Condition"]["StringNotEquals"]["aws:PrincipalArn"],
-            json!([u.arn()])
-        );
+        assert_eq!(policy["Statement"][1]["Condition"]["StringNotEquals"]["aws:PrincipalArn"], json!([u.arn()]));
     }
 
     // AND every CreateUser carried the permissions boundary, every login profile the reset
     // flag (the emulator drops both, so read what was sent)
     let sent = acct.recorded();
-    let creates: Vec<&String> = sent
-        .iter()
-        .filter(|(a, _)| a == "CreateUser")
-        .map(|(_, b)| b)
-        .collect();
+    let creates: Vec<&String> = sent.iter().filter(|(a, _)| a == "CreateUser").map(|(_, b)| b).collect();
     assert_eq!(creates.len(), SAMPLES.len());
     for body in creates {
         let boundary = form_value(body, "PermissionsBoundary").expect("boundary sent");
         assert_eq!(boundary, ctx.targets.boundary_arn);
         assert_eq!(form_value(body, "Path").as_deref(), Some("/employees/"));
     }
-    let profiles: Vec<&String> = sent
-        .iter()
-        .filter(|(a, _)| a == "CreateLoginProfile")
-        .map(|(_, b)| b)
-        .collect();
+    let profiles: Vec<&String> = sent.iter().filter(|(a, _)| a == "CreateLoginProfile").map(|(_, b)| b).collect();
     assert_eq!(profiles.len(), SAMPLES.len());
-    assert!(
-        profiles
-            .iter()
-            .all(|b| form_value(b, "PasswordResetRequired").as_deref() == Some("true"))
-    );
+    assert!(profiles.iter().all(|b| form_value(b, "PasswordResetRequired").as_deref() == Some("true")));
 
     // AND one welcome per hire plus one per manager, with filterable attributes
     let welcomes = inboxes.notifications.drain().await;
-    let to: Vec<String> = welcomes
-        .iter()
-        .map(|m| m.attributes["recipient"].clone())
-        .collect();
+    let to: Vec<String> = welcomes.iter().map(|m| m.attributes["recipient"].clone()).collect();
     assert_eq!(
         to,
         [
@@ -166,34 +82,20 @@ async fn sample_hires_become_ready_secured_users() {
             "taro.yamada@example.com"
         ]
     );
-    assert!(welcomes.iter().all(
-        |m| m.attributes.contains_key("employee-id") && m.attributes.contains_key("event-type")
-    ));
     assert!(
-        welcomes[0]
-            .message
-            .contains("employee-lifecycle/jane.doe/console-password")
+        welcomes.iter().all(|m| m.attributes.contains_key("employee-id") && m.attributes.contains_key("event-type"))
     );
+    assert!(welcomes[0].message.contains("employee-lifecycle/jane.doe/console-password"));
     assert!(welcomes[0].message.contains("https://"));
 
     // AND one terminal `succeeded` record per event on the audit topic
-    let audit: Vec<Value> = inboxes
-        .audit
-        .drain()
-        .await
-        .iter()
-        .map(|m| m.json())
-        .collect();
+    let audit: Vec<Value> = inboxes.audit.drain().await.iter().map(|m| m.json()).collect();
     let terminal: Vec<&Value> = audit.iter().filter(|r| r["terminal"] == true).collect();
     assert_eq!(terminal.len(), SAMPLES.len());
+    assert!(terminal.iter().all(|r| r["outcome"] == "succeeded" && r["schemaVersion"] == 1 && r["changed"] == true));
     assert!(
-        terminal
-            .iter()
-            .all(|r| r["outcome"] == "succeeded" && r["schemaVersion"] == 1)
+        audit.iter().any(|r| r["action"] == "iam:CreateUser" && r["outcome"] == "done" && r["employeeId"] == "E1001")
     );
-    assert!(audit.iter().any(|r| r["action"] == "iam:CreateUser"
-        && r["outcome"] == "done"
-        && r["employeeId"] == "E1001"));
 }
 
 #[tokio::test]
@@ -212,67 +114,26 @@ async fn a_resend_changes_nothing_and_sends_no_second_welcome() {
     for _ in 0..2 {
         let again = onboard(&ctx, &ev).await;
         // THEN nothing changes
-        assert_eq!(
-            again.outcome,
-            EventOutcome::Unchanged,
-            "{:?}",
-            again.actions
-        );
+        assert_eq!(again.outcome, EventOutcome::Unchanged, "{:?}", again.actions);
         assert_eq!(again.user_name, first.user_name);
         assert_eq!(again.secret_arn, first.secret_arn);
         assert_eq!(again.access_key_secret_arn, first.access_key_secret_arn);
     }
     let user = first.user_name.as_deref().expect("user");
     assert_eq!(user_names(&acct).await, [user]);
-    let keys = acct
-        .iam()
-        .list_access_keys()
-        .user_name(user)
-        .send()
-        .await
-        .expect("keys");
+    let keys = acct.iam().list_access_keys().user_name(user).send().await.expect("keys");
     assert_eq!(keys.access_key_metadata().len(), 1);
-    for secret in [
-        first.secret_arn.as_deref(),
-        first.access_key_secret_arn.as_deref(),
-    ] {
-        let versions = acct
-            .secrets()
-            .list_secret_version_ids()
-            .secret_id(secret.expect("arn"))
-            .send()
-            .await
-            .expect("versions");
-        assert_eq!(
-            versions.versions().len(),
-            1,
-            "a second secret version was written"
-        );
+    for secret in [first.secret_arn.as_deref(), first.access_key_secret_arn.as_deref()] {
+        let versions =
+            acct.secrets().list_secret_version_ids().secret_id(secret.expect("arn")).send().await.expect("versions");
+        assert_eq!(versions.versions().len(), 1, "a second secret version was written");
     }
-    assert!(
-        inboxes.notifications.drain().await.is_empty(),
-        "a second welcome went out"
-    );
-    let audit: Vec<Value> = inboxes
-        .audit
-        .drain()
-        .await
-        .iter()
-        .map(|m| m.json())
-        .collect();
-    assert_eq!(
-        audit
-            .iter()
-            .filter(|r| r["terminal"] == true && r["outcome"] == "succeeded")
-            .count(),
-        2
-    );
-    assert!(
-        audit
-            .iter()
-            .filter(|r| r["terminal"] == false)
-            .all(|r| r["outcome"] == "already-done")
-    );
+    assert!(inboxes.notifications.drain().await.is_empty(), "a second welcome went out");
+    let audit: Vec<Value> = inboxes.audit.drain().await.iter().map(|m| m.json()).collect();
+    let resends: Vec<&Value> = audit.iter().filter(|r| r["terminal"] == true).collect();
+    assert_eq!(resends.len(), 2);
+    assert!(resends.iter().all(|r| r["outcome"] == "succeeded" && r["changed"] == false), "{resends:?}");
+    assert!(audit.iter().filter(|r| r["terminal"] == false).all(|r| r["outcome"] == "already-done"));
 }
 
 #[tokio::test]
@@ -280,12 +141,7 @@ async fn two_people_with_one_name_get_two_users_and_foreign_users_are_left_alone
     let acct = Account::new().await;
     let (ctx, _inboxes) = acct.ready(config()).await;
     // GIVEN a `jane.doe` made by hand, not managed by this system
-    acct.iam()
-        .create_user()
-        .user_name("jane.doe")
-        .send()
-        .await
-        .expect("hand-made user");
+    acct.iam().create_user().user_name("jane.doe").send().await.expect("hand-made user");
 
     // WHEN two different Jane Does are hired
     let a = onboard(&ctx, &event("hire-engineering.json", json!({}))).await;
@@ -294,27 +150,15 @@ async fn two_people_with_one_name_get_two_users_and_foreign_users_are_left_alone
     // THEN each gets their own user, and the hand-made one is untouched
     assert_eq!(a.user_name.as_deref(), Some("jane.doe2"), "{:?}", a.error);
     assert_eq!(b.user_name.as_deref(), Some("jane.doe3"), "{:?}", b.error);
-    assert_eq!(
-        user_tags(&acct, "jane.doe2").await[tags::EMPLOYEE_ID],
-        "E1001"
-    );
-    assert_eq!(
-        user_tags(&acct, "jane.doe3").await[tags::EMPLOYEE_ID],
-        "E2077"
-    );
+    assert_eq!(user_tags(&acct, "jane.doe2").await[tags::EMPLOYEE_ID], "E1001");
+    assert_eq!(user_tags(&acct, "jane.doe3").await[tags::EMPLOYEE_ID], "E2077");
     assert!(user_tags(&acct, "jane.doe").await.is_empty());
     assert!(user_groups(&acct, "jane.doe").await.is_empty());
 
     // AND a resend of the first finds its own user again, not a fourth
     let again = onboard(&ctx, &event("hire-engineering.json", json!({}))).await;
-    assert_eq!(
-        (again.user_name.as_deref(), again.outcome),
-        (Some("jane.doe2"), EventOutcome::Unchanged)
-    );
-    assert_eq!(
-        user_names(&acct).await,
-        ["jane.doe", "jane.doe2", "jane.doe3"]
-    );
+    assert_eq!((again.user_name.as_deref(), again.outcome), (Some("jane.doe2"), EventOutcome::Unchanged));
+    assert_eq!(user_names(&acct).await, ["jane.doe", "jane.doe2", "jane.doe3"]);
 }
 
 #[tokio::test]
@@ -322,38 +166,20 @@ async fn a_missing_group_is_named_and_the_event_fails_audited() {
     let acct = Account::new().await;
     let (ctx, inboxes) = acct.ready(config()).await;
     // GIVEN the Developers group was deleted after bootstrap
-    acct.iam()
-        .delete_group()
-        .group_name("Developers")
-        .send()
-        .await
-        .expect("delete group");
+    acct.iam().delete_group().group_name("Developers").send().await.expect("delete group");
 
     let r = onboard(&ctx, &event("hire-engineering.json", json!({}))).await;
     assert_eq!(r.outcome, EventOutcome::Failed);
     let err = r.error.expect("error");
-    assert!(
-        err.contains("IAM group `Developers` does not exist"),
-        "{err}"
-    );
+    assert!(err.contains("IAM group `Developers` does not exist"), "{err}");
     assert_eq!(r.error_type.as_deref(), Some("Onboarding.MissingResource"));
     // no membership was half-made: the check runs before the first AddUserToGroup
     assert!(user_groups(&acct, "jane.doe").await.is_empty());
-    let audit: Vec<Value> = inboxes
-        .audit
-        .drain()
-        .await
-        .iter()
-        .map(|m| m.json())
-        .collect();
+    let audit: Vec<Value> = inboxes.audit.drain().await.iter().map(|m| m.json()).collect();
     let terminal: Vec<&Value> = audit.iter().filter(|r| r["terminal"] == true).collect();
     assert_eq!(terminal.len(), 1);
     assert_eq!(terminal[0]["outcome"], "failed");
-    assert!(
-        terminal[0]["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("Developers"))
-    );
+    assert!(terminal[0]["error"].as_str().is_some_and(|e| e.contains("Developers")));
 }
 
 #[tokio::test]
@@ -362,31 +188,15 @@ async fn programmatic_access_stores_the_key_it_created() {
     let (ctx, _inboxes) = acct.ready(config()).await;
     let r = onboard(
         &ctx,
-        &event(
-            "hire-finance-programmatic.json",
-            json!({"access": {"console": false, "programmatic": true}}),
-        ),
+        &event("hire-finance-programmatic.json", json!({"access": {"console": false, "programmatic": true}})),
     )
     .await;
     assert_eq!(r.outcome, EventOutcome::Succeeded, "{:?}", r.error);
     let user = r.user_name.expect("user");
     // no console access was asked for, so none was given
-    assert!(
-        acct.iam()
-            .get_login_profile()
-            .user_name(&user)
-            .send()
-            .await
-            .is_err()
-    );
+    assert!(acct.iam().get_login_profile().user_name(&user).send().await.is_err());
     assert!(r.secret_arn.is_none());
-    let keys = acct
-        .iam()
-        .list_access_keys()
-        .user_name(&user)
-        .send()
-        .await
-        .expect("keys");
+    let keys = acct.iam().list_access_keys().user_name(&user).send().await.expect("keys");
     let id = keys.access_key_metadata()[0].access_key_id().expect("id");
     let stored = acct
         .secrets()
@@ -397,11 +207,7 @@ async fn programmatic_access_stores_the_key_it_created() {
         .expect("secret");
     let stored: Value = serde_json::from_str(stored.secret_string().expect("text")).expect("json");
     assert_eq!(stored["AccessKeyId"], id);
-    assert!(
-        stored["SecretAccessKey"]
-            .as_str()
-            .is_some_and(|s| s.len() >= 30)
-    );
+    assert!(stored["SecretAccessKey"].as_str().is_some_and(|s| s.len() >= 30));
 }
 
 #[tokio::test]
@@ -413,15 +219,7 @@ async fn a_plan_changes_nothing() {
     assert_eq!(r.outcome, EventOutcome::WouldChange, "{:?}", r.error);
     assert!(r.actions.iter().any(|a| a.action == "iam:CreateUser"));
     assert!(user_names(&acct).await.is_empty());
-    assert!(
-        acct.secrets()
-            .list_secrets()
-            .send()
-            .await
-            .expect("list")
-            .secret_list()
-            .is_empty()
-    );
+    assert!(acct.secrets().list_secrets().send().await.expect("list").secret_list().is_empty());
     assert!(inboxes.audit.drain().await.is_empty());
     assert!(inboxes.notifications.drain().await.is_empty());
 }
@@ -433,9 +231,7 @@ async fn a_run_that_died_after_storing_the_secret_recovers_with_one_consistent_p
     // GIVEN an earlier attempt created the user and the secret, then died before the login profile
     let ev = event("hire-engineering.json", json!({}));
     let mut state = shared::steps::State::new(ev.clone());
-    shared::steps::run(shared::steps::Step::CreateUser, &ctx, &mut state)
-        .await
-        .expect("create-user");
+    shared::steps::run(shared::steps::Step::CreateUser, &ctx, &mut state).await.expect("create-user");
     acct.secrets()
         .create_secret()
         .name("employee-lifecycle/jane.doe/console-password")
@@ -449,11 +245,7 @@ async fn a_run_that_died_after_storing_the_secret_recovers_with_one_consistent_p
 
     // THEN the step writes a fresh password into the existing secret and sets the same one on the profile
     assert_eq!(r.outcome, EventOutcome::Succeeded, "{:?}", r.error);
-    assert!(
-        r.actions
-            .iter()
-            .any(|a| a.action == "secretsmanager:PutSecretValue")
-    );
+    assert!(r.actions.iter().any(|a| a.action == "secretsmanager:PutSecretValue"));
     let current = acct
         .secrets()
         .get_secret_value()
@@ -461,15 +253,9 @@ async fn a_run_that_died_after_storing_the_secret_recovers_with_one_consistent_p
         .send()
         .await
         .expect("secret");
-    assert_ne!(
-        current.secret_string(),
-        Some("stale-value-from-the-dead-run")
-    );
+    assert_ne!(current.secret_string(), Some("stale-value-from-the-dead-run"));
     let sent = acct.recorded();
-    let (_, profile) = sent
-        .iter()
-        .find(|(a, _)| a == "CreateLoginProfile")
-        .expect("CreateLoginProfile sent");
+    let (_, profile) = sent.iter().find(|(a, _)| a == "CreateLoginProfile").expect("CreateLoginProfile sent");
     assert_eq!(
         form_value(profile, "Password").as_deref(),
         current.secret_string(),

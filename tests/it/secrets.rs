@@ -27,21 +27,13 @@ async fn stored_secrets(acct: &Account, user: &str) -> Vec<String> {
         .await
         .expect("key");
     let key: Value = serde_json::from_str(key.secret_string().expect("key")).expect("json");
-    found.push(
-        key["SecretAccessKey"]
-            .as_str()
-            .expect("secret key")
-            .to_owned(),
-    );
+    found.push(key["SecretAccessKey"].as_str().expect("secret key").to_owned());
     assert!(found.iter().all(|s| s.len() >= 20), "implausible secrets");
     found
 }
 
 fn assert_absent(secrets: &[String], what: &str, text: &str) {
-    assert!(
-        !text.is_empty(),
-        "{what}: nothing was captured, so nothing was proven"
-    );
+    assert!(!text.is_empty(), "{what}: nothing was captured, so nothing was proven");
     for s in secrets {
         assert!(!text.contains(s.as_str()), "a secret appears in {what}");
     }
@@ -54,41 +46,18 @@ async fn no_secret_in_logs_reports_notifications_or_audit_records() {
     let (logs, guard) = capture_logs();
 
     let report = onboard(&ctx, &event("hire-finance-programmatic.json", json!({}))).await;
-    assert_eq!(
-        report.outcome,
-        EventOutcome::Succeeded,
-        "{:?}",
-        report.error
-    );
+    assert_eq!(report.outcome, EventOutcome::Succeeded, "{:?}", report.error);
     // a failing event too: its error path must not leak either
-    let failed = onboard(
-        &ctx,
-        &event(
-            "hire-finance-programmatic.json",
-            json!({"startDate": "never"}),
-        ),
-    )
-    .await;
+    let failed = onboard(&ctx, &event("hire-finance-programmatic.json", json!({"startDate": "never"}))).await;
     assert_eq!(failed.outcome, EventOutcome::Failed);
     drop(guard);
 
     let secrets = stored_secrets(&acct, report.user_name.as_deref().expect("user")).await;
     let logs = logs.text();
-    assert!(
-        logs.contains("CreateLoginProfile"),
-        "the SDK's own TRACE logs were not captured"
-    );
+    assert!(logs.contains("CreateLoginProfile"), "the SDK's own TRACE logs were not captured");
     assert_absent(&secrets, "the logs", &logs);
-    assert_absent(
-        &secrets,
-        "the report",
-        &serde_json::to_string(&report).expect("json"),
-    );
-    assert_absent(
-        &secrets,
-        "the failure report",
-        &serde_json::to_string(&failed).expect("json"),
-    );
+    assert_absent(&secrets, "the report", &serde_json::to_string(&report).expect("json"));
+    assert_absent(&secrets, "the failure report", &serde_json::to_string(&failed).expect("json"));
     let notes: Vec<String> = inboxes
         .notifications
         .drain()
@@ -97,13 +66,7 @@ async fn no_secret_in_logs_reports_notifications_or_audit_records() {
         .map(|m| format!("{:?} {} {:?}", m.subject, m.message, m.attributes))
         .collect();
     assert_absent(&secrets, "the notifications", &notes.join("\n"));
-    let audit: Vec<String> = inboxes
-        .audit
-        .drain()
-        .await
-        .iter()
-        .map(|m| m.message.clone())
-        .collect();
+    let audit: Vec<String> = inboxes.audit.drain().await.iter().map(|m| m.message.clone()).collect();
     assert!(audit.len() > 10);
     assert_absent(&secrets, "the audit records", &audit.join("\n"));
 }
@@ -115,13 +78,7 @@ async fn no_secret_in_the_cli_output_at_trace_level() {
     for format in ["text", "json"] {
         let out = acct
             .command(binary("onboarding"))
-            .args([
-                "run",
-                "--output",
-                format,
-                "events/hire-finance-programmatic.json",
-                "events/invalid/bad-date.json",
-            ])
+            .args(["run", "--output", format, "events/hire-finance-programmatic.json", "events/invalid/bad-date.json"])
             .env("RUST_LOG", "trace")
             .env("ONBOARDING_LOG_FORMAT", format)
             .stdout(Stdio::piped())
@@ -139,16 +96,6 @@ async fn no_secret_in_the_cli_output_at_trace_level() {
         assert_absent(&secrets, "stdout", &stdout);
         assert_absent(&secrets, "stderr", &stderr);
     }
-    let audit: Vec<String> = inboxes
-        .audit
-        .drain()
-        .await
-        .iter()
-        .map(|m| m.message.clone())
-        .collect();
-    assert_absent(
-        &stored_secrets(&acct, "zoe.obrien-nunez").await,
-        "the audit records",
-        &audit.join("\n"),
-    );
+    let audit: Vec<String> = inboxes.audit.drain().await.iter().map(|m| m.message.clone()).collect();
+    assert_absent(&stored_secrets(&acct, "zoe.obrien-nunez").await, "the audit records", &audit.join("\n"));
 }

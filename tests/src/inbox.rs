@@ -32,12 +32,7 @@ impl Inbox {
     /// subject and message attributes arrive too).
     pub async fn subscribe(sdk: &SdkConfig, topic_arn: &str, name: &str) -> Self {
         let sqs = aws_sdk_sqs::Client::new(sdk);
-        let url = sqs
-            .create_queue()
-            .queue_name(format!("{name}-inbox"))
-            .send()
-            .await
-            .expect("CreateQueue");
+        let url = sqs.create_queue().queue_name(format!("{name}-inbox")).send().await.expect("CreateQueue");
         let url = url.queue_url().expect("queue url").to_owned();
         let attrs = sqs
             .get_queue_attributes()
@@ -64,12 +59,7 @@ impl Inbox {
 
     /// An existing inbox by queue name.
     pub async fn existing(sqs: aws_sdk_sqs::Client, queue_name: &str) -> Option<Self> {
-        let out = sqs
-            .get_queue_url()
-            .queue_name(queue_name)
-            .send()
-            .await
-            .ok()?;
+        let out = sqs.get_queue_url().queue_name(queue_name).send().await.ok()?;
         let url = out.queue_url()?.to_owned();
         Some(Self { sqs, url })
     }
@@ -92,19 +82,11 @@ impl Inbox {
                 return all;
             }
             for m in batch {
-                let envelope: Value =
-                    serde_json::from_str(m.body().unwrap_or_default()).unwrap_or(Value::Null);
+                let envelope: Value = serde_json::from_str(m.body().unwrap_or_default()).unwrap_or(Value::Null);
                 let attributes = envelope["MessageAttributes"]
                     .as_object()
                     .map(|o| {
-                        o.iter()
-                            .map(|(k, v)| {
-                                (
-                                    k.clone(),
-                                    v["Value"].as_str().unwrap_or_default().to_owned(),
-                                )
-                            })
-                            .collect()
+                        o.iter().map(|(k, v)| (k.clone(), v["Value"].as_str().unwrap_or_default().to_owned())).collect()
                     })
                     .unwrap_or_default();
                 all.push(Delivered {

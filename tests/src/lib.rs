@@ -27,23 +27,14 @@ pub const REGION: &str = "us-east-1";
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// A binary of this workspace (built by `cargo xtask test` before the tests run).
 pub fn binary(name: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
     let path = target.join("debug").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo xtask test` (it builds the binaries first)",
-        path.display()
-    );
+    assert!(path.exists(), "{} is missing: run `cargo xtask test` (it builds the binaries first)", path.display());
     path
 }
 
@@ -67,10 +58,7 @@ pub fn emulator() -> &'static Emulator {
             "no emulator: {} is missing; run `cargo xtask test` (it installs moto into .venv)",
             python.display()
         );
-        let recording = std::env::temp_dir().join(format!(
-            "onboarding-moto-recording-{}.jsonl",
-            std::process::id()
-        ));
+        let recording = std::env::temp_dir().join(format!("onboarding-moto-recording-{}.jsonl", std::process::id()));
         let _ = std::fs::remove_file(&recording);
         let mut child = Command::new(python)
             .arg(root().join("tests").join("emulator.py"))
@@ -82,14 +70,8 @@ pub fn emulator() -> &'static Emulator {
             .spawn()
             .expect("start the emulator");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("emulator port");
-        let port = line
-            .trim()
-            .strip_prefix("port=")
-            .unwrap_or_else(|| panic!("emulator said {line:?}"))
-            .to_owned();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("emulator port");
+        let port = line.trim().strip_prefix("port=").unwrap_or_else(|| panic!("emulator said {line:?}")).to_owned();
         let stdin = child.stdin.take().expect("stdin");
         Emulator {
             endpoint: format!("http://127.0.0.1:{port}"),
@@ -116,9 +98,7 @@ impl Intercept for AccountHeader {
         _rc: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        ctx.request_mut()
-            .headers_mut()
-            .insert("x-moto-account-id", self.0.clone());
+        ctx.request_mut().headers_mut().insert("x-moto-account-id", self.0.clone());
         Ok(())
     }
 }
@@ -140,9 +120,9 @@ fn sdk_config(endpoint: &str, key: &str, secret: &str) -> SdkConfig {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_iam::config::SharedCredentialsProvider::new(
-            Credentials::new(key, secret, None, None, "test"),
-        ))
+        .credentials_provider(aws_sdk_iam::config::SharedCredentialsProvider::new(Credentials::new(
+            key, secret, None, None, "test",
+        )))
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
         .build()
 }
@@ -151,39 +131,17 @@ impl Account {
     pub async fn new() -> Self {
         let emu = emulator();
         let n = NEXT_ACCOUNT.fetch_add(1, Ordering::SeqCst);
-        let id = format!(
-            "{:012}",
-            200_000_000_000u64 + (u64::from(std::process::id()) % 10_000) * 10_000 + n
-        );
+        let id = format!("{:012}", 200_000_000_000u64 + (u64::from(std::process::id()) % 10_000) * 10_000 + n);
         let bootstrap = sdk_config(&emu.endpoint, "bootstrap", "bootstrap");
         let iam = aws_sdk_iam::Client::from_conf(
-            aws_sdk_iam::config::Builder::from(&bootstrap)
-                .interceptor(AccountHeader(id.clone()))
-                .build(),
+            aws_sdk_iam::config::Builder::from(&bootstrap).interceptor(AccountHeader(id.clone())).build(),
         );
-        iam.create_user()
-            .user_name("test-admin")
-            .send()
-            .await
-            .expect("create test admin");
-        let key = iam
-            .create_access_key()
-            .user_name("test-admin")
-            .send()
-            .await
-            .expect("create test key");
+        iam.create_user().user_name("test-admin").send().await.expect("create test admin");
+        let key = iam.create_access_key().user_name("test-admin").send().await.expect("create test key");
         let key = key.access_key().expect("key");
-        let (access_key_id, secret_access_key) = (
-            key.access_key_id().to_owned(),
-            key.secret_access_key().to_owned(),
-        );
+        let (access_key_id, secret_access_key) = (key.access_key_id().to_owned(), key.secret_access_key().to_owned());
         let sdk = sdk_config(&emu.endpoint, &access_key_id, &secret_access_key);
-        Self {
-            id,
-            access_key_id,
-            secret_access_key,
-            sdk,
-        }
+        Self { id, access_key_id, secret_access_key, sdk }
     }
 
     pub fn iam(&self) -> aws_sdk_iam::Client {
@@ -230,28 +188,13 @@ impl Account {
     /// context the steps run with, plus inboxes on both topics.
     pub async fn ready(&self, cfg: Config) -> (Ctx, Inboxes) {
         let aws = Aws::new(&self.sdk, cfg.retry_policy());
-        onboarding::bootstrap::bootstrap(&cfg, &aws)
-            .await
-            .expect("bootstrap");
+        onboarding::bootstrap::bootstrap(&cfg, &aws).await.expect("bootstrap");
         let targets = Targets::resolve(&cfg, &aws).await.expect("targets");
         let inboxes = Inboxes {
             audit: Inbox::subscribe(&self.sdk, &targets.audit_topic_arn, "audit").await,
-            notifications: Inbox::subscribe(
-                &self.sdk,
-                &targets.notifications_topic_arn,
-                "notifications",
-            )
-            .await,
+            notifications: Inbox::subscribe(&self.sdk, &targets.notifications_topic_arn, "notifications").await,
         };
-        (
-            Ctx {
-                cfg,
-                aws,
-                targets,
-                dry_run: false,
-            },
-            inboxes,
-        )
+        (Ctx { cfg, aws, targets, dry_run: false }, inboxes)
     }
 
     /// The requests this account sent to the emulator (from its recording), as
@@ -277,8 +220,7 @@ pub fn config() -> Config {
 
 /// A sample event from `events/`, with `detail` fields overridden.
 pub fn event(file: &str, overrides: serde_json::Value) -> serde_json::Value {
-    let text = std::fs::read_to_string(root().join("events").join(file))
-        .unwrap_or_else(|e| panic!("{file}: {e}"));
+    let text = std::fs::read_to_string(root().join("events").join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
     let mut v: serde_json::Value = serde_json::from_str(&text).expect("sample event is JSON");
     if let (Some(d), Some(o)) = (v["detail"].as_object_mut(), overrides.as_object()) {
         for (k, val) in o {
@@ -293,11 +235,7 @@ fn recorded_requests(file: &Path, access_key_id: &str) -> Vec<(String, String)> 
     let text = std::fs::read_to_string(file).unwrap_or_default();
     text.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|r| {
-            r["headers"]["Authorization"]
-                .as_str()
-                .is_some_and(|a| a.contains(access_key_id))
-        })
+        .filter(|r| r["headers"]["Authorization"].as_str().is_some_and(|a| a.contains(access_key_id)))
         .map(|r| {
             let raw = r["body"].as_str().unwrap_or_default();
             let body = if r["body_encoded"].as_bool() == Some(true) {
@@ -331,11 +269,7 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         let hex = (b[i] == b'%' && i + 3 <= b.len())
-            .then(|| {
-                std::str::from_utf8(&b[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-            })
+            .then(|| std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()))
             .flatten();
         match (b[i], hex) {
             (_, Some(byte)) => {
@@ -393,33 +327,14 @@ pub fn capture_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
 
 /// The user's tags, through the API.
 pub async fn user_tags(acct: &Account, user: &str) -> BTreeMap<String, String> {
-    let out = acct
-        .iam()
-        .list_user_tags()
-        .user_name(user)
-        .send()
-        .await
-        .expect("ListUserTags");
-    out.tags()
-        .iter()
-        .map(|t| (t.key().to_owned(), t.value().to_owned()))
-        .collect()
+    let out = acct.iam().list_user_tags().user_name(user).send().await.expect("ListUserTags");
+    out.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect()
 }
 
 /// The user's groups, through the API.
 pub async fn user_groups(acct: &Account, user: &str) -> Vec<String> {
-    let out = acct
-        .iam()
-        .list_groups_for_user()
-        .user_name(user)
-        .send()
-        .await
-        .expect("ListGroupsForUser");
-    let mut g: Vec<String> = out
-        .groups()
-        .iter()
-        .map(|g| g.group_name().to_owned())
-        .collect();
+    let out = acct.iam().list_groups_for_user().user_name(user).send().await.expect("ListGroupsForUser");
+    let mut g: Vec<String> = out.groups().iter().map(|g| g.group_name().to_owned()).collect();
     g.sort();
     g
 }
@@ -427,12 +342,8 @@ pub async fn user_groups(acct: &Account, user: &str) -> Vec<String> {
 /// Names of all users in the account.
 pub async fn user_names(acct: &Account) -> Vec<String> {
     let out = acct.iam().list_users().send().await.expect("ListUsers");
-    let mut names: Vec<String> = out
-        .users()
-        .iter()
-        .map(|u| u.user_name().to_owned())
-        .filter(|n| n != "test-admin")
-        .collect();
+    let mut names: Vec<String> =
+        out.users().iter().map(|u| u.user_name().to_owned()).filter(|n| n != "test-admin").collect();
     names.sort();
     names
 }

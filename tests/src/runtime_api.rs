@@ -48,12 +48,7 @@ impl RuntimeApi {
                 std::thread::spawn(move || serve(stream, &s, &tx));
             }
         });
-        Self {
-            addr,
-            shared,
-            answers: Mutex::new(rx),
-            next_id: Mutex::new(0),
-        }
+        Self { addr, shared, answers: Mutex::new(rx), next_id: Mutex::new(0) }
     }
 
     /// When the function first asked for an event (its cold start ended).
@@ -68,11 +63,7 @@ impl RuntimeApi {
             *n += 1;
             format!("req-{n}")
         };
-        self.shared
-            .queue
-            .lock()
-            .expect("lock")
-            .push_back((id.clone(), payload));
+        self.shared.queue.lock().expect("lock").push_back((id.clone(), payload));
         self.shared.ready.notify_all();
         let rx = self.answers.lock().expect("lock");
         let deadline = Instant::now() + timeout;
@@ -113,10 +104,7 @@ fn serve(stream: TcpStream, shared: &Shared, answers: &Sender<(String, Answer)>)
                     q = shared.ready.wait(q).expect("wait");
                 }
             };
-            let deadline = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() + 60_000)
-                .unwrap_or(0);
+            let deadline = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() + 60_000).unwrap_or(0);
             let body = payload.to_string();
             format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: {id}\r\n\
@@ -145,11 +133,7 @@ fn serve(stream: TcpStream, shared: &Shared, answers: &Sender<(String, Answer)>)
         } else {
             "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_owned()
         };
-        if writer
-            .write_all(reply.as_bytes())
-            .and_then(|()| writer.flush())
-            .is_err()
-        {
+        if writer.write_all(reply.as_bytes()).and_then(|()| writer.flush()).is_err() {
             return;
         }
     }

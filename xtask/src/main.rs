@@ -34,10 +34,7 @@ fn main() -> ExitCode {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 fn cargo() -> Command {
@@ -47,14 +44,8 @@ fn cargo() -> Command {
 }
 
 fn run(cmd: &mut Command) -> Result {
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{cmd:?} failed: {status}"))
-    }
+    let status = cmd.status().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed: {status}")) }
 }
 
 /// The project-local venv with the pinned emulator; created or updated when the pin changes.
@@ -63,29 +54,18 @@ fn venv_python() -> Result<PathBuf> {
     let venv = root.join(".venv");
     let python = venv.join("bin").join("python");
     let requirements = root.join("tests").join("requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements)
-        .map_err(|e| format!("{}: {e}", requirements.display()))?;
+    let wanted = std::fs::read_to_string(&requirements).map_err(|e| format!("{}: {e}", requirements.display()))?;
     let stamp = venv.join(".requirements");
     if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(python);
     }
-    eprintln!(
-        "xtask: installing the AWS emulator (moto, pinned) into {}",
-        venv.display()
-    );
+    eprintln!("xtask: installing the AWS emulator (moto, pinned) into {}", venv.display());
     let system_python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     if !python.exists() {
         run(Command::new(&system_python).args(["-m", "venv"]).arg(&venv))?;
     }
     run(Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-        ])
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
         .arg(&requirements))?;
     std::fs::write(&stamp, wanted).map_err(|e| e.to_string())?;
     Ok(python)
@@ -96,22 +76,12 @@ fn test(extra: &[String]) -> Result {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     // One build for all: binaries (the tests run them) and test targets share a feature set.
     run(cargo().args(["build", "--workspace", "--bins"]))?;
-    run(cargo()
-        .args(["test", "--workspace"])
-        .args(extra)
-        .env("ONBOARDING_PYTHON", &python))
+    run(cargo().args(["test", "--workspace"]).args(extra).env("ONBOARDING_PYTHON", &python))
 }
 
 fn lint() -> Result {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    run(cargo().args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
 }
 
 /// A running emulator; stops when dropped (its stdin closes).
@@ -138,18 +108,9 @@ fn start_emulator() -> Result<Emulator> {
         .map_err(|e| format!("cannot start the emulator: {e}"))?;
     let stdout = child.stdout.take().ok_or("no emulator stdout")?;
     let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
-    let port = line
-        .trim()
-        .strip_prefix("port=")
-        .ok_or_else(|| format!("emulator said {line:?}"))?
-        .to_owned();
-    Ok(Emulator {
-        child,
-        endpoint: format!("http://127.0.0.1:{port}"),
-    })
+    BufReader::new(stdout).read_line(&mut line).map_err(|e| e.to_string())?;
+    let port = line.trim().strip_prefix("port=").ok_or_else(|| format!("emulator said {line:?}"))?.to_owned();
+    Ok(Emulator { child, endpoint: format!("http://127.0.0.1:{port}") })
 }
 
 /// `cargo xtask emulator`: an emulator for manual runs, until Enter or Ctrl-C.
@@ -166,15 +127,7 @@ fn emulator_forever() -> Result {
 }
 
 fn demo() -> Result {
-    run(cargo().args([
-        "build",
-        "--quiet",
-        "--package",
-        "onboarding",
-        "--package",
-        "tests",
-        "--bins",
-    ]))?;
+    run(cargo().args(["build", "--quiet", "--package", "onboarding", "--package", "tests", "--bins"]))?;
     let emu = start_emulator()?;
     let bin = |name: &str| root().join("target").join("debug").join(name);
     let with_aws = |mut c: Command| {
@@ -212,7 +165,7 @@ fn demo() -> Result {
     step(&format!("emulator (moto, pinned) at {}", emu.endpoint));
     step("onboarding bootstrap");
     run(&mut onboarding(&["bootstrap"]))?;
-    run(&mut with_aws(Command::new(bin("demo-trail"))).arg("subscribe"))?;
+    run(with_aws(Command::new(bin("demo-trail"))).arg("subscribe"))?;
     step("onboarding plan (dry run: nothing changes)");
     run(&mut onboarding(&["plan", &events[0]]))?;
     step(&format!("onboarding run {}", events.join(" ")));
@@ -220,11 +173,9 @@ fn demo() -> Result {
     step("HR resends the first event: nothing changes, no second welcome");
     run(&mut onboarding(&["run", &events[0]]))?;
     step("a bad event: a clear error naming the field, exit code 1, nothing created");
-    let status = onboarding(&["run", "events/invalid/smuggled-groups.json"])
-        .status()
-        .map_err(|e| e.to_string())?;
+    let status = onboarding(&["run", "events/invalid/smuggled-groups.json"]).status().map_err(|e| e.to_string())?;
     println!("(exit code {})", status.code().unwrap_or(-1));
     step("what AWS now holds, and what the audit and notification topics carried");
-    run(&mut with_aws(Command::new(bin("demo-trail"))).arg("show"))?;
+    run(with_aws(Command::new(bin("demo-trail"))).arg("show"))?;
     Ok(())
 }

@@ -8,8 +8,5 @@ use shared::steps::Step;
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber(); // honours AWS_LAMBDA_LOG_FORMAT=JSON
     let ctx = shared::lambda::init().await?; // config, SDK clients, ARNs: once per cold start
-    run(service_fn(|ev| {
-        shared::lambda::handle(&ctx, Step::JoinGroups, ev)
-    }))
-    .await
+    run(service_fn(|ev| shared::lambda::handle(&ctx, Step::JoinGroups, ev))).await
 }

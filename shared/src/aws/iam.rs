@@ -35,20 +35,12 @@ pub struct AccessKey {
 
 fn to_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, Error> {
     tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| Error::Input(format!("tag {k}: {e}")))
-        })
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| Error::Input(format!("tag {k}: {e}"))))
         .collect()
 }
 
 fn from_tags(tags: &[Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .map(|t| (t.key().to_owned(), t.value().to_owned()))
-        .collect()
+    tags.iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect()
 }
 
 impl Iam {
@@ -67,12 +59,7 @@ impl Iam {
     /// The user, or `None` when it does not exist.
     pub async fn get_user(&self, name: &str) -> Result<Option<User>, Error> {
         let r = retry::retry(self.retry, "iam:GetUser", retry::transient, || async {
-            self.client
-                .get_user()
-                .user_name(name)
-                .send()
-                .await
-                .map_err(|e| aws_error("iam:GetUser", e))
+            self.client.get_user().user_name(name).send().await.map_err(|e| aws_error("iam:GetUser", e))
         })
         .await;
         match r {
@@ -89,23 +76,11 @@ impl Iam {
 
     /// The user, waiting (within the retry bounds) for one created moments ago to be visible.
     pub async fn wait_for_user(&self, name: &str) -> Result<User, Error> {
-        let out = retry::retry(
-            self.retry,
-            "iam:GetUser",
-            retry::transient_or_not_yet_visible,
-            || async {
-                self.client
-                    .get_user()
-                    .user_name(name)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("iam:GetUser", e))
-            },
-        )
+        let out = retry::retry(self.retry, "iam:GetUser", retry::transient_or_not_yet_visible, || async {
+            self.client.get_user().user_name(name).send().await.map_err(|e| aws_error("iam:GetUser", e))
+        })
         .await?;
-        let u = out
-            .user()
-            .ok_or_else(|| Error::Input(format!("GetUser returned no user for {name}")))?;
+        let u = out.user().ok_or_else(|| Error::Input(format!("GetUser returned no user for {name}")))?;
         Ok(User {
             name: u.user_name().to_owned(),
             arn: u.arn().to_owned(),
@@ -141,39 +116,29 @@ impl Iam {
 
     pub async fn tag_user(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<(), Error> {
         let tags = to_tags(tags)?;
-        retry::retry(
-            self.retry,
-            "iam:TagUser",
-            retry::transient_or_not_yet_visible,
-            || async {
-                self.client
-                    .tag_user()
-                    .user_name(name)
-                    .set_tags(Some(tags.clone()))
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("iam:TagUser", e))
-            },
-        )
+        retry::retry(self.retry, "iam:TagUser", retry::transient_or_not_yet_visible, || async {
+            self.client
+                .tag_user()
+                .user_name(name)
+                .set_tags(Some(tags.clone()))
+                .send()
+                .await
+                .map_err(|e| aws_error("iam:TagUser", e))
+        })
         .await?;
         Ok(())
     }
 
     pub async fn untag_user(&self, name: &str, keys: &[String]) -> Result<(), Error> {
-        retry::retry(
-            self.retry,
-            "iam:UntagUser",
-            retry::transient_or_not_yet_visible,
-            || async {
-                self.client
-                    .untag_user()
-                    .user_name(name)
-                    .set_tag_keys(Some(keys.to_vec()))
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("iam:UntagUser", e))
-            },
-        )
+        retry::retry(self.retry, "iam:UntagUser", retry::transient_or_not_yet_visible, || async {
+            self.client
+                .untag_user()
+                .user_name(name)
+                .set_tag_keys(Some(keys.to_vec()))
+                .send()
+                .await
+                .map_err(|e| aws_error("iam:UntagUser", e))
+        })
         .await?;
         Ok(())
     }
@@ -202,11 +167,8 @@ impl Iam {
         let mut groups = Vec::new();
         let mut marker: Option<String> = None;
         loop {
-            let out = retry::retry(
-                self.retry,
-                "iam:ListGroupsForUser",
-                retry::transient_or_not_yet_visible,
-                || async {
+            let out =
+                retry::retry(self.retry, "iam:ListGroupsForUser", retry::transient_or_not_yet_visible, || async {
                     self.client
                         .list_groups_for_user()
                         .user_name(name)
@@ -214,9 +176,8 @@ impl Iam {
                         .send()
                         .await
                         .map_err(|e| aws_error("iam:ListGroupsForUser", e))
-                },
-            )
-            .await?;
+                })
+                .await?;
             groups.extend(out.groups().iter().map(|g| g.group_name().to_owned()));
             match out.marker() {
                 Some(m) if out.is_truncated() => marker = Some(m.to_owned()),
@@ -226,39 +187,29 @@ impl Iam {
     }
 
     pub async fn add_user_to_group(&self, name: &str, group: &str) -> Result<(), Error> {
-        retry::retry(
-            self.retry,
-            "iam:AddUserToGroup",
-            retry::transient_or_not_yet_visible,
-            || async {
-                self.client
-                    .add_user_to_group()
-                    .user_name(name)
-                    .group_name(group)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("iam:AddUserToGroup", e))
-            },
-        )
+        retry::retry(self.retry, "iam:AddUserToGroup", retry::transient_or_not_yet_visible, || async {
+            self.client
+                .add_user_to_group()
+                .user_name(name)
+                .group_name(group)
+                .send()
+                .await
+                .map_err(|e| aws_error("iam:AddUserToGroup", e))
+        })
         .await?;
         Ok(())
     }
 
     /// Whether the user has a console password.
     pub async fn has_login_profile(&self, name: &str) -> Result<bool, Error> {
-        let r = retry::retry(
-            self.retry,
-            "iam:GetLoginProfile",
-            retry::transient,
-            || async {
-                self.client
-                    .get_login_profile()
-                    .user_name(name)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("iam:GetLoginProfile", e))
-            },
-        )
+        let r = retry::retry(self.retry, "iam:GetLoginProfile", retry::transient, || async {
+            self.client
+                .get_login_profile()
+                .user_name(name)
+                .send()
+                .await
+                .map_err(|e| aws_error("iam:GetLoginProfile", e))
+        })
         .await;
         match r {
             Ok(_) => Ok(true),
@@ -271,11 +222,8 @@ impl Iam {
     /// appeared meanwhile (a concurrent run), its password is replaced, so the stored secret and
     /// the login profile always agree.
     pub async fn set_login_profile(&self, name: &str, password: &Secret) -> Result<(), Error> {
-        let created = retry::retry(
-            self.retry,
-            "iam:CreateLoginProfile",
-            retry::transient_or_not_yet_visible,
-            || async {
+        let created =
+            retry::retry(self.retry, "iam:CreateLoginProfile", retry::transient_or_not_yet_visible, || async {
                 self.client
                     .create_login_profile()
                     .user_name(name)
@@ -284,27 +232,21 @@ impl Iam {
                     .send()
                     .await
                     .map_err(|e| aws_error("iam:CreateLoginProfile", e))
-            },
-        )
-        .await;
+            })
+            .await;
         match created {
             Ok(_) => Ok(()),
             Err(e) if is_code(&e, "EntityAlreadyExists") => {
-                retry::retry(
-                    self.retry,
-                    "iam:UpdateLoginProfile",
-                    retry::transient,
-                    || async {
-                        self.client
-                            .update_login_profile()
-                            .user_name(name)
-                            .password(password.expose())
-                            .password_reset_required(true)
-                            .send()
-                            .await
-                            .map_err(|e| aws_error("iam:UpdateLoginProfile", e))
-                    },
-                )
+                retry::retry(self.retry, "iam:UpdateLoginProfile", retry::transient, || async {
+                    self.client
+                        .update_login_profile()
+                        .user_name(name)
+                        .password(password.expose())
+                        .password_reset_required(true)
+                        .send()
+                        .await
+                        .map_err(|e| aws_error("iam:UpdateLoginProfile", e))
+                })
                 .await?;
                 Ok(())
             }
@@ -314,18 +256,13 @@ impl Iam {
 
     /// The account password policy; AWS's default when none is set (`NoSuchEntity`).
     pub async fn password_policy(&self) -> Result<PasswordPolicy, Error> {
-        let r = retry::retry(
-            self.retry,
-            "iam:GetAccountPasswordPolicy",
-            retry::transient,
-            || async {
-                self.client
-                    .get_account_password_policy()
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("iam:GetAccountPasswordPolicy", e))
-            },
-        )
+        let r = retry::retry(self.retry, "iam:GetAccountPasswordPolicy", retry::transient, || async {
+            self.client
+                .get_account_password_policy()
+                .send()
+                .await
+                .map_err(|e| aws_error("iam:GetAccountPasswordPolicy", e))
+        })
         .await;
         match r {
             Ok(out) => Ok(out
@@ -344,19 +281,9 @@ impl Iam {
     }
 
     pub async fn access_keys(&self, name: &str) -> Result<Vec<AccessKey>, Error> {
-        let out = retry::retry(
-            self.retry,
-            "iam:ListAccessKeys",
-            retry::transient_or_not_yet_visible,
-            || async {
-                self.client
-                    .list_access_keys()
-                    .user_name(name)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("iam:ListAccessKeys", e))
-            },
-        )
+        let out = retry::retry(self.retry, "iam:ListAccessKeys", retry::transient_or_not_yet_visible, || async {
+            self.client.list_access_keys().user_name(name).send().await.map_err(|e| aws_error("iam:ListAccessKeys", e))
+        })
         .await?;
         Ok(out
             .access_key_metadata()
@@ -372,27 +299,17 @@ impl Iam {
 
     /// Creates an access key; the secret half is wrapped at once.
     pub async fn create_access_key(&self, name: &str) -> Result<(String, Secret), Error> {
-        let out = retry::retry(
-            self.retry,
-            "iam:CreateAccessKey",
-            retry::transient_or_not_yet_visible,
-            || async {
-                self.client
-                    .create_access_key()
-                    .user_name(name)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("iam:CreateAccessKey", e))
-            },
-        )
+        let out = retry::retry(self.retry, "iam:CreateAccessKey", retry::transient_or_not_yet_visible, || async {
+            self.client
+                .create_access_key()
+                .user_name(name)
+                .send()
+                .await
+                .map_err(|e| aws_error("iam:CreateAccessKey", e))
+        })
         .await?;
-        let key = out
-            .access_key()
-            .ok_or_else(|| Error::Input("CreateAccessKey returned no key".into()))?;
-        Ok((
-            key.access_key_id().to_owned(),
-            Secret::new(key.secret_access_key().to_owned()),
-        ))
+        let key = out.access_key().ok_or_else(|| Error::Input("CreateAccessKey returned no key".into()))?;
+        Ok((key.access_key_id().to_owned(), Secret::new(key.secret_access_key().to_owned())))
     }
 
     /// A customer-managed policy's ARN by name (scope Local), if it exists.
@@ -409,11 +326,7 @@ impl Iam {
                     .map_err(|e| aws_error("iam:ListPolicies", e))
             })
             .await?;
-            if let Some(p) = out
-                .policies()
-                .iter()
-                .find(|p| p.policy_name() == Some(name))
-            {
+            if let Some(p) = out.policies().iter().find(|p| p.policy_name() == Some(name)) {
                 return Ok(p.arn().map(str::to_owned));
             }
             match out.marker() {

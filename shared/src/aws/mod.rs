@@ -18,9 +18,7 @@ pub mod sns;
 /// `AWS_ENDPOINT_URL`, credentials chain), with the configured retry budget.
 pub async fn load_sdk_config(cfg: &Config) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(
-            aws_config::retry::RetryConfig::standard().with_max_attempts(cfg.retry.max_attempts),
-        )
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(cfg.retry.max_attempts))
         .load()
         .await
 }
@@ -52,11 +50,7 @@ where
     R: std::fmt::Debug,
 {
     let (code, message) = code_and_message(&err);
-    Error::Aws {
-        operation,
-        code,
-        message,
-    }
+    Error::Aws { operation, code, message }
 }
 
 /// `code: message` of an SDK error, for callers outside the steps (bootstrap).

@@ -38,27 +38,16 @@ impl Secrets {
         match self.client.describe_secret().secret_id(name).send().await {
             Ok(out) => Ok(Some(SecretInfo {
                 arn: out.arn().unwrap_or_default().to_owned(),
-                tags: out
-                    .tags()
-                    .iter()
-                    .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
-                    .collect(),
+                tags: out.tags().iter().filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned()))).collect(),
                 deleted: out.deleted_date().is_some(),
                 current_version: out
                     .version_ids_to_stages()
-                    .and_then(|m| {
-                        m.iter()
-                            .find(|(_, st)| st.iter().any(|s| s == "AWSCURRENT"))
-                    })
+                    .and_then(|m| m.iter().find(|(_, st)| st.iter().any(|s| s == "AWSCURRENT")))
                     .map(|(v, _)| v.clone()),
             })),
             Err(e) => {
                 let e = aws_error("secretsmanager:DescribeSecret", e);
-                if is_code(&e, "ResourceNotFoundException") {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
+                if is_code(&e, "ResourceNotFoundException") { Ok(None) } else { Err(e) }
             }
         }
     }
@@ -74,10 +63,7 @@ impl Secrets {
         kms_key_id: Option<&str>,
         tags: &BTreeMap<String, String>,
     ) -> Result<String, Error> {
-        let tags = tags
-            .iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect::<Vec<_>>();
+        let tags = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect::<Vec<_>>();
         let out = self
             .client
             .create_secret()
@@ -94,12 +80,7 @@ impl Secrets {
     }
 
     /// A new current version of an existing secret.
-    pub async fn put_value(
-        &self,
-        secret_id: &str,
-        value: &Secret,
-        token: &str,
-    ) -> Result<(), Error> {
+    pub async fn put_value(&self, secret_id: &str, value: &Secret, token: &str) -> Result<(), Error> {
         self.client
             .put_secret_value()
             .secret_id(secret_id)
@@ -112,10 +93,7 @@ impl Secrets {
     }
 
     pub async fn tag(&self, secret_id: &str, tags: &BTreeMap<String, String>) -> Result<(), Error> {
-        let tags = tags
-            .iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect::<Vec<_>>();
+        let tags = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect::<Vec<_>>();
         self.client
             .tag_resource()
             .secret_id(secret_id)

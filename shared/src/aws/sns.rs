@@ -28,12 +28,8 @@ impl Sns {
         message: &str,
         attributes: &[(&str, &str)],
     ) -> Result<String, Error> {
-        let mut req = self
-            .client
-            .publish()
-            .topic_arn(topic_arn)
-            .message(message)
-            .set_subject(subject.map(str::to_owned));
+        let mut req =
+            self.client.publish().topic_arn(topic_arn).message(message).set_subject(subject.map(str::to_owned));
         for (k, v) in attributes {
             let attr = MessageAttributeValue::builder()
                 .data_type("String")
@@ -58,12 +54,7 @@ impl Sns {
                 .send()
                 .await
                 .map_err(|e| aws_error("sns:ListTopics", e))?;
-            if let Some(t) = out
-                .topics()
-                .iter()
-                .filter_map(|t| t.topic_arn())
-                .find(|a| a.ends_with(&suffix))
-            {
+            if let Some(t) = out.topics().iter().filter_map(|t| t.topic_arn()).find(|a| a.ends_with(&suffix)) {
                 return Ok(Some(t.to_owned()));
             }
             match out.next_token() {

@@ -36,9 +36,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<CreateUserOutput, Error> {
                 if u.tags.get(EMPLOYEE_ID) == Some(employee)
                     && u.tags.get(MANAGED_BY).map(String::as_str) == Some(MANAGED_BY_VALUE) =>
             {
-                trail
-                    .record("iam:CreateUser", &u.arn, Outcome::AlreadyDone)
-                    .await?;
+                trail.record("iam:CreateUser", &u.arn, Outcome::AlreadyDone).await?;
                 return Ok(CreateUserOutput {
                     user_name: u.name,
                     user_arn: u.arn,
@@ -51,9 +49,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<CreateUserOutput, Error> {
                 n += 1;
             }
             None if trail.dry_run() => {
-                trail
-                    .record("iam:CreateUser", &name, Outcome::WouldDo)
-                    .await?;
+                trail.record("iam:CreateUser", &name, Outcome::WouldDo).await?;
                 return Ok(CreateUserOutput {
                     user_name: name,
                     user_arn: String::new(),
@@ -64,12 +60,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<CreateUserOutput, Error> {
             None => match ctx
                 .aws
                 .iam
-                .create_user(
-                    &name,
-                    &ctx.cfg.iam.user_path,
-                    &ctx.targets.boundary_arn,
-                    &intent.tags,
-                )
+                .create_user(&name, &ctx.cfg.iam.user_path, &ctx.targets.boundary_arn, &intent.tags)
                 .await
             {
                 Ok(arn) => {

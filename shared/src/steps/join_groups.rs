@@ -33,25 +33,17 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<JoinGroupsOutput, Error> {
             });
         }
     }
-    let current = if user.exists {
-        ctx.aws.iam.groups_for_user(&user.user_name).await?
-    } else {
-        Vec::new()
-    };
+    let current = if user.exists { ctx.aws.iam.groups_for_user(&user.user_name).await? } else { Vec::new() };
     for g in wanted {
         let target = format!("{}:group/{g}", user.user_name);
         if current.contains(g) {
-            trail
-                .record("iam:AddUserToGroup", &target, Outcome::AlreadyDone)
-                .await?;
+            trail.record("iam:AddUserToGroup", &target, Outcome::AlreadyDone).await?;
         } else {
             if !trail.dry_run() {
                 ctx.aws.iam.add_user_to_group(&user.user_name, g).await?;
                 tracing::info!(user = %user.user_name, group = %g, "joined group");
             }
-            trail
-                .record("iam:AddUserToGroup", &target, trail.change())
-                .await?;
+            trail.record("iam:AddUserToGroup", &target, trail.change()).await?;
         }
     }
     if intent.membership.no_rule_matched {

@@ -36,13 +36,7 @@ pub enum Step {
 
 /// The one definition of the onboarding order. The CLI runs it; the state machine is to be
 /// generated from it.
-pub const ONBOARD: [Step; 5] = [
-    Step::CreateUser,
-    Step::JoinGroups,
-    Step::TagUser,
-    Step::StorePassword,
-    Step::Notify,
-];
+pub const ONBOARD: [Step; 5] = [Step::CreateUser, Step::JoinGroups, Step::TagUser, Step::StorePassword, Step::Notify];
 
 impl Step {
     /// Binary, crate and Lambda name.
@@ -87,10 +81,7 @@ pub struct State {
 
 impl State {
     pub fn new(event: Value) -> Self {
-        Self {
-            event,
-            ..Self::default()
-        }
+        Self { event, ..Self::default() }
     }
 
     /// Accepts either a state (`{"event": ..., "createUser": ...}`) or a bare HR event.
@@ -98,18 +89,13 @@ impl State {
         if input.get("detail-type").is_some() {
             return Ok(Self::new(input));
         }
-        serde_json::from_value(input).map_err(|e| {
-            Error::Input(format!(
-                "expected {{\"event\": ..}} with earlier step outputs: {e}"
-            ))
-        })
+        serde_json::from_value(input)
+            .map_err(|e| Error::Input(format!("expected {{\"event\": ..}} with earlier step outputs: {e}")))
     }
 
     /// The created user, which every step after `create-user` needs.
     pub fn user(&self) -> Result<&CreateUserOutput, Error> {
-        self.create_user
-            .as_ref()
-            .ok_or_else(|| Error::Input("`createUser` is missing: run create-user first".into()))
+        self.create_user.as_ref().ok_or_else(|| Error::Input("`createUser` is missing: run create-user first".into()))
     }
 
     /// Every action recorded so far, in step order.
@@ -172,14 +158,11 @@ impl Targets {
         let boundary_arn = if boundary.starts_with("arn:") {
             boundary.clone()
         } else {
-            aws.iam
-                .find_local_policy(boundary)
-                .await?
-                .ok_or(Error::Missing {
-                    kind: "permissions boundary policy",
-                    name: boundary.clone(),
-                    hint: "create it (`onboarding bootstrap`) or give its ARN",
-                })?
+            aws.iam.find_local_policy(boundary).await?.ok_or(Error::Missing {
+                kind: "permissions boundary policy",
+                name: boundary.clone(),
+                hint: "create it (`onboarding bootstrap`) or give its ARN",
+            })?
         };
         Ok(Self {
             notifications_topic_arn: topic(cfg.topics.notifications.clone()).await?,
@@ -206,22 +189,13 @@ impl Ctx {
             return Ok(());
         }
         let body = serde_json::to_string(record).map_err(|e| Error::Input(e.to_string()))?;
-        let outcome = serde_json::to_value(record.outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let mut attrs = vec![
-            ("step", record.step.as_str()),
-            ("outcome", outcome.as_str()),
-            ("event-type", "audit"),
-        ];
+        let outcome =
+            serde_json::to_value(record.outcome).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let mut attrs = vec![("step", record.step.as_str()), ("outcome", outcome.as_str()), ("event-type", "audit")];
         if let Some(e) = &record.employee_id {
             attrs.push(("employee-id", e));
         }
-        self.aws
-            .sns
-            .publish(&self.targets.audit_topic_arn, None, &body, &attrs)
-            .await?;
+        self.aws.sns.publish(&self.targets.audit_topic_arn, None, &body, &attrs).await?;
         Ok(())
     }
 }
@@ -256,29 +230,13 @@ impl<'a> Trail<'a> {
 
     /// The outcome for a change about to be made: `would-do` in a dry run, else `done`.
     pub fn change(&self) -> Outcome {
-        if self.ctx.dry_run {
-            Outcome::WouldDo
-        } else {
-            Outcome::Done
-        }
+        if self.ctx.dry_run { Outcome::WouldDo } else { Outcome::Done }
     }
 
-    pub async fn record(
-        &mut self,
-        action: &str,
-        target: &str,
-        outcome: Outcome,
-    ) -> Result<(), Error> {
-        let a = Action {
-            step: self.step.name().into(),
-            action: action.into(),
-            target: target.into(),
-            outcome,
-        };
+    pub async fn record(&mut self, action: &str, target: &str, outcome: Outcome) -> Result<(), Error> {
+        let a = Action { step: self.step.name().into(), action: action.into(), target: target.into(), outcome };
         tracing::info!(step = self.step.name(), action, target, outcome = ?outcome, "action");
-        self.ctx
-            .audit(&AuditRecord::for_action(&self.ids, &a, Utc::now()))
-            .await?;
+        self.ctx.audit(&AuditRecord::for_action(&self.ids, &a, Utc::now())).await?;
         self.actions.push(a);
         Ok(())
     }
@@ -308,9 +266,9 @@ pub async fn run(step: Step, ctx: &Ctx, state: &mut State) -> Result<Value, Erro
             json(state.store_password.insert(o))
         }
         #[cfg(not(feature = "secrets"))]
-        Step::StorePassword => Err(Error::Input(
-            "store-password needs the `secrets` feature of the shared crate".into(),
-        )),
+        Step::StorePassword => {
+            Err(Error::Input("store-password needs the `secrets` feature of the shared crate".into()))
+        }
         Step::Notify => {
             let o = notify::run(ctx, state).await?;
             json(state.notify.insert(o))

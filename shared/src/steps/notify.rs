@@ -42,6 +42,8 @@ pub struct Welcome<'a> {
     pub password_secret: Option<&'a str>,
     pub access_key_secret: Option<&'a str>,
     pub region: &'a str,
+    /// Whether principals besides the user (a service desk) may read the initial credentials.
+    pub delivered_by_service_desk: bool,
 }
 
 /// The messages for a new hire and their manager. Pure: built from names and locations only.
@@ -50,12 +52,13 @@ pub fn welcome_messages(w: &Welcome<'_>) -> Vec<Message> {
     if let Some(s) = w.password_secret {
         how.push_str(&format!(
             "Console: sign in at {url} as `{user}`. Your initial password is in AWS Secrets Manager, \
-             secret `{s}` (region {r}), readable only by you (or by the service desk named by your \
-             administrators, who hands it over in person). You must choose a new password at first \
-             sign-in, then set up an MFA device: until you do, your account can do nothing else.\n",
+             secret `{s}` (region {r}), readable only by you{desk}. You must choose a new password \
+             at first sign-in, then set up an MFA device: until you do, your account can do nothing else.\n",
             url = w.sign_in_url,
             user = w.user_name,
-            r = w.region
+            r = w.region,
+            desk =
+                if w.delivered_by_service_desk { " and the service desk, who hands it to you in person" } else { "" },
         ));
     }
     if let Some(s) = w.access_key_secret {
@@ -94,23 +97,10 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
     let user = state.user()?;
     let mut trail = Trail::new(ctx, &intent, Step::Notify);
     let h = &intent.hire;
-    let current = if user.exists {
-        ctx.aws.iam.wait_for_user(&user.user_name).await?.tags
-    } else {
-        BTreeMap::new()
-    };
+    let current = if user.exists { ctx.aws.iam.wait_for_user(&user.user_name).await?.tags } else { BTreeMap::new() };
     if current.contains_key(WELCOME_SENT) {
-        trail
-            .record(
-                "sns:Publish",
-                &ctx.targets.notifications_topic_arn,
-                Outcome::AlreadyDone,
-            )
-            .await?;
-        return Ok(NotifyOutput {
-            sent_to: Vec::new(),
-            actions: trail.actions,
-        });
+        trail.record("sns:Publish", &ctx.targets.notifications_topic_arn, Outcome::AlreadyDone).await?;
+        return Ok(NotifyOutput { sent_to: Vec::new(), actions: trail.actions });
     }
     let stored = state.store_password.as_ref();
     let account = account_of(&user.user_arn).unwrap_or("<account-id>");
@@ -121,11 +111,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
         .clone()
         .unwrap_or_else(|| format!("https://{account}.signin.aws.amazon.com/console"));
     let region = stored
-        .and_then(|s| {
-            s.password_secret_arn
-                .as_deref()
-                .or(s.access_key_secret_arn.as_deref())
-        })
+        .and_then(|s| s.password_secret_arn.as_deref().or(s.access_key_secret_arn.as_deref()))
         .and_then(region_of)
         .or_else(|| region_of(&ctx.targets.notifications_topic_arn))
         .unwrap_or("-");
@@ -137,24 +123,17 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
         user_name: &user.user_name,
         sign_in_url,
         password_secret: if h.access.console {
-            Some(
-                stored
-                    .and_then(|s| s.password_secret_name.as_deref())
-                    .unwrap_or("-"),
-            )
+            Some(stored.and_then(|s| s.password_secret_name.as_deref()).unwrap_or("-"))
         } else {
             None
         },
         access_key_secret: if h.access.programmatic {
-            Some(
-                stored
-                    .and_then(|s| s.access_key_secret_name.as_deref())
-                    .unwrap_or("-"),
-            )
+            Some(stored.and_then(|s| s.access_key_secret_name.as_deref()).unwrap_or("-"))
         } else {
             None
         },
         region,
+        delivered_by_service_desk: !ctx.cfg.secrets.readers.is_empty(),
     });
     let mut sent_to = Vec::new();
     for m in &messages {
@@ -164,34 +143,19 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
                 ("employee-id", h.meta.employee_id.as_str()),
                 ("event-type", m.kind),
             ];
-            ctx.aws
-                .sns
-                .publish(
-                    &ctx.targets.notifications_topic_arn,
-                    Some(&m.subject),
-                    &m.body,
-                    &attrs,
-                )
-                .await?;
+            ctx.aws.sns.publish(&ctx.targets.notifications_topic_arn, Some(&m.subject), &m.body, &attrs).await?;
             tracing::info!(recipient = %m.recipient, kind = m.kind, "welcome sent");
             sent_to.push(m.recipient.clone());
         }
         trail
-            .record(
-                "sns:Publish",
-                &format!("{} ({})", ctx.targets.notifications_topic_arn, m.kind),
-                trail.change(),
-            )
+            .record("sns:Publish", &format!("{} ({})", ctx.targets.notifications_topic_arn, m.kind), trail.change())
             .await?;
     }
     if !trail.dry_run() {
         let tag = BTreeMap::from([(WELCOME_SENT.to_owned(), h.meta.event_id.clone())]);
         ctx.aws.iam.tag_user(&user.user_name, &tag).await?;
     }
-    Ok(NotifyOutput {
-        sent_to,
-        actions: trail.actions,
-    })
+    Ok(NotifyOutput { sent_to, actions: trail.actions })
 }
 
 #[cfg(test)]
@@ -210,12 +174,10 @@ mod tests {
             password_secret: Some("employee-lifecycle/zoe.obrien/console-password"),
             access_key_secret: None,
             region: "eu-west-1",
+            delivered_by_service_desk: false,
         });
         assert_eq!(m.len(), 2);
-        assert_eq!(
-            (m[0].recipient.as_str(), m[0].kind),
-            ("zoe@example.com", "welcome")
-        );
+        assert_eq!((m[0].recipient.as_str(), m[0].kind), ("zoe@example.com", "welcome"));
         for needle in [
             "zoe.obrien",
             "signin.aws.amazon.com",
@@ -223,11 +185,7 @@ mod tests {
             "new password",
             "MFA",
         ] {
-            assert!(
-                m[0].body.contains(needle),
-                "missing {needle}: {}",
-                m[0].body
-            );
+            assert!(m[0].body.contains(needle), "missing {needle}: {}", m[0].body);
         }
         assert!(m[0].subject.is_ascii());
         assert_eq!(m[1].recipient, "boss@example.com");

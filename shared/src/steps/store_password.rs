@@ -35,42 +35,21 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<StorePasswordOutput, Error>
         let existing = ctx.aws.secrets.describe(&name).await?;
         let has_profile = user.exists && ctx.aws.iam.has_login_profile(&user.user_name).await?;
         let arn = if has_profile {
-            trail
-                .record(
-                    "iam:CreateLoginProfile",
-                    &user.user_arn,
-                    Outcome::AlreadyDone,
-                )
-                .await?;
+            trail.record("iam:CreateLoginProfile", &user.user_arn, Outcome::AlreadyDone).await?;
             existing.map(|s| s.arn)
         } else if trail.dry_run() {
-            trail
-                .record("secretsmanager:CreateSecret", &name, Outcome::WouldDo)
-                .await?;
-            trail
-                .record("iam:CreateLoginProfile", &user.user_name, Outcome::WouldDo)
-                .await?;
+            trail.record("secretsmanager:CreateSecret", &name, Outcome::WouldDo).await?;
+            trail.record("iam:CreateLoginProfile", &user.user_name, Outcome::WouldDo).await?;
             existing.map(|s| s.arn)
         } else {
             let policy = ctx.aws.iam.password_policy().await?;
             let pw = password::generate(&policy)?;
-            let arn = write_secret(
-                ctx,
-                &mut trail,
-                &name,
-                "Initial console password",
-                existing,
-                &pw,
-                &intent,
-                &tags,
-            )
-            .await?;
+            let arn =
+                write_secret(ctx, &mut trail, &name, "Initial console password", existing, &pw, &intent, &tags).await?;
             protect(ctx, &mut trail, &arn, &user.user_arn).await?;
             ctx.aws.iam.set_login_profile(&user.user_name, &pw).await?;
             tracing::info!(user = %user.user_name, secret = %arn, "console access ready, reset required");
-            trail
-                .record("iam:CreateLoginProfile", &user.user_arn, Outcome::Done)
-                .await?;
+            trail.record("iam:CreateLoginProfile", &user.user_arn, Outcome::Done).await?;
             Some(arn)
         };
         out.password_secret_arn = arn;
@@ -80,54 +59,29 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<StorePasswordOutput, Error>
     if intent.hire.access.programmatic {
         let name = ctx.cfg.access_key_secret_name(&user.user_name);
         let existing = ctx.aws.secrets.describe(&name).await?;
-        let keys = if user.exists {
-            ctx.aws.iam.access_keys(&user.user_name).await?
-        } else {
-            Vec::new()
-        };
+        let keys = if user.exists { ctx.aws.iam.access_keys(&user.user_name).await? } else { Vec::new() };
         let stored_key = existing
             .as_ref()
             .and_then(|s| s.tags.get(ACCESS_KEY_ID_TAG))
             .filter(|id| keys.iter().any(|k| &k.id == *id));
         let arn = if stored_key.is_some() {
-            trail
-                .record("iam:CreateAccessKey", &user.user_arn, Outcome::AlreadyDone)
-                .await?;
+            trail.record("iam:CreateAccessKey", &user.user_arn, Outcome::AlreadyDone).await?;
             existing.map(|s| s.arn)
         } else if trail.dry_run() {
-            trail
-                .record("iam:CreateAccessKey", &user.user_name, Outcome::WouldDo)
-                .await?;
-            trail
-                .record("secretsmanager:CreateSecret", &name, Outcome::WouldDo)
-                .await?;
+            trail.record("iam:CreateAccessKey", &user.user_name, Outcome::WouldDo).await?;
+            trail.record("secretsmanager:CreateSecret", &name, Outcome::WouldDo).await?;
             existing.map(|s| s.arn)
         } else {
             let (key_id, key_secret) = ctx.aws.iam.create_access_key(&user.user_name).await?;
             trail
-                .record(
-                    "iam:CreateAccessKey",
-                    &format!("{}/access-key/{key_id}", user.user_arn),
-                    Outcome::Done,
-                )
+                .record("iam:CreateAccessKey", &format!("{}/access-key/{key_id}", user.user_arn), Outcome::Done)
                 .await?;
-            let doc = Secret::new(
-                json!({"AccessKeyId": key_id, "SecretAccessKey": key_secret.expose()}).to_string(),
-            );
+            let doc = Secret::new(json!({"AccessKeyId": key_id, "SecretAccessKey": key_secret.expose()}).to_string());
             let mut tags = tags.clone();
             tags.insert(ACCESS_KEY_ID_TAG.into(), key_id.clone());
             let had_secret = existing.is_some();
-            let arn = write_secret(
-                ctx,
-                &mut trail,
-                &name,
-                "Initial access key",
-                existing,
-                &doc,
-                &intent,
-                &tags,
-            )
-            .await?;
+            let arn =
+                write_secret(ctx, &mut trail, &name, "Initial access key", existing, &doc, &intent, &tags).await?;
             if had_secret {
                 ctx.aws.secrets.tag(&arn, &tags).await?;
             }
@@ -177,31 +131,19 @@ async fn write_secret(
                     tags,
                 )
                 .await?;
-            trail
-                .record("secretsmanager:CreateSecret", &arn, Outcome::Done)
-                .await?;
+            trail.record("secretsmanager:CreateSecret", &arn, Outcome::Done).await?;
             Ok(arn)
         }
         Some(s) => {
             if s.deleted {
                 ctx.aws.secrets.restore(&s.arn).await?;
-                trail
-                    .record("secretsmanager:RestoreSecret", &s.arn, Outcome::Done)
-                    .await?;
+                trail.record("secretsmanager:RestoreSecret", &s.arn, Outcome::Done).await?;
             }
             // Derived from the version it replaces: deterministic for this state, new once the
             // write succeeded (so a later retry, with a new password, writes a new version).
-            let purpose = format!(
-                "put-after-{}",
-                s.current_version.as_deref().unwrap_or("none")
-            );
-            ctx.aws
-                .secrets
-                .put_value(&s.arn, value, &request_token(event_id, name, &purpose))
-                .await?;
-            trail
-                .record("secretsmanager:PutSecretValue", &s.arn, Outcome::Done)
-                .await?;
+            let purpose = format!("put-after-{}", s.current_version.as_deref().unwrap_or("none"));
+            ctx.aws.secrets.put_value(&s.arn, value, &request_token(event_id, name, &purpose)).await?;
+            trail.record("secretsmanager:PutSecretValue", &s.arn, Outcome::Done).await?;
             Ok(s.arn)
         }
     }
@@ -209,24 +151,10 @@ async fn write_secret(
 
 /// Lets the user read the secret and denies every other principal (except the configured
 /// readers). The account root can still change the policy: that is the break-glass path.
-async fn protect(
-    ctx: &Ctx,
-    trail: &mut Trail<'_>,
-    secret_arn: &str,
-    user_arn: &str,
-) -> Result<(), Error> {
+async fn protect(ctx: &Ctx, trail: &mut Trail<'_>, secret_arn: &str, user_arn: &str) -> Result<(), Error> {
     let policy = resource_policy(user_arn, &ctx.cfg.secrets.readers);
-    ctx.aws
-        .secrets
-        .put_resource_policy(secret_arn, &policy)
-        .await?;
-    trail
-        .record(
-            "secretsmanager:PutResourcePolicy",
-            secret_arn,
-            Outcome::Done,
-        )
-        .await
+    ctx.aws.secrets.put_resource_policy(secret_arn, &policy).await?;
+    trail.record("secretsmanager:PutResourcePolicy", secret_arn, Outcome::Done).await
 }
 
 /// The secret's resource policy: only `user_arn` (and `readers`) may read the value.
@@ -283,12 +211,8 @@ mod tests {
     #[test]
     fn policy_names_only_the_owner() {
         let p: serde_json::Value =
-            serde_json::from_str(&resource_policy("arn:aws:iam::1:user/e/jane", &[]))
-                .expect("json");
-        assert_eq!(
-            p["Statement"][0]["Principal"]["AWS"],
-            json!(["arn:aws:iam::1:user/e/jane"])
-        );
+            serde_json::from_str(&resource_policy("arn:aws:iam::1:user/e/jane", &[])).expect("json");
+        assert_eq!(p["Statement"][0]["Principal"]["AWS"], json!(["arn:aws:iam::1:user/e/jane"]));
         assert_eq!(p["Statement"][1]["Effect"], "Deny");
         assert_eq!(
             p["Statement"][1]["Condition"]["StringNotEquals"]["aws:PrincipalArn"],

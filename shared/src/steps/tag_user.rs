@@ -23,21 +23,11 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
     let intent = Intent::from_event(&ctx.cfg, &state.event)?;
     let user = state.user()?;
     let mut trail = Trail::new(ctx, &intent, Step::TagUser);
-    let current = if user.exists {
-        ctx.aws.iam.wait_for_user(&user.user_name).await?.tags
-    } else {
-        Default::default()
-    };
+    let current = if user.exists { ctx.aws.iam.wait_for_user(&user.user_name).await?.tags } else { Default::default() };
     let diff = tags::diff(&current, &intent.tags);
-    let target = if user.user_arn.is_empty() {
-        user.user_name.clone()
-    } else {
-        user.user_arn.clone()
-    };
+    let target = if user.user_arn.is_empty() { user.user_name.clone() } else { user.user_arn.clone() };
     if diff.is_empty() {
-        trail
-            .record("iam:TagUser", &target, Outcome::AlreadyDone)
-            .await?;
+        trail.record("iam:TagUser", &target, Outcome::AlreadyDone).await?;
     }
     if !diff.set.is_empty() {
         if !trail.dry_run() {
@@ -47,18 +37,9 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
     }
     if !diff.remove.is_empty() {
         if !trail.dry_run() {
-            ctx.aws
-                .iam
-                .untag_user(&user.user_name, &diff.remove)
-                .await?;
+            ctx.aws.iam.untag_user(&user.user_name, &diff.remove).await?;
         }
-        trail
-            .record("iam:UntagUser", &target, trail.change())
-            .await?;
+        trail.record("iam:UntagUser", &target, trail.change()).await?;
     }
-    Ok(TagUserOutput {
-        set: diff.set.into_keys().collect(),
-        removed: diff.remove,
-        actions: trail.actions,
-    })
+    Ok(TagUserOutput { set: diff.set.into_keys().collect(), removed: diff.remove, actions: trail.actions })
 }

@@ -51,13 +51,8 @@ async fn show(cfg: &Config, sdk: &aws_config::SdkConfig) {
     let sqs = aws_sdk_sqs::Client::new(sdk);
 
     println!("IAM users under {}:", cfg.iam.user_path);
-    let users = iam
-        .list_users()
-        .path_prefix(&cfg.iam.user_path)
-        .send()
-        .await
-        .map(|o| o.users().to_vec())
-        .unwrap_or_default();
+    let users =
+        iam.list_users().path_prefix(&cfg.iam.user_path).send().await.map(|o| o.users().to_vec()).unwrap_or_default();
     for u in users {
         let name = u.user_name();
         let groups = iam
@@ -65,33 +60,18 @@ async fn show(cfg: &Config, sdk: &aws_config::SdkConfig) {
             .user_name(name)
             .send()
             .await
-            .map(|o| {
-                o.groups()
-                    .iter()
-                    .map(|g| g.group_name().to_owned())
-                    .collect::<Vec<_>>()
-            })
+            .map(|o| o.groups().iter().map(|g| g.group_name().to_owned()).collect::<Vec<_>>())
             .unwrap_or_default();
         let tags = iam
             .list_user_tags()
             .user_name(name)
             .send()
             .await
-            .map(|o| {
-                o.tags()
-                    .iter()
-                    .map(|t| format!("{}={}", t.key(), t.value()))
-                    .collect::<Vec<_>>()
-            })
+            .map(|o| o.tags().iter().map(|t| format!("{}={}", t.key(), t.value())).collect::<Vec<_>>())
             .unwrap_or_default();
         let console = iam.get_login_profile().user_name(name).send().await.is_ok();
-        let keys = iam
-            .list_access_keys()
-            .user_name(name)
-            .send()
-            .await
-            .map(|o| o.access_key_metadata().len())
-            .unwrap_or(0);
+        let keys =
+            iam.list_access_keys().user_name(name).send().await.map(|o| o.access_key_metadata().len()).unwrap_or(0);
         println!(
             "  {name:<28} groups [{}]  console {}  access keys {keys}",
             groups.join(", "),
@@ -101,12 +81,7 @@ async fn show(cfg: &Config, sdk: &aws_config::SdkConfig) {
     }
 
     println!("\nSecrets (values not shown; each readable only by its user):");
-    let list = secrets
-        .list_secrets()
-        .send()
-        .await
-        .map(|o| o.secret_list().to_vec())
-        .unwrap_or_default();
+    let list = secrets.list_secrets().send().await.map(|o| o.secret_list().to_vec()).unwrap_or_default();
     for s in list {
         let name = s.name().unwrap_or_default();
         let policy = secrets
@@ -149,10 +124,7 @@ async fn show(cfg: &Config, sdk: &aws_config::SdkConfig) {
                 s("action"),
                 s("outcome"),
                 s("target"),
-                r["error"]
-                    .as_str()
-                    .map(|e| format!("  error: {e}"))
-                    .unwrap_or_default()
+                r["error"].as_str().map(|e| format!("  error: {e}")).unwrap_or_default()
             );
         }
     }
