@@ -58,8 +58,12 @@ pub fn emulator() -> &'static Emulator {
             "no emulator: {} is missing; run `cargo xtask test` (it installs moto into .venv)",
             python.display()
         );
-        let recording = std::env::temp_dir().join(format!("onboarding-moto-recording-{}.jsonl", std::process::id()));
-        let _ = std::fs::remove_file(&recording);
+        // The recording holds request bodies (test passwords included): keep it under target/,
+        // one file per run, and clear earlier runs' files.
+        let dir = root().join("target").join("moto-recordings");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("recording dir");
+        let recording = dir.join(format!("{}.jsonl", std::process::id()));
         let mut child = Command::new(python)
             .arg(root().join("tests").join("emulator.py"))
             .env("MOTO_ENABLE_RECORDING", "true")

@@ -1,14 +1,17 @@
-//! IAM calls used by the steps.
+//! IAM calls used by the steps. Every call goes through [`Iam::call`]: SDK error → [`Error::Aws`]
+//! with the AWS code, retried within the policy when the predicate says it is worth it.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use aws_sdk_iam::Client;
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::types::Tag;
 
 use super::{aws_error, is_code};
 use crate::error::Error;
 use crate::password::PasswordPolicy;
-use crate::retry::{self, RetryPolicy};
+use crate::retry::{self, RetryPolicy, transient, transient_or_not_yet_visible};
 use crate::secret::Secret;
 
 #[derive(Clone, Debug)]
@@ -26,6 +29,17 @@ pub struct User {
     pub tags: BTreeMap<String, String>,
 }
 
+impl From<&aws_sdk_iam::types::User> for User {
+    fn from(u: &aws_sdk_iam::types::User) -> Self {
+        Self {
+            name: u.user_name().to_owned(),
+            arn: u.arn().to_owned(),
+            path: u.path().to_owned(),
+            tags: u.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect(),
+        }
+    }
+}
+
 /// An access key's id and whether it is active.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKey {
@@ -39,8 +53,13 @@ fn to_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, Error> {
         .collect()
 }
 
-fn from_tags(tags: &[Tag]) -> BTreeMap<String, String> {
-    tags.iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect()
+/// `Ok(None)` for `NoSuchEntity`: the thing asked about does not exist.
+fn absent<T>(r: Result<T, Error>) -> Result<Option<T>, Error> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if is_code(&e, "NoSuchEntity") => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 impl Iam {
@@ -52,41 +71,35 @@ impl Iam {
         &self.client
     }
 
-    pub fn retry_policy(&self) -> RetryPolicy {
-        self.retry
+    /// One API call: errors keep their AWS code; `retryable` ones are retried within the policy.
+    async fn call<T, E, R, F, Fut>(
+        &self,
+        operation: &'static str,
+        retryable: fn(&Error) -> bool,
+        send: F,
+    ) -> Result<T, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, R>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        retry::retry(self.retry, operation, retryable, || async { send().await.map_err(|e| aws_error(operation, e)) })
+            .await
     }
 
     /// The user, or `None` when it does not exist.
     pub async fn get_user(&self, name: &str) -> Result<Option<User>, Error> {
-        let r = retry::retry(self.retry, "iam:GetUser", retry::transient, || async {
-            self.client.get_user().user_name(name).send().await.map_err(|e| aws_error("iam:GetUser", e))
-        })
-        .await;
-        match r {
-            Ok(out) => Ok(out.user().map(|u| User {
-                name: u.user_name().to_owned(),
-                arn: u.arn().to_owned(),
-                path: u.path().to_owned(),
-                tags: from_tags(u.tags()),
-            })),
-            Err(e) if is_code(&e, "NoSuchEntity") => Ok(None),
-            Err(e) => Err(e),
-        }
+        let out = absent(self.call("iam:GetUser", transient, || self.client.get_user().user_name(name).send()).await)?;
+        Ok(out.and_then(|o| o.user().map(User::from)))
     }
 
     /// The user, waiting (within the retry bounds) for one created moments ago to be visible.
     pub async fn wait_for_user(&self, name: &str) -> Result<User, Error> {
-        let out = retry::retry(self.retry, "iam:GetUser", retry::transient_or_not_yet_visible, || async {
-            self.client.get_user().user_name(name).send().await.map_err(|e| aws_error("iam:GetUser", e))
-        })
-        .await?;
-        let u = out.user().ok_or_else(|| Error::Input(format!("GetUser returned no user for {name}")))?;
-        Ok(User {
-            name: u.user_name().to_owned(),
-            arn: u.arn().to_owned(),
-            path: u.path().to_owned(),
-            tags: from_tags(u.tags()),
-        })
+        let out = self
+            .call("iam:GetUser", transient_or_not_yet_visible, || self.client.get_user().user_name(name).send())
+            .await?;
+        out.user().map(User::from).ok_or_else(|| Error::Input(format!("GetUser returned no user for {name}")))
     }
 
     /// Creates a user with its path, permissions boundary and all tags in one call.
@@ -99,45 +112,32 @@ impl Iam {
         tags: &BTreeMap<String, String>,
     ) -> Result<String, Error> {
         let tags = to_tags(tags)?;
-        let out = retry::retry(self.retry, "iam:CreateUser", retry::transient, || async {
-            self.client
-                .create_user()
-                .user_name(name)
-                .path(path)
-                .permissions_boundary(boundary_arn)
-                .set_tags(Some(tags.clone()))
-                .send()
-                .await
-                .map_err(|e| aws_error("iam:CreateUser", e))
-        })
-        .await?;
+        let out = self
+            .call("iam:CreateUser", transient, || {
+                self.client
+                    .create_user()
+                    .user_name(name)
+                    .path(path)
+                    .permissions_boundary(boundary_arn)
+                    .set_tags(Some(tags.clone()))
+                    .send()
+            })
+            .await?;
         Ok(out.user().map(|u| u.arn().to_owned()).unwrap_or_default())
     }
 
     pub async fn tag_user(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<(), Error> {
         let tags = to_tags(tags)?;
-        retry::retry(self.retry, "iam:TagUser", retry::transient_or_not_yet_visible, || async {
-            self.client
-                .tag_user()
-                .user_name(name)
-                .set_tags(Some(tags.clone()))
-                .send()
-                .await
-                .map_err(|e| aws_error("iam:TagUser", e))
+        self.call("iam:TagUser", transient_or_not_yet_visible, || {
+            self.client.tag_user().user_name(name).set_tags(Some(tags.clone())).send()
         })
         .await?;
         Ok(())
     }
 
     pub async fn untag_user(&self, name: &str, keys: &[String]) -> Result<(), Error> {
-        retry::retry(self.retry, "iam:UntagUser", retry::transient_or_not_yet_visible, || async {
-            self.client
-                .untag_user()
-                .user_name(name)
-                .set_tag_keys(Some(keys.to_vec()))
-                .send()
-                .await
-                .map_err(|e| aws_error("iam:UntagUser", e))
+        self.call("iam:UntagUser", transient_or_not_yet_visible, || {
+            self.client.untag_user().user_name(name).set_tag_keys(Some(keys.to_vec())).send()
         })
         .await?;
         Ok(())
@@ -145,21 +145,8 @@ impl Iam {
 
     /// Whether the group exists.
     pub async fn group_exists(&self, group: &str) -> Result<bool, Error> {
-        let r = retry::retry(self.retry, "iam:GetGroup", retry::transient, || async {
-            self.client
-                .get_group()
-                .group_name(group)
-                .max_items(1)
-                .send()
-                .await
-                .map_err(|e| aws_error("iam:GetGroup", e))
-        })
-        .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e) if is_code(&e, "NoSuchEntity") => Ok(false),
-            Err(e) => Err(e),
-        }
+        let r = self.call("iam:GetGroup", transient, || self.client.get_group().group_name(group).max_items(1).send());
+        Ok(absent(r.await)?.is_some())
     }
 
     /// The names of the user's groups (all pages). A user not yet visible is waited for.
@@ -167,15 +154,9 @@ impl Iam {
         let mut groups = Vec::new();
         let mut marker: Option<String> = None;
         loop {
-            let out =
-                retry::retry(self.retry, "iam:ListGroupsForUser", retry::transient_or_not_yet_visible, || async {
-                    self.client
-                        .list_groups_for_user()
-                        .user_name(name)
-                        .set_marker(marker.clone())
-                        .send()
-                        .await
-                        .map_err(|e| aws_error("iam:ListGroupsForUser", e))
+            let out = self
+                .call("iam:ListGroupsForUser", transient_or_not_yet_visible, || {
+                    self.client.list_groups_for_user().user_name(name).set_marker(marker.clone()).send()
                 })
                 .await?;
             groups.extend(out.groups().iter().map(|g| g.group_name().to_owned()));
@@ -187,14 +168,8 @@ impl Iam {
     }
 
     pub async fn add_user_to_group(&self, name: &str, group: &str) -> Result<(), Error> {
-        retry::retry(self.retry, "iam:AddUserToGroup", retry::transient_or_not_yet_visible, || async {
-            self.client
-                .add_user_to_group()
-                .user_name(name)
-                .group_name(group)
-                .send()
-                .await
-                .map_err(|e| aws_error("iam:AddUserToGroup", e))
+        self.call("iam:AddUserToGroup", transient_or_not_yet_visible, || {
+            self.client.add_user_to_group().user_name(name).group_name(group).send()
         })
         .await?;
         Ok(())
@@ -202,50 +177,34 @@ impl Iam {
 
     /// Whether the user has a console password.
     pub async fn has_login_profile(&self, name: &str) -> Result<bool, Error> {
-        let r = retry::retry(self.retry, "iam:GetLoginProfile", retry::transient, || async {
-            self.client
-                .get_login_profile()
-                .user_name(name)
-                .send()
-                .await
-                .map_err(|e| aws_error("iam:GetLoginProfile", e))
-        })
-        .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e) if is_code(&e, "NoSuchEntity") => Ok(false),
-            Err(e) => Err(e),
-        }
+        let r = self.call("iam:GetLoginProfile", transient, || self.client.get_login_profile().user_name(name).send());
+        Ok(absent(r.await)?.is_some())
     }
 
     /// Gives the user a console password that must be changed at first sign-in. If a profile
     /// appeared meanwhile (a concurrent run), its password is replaced, so the stored secret and
     /// the login profile always agree.
     pub async fn set_login_profile(&self, name: &str, password: &Secret) -> Result<(), Error> {
-        let created =
-            retry::retry(self.retry, "iam:CreateLoginProfile", retry::transient_or_not_yet_visible, || async {
+        let created = self
+            .call("iam:CreateLoginProfile", transient_or_not_yet_visible, || {
                 self.client
                     .create_login_profile()
                     .user_name(name)
                     .password(password.expose())
                     .password_reset_required(true)
                     .send()
-                    .await
-                    .map_err(|e| aws_error("iam:CreateLoginProfile", e))
             })
             .await;
         match created {
             Ok(_) => Ok(()),
             Err(e) if is_code(&e, "EntityAlreadyExists") => {
-                retry::retry(self.retry, "iam:UpdateLoginProfile", retry::transient, || async {
+                self.call("iam:UpdateLoginProfile", transient, || {
                     self.client
                         .update_login_profile()
                         .user_name(name)
                         .password(password.expose())
                         .password_reset_required(true)
                         .send()
-                        .await
-                        .map_err(|e| aws_error("iam:UpdateLoginProfile", e))
                 })
                 .await?;
                 Ok(())
@@ -256,35 +215,29 @@ impl Iam {
 
     /// The account password policy; AWS's default when none is set (`NoSuchEntity`).
     pub async fn password_policy(&self) -> Result<PasswordPolicy, Error> {
-        let r = retry::retry(self.retry, "iam:GetAccountPasswordPolicy", retry::transient, || async {
-            self.client
-                .get_account_password_policy()
-                .send()
-                .await
-                .map_err(|e| aws_error("iam:GetAccountPasswordPolicy", e))
-        })
-        .await;
-        match r {
-            Ok(out) => Ok(out
-                .password_policy()
-                .map(|p| PasswordPolicy {
-                    minimum_length: p.minimum_password_length().unwrap_or(8).max(0) as usize,
-                    require_uppercase: p.require_uppercase_characters(),
-                    require_lowercase: p.require_lowercase_characters(),
-                    require_numbers: p.require_numbers(),
-                    require_symbols: p.require_symbols(),
-                })
-                .unwrap_or(PasswordPolicy::AWS_DEFAULT)),
-            Err(e) if is_code(&e, "NoSuchEntity") => Ok(PasswordPolicy::AWS_DEFAULT),
-            Err(e) => Err(e),
-        }
+        let out = absent(
+            self.call("iam:GetAccountPasswordPolicy", transient, || self.client.get_account_password_policy().send())
+                .await,
+        )?;
+        Ok(out
+            .as_ref()
+            .and_then(|o| o.password_policy())
+            .map(|p| PasswordPolicy {
+                minimum_length: p.minimum_password_length().unwrap_or(8).max(0) as usize,
+                require_uppercase: p.require_uppercase_characters(),
+                require_lowercase: p.require_lowercase_characters(),
+                require_numbers: p.require_numbers(),
+                require_symbols: p.require_symbols(),
+            })
+            .unwrap_or(PasswordPolicy::AWS_DEFAULT))
     }
 
     pub async fn access_keys(&self, name: &str) -> Result<Vec<AccessKey>, Error> {
-        let out = retry::retry(self.retry, "iam:ListAccessKeys", retry::transient_or_not_yet_visible, || async {
-            self.client.list_access_keys().user_name(name).send().await.map_err(|e| aws_error("iam:ListAccessKeys", e))
-        })
-        .await?;
+        let out = self
+            .call("iam:ListAccessKeys", transient_or_not_yet_visible, || {
+                self.client.list_access_keys().user_name(name).send()
+            })
+            .await?;
         Ok(out
             .access_key_metadata()
             .iter()
@@ -299,15 +252,11 @@ impl Iam {
 
     /// Creates an access key; the secret half is wrapped at once.
     pub async fn create_access_key(&self, name: &str) -> Result<(String, Secret), Error> {
-        let out = retry::retry(self.retry, "iam:CreateAccessKey", retry::transient_or_not_yet_visible, || async {
-            self.client
-                .create_access_key()
-                .user_name(name)
-                .send()
-                .await
-                .map_err(|e| aws_error("iam:CreateAccessKey", e))
-        })
-        .await?;
+        let out = self
+            .call("iam:CreateAccessKey", transient_or_not_yet_visible, || {
+                self.client.create_access_key().user_name(name).send()
+            })
+            .await?;
         let key = out.access_key().ok_or_else(|| Error::Input("CreateAccessKey returned no key".into()))?;
         Ok((key.access_key_id().to_owned(), Secret::new(key.secret_access_key().to_owned())))
     }
@@ -316,16 +265,15 @@ impl Iam {
     pub async fn find_local_policy(&self, name: &str) -> Result<Option<String>, Error> {
         let mut marker: Option<String> = None;
         loop {
-            let out = retry::retry(self.retry, "iam:ListPolicies", retry::transient, || async {
-                self.client
-                    .list_policies()
-                    .scope(aws_sdk_iam::types::PolicyScopeType::Local)
-                    .set_marker(marker.clone())
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("iam:ListPolicies", e))
-            })
-            .await?;
+            let out = self
+                .call("iam:ListPolicies", transient, || {
+                    self.client
+                        .list_policies()
+                        .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+                        .set_marker(marker.clone())
+                        .send()
+                })
+                .await?;
             if let Some(p) = out.policies().iter().find(|p| p.policy_name() == Some(name)) {
                 return Ok(p.arn().map(str::to_owned));
             }
