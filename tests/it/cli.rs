@@ -47,6 +47,23 @@ async fn bootstrap_is_idempotent() {
     let mut names: Vec<&str> = attached.attached_policies().iter().filter_map(|p| p.policy_name()).collect();
     names.sort();
     assert_eq!(names, ["employee-force-mfa", "employee-self-service"]);
+    // the always-group lets a new hire change the initial password (reset is required)
+    let arn = attached
+        .attached_policies()
+        .iter()
+        .find(|p| p.policy_name() == Some("employee-self-service"))
+        .and_then(|p| p.policy_arn())
+        .expect("arn");
+    let policy = acct.iam().get_policy().policy_arn(arn).send().await.expect("policy");
+    let version = policy.policy().and_then(|p| p.default_version_id()).expect("version");
+    let doc = acct.iam().get_policy_version().policy_arn(arn).version_id(version).send().await.expect("version");
+    let doc = doc.policy_version().and_then(|v| v.document()).expect("document");
+    let doc = if doc.starts_with('%') {
+        tests::form_value(&format!("d={doc}"), "d").unwrap_or_default()
+    } else {
+        doc.to_owned()
+    };
+    assert!(doc.contains("iam:ChangePassword"), "{doc}");
 }
 
 #[tokio::test]

@@ -96,6 +96,8 @@ async fn sample_hires_become_ready_secured_users() {
     assert!(
         audit.iter().any(|r| r["action"] == "iam:CreateUser" && r["outcome"] == "done" && r["employeeId"] == "E1001")
     );
+    let developers = format!("arn:aws:iam::{}:group/Developers", acct.id);
+    assert!(audit.iter().any(|r| r["action"] == "iam:AddUserToGroup" && r["target"] == developers.as_str()));
 }
 
 #[tokio::test]

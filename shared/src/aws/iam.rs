@@ -143,10 +143,10 @@ impl Iam {
         Ok(())
     }
 
-    /// Whether the group exists.
-    pub async fn group_exists(&self, group: &str) -> Result<bool, Error> {
+    /// The group's ARN, or `None` when it does not exist.
+    pub async fn group_arn(&self, group: &str) -> Result<Option<String>, Error> {
         let r = self.call("iam:GetGroup", transient, || self.client.get_group().group_name(group).max_items(1).send());
-        Ok(absent(r.await)?.is_some())
+        Ok(absent(r.await)?.and_then(|o| o.group().map(|g| g.arn().to_owned())))
     }
 
     /// The names of the user's groups (all pages). A user not yet visible is waited for.

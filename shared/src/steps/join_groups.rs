@@ -24,26 +24,25 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<JoinGroupsOutput, Error> {
     let wanted = &intent.membership.groups;
 
     // Every group must exist before the first change: a missing one is a clear error.
+    let mut arns = Vec::with_capacity(wanted.len());
     for g in wanted {
-        if !ctx.aws.iam.group_exists(g).await? {
-            return Err(Error::Missing {
-                kind: "IAM group",
-                name: g.clone(),
-                hint: "create it (`onboarding bootstrap`) or remove it from the config",
-            });
-        }
+        let arn = ctx.aws.iam.group_arn(g).await?.ok_or_else(|| Error::Missing {
+            kind: "IAM group",
+            name: g.clone(),
+            hint: "create it (`onboarding bootstrap`) or remove it from the config",
+        })?;
+        arns.push(arn);
     }
     let current = if user.exists { ctx.aws.iam.groups_for_user(&user.user_name).await? } else { Vec::new() };
-    for g in wanted {
-        let target = format!("{}:group/{g}", user.user_name);
+    for (g, arn) in wanted.iter().zip(&arns) {
         if current.contains(g) {
-            trail.record("iam:AddUserToGroup", &target, Outcome::AlreadyDone).await?;
+            trail.record("iam:AddUserToGroup", arn, Outcome::AlreadyDone).await?;
         } else {
             if !trail.dry_run() {
                 ctx.aws.iam.add_user_to_group(&user.user_name, g).await?;
                 tracing::info!(user = %user.user_name, group = %g, "joined group");
             }
-            trail.record("iam:AddUserToGroup", &target, trail.change()).await?;
+            trail.record("iam:AddUserToGroup", arn, trail.change()).await?;
         }
     }
     if intent.membership.no_rule_matched {
