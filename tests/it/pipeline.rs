@@ -264,3 +264,67 @@ async fn a_run_that_died_after_storing_the_secret_recovers_with_one_consistent_p
         "login profile and secret disagree"
     );
 }
+
+#[tokio::test]
+async fn the_generated_password_meets_a_strict_account_policy() {
+    let acct = Account::new().await;
+    let (ctx, _inboxes) = acct.ready(config()).await;
+    // GIVEN an account that demands 40 characters of every class
+    acct.iam()
+        .update_account_password_policy()
+        .minimum_password_length(40)
+        .require_symbols(true)
+        .require_numbers(true)
+        .require_uppercase_characters(true)
+        .require_lowercase_characters(true)
+        .send()
+        .await
+        .expect("password policy");
+
+    let r = onboard(&ctx, &event("hire-engineering.json", json!({}))).await;
+    assert_eq!(r.outcome, EventOutcome::Succeeded, "{:?}", r.error);
+    let value = acct.secrets().get_secret_value().secret_id(r.secret_arn.expect("arn")).send().await.expect("secret");
+    let pw = value.secret_string().expect("password");
+    assert_eq!(pw.len(), 40);
+    let strict = shared::password::PasswordPolicy {
+        minimum_length: 40,
+        require_uppercase: true,
+        require_lowercase: true,
+        require_numbers: true,
+        require_symbols: true,
+    };
+    assert!(strict.accepts(pw));
+}
+
+#[tokio::test]
+async fn corrected_attributes_are_reconciled_without_touching_foreign_tags() {
+    let acct = Account::new().await;
+    let (ctx, inboxes) = acct.ready(config()).await;
+    let first = onboard(&ctx, &event("hire-engineering.json", json!({}))).await;
+    let user = first.user_name.expect("user");
+    // GIVEN someone else tagged the user
+    let team = aws_sdk_iam::types::Tag::builder().key("team").value("platform").build().expect("tag");
+    acct.iam().tag_user().user_name(&user).tags(team).send().await.expect("foreign tag");
+    inboxes.notifications.drain().await;
+
+    // WHEN HR resends the hire with a corrected title and without a cost center
+    let mut corrected =
+        event("hire-engineering.json", json!({"eventId": "hr-evt-1001-fix", "title": "Staff Engineer"}));
+    corrected["detail"].as_object_mut().expect("detail").remove("costCenter");
+    let r = onboard(&ctx, &corrected).await;
+
+    // THEN the owned tags follow HR, the foreign one stays, and the same user is kept
+    assert_eq!(r.outcome, EventOutcome::Succeeded, "{:?}", r.error);
+    assert_eq!(r.user_name.as_deref(), Some(user.as_str()));
+    let t = user_tags(&acct, &user).await;
+    assert_eq!(t["title"], "Staff Engineer");
+    assert!(!t.contains_key("cost-center"));
+    assert_eq!(t["team"], "platform");
+    assert_eq!(t[tags::WELCOME_SENT], "hr-evt-1001", "the welcome marker is not an HR attribute");
+    assert!(r.actions.iter().any(|a| a.action == "iam:UntagUser" && a.outcome == shared::audit::Outcome::Done));
+    // AND the person is not welcomed twice, nor given a second password
+    assert!(inboxes.notifications.drain().await.is_empty());
+    let versions =
+        acct.secrets().list_secret_version_ids().secret_id(first.secret_arn.expect("arn")).send().await.expect("v");
+    assert_eq!(versions.versions().len(), 1);
+}
