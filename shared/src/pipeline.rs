@@ -78,9 +78,9 @@ pub async fn onboard(ctx: &Ctx, raw: &Value) -> EventReport {
         None => EventOutcome::Succeeded,
     };
     if let Some(e) = &error {
-        tracing::error!(event_id = ?event_id, employee_id = ?employee_id, error_type = e.error_type(), error = %e, "event failed");
+        tracing::warn!(event_id = event_id.as_deref().unwrap_or("-"), employee_id = employee_id.as_deref().unwrap_or("-"), error_type = e.error_type(), error = %e, "event failed");
     } else {
-        tracing::info!(event_id = ?event_id, employee_id = ?employee_id, outcome = ?outcome, "event done");
+        tracing::info!(event_id = event_id.as_deref().unwrap_or("-"), employee_id = employee_id.as_deref().unwrap_or("-"), outcome = ?outcome, "event done");
     }
     let stored = state.store_password.as_ref();
     EventReport {
@@ -118,7 +118,7 @@ pub async fn unreadable(ctx: &Ctx, e: crate::ValidationError) -> EventReport {
         Ok(()) => error,
         Err(audit) => audit,
     };
-    tracing::error!(error_type = error.error_type(), error = %error, "event failed");
+    tracing::warn!(error_type = error.error_type(), error = %error, "event failed");
     EventReport {
         event_id: None,
         employee_id: None,
