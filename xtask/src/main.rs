@@ -4,6 +4,9 @@
 //!   builds everything and runs every test.
 //! - `cargo xtask demo`: installs and starts the emulator, bootstraps, onboards the sample new
 //!   hires from `events/`, resends one, feeds it a bad event, and shows users and audit trail.
+//! - `cargo xtask bench`: release-builds each function on its own (so each links only what it
+//!   uses) and measures size, cold start, first invocation and peak memory under a Lambda
+//!   Runtime API host, against the emulator.
 //! - `cargo xtask lint`: `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
 
 use std::io::{BufRead, BufReader, Write};
@@ -18,9 +21,10 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("demo") => demo(),
         Some("lint") => lint(),
+        Some("bench") => bench(),
         Some("emulator") => emulator_forever(),
         _ => {
-            eprintln!("usage: cargo xtask <test [cargo test args]|demo|lint|emulator>");
+            eprintln!("usage: cargo xtask <test [cargo test args]|demo|bench|lint|emulator>");
             return ExitCode::from(2);
         }
     };
@@ -77,6 +81,21 @@ fn test(extra: &[String]) -> Result {
     // One build for all: binaries (the tests run them) and test targets share a feature set.
     run(cargo().args(["build", "--workspace", "--bins"]))?;
     run(cargo().args(["test", "--workspace"]).args(extra).env("ONBOARDING_PYTHON", &python))
+}
+
+fn bench() -> Result {
+    let python = venv_python()?;
+    // One package per build: features are resolved per build, so `create-user` does not get the
+    // Secrets Manager feature `store-password` turns on.
+    for f in ["create-user", "join-groups", "tag-user", "store-password", "notify"] {
+        run(cargo().args(["build", "--release", "--quiet", "--package", f]))?;
+    }
+    run(cargo().args(["build", "--quiet", "--package", "tests", "--bins"]))?;
+    let release = root().join("target").join("release");
+    run(Command::new(root().join("target").join("debug").join("bench-functions"))
+        .arg(release)
+        .current_dir(root())
+        .env("ONBOARDING_PYTHON", python))
 }
 
 fn lint() -> Result {
