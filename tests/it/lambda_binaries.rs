@@ -31,18 +31,10 @@ fn start(acct: &Account, step: Step) -> Function {
         .replace("base_delay_ms = 200", "base_delay_ms = 5");
     let log = std::env::temp_dir().join(format!("onboarding-{}-{}-{}.log", step.name(), acct.id, std::process::id()));
     let out = File::create(&log).expect("log file");
-    let child = acct
-        .command(binary(step.name()))
-        .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", step.name())
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", step.name()))
+    let child = api
+        .command(&binary(step.name()), step.name(), acct.env(), &toml)
         .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
         .env("RUST_LOG", "debug")
-        .env("ONBOARDING_CONFIG", toml)
-        .stdin(Stdio::null())
         .stdout(Stdio::from(out.try_clone().expect("log")))
         .stderr(Stdio::from(out))
         .spawn()

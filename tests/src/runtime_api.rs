@@ -183,3 +183,30 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Option<(String, String, Vec<u8>
     }
     Some((method, path, body))
 }
+
+impl RuntimeApi {
+    /// A function binary set up as Lambda starts it: the Runtime API address, the function's
+    /// identity, its config in `ONBOARDING_CONFIG`, and `env` (the account's AWS settings).
+    pub fn command(
+        &self,
+        program: &std::path::Path,
+        name: &str,
+        env: Vec<(String, String)>,
+        config: &str,
+    ) -> std::process::Command {
+        let mut c = std::process::Command::new(program);
+        for k in ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"] {
+            c.env_remove(k);
+        }
+        c.envs(env)
+            .env("AWS_LAMBDA_RUNTIME_API", self.addr.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+            .env("ONBOARDING_CONFIG", config)
+            .stdin(std::process::Stdio::null());
+        c
+    }
+}

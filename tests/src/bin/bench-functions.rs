@@ -7,7 +7,7 @@
 //! measure our code plus moto, not AWS.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -87,17 +87,9 @@ async fn run(dir: &Path) -> ExitCode {
 fn measure(acct: &Account, dir: &Path, step: Step, toml: &str, state: &Value) -> Result<(Sample, Value), String> {
     let api = RuntimeApi::start();
     let started = Instant::now();
-    let mut child = Command::new(dir.join(step.name()))
-        .envs(acct.env())
-        .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", step.name())
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", step.name()))
-        .env("ONBOARDING_CONFIG", toml)
+    let mut child = api
+        .command(&dir.join(step.name()), step.name(), acct.env(), toml)
         .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
