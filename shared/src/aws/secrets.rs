@@ -30,10 +30,6 @@ impl Secrets {
         Self { client }
     }
 
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
     pub async fn describe(&self, name: &str) -> Result<Option<SecretInfo>, Error> {
         match self.client.describe_secret().secret_id(name).send().await {
             Ok(out) => Ok(Some(SecretInfo {
