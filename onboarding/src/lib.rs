@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use shared::aws::{self, Aws};
 use shared::config::Config;
-use shared::pipeline::{self, EventOutcome, EventReport};
+use shared::pipeline::{self, EventOutcome};
 use shared::steps::{Ctx, Targets};
 
 pub mod bootstrap;
@@ -126,14 +126,4 @@ fn read_inputs(files: &[String]) -> Result<Vec<input::Entry>, String> {
         all.extend(input::entries(if f == "-" { "stdin" } else { f }, &text));
     }
     Ok(all)
-}
-
-/// A report's one-word outcome, as printed.
-pub fn outcome_word(r: &EventReport) -> &'static str {
-    match r.outcome {
-        EventOutcome::Succeeded => "succeeded",
-        EventOutcome::Unchanged => "unchanged",
-        EventOutcome::WouldChange => "would-change",
-        EventOutcome::Failed => "failed",
-    }
 }

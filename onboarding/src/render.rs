@@ -20,7 +20,7 @@ fn text(out: &mut dyn Write, r: &EventReport) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<12} event {}  employee {}  user {}",
-        crate::outcome_word(r),
+        r.outcome.as_str(),
         r.event_id.clone().unwrap_or_else(dash),
         r.employee_id.clone().unwrap_or_else(dash),
         r.user_name.clone().unwrap_or_else(dash),

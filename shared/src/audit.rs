@@ -22,6 +22,19 @@ pub enum Outcome {
     Succeeded,
 }
 
+impl Outcome {
+    /// The serialised name (`done`, `already-done`, ...), e.g. for an SNS message attribute.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Done => "done",
+            Outcome::AlreadyDone => "already-done",
+            Outcome::WouldDo => "would-do",
+            Outcome::Failed => "failed",
+            Outcome::Succeeded => "succeeded",
+        }
+    }
+}
+
 /// One thing a step did (or found done, or would do).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -156,6 +169,9 @@ mod tests {
         assert_eq!(v["schemaVersion"], 1);
         assert_eq!(v["eventId"], "e1");
         assert_eq!(v["outcome"], "done");
+        for o in [Outcome::Done, Outcome::AlreadyDone, Outcome::WouldDo, Outcome::Failed, Outcome::Succeeded] {
+            assert_eq!(serde_json::to_value(o).expect("json"), o.as_str());
+        }
         assert_eq!(v["terminal"], false);
         assert_eq!(v["timestamp"], "2026-11-28T10:00:00.000Z");
         assert!(v.get("error").is_none());

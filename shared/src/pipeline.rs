@@ -25,6 +25,18 @@ pub enum EventOutcome {
     Failed,
 }
 
+impl EventOutcome {
+    /// The serialised name, as the CLI prints it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventOutcome::Succeeded => "succeeded",
+            EventOutcome::Unchanged => "unchanged",
+            EventOutcome::WouldChange => "would-change",
+            EventOutcome::Failed => "failed",
+        }
+    }
+}
+
 /// One event's result, as `onboarding run --output json` prints it. No secret can be in it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -49,12 +61,22 @@ pub struct EventReport {
 pub async fn onboard(ctx: &Ctx, raw: &Value) -> EventReport {
     let (event_id, employee_id) = event::ids_of(raw);
     let ids = Ids {
-        event_id: event_id.clone(),
-        employee_id: employee_id.clone(),
+        event_id,
+        employee_id,
         detail_type: raw.get("detail-type").and_then(Value::as_str).map(|s| event::clip(s, 64)),
     };
     let mut state = State::new(raw.clone());
     let result = run_steps(ctx, &mut state).await;
+    finish(ctx, ids, &state, result).await
+}
+
+/// An entry that is not even JSON: reported failed, with its failed terminal audit record.
+pub async fn unreadable(ctx: &Ctx, e: crate::ValidationError) -> EventReport {
+    finish(ctx, Ids::default(), &State::default(), Err(Error::Invalid(e))).await
+}
+
+/// Publishes the event's one terminal record and builds its report.
+async fn finish(ctx: &Ctx, ids: Ids, state: &State, result: Result<(), Error>) -> EventReport {
     let user_arn = state.create_user.as_ref().map(|u| u.user_arn.clone()).filter(|a| !a.is_empty());
     let actions = state.actions();
     let changed = actions.iter().any(|a| a.outcome == Outcome::Done);
@@ -67,8 +89,7 @@ pub async fn onboard(ctx: &Ctx, raw: &Value) -> EventReport {
     );
     let published = ctx.audit(&terminal).await;
     let error = match (result, published) {
-        (Err(e), _) => Some(e),
-        (Ok(()), Err(e)) => Some(e),
+        (Err(e), _) | (Ok(()), Err(e)) => Some(e),
         (Ok(()), Ok(())) => None,
     };
     let outcome = match &error {
@@ -77,15 +98,15 @@ pub async fn onboard(ctx: &Ctx, raw: &Value) -> EventReport {
         None if actions.iter().all(|a| a.outcome == Outcome::AlreadyDone) => EventOutcome::Unchanged,
         None => EventOutcome::Succeeded,
     };
-    if let Some(e) = &error {
-        tracing::warn!(event_id = event_id.as_deref().unwrap_or("-"), employee_id = employee_id.as_deref().unwrap_or("-"), error_type = e.error_type(), error = %e, "event failed");
-    } else {
-        tracing::info!(event_id = event_id.as_deref().unwrap_or("-"), employee_id = employee_id.as_deref().unwrap_or("-"), outcome = ?outcome, "event done");
+    let (event_id, employee_id) = (ids.event_id.as_deref().unwrap_or("-"), ids.employee_id.as_deref().unwrap_or("-"));
+    match &error {
+        Some(e) => tracing::warn!(event_id, employee_id, error_type = e.error_type(), error = %e, "event failed"),
+        None => tracing::info!(event_id, employee_id, outcome = ?outcome, "event done"),
     }
     let stored = state.store_password.as_ref();
     EventReport {
-        event_id,
-        employee_id,
+        event_id: ids.event_id,
+        employee_id: ids.employee_id,
         outcome,
         user_name: state.create_user.as_ref().map(|u| u.user_name.clone()),
         user_arn,
@@ -107,30 +128,4 @@ async fn run_steps(ctx: &Ctx, state: &mut State) -> Result<(), Error> {
         steps::run(step, ctx, state).await?;
     }
     Ok(())
-}
-
-/// An entry that is not even JSON: reported failed, with its failed terminal audit record.
-pub async fn unreadable(ctx: &Ctx, e: crate::ValidationError) -> EventReport {
-    let error = Error::Invalid(e);
-    let record =
-        AuditRecord::terminal(&Ids::default(), None, false, Some((error.error_type(), error.to_string())), Utc::now());
-    let error = match ctx.audit(&record).await {
-        Ok(()) => error,
-        Err(audit) => audit,
-    };
-    tracing::warn!(error_type = error.error_type(), error = %error, "event failed");
-    EventReport {
-        event_id: None,
-        employee_id: None,
-        outcome: EventOutcome::Failed,
-        user_name: None,
-        user_arn: None,
-        secret_arn: None,
-        access_key_secret_arn: None,
-        groups: Vec::new(),
-        no_rule_matched: false,
-        actions: Vec::new(),
-        error_type: Some(error.error_type().to_owned()),
-        error: Some(error.to_string()),
-    }
 }

@@ -189,9 +189,8 @@ impl Ctx {
             return Ok(());
         }
         let body = serde_json::to_string(record).map_err(|e| Error::Input(e.to_string()))?;
-        let outcome =
-            serde_json::to_value(record.outcome).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        let mut attrs = vec![("step", record.step.as_str()), ("outcome", outcome.as_str()), ("event-type", "audit")];
+        let mut attrs =
+            vec![("step", record.step.as_str()), ("outcome", record.outcome.as_str()), ("event-type", "audit")];
         if let Some(e) = &record.employee_id {
             attrs.push(("employee-id", e));
         }
