@@ -1,9 +1,10 @@
-//! The `onboarding` operator CLI: bootstrap an account, plan and run HR events through the same
-//! step code the Lambdas run, in process.
+//! The `onboarding` operator CLI: bootstrap an account, plan and run HR events (hires, changes,
+//! departures) and the sweep through the same step code the Lambdas run, in process.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use shared::aws::{self, Aws};
 use shared::config::Config;
@@ -18,9 +19,16 @@ pub mod render;
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_EVENT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
+/// The mass-departure guard held departures back: an operator must look (and may rerun with
+/// `--allow-mass-offboarding`).
+pub const EXIT_QUARANTINED: u8 = 3;
 
 #[derive(Debug, Parser)]
-#[command(name = "onboarding", version, about = "Employee lifecycle on AWS IAM: onboard new hires from HR events")]
+#[command(
+    name = "onboarding",
+    version,
+    about = "Employee lifecycle on AWS IAM: hires, changes and departures from HR events"
+)]
 pub struct Cli {
     /// Configuration file.
     #[arg(long, global = true, default_value = "onboarding.toml")]
@@ -28,6 +36,12 @@ pub struct Cli {
     /// Result format on stdout.
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,
+    /// The instant due dates are compared with (RFC 3339, e.g. 2027-02-01T00:00:00Z); default: now.
+    #[arg(long, global = true, value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+    /// Proceed even when the mass-departure guard would hold departures back.
+    #[arg(long, global = true)]
+    pub allow_mass_offboarding: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -48,12 +62,25 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<String>,
     },
-    /// Process each event through every step.
+    /// Process each event through every step of its flow, in order.
     Run {
         /// Files with one event, a JSON array, or JSON Lines; `-` for stdin.
         #[arg(required = true)]
         files: Vec<String>,
     },
+    /// Do what is due: activate pre-hires, disable leavers whose last day ended, delete leavers
+    /// whose grace period is over.
+    Sweep {
+        /// Show what is due; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("`{s}` is not an RFC 3339 time ({e}); expected e.g. 2027-02-01T00:00:00Z"))
 }
 
 /// Runs the CLI; returns the process exit code. Results go to `out`; problems that stop the
@@ -68,7 +95,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     };
     // Read every input before touching AWS: an unreadable file is a usage error.
     let inputs = match &cli.command {
-        Command::Bootstrap => Vec::new(),
+        Command::Bootstrap | Command::Sweep { .. } => Vec::new(),
         Command::Plan { files } | Command::Run { files } => match read_inputs(files) {
             Ok(i) => i,
             Err(e) => {
@@ -99,18 +126,39 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let dry_run = matches!(cli.command, Command::Plan { .. });
-    let ctx = Ctx { cfg, aws: clients, targets, dry_run };
-    let mut failed = false;
-    for entry in inputs {
-        let report = match entry {
-            Ok(event) => pipeline::onboard(&ctx, &event).await,
-            Err(e) => pipeline::unreadable(&ctx, e).await,
+    let mut ctx = Ctx::new(cfg, clients, targets);
+    ctx.dry_run = matches!(cli.command, Command::Plan { .. } | Command::Sweep { dry_run: true });
+    ctx.now = cli.now;
+    ctx.allow_mass_offboarding = cli.allow_mass_offboarding;
+    if let Command::Sweep { .. } = cli.command {
+        return match shared::steps::sweep::run(&ctx).await {
+            Ok(report) => {
+                render::sweep(out, cli.output, &report);
+                if report.failed() {
+                    EXIT_EVENT_FAILED
+                } else if report.quarantined.is_some() {
+                    EXIT_QUARANTINED
+                } else {
+                    EXIT_OK
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(err, "error: sweep failed: {e}");
+                EXIT_EVENT_FAILED
+            }
         };
-        failed |= report.outcome == EventOutcome::Failed;
-        render::report(out, cli.output, &report);
     }
-    if failed { EXIT_EVENT_FAILED } else { EXIT_OK }
+    let reports = pipeline::run_all(&ctx, inputs).await;
+    for r in &reports {
+        render::report(out, cli.output, r);
+    }
+    if reports.iter().any(|r| r.outcome == EventOutcome::Failed) {
+        EXIT_EVENT_FAILED
+    } else if reports.iter().any(|r| r.outcome == EventOutcome::Quarantined) {
+        EXIT_QUARANTINED
+    } else {
+        EXIT_OK
+    }
 }
 
 fn read_inputs(files: &[String]) -> Result<Vec<input::Entry>, String> {

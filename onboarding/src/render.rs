@@ -2,8 +2,9 @@
 
 use std::io::Write;
 
-use shared::audit::Outcome;
+use shared::audit::{Action, Outcome};
 use shared::pipeline::EventReport;
+use shared::steps::sweep::SweepReport;
 
 use crate::Output;
 use crate::bootstrap::Item;
@@ -19,12 +20,20 @@ fn text(out: &mut dyn Write, r: &EventReport) -> std::io::Result<()> {
     let dash = || "-".to_owned();
     writeln!(
         out,
-        "{:<12} event {}  employee {}  user {}",
+        "{:<12} {}  event {}  employee {}  user {}  status {}",
         r.outcome.as_str(),
+        r.detail_type.clone().unwrap_or_else(dash),
         r.event_id.clone().unwrap_or_else(dash),
         r.employee_id.clone().unwrap_or_else(dash),
         r.user_name.clone().unwrap_or_else(dash),
+        r.status.clone().unwrap_or_else(dash),
     )?;
+    if let Some(reason) = &r.reason {
+        writeln!(out, "    reason: {reason}")?;
+    }
+    if let Some(at) = &r.disable_at {
+        writeln!(out, "    access ends: {at}")?;
+    }
     if !r.groups.is_empty() {
         writeln!(
             out,
@@ -39,18 +48,51 @@ fn text(out: &mut dyn Write, r: &EventReport) -> std::io::Result<()> {
     if let Some(s) = &r.access_key_secret_arn {
         writeln!(out, "    access key secret: {s}")?;
     }
-    for a in &r.actions {
+    actions(out, &r.actions)?;
+    if let Some(e) = &r.error {
+        writeln!(out, "    error: {e}")?;
+    }
+    Ok(())
+}
+
+fn actions(out: &mut dyn Write, actions: &[Action]) -> std::io::Result<()> {
+    for a in actions {
         let word = match a.outcome {
-            Outcome::Done => "done",
             Outcome::AlreadyDone => "already done",
             Outcome::WouldDo => "would do",
-            Outcome::Failed => "failed",
-            Outcome::Succeeded => "succeeded",
+            o => o.as_str(),
         };
         writeln!(out, "    {word:<13} {:<34} {}", a.action, a.target)?;
     }
-    if let Some(e) = &r.error {
-        writeln!(out, "    error: {e}")?;
+    Ok(())
+}
+
+pub fn sweep(out: &mut dyn Write, format: Output, r: &SweepReport) {
+    let _ = match format {
+        Output::Json => writeln!(out, "{}", serde_json::to_string(r).unwrap_or_default()),
+        Output::Text => sweep_text(out, r),
+    };
+}
+
+fn sweep_text(out: &mut dyn Write, r: &SweepReport) -> std::io::Result<()> {
+    writeln!(out, "sweep at {}: {} managed users, {} due", r.now, r.managed, r.items.len())?;
+    if let Some(q) = &r.quarantined {
+        writeln!(out, "QUARANTINED: {q}; no user was disabled (rerun with --allow-mass-offboarding to proceed)")?;
+    }
+    for i in &r.items {
+        writeln!(
+            out,
+            "{:<12} {:<9} user {}  employee {}  status {}",
+            i.outcome.as_str(),
+            i.due.as_str(),
+            i.user_name,
+            i.employee_id.as_deref().unwrap_or("-"),
+            i.status
+        )?;
+        actions(out, &i.actions)?;
+        if let Some(e) = &i.error {
+            writeln!(out, "    error: {e}")?;
+        }
     }
     Ok(())
 }

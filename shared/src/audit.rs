@@ -20,6 +20,12 @@ pub enum Outcome {
     Failed,
     /// Terminal: the whole event succeeded.
     Succeeded,
+    /// Terminal: the event changes nothing, for the reason given (unknown employee, stale event,
+    /// protected or unmanaged user).
+    Ignored,
+    /// The mass-departure guard held the disable back (an alert, and the terminal outcome of
+    /// each held-back departure).
+    Quarantined,
 }
 
 impl Outcome {
@@ -31,6 +37,8 @@ impl Outcome {
             Outcome::WouldDo => "would-do",
             Outcome::Failed => "failed",
             Outcome::Succeeded => "succeeded",
+            Outcome::Ignored => "ignored",
+            Outcome::Quarantined => "quarantined",
         }
     }
 }
@@ -40,7 +48,8 @@ impl Outcome {
 #[serde(rename_all = "camelCase")]
 pub struct Action {
     pub step: String,
-    /// The AWS API action, e.g. `iam:CreateUser`.
+    /// The AWS API action, e.g. `iam:CreateUser`, or a lifecycle decision (`lifecycle:Disable`,
+    /// `lifecycle:ScheduleDisable`) that sums several up.
     pub action: String,
     /// What it acted on: an ARN, or a name where no ARN exists yet.
     pub target: String,
@@ -65,6 +74,9 @@ pub struct AuditRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changed: Option<bool>,
     pub timestamp: String,
+    /// Why an event was ignored or quarantined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,14 +97,18 @@ impl AuditRecord {
             terminal: false,
             changed: None,
             timestamp: stamp(now),
+            reason: None,
             error: None,
             error_type: None,
         }
     }
 
-    /// The terminal record: `succeeded`, or `failed` with the error.
+    /// The terminal record of a flow (`step` `pipeline`, `action` `onboard`, `change` or
+    /// `offboard`) or of one sweep action: `succeeded`, or `failed` with the error.
     pub fn terminal(
         ids: &Ids,
+        step: &str,
+        action: &str,
         target: Option<String>,
         changed: bool,
         error: Option<(&str, String)>,
@@ -103,15 +119,48 @@ impl AuditRecord {
             event_id: ids.event_id.clone(),
             employee_id: ids.employee_id.clone(),
             detail_type: ids.detail_type.clone(),
-            step: "pipeline".into(),
-            action: "onboard".into(),
+            step: step.into(),
+            action: action.into(),
             target,
             outcome: if error.is_some() { Outcome::Failed } else { Outcome::Succeeded },
             terminal: true,
             changed: Some(changed),
             timestamp: stamp(now),
+            reason: None,
             error_type: error.as_ref().map(|(t, _)| (*t).to_owned()),
             error: error.map(|(_, m)| m),
+        }
+    }
+
+    /// A successful terminal record's outcome told more precisely (`ignored`, `quarantined`).
+    pub fn because(mut self, outcome: Outcome, reason: &str) -> Self {
+        if self.outcome != Outcome::Failed {
+            self.outcome = outcome;
+        }
+        self.reason = Some(reason.to_owned());
+        self
+    }
+
+    /// The mass-departure guard's alert: nothing was disabled, an operator must look.
+    pub fn alert(ids: &Ids, step: &str, reason: &str, now: DateTime<Utc>) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            event_id: ids.event_id.clone(),
+            employee_id: None,
+            detail_type: ids.detail_type.clone(),
+            step: step.into(),
+            action: "mass-departure-guard".into(),
+            target: None,
+            outcome: Outcome::Quarantined,
+            terminal: false,
+            changed: None,
+            timestamp: stamp(now),
+            reason: Some(format!(
+                "{reason}; nothing was disabled. Check HR's feed, then rerun with --allow-mass-offboarding \
+                 (or set lifecycle.allow_mass_offboarding) to proceed"
+            )),
+            error: None,
+            error_type: None,
         }
     }
 
@@ -129,6 +178,7 @@ impl AuditRecord {
             terminal: false,
             changed: None,
             timestamp: stamp(now),
+            reason: None,
             error: Some(error),
             error_type: Some(error_type.into()),
         }
@@ -169,7 +219,15 @@ mod tests {
         assert_eq!(v["schemaVersion"], 1);
         assert_eq!(v["eventId"], "e1");
         assert_eq!(v["outcome"], "done");
-        for o in [Outcome::Done, Outcome::AlreadyDone, Outcome::WouldDo, Outcome::Failed, Outcome::Succeeded] {
+        for o in [
+            Outcome::Done,
+            Outcome::AlreadyDone,
+            Outcome::WouldDo,
+            Outcome::Failed,
+            Outcome::Succeeded,
+            Outcome::Ignored,
+            Outcome::Quarantined,
+        ] {
             assert_eq!(serde_json::to_value(o).expect("json"), o.as_str());
         }
         assert_eq!(v["terminal"], false);
@@ -177,6 +235,8 @@ mod tests {
         assert!(v.get("error").is_none());
         let f = serde_json::to_value(AuditRecord::terminal(
             &ids,
+            "pipeline",
+            "onboard",
             None,
             false,
             Some(("Onboarding.InvalidEvent", "bad".into())),

@@ -26,6 +26,8 @@ pub struct Config {
     pub console: ConsoleConfig,
     #[serde(default)]
     pub retry: RetryConfig,
+    #[serde(default)]
+    pub lifecycle: LifecycleConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -78,6 +80,52 @@ pub struct RetryConfig {
 impl Default for RetryConfig {
     fn default() -> Self {
         Self { max_attempts: 6, base_delay_ms: 200, max_delay_ms: 5_000 }
+    }
+}
+
+/// Leavers, pre-hires and the sweep.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LifecycleConfig {
+    /// IANA time zone in which HR's dates (`startDate`, `lastDay`) are days, e.g. `Europe/Berlin`.
+    pub timezone: String,
+    /// Days before `startDate` at which a pre-hire gets console access and the welcome.
+    pub lead_days: u32,
+    /// Days between disabling a leaver and deleting the user.
+    pub grace_days: u32,
+    /// User names that are never disabled or deleted (break-glass, service accounts).
+    pub protect: Vec<String>,
+    /// Mass-departure guard: a run or sweep that would disable more users than this disables none.
+    pub max_disables: u32,
+    /// Mass-departure guard: ... or more than this share (percent) of the managed users, when it
+    /// would disable more than one.
+    pub max_disable_percent: u32,
+    /// Lets every run and sweep pass the guard (the CLI's `--allow-mass-offboarding` does it once).
+    pub allow_mass_offboarding: bool,
+    /// Skips service-specific credentials (CodeCommit, Keyspaces) in the delete cleanup. Only for
+    /// an emulator without that API (moto); in AWS, DeleteUser fails while such credentials remain.
+    pub skip_service_specific_credentials: bool,
+}
+
+impl Default for LifecycleConfig {
+    fn default() -> Self {
+        Self {
+            timezone: "UTC".into(),
+            lead_days: 0,
+            grace_days: 30,
+            protect: Vec::new(),
+            max_disables: 10,
+            max_disable_percent: 10,
+            allow_mass_offboarding: false,
+            skip_service_specific_credentials: false,
+        }
+    }
+}
+
+impl LifecycleConfig {
+    /// The configured time zone (checked by [`Config::validate`]; UTC if somehow invalid).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::UTC)
     }
 }
 
@@ -164,6 +212,22 @@ impl Config {
         {
             return Err(ValidationError::new("console.sign_in_url", "must be an https:// URL"));
         }
+        let l = &self.lifecycle;
+        if l.timezone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(ValidationError::new(
+                "lifecycle.timezone",
+                format!("`{}` is not an IANA time zone; expected e.g. `UTC` or `Europe/Berlin`", l.timezone),
+            ));
+        }
+        if l.lead_days > 365 {
+            return Err(ValidationError::new("lifecycle.lead_days", "must be between 0 and 365"));
+        }
+        if l.grace_days > 3650 {
+            return Err(ValidationError::new("lifecycle.grace_days", "must be between 0 and 3650"));
+        }
+        if l.max_disable_percent > 100 {
+            return Err(ValidationError::new("lifecycle.max_disable_percent", "must be between 0 and 100"));
+        }
         let r = &self.retry;
         if r.max_attempts == 0 || r.max_attempts > 20 {
             return Err(ValidationError::new("retry.max_attempts", "must be between 1 and 20"));
@@ -224,5 +288,9 @@ mod tests {
             .expect_err("attempts")
             .to_string();
         assert!(e.contains("retry.max_attempts"), "{e}");
+        let e = Config::parse(&SHIPPED.replace("timezone = \"UTC\"", "timezone = \"Mars/Olympus\""), "t")
+            .expect_err("tz")
+            .to_string();
+        assert!(e.contains("lifecycle.timezone") && e.contains("Europe/Berlin"), "{e}");
     }
 }

@@ -11,8 +11,10 @@ use serde_json::Value;
 use crate::error::ValidationError;
 
 pub const HIRED: &str = "Employee Hired";
+pub const CHANGED: &str = "Employee Changed";
+pub const DEPARTED: &str = "Employee Departed";
 /// The detail-types this version handles.
-pub const ACCEPTED_DETAIL_TYPES: &[&str] = &[HIRED];
+pub const ACCEPTED_DETAIL_TYPES: &[&str] = &[HIRED, CHANGED, DEPARTED];
 
 /// Longest accepted name field, in characters. Real names fit easily; thousands do not.
 pub const MAX_NAME_CHARS: usize = 128;
@@ -35,12 +37,16 @@ struct Envelope {
 #[derive(Debug, Clone, PartialEq)]
 pub enum HrEvent {
     Hired(Hire),
+    Changed(Change),
+    Departed(Departure),
 }
 
 impl HrEvent {
     pub fn meta(&self) -> &EventMeta {
         match self {
             HrEvent::Hired(h) => &h.meta,
+            HrEvent::Changed(c) => &c.meta,
+            HrEvent::Departed(d) => &d.meta,
         }
     }
 }
@@ -123,6 +129,56 @@ impl Hire {
     }
 }
 
+/// `detail` of an `Employee Changed` event: the attributes that changed, at least one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ChangeDetail {
+    event_id: String,
+    employee_id: String,
+    preferred_name: Option<String>,
+    email: Option<String>,
+    department: Option<String>,
+    title: Option<String>,
+    manager_email: Option<String>,
+    cost_center: Option<String>,
+    location: Option<String>,
+}
+
+/// A validated change of HR attributes. The user name never changes with them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub meta: EventMeta,
+    pub preferred_name: Option<String>,
+    pub email: Option<String>,
+    pub department: Option<String>,
+    pub title: Option<String>,
+    pub manager_email: Option<String>,
+    pub cost_center: Option<String>,
+    pub location: Option<String>,
+}
+
+/// `detail` of an `Employee Departed` event.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DepartureDetail {
+    event_id: String,
+    employee_id: String,
+    last_day: String,
+    immediate: Option<bool>,
+    reason: Option<String>,
+}
+
+/// A validated departure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Departure {
+    pub meta: EventMeta,
+    /// The last working day, in the configured time zone; access ends when it ends.
+    pub last_day: NaiveDate,
+    /// Termination effective now, whatever the last day says.
+    pub immediate: bool,
+    pub reason: Option<String>,
+}
+
 /// Parses raw JSON text (one event).
 pub fn parse_str(text: &str) -> Result<HrEvent, ValidationError> {
     let value: Value =
@@ -143,6 +199,19 @@ pub fn parse(value: &Value) -> Result<HrEvent, ValidationError> {
         HIRED => {
             let d: HireDetail = deserialize(&env.detail, "detail.")?;
             Ok(HrEvent::Hired(validate_hire(&env, d)?))
+        }
+        CHANGED => {
+            let d: ChangeDetail = deserialize(&env.detail, "detail.")?;
+            Ok(HrEvent::Changed(validate_change(&env, d)?))
+        }
+        DEPARTED => {
+            let d: DepartureDetail = deserialize(&env.detail, "detail.")?;
+            Ok(HrEvent::Departed(Departure {
+                meta: meta(&env, &d.event_id, &d.employee_id)?,
+                last_day: date("detail.lastDay", &d.last_day)?,
+                immediate: d.immediate.unwrap_or(false),
+                reason: opt(d.reason, |v| text("detail.reason", &v, MAX_ATTRIBUTE_CHARS))?,
+            }))
         }
         other => Err(ValidationError::new(
             "detail-type",
@@ -189,18 +258,44 @@ fn deserialize<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, Va
     })
 }
 
-fn validate_hire(env: &Envelope, d: HireDetail) -> Result<Hire, ValidationError> {
-    let event_id = token("detail.eventId", &d.event_id, 128, |c| c.is_ascii_alphanumeric() || "-_.:/".contains(c))?;
-    let employee_id =
-        token("detail.employeeId", &d.employee_id, 64, |c| c.is_ascii_alphanumeric() || "-_.".contains(c))?;
-    let meta = EventMeta {
-        event_id,
-        employee_id,
+/// The ids and envelope fields every event carries, checked.
+fn meta(env: &Envelope, event_id: &str, employee_id: &str) -> Result<EventMeta, ValidationError> {
+    Ok(EventMeta {
+        event_id: token("detail.eventId", event_id, 128, |c| c.is_ascii_alphanumeric() || "-_.:/".contains(c))?,
+        employee_id: token("detail.employeeId", employee_id, 64, |c| c.is_ascii_alphanumeric() || "-_.".contains(c))?,
         detail_type: env.detail_type.clone(),
         source: text("source", &env.source, MAX_ATTRIBUTE_CHARS)?,
         time: env.time,
         envelope_id: text("id", &env.id, MAX_ATTRIBUTE_CHARS)?,
+    })
+}
+
+fn validate_change(env: &Envelope, d: ChangeDetail) -> Result<Change, ValidationError> {
+    let c = Change {
+        meta: meta(env, &d.event_id, &d.employee_id)?,
+        preferred_name: opt(d.preferred_name, |v| text("detail.preferredName", &v, MAX_NAME_CHARS))?,
+        email: opt(d.email, |v| email("detail.email", &v))?,
+        department: opt(d.department, |v| text("detail.department", &v, 128))?,
+        title: opt(d.title, |v| text("detail.title", &v, MAX_ATTRIBUTE_CHARS))?,
+        manager_email: opt(d.manager_email, |v| email("detail.managerEmail", &v))?,
+        cost_center: opt(d.cost_center, |v| text("detail.costCenter", &v, MAX_ATTRIBUTE_CHARS))?,
+        location: opt(d.location, |v| text("detail.location", &v, MAX_ATTRIBUTE_CHARS))?,
     };
+    let none = [&c.preferred_name, &c.email, &c.department, &c.title, &c.manager_email, &c.cost_center, &c.location]
+        .iter()
+        .all(|v| v.is_none());
+    if none {
+        return Err(ValidationError::new(
+            "detail",
+            "names no changed attribute; expected at least one of `preferredName`, `email`, `department`, \
+             `title`, `managerEmail`, `costCenter`, `location`",
+        ));
+    }
+    Ok(c)
+}
+
+fn validate_hire(env: &Envelope, d: HireDetail) -> Result<Hire, ValidationError> {
+    let meta = meta(env, &d.event_id, &d.employee_id)?;
     let access = d.access.unwrap_or_default();
     if !access.console && !access.programmatic {
         return Err(ValidationError::new("detail.access", "at least one of `console` and `programmatic` must be true"));
@@ -321,7 +416,7 @@ mod tests {
 
     #[test]
     fn parses_a_minimal_hire_with_defaults() {
-        let HrEvent::Hired(h) = parse(&hire()).expect("valid");
+        let HrEvent::Hired(h) = parse(&hire()).expect("valid") else { panic!("not a hire") };
         assert_eq!(h.meta.employee_id, "E1001");
         assert_eq!(h.meta.event_id, "evt-1");
         assert_eq!(h.access, Access { console: true, programmatic: false });
@@ -410,6 +505,31 @@ mod tests {
         let mut v = hire();
         v["detail"]["access"] = json!({"console": false});
         assert_eq!(err(&v).field, "detail.access");
+    }
+
+    #[test]
+    fn parses_departures_and_changes() {
+        let mut v = hire();
+        v["detail-type"] = json!(DEPARTED);
+        v["detail"] = json!({"eventId": "d1", "employeeId": "E1001", "lastDay": "2027-01-31", "immediate": true});
+        let HrEvent::Departed(d) = parse(&v).expect("valid") else { panic!("not a departure") };
+        assert_eq!((d.last_day.to_string().as_str(), d.immediate), ("2027-01-31", true));
+        v["detail"] = json!({"eventId": "d1", "employeeId": "E1001"});
+        assert_eq!(err(&v).field, "detail.lastDay");
+        v["detail"] = json!({"eventId": "d1", "employeeId": "E1001", "lastDay": "31.01.2027"});
+        assert_eq!(err(&v).field, "detail.lastDay");
+
+        v["detail-type"] = json!(CHANGED);
+        v["detail"] = json!({"eventId": "c1", "employeeId": "E1001", "department": "Finance"});
+        let HrEvent::Changed(c) = parse(&v).expect("valid") else { panic!("not a change") };
+        assert_eq!(c.department.as_deref(), Some("Finance"));
+        v["detail"] = json!({"eventId": "c1", "employeeId": "E1001"});
+        let e = err(&v);
+        assert!(e.field == "detail" && e.message.contains("department"), "{e}");
+        v["detail"] = json!({"eventId": "c1", "employeeId": "E1001", "familyName": "Smith"});
+        assert_eq!(err(&v).field, "detail.familyName", "a name change does not rename the user");
+        v["detail"] = json!({"eventId": "c1", "employeeId": "E1001", "groups": ["Admins"]});
+        assert!(err(&v).message.contains("not part of the contract"));
     }
 
     #[test]

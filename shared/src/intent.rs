@@ -1,6 +1,7 @@
-//! What an event asks for, derived without I/O: the validated hire, the base user name, the
-//! groups and the tags. Every step derives it again from the event it is handed (it is cheap
-//! and deterministic), so a bad event fails before any AWS call, in whichever step sees it first.
+//! What an event asks for, derived without I/O: for a hire, the validated hire, the base user
+//! name, the groups and the tags; for a change or a departure, the validated event. Every step
+//! derives it again from the event it is handed (it is cheap and deterministic), so a bad event
+//! fails before any AWS call, in whichever step sees it first.
 
 use std::collections::BTreeMap;
 
@@ -8,10 +9,37 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::error::ValidationError;
-use crate::event::{self, Hire, HrEvent};
+use crate::event::{self, Change, Departure, EventMeta, Hire, HrEvent};
 use crate::mapping::{Attributes, Membership};
 use crate::{tags, username};
 
+/// A validated request of any detail-type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Hire(Intent),
+    Change(Change),
+    Depart(Departure),
+}
+
+impl Request {
+    pub fn from_event(cfg: &Config, raw: &Value) -> Result<Self, ValidationError> {
+        Ok(match event::parse(raw)? {
+            HrEvent::Hired(hire) => Request::Hire(Intent::for_hire(cfg, hire)?),
+            HrEvent::Changed(c) => Request::Change(c),
+            HrEvent::Departed(d) => Request::Depart(d),
+        })
+    }
+
+    pub fn meta(&self) -> &EventMeta {
+        match self {
+            Request::Hire(i) => &i.hire.meta,
+            Request::Change(c) => &c.meta,
+            Request::Depart(d) => &d.meta,
+        }
+    }
+}
+
+/// What a hire asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Intent {
     pub hire: Hire,
@@ -23,12 +51,6 @@ pub struct Intent {
 }
 
 impl Intent {
-    pub fn from_event(cfg: &Config, raw: &Value) -> Result<Self, ValidationError> {
-        match event::parse(raw)? {
-            HrEvent::Hired(hire) => Self::for_hire(cfg, hire),
-        }
-    }
-
     pub fn for_hire(cfg: &Config, hire: Hire) -> Result<Self, ValidationError> {
         let base_name = username::base(hire.first_name(), &hire.family_name).map_err(|e| {
             if hire.preferred_name.is_some() {
@@ -61,9 +83,16 @@ mod tests {
         json!({"id": "x", "detail-type": "Employee Hired", "source": "hr", "time": "2026-11-02T09:00:00Z", "detail": detail})
     }
 
+    fn hire_intent(cfg: &Config, raw: &Value) -> Result<Intent, ValidationError> {
+        match Request::from_event(cfg, raw)? {
+            Request::Hire(i) => Ok(i),
+            other => panic!("not a hire: {other:?}"),
+        }
+    }
+
     #[test]
     fn derives_name_groups_and_tags() {
-        let i = Intent::from_event(
+        let i = hire_intent(
             &cfg(),
             &ev(json!({"eventId": "e", "employeeId": "E7", "givenName": "Robert", "preferredName": "Bob",
                  "familyName": "Smith", "email": "bob@example.com", "department": "Engineering",
@@ -79,7 +108,7 @@ mod tests {
 
     #[test]
     fn a_name_with_nothing_usable_is_named() {
-        let e = Intent::from_event(
+        let e = hire_intent(
             &cfg(),
             &ev(json!({"eventId": "e", "employeeId": "E7", "givenName": "???", "familyName": "!!!",
                  "email": "x@example.com", "department": "Legal", "startDate": "2026-12-01"})),

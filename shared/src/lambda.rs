@@ -18,7 +18,7 @@ pub async fn init() -> Result<Ctx, lambda_runtime::Error> {
     let sdk = aws::load_sdk_config(&cfg).await;
     let aws = Aws::new(&sdk, cfg.retry_policy());
     let targets = Targets::resolve(&cfg, &aws).await?;
-    Ok(Ctx { cfg, aws, targets, dry_run: false })
+    Ok(Ctx::new(cfg, aws, targets))
 }
 
 /// The Lambda error: `errorType` is what a state machine's `Retry`/`Catch` match on.
@@ -55,4 +55,25 @@ pub async fn handle(ctx: &Ctx, step: Step, ev: LambdaEvent<Value>) -> Result<Val
         tracing::error!(error = %audit, "could not publish the failure to the audit topic");
     }
     Err(failure)
+}
+
+/// Handles one scheduled invocation of the sweep. The input is ignored: a sweep always looks at
+/// every managed user at the current time. Fails (for the schedule's retry and alarm) when any
+/// user's action failed; the report lists each.
+#[cfg(feature = "secrets")]
+#[tracing::instrument(skip_all, fields(step = "sweep", request_id = %ev.context.request_id))]
+pub async fn handle_sweep(ctx: &Ctx, ev: LambdaEvent<Value>) -> Result<Value, StepFailure> {
+    let report = steps::sweep::run(ctx).await.map_err(|e| {
+        tracing::error!(error_type = e.error_type(), error = %e, "sweep failed");
+        StepFailure { error_type: e.error_type(), message: e.to_string() }
+    })?;
+    let failed = report.items.iter().filter(|i| i.outcome == steps::sweep::SweepOutcome::Failed).count();
+    if failed > 0 {
+        return Err(StepFailure {
+            error_type: "Onboarding.SweepIncomplete",
+            message: format!("{failed} of {} due actions failed; see the audit topic", report.items.len()),
+        });
+    }
+    serde_json::to_value(&report)
+        .map_err(|e| StepFailure { error_type: "Onboarding.InvalidInput", message: e.to_string() })
 }

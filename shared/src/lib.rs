@@ -1,7 +1,7 @@
 //! Domain crate of the employee-lifecycle automation.
 //!
 //! Pure modules (no I/O, unit-tested without AWS): [`event`], [`username`], [`password`], [`policies`],
-//! [`mapping`], [`tags`], [`config`], [`intent`], [`audit`], [`secret`].
+//! [`mapping`], [`tags`], [`config`], [`intent`], [`lifecycle`], [`audit`], [`secret`].
 //! Effects (the only modules that name SDK types): [`aws`].
 //! Behaviour: [`steps`] (one module per Lambda step) and [`pipeline`] (the step order, once).
 
@@ -13,6 +13,7 @@ pub mod event;
 pub mod intent;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod lifecycle;
 pub mod mapping;
 pub mod password;
 pub mod pipeline;

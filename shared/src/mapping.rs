@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
+use crate::tags::sanitize;
 
 /// IAM's limit on groups per user.
 pub const MAX_GROUPS: usize = 10;
@@ -21,7 +22,8 @@ pub struct GroupConfig {
     pub rules: Vec<Rule>,
 }
 
-/// A rule matches when every attribute it names equals the person's (case-insensitive).
+/// A rule matches when every attribute it names equals the person's (case-insensitive, and
+/// ignoring the punctuation IAM tags cannot hold: `R&D` matches `R D`).
 /// A rule must name at least one attribute.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -123,7 +125,8 @@ impl Rule {
     fn matches(&self, a: Attributes<'_>) -> bool {
         let eq = |want: &Option<String>, have: Option<&str>| match want {
             None => true,
-            Some(w) => have.is_some_and(|h| h.trim().eq_ignore_ascii_case(w.trim())),
+            // Compared as tags store them, so attributes read back from a user's tags match too.
+            Some(w) => have.is_some_and(|h| sanitize(h).to_lowercase() == sanitize(w).to_lowercase()),
         };
         eq(&self.department, Some(a.department)) && eq(&self.title, a.title) && eq(&self.location, a.location)
     }

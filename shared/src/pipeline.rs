@@ -1,16 +1,18 @@
-//! Runs an HR event through the steps in their one defined order ([`steps::ONBOARD`]), in
-//! process: the CLI and the tests use this; the state machine runs the same steps as Lambdas.
-//! Every event ends with exactly one terminal audit record.
+//! Runs HR events through the steps of their flow ([`steps::flow`]: onboard, change, offboard),
+//! in process: the CLI and the tests use this; the state machines run the same steps as Lambdas.
+//! Every event ends with exactly one terminal audit record. A batch of departures that would
+//! disable too many users at once is quarantined by the mass-departure guard.
 
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::audit::{Action, AuditRecord, Ids, Outcome};
-use crate::error::Error;
+use crate::error::{Error, ValidationError};
 use crate::event;
-use crate::intent::Intent;
-use crate::steps::{self, Ctx, State};
+use crate::intent::Request;
+use crate::lifecycle::{self, Status};
+use crate::steps::{self, Ctx, State, identity};
 
 /// How an event ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -22,6 +24,11 @@ pub enum EventOutcome {
     Unchanged,
     /// Dry run: changes would be made.
     WouldChange,
+    /// Nothing to do, for the reason given: an unknown employee, a stale event, a protected
+    /// or unmanaged user, a change for a leaver.
+    Ignored,
+    /// Held back by the mass-departure guard: nothing was done.
+    Quarantined,
     Failed,
 }
 
@@ -32,6 +39,8 @@ impl EventOutcome {
             EventOutcome::Succeeded => "succeeded",
             EventOutcome::Unchanged => "unchanged",
             EventOutcome::WouldChange => "would-change",
+            EventOutcome::Ignored => "ignored",
+            EventOutcome::Quarantined => "quarantined",
             EventOutcome::Failed => "failed",
         }
     }
@@ -43,7 +52,15 @@ impl EventOutcome {
 pub struct EventReport {
     pub event_id: Option<String>,
     pub employee_id: Option<String>,
+    pub detail_type: Option<String>,
     pub outcome: EventOutcome,
+    /// The user's lifecycle status afterwards: `active`, `pending`, `disabled`, `deleted` (no
+    /// user), or `quarantined`.
+    pub status: Option<String>,
+    /// Why the event was ignored or quarantined.
+    pub reason: Option<String>,
+    /// For a departure scheduled ahead: when access ends (RFC 3339).
+    pub disable_at: Option<String>,
     pub user_name: Option<String>,
     pub user_arn: Option<String>,
     pub secret_arn: Option<String>,
@@ -56,37 +73,128 @@ pub struct EventReport {
     pub error_type: Option<String>,
 }
 
-/// Onboards one event. Never panics and never returns early without a terminal record (except
-/// in a dry run, which publishes nothing).
-pub async fn onboard(ctx: &Ctx, raw: &Value) -> EventReport {
+/// Processes entries in order; departures that together would disable more users than the
+/// guard allows are all quarantined (and one alert goes to the audit topic).
+pub async fn run_all(ctx: &Ctx, entries: Vec<Result<Value, ValidationError>>) -> Vec<EventReport> {
+    let held = match mass_departure(ctx, &entries).await {
+        Some((reason, indices)) => {
+            tracing::warn!(count = indices.len(), reason = %reason, "mass-departure guard: no user disabled");
+            let ids = Ids { event_id: Some(format!("run-{}", lifecycle::stamp(ctx.now()))), ..Ids::default() };
+            if let Err(e) = ctx.audit(&AuditRecord::alert(&ids, "pipeline", &reason, Utc::now())).await {
+                tracing::error!(error = %e, "could not publish the mass-departure alert");
+            }
+            Some((reason, indices))
+        }
+        None => None,
+    };
+    let mut reports = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.into_iter().enumerate() {
+        let report = match (entry, &held) {
+            (Ok(raw), Some((reason, indices))) if indices.contains(&i) => quarantine(ctx, &raw, reason).await,
+            (Ok(raw), _) => process(ctx, &raw).await,
+            (Err(e), _) => unreadable(ctx, e).await,
+        };
+        reports.push(report);
+    }
+    reports
+}
+
+/// The guard's verdict on a batch: the reason and the departures it holds back.
+async fn mass_departure(ctx: &Ctx, entries: &[Result<Value, ValidationError>]) -> Option<(String, Vec<usize>)> {
+    let now = ctx.now();
+    let mut due = Vec::new();
+    for (i, raw) in entries.iter().enumerate() {
+        let Ok(Ok(Request::Depart(d))) = raw.as_ref().map(|r| Request::from_event(&ctx.cfg, r)) else { continue };
+        // A lookup that fails here fails again, reported, when the event is processed.
+        let Ok(Some(u)) = identity::find(ctx, &d.meta.employee_id).await else { continue };
+        let ends = if d.immediate { now } else { lifecycle::disable_time(d.last_day, &ctx.cfg.lifecycle) };
+        if identity::refusal(&u, d.meta.time).is_none()
+            && !identity::is_protected(&ctx.cfg, &u)
+            && identity::status(&u) != Status::Disabled
+            && ends <= now
+        {
+            due.push(i);
+        }
+    }
+    if due.is_empty() {
+        return None;
+    }
+    let managed = ctx.aws.iam.list_users(&ctx.cfg.iam.user_path).await.map(|u| u.len()).unwrap_or(due.len());
+    lifecycle::guard(due.len(), managed, &ctx.cfg.lifecycle, ctx.allow_mass_offboarding).map(|r| (r, due))
+}
+
+fn ids_of(raw: &Value) -> Ids {
     let (event_id, employee_id) = event::ids_of(raw);
-    let ids = Ids {
+    Ids {
         event_id,
         employee_id,
         detail_type: raw.get("detail-type").and_then(Value::as_str).map(|s| event::clip(s, 64)),
-    };
+    }
+}
+
+/// Processes one event through its flow. Never panics and never returns without a terminal
+/// record (except in a dry run, which publishes nothing).
+pub async fn process(ctx: &Ctx, raw: &Value) -> EventReport {
     let mut state = State::new(raw.clone());
     let result = run_steps(ctx, &mut state).await;
-    finish(ctx, ids, &state, result).await
+    finish(ctx, ids_of(raw), &state, result, None).await
+}
+
+/// A departure the guard held back: reported, audited, not touched.
+async fn quarantine(ctx: &Ctx, raw: &Value, reason: &str) -> EventReport {
+    finish(ctx, ids_of(raw), &State::new(raw.clone()), Ok(()), Some(reason)).await
 }
 
 /// An entry that is not even JSON: reported failed, with its failed terminal audit record.
-pub async fn unreadable(ctx: &Ctx, e: crate::ValidationError) -> EventReport {
-    finish(ctx, Ids::default(), &State::default(), Err(Error::Invalid(e))).await
+pub async fn unreadable(ctx: &Ctx, e: ValidationError) -> EventReport {
+    finish(ctx, Ids::default(), &State::default(), Err(Error::Invalid(e)), None).await
+}
+
+/// The flow's name in the terminal record.
+fn flow_name(detail_type: Option<&str>) -> &'static str {
+    match detail_type {
+        Some(event::CHANGED) => "change",
+        Some(event::DEPARTED) => "offboard",
+        _ => "onboard",
+    }
 }
 
 /// Publishes the event's one terminal record and builds its report.
-async fn finish(ctx: &Ctx, ids: Ids, state: &State, result: Result<(), Error>) -> EventReport {
-    let user_arn = state.create_user.as_ref().map(|u| u.user_arn.clone()).filter(|a| !a.is_empty());
+async fn finish(
+    ctx: &Ctx,
+    ids: Ids,
+    state: &State,
+    result: Result<(), Error>,
+    quarantined: Option<&str>,
+) -> EventReport {
+    let offboard = state.offboard.as_ref();
+    let user_arn = state
+        .create_user
+        .as_ref()
+        .map(|u| u.user_arn.clone())
+        .or_else(|| offboard.and_then(|o| o.user_arn.clone()))
+        .filter(|a| !a.is_empty());
+    let user_name = state
+        .create_user
+        .as_ref()
+        .map(|u| u.user_name.clone())
+        .or_else(|| offboard.and_then(|o| o.user_name.clone()))
+        .filter(|n| !n.is_empty());
     let actions = state.actions();
     let changed = actions.iter().any(|a| a.outcome == Outcome::Done);
-    let terminal = AuditRecord::terminal(
+    let reason = quarantined.or(state.skipped()).map(str::to_owned);
+    let mut terminal = AuditRecord::terminal(
         &ids,
+        "pipeline",
+        flow_name(ids.detail_type.as_deref()),
         user_arn.clone(),
         changed,
         result.as_ref().err().map(|e| (e.error_type(), e.to_string())),
         Utc::now(),
     );
+    if let Some(r) = &reason {
+        terminal = terminal.because(if quarantined.is_some() { Outcome::Quarantined } else { Outcome::Ignored }, r);
+    }
     let published = ctx.audit(&terminal).await;
     let error = match (result, published) {
         (Err(e), _) | (Ok(()), Err(e)) => Some(e),
@@ -94,21 +202,35 @@ async fn finish(ctx: &Ctx, ids: Ids, state: &State, result: Result<(), Error>) -
     };
     let outcome = match &error {
         Some(_) => EventOutcome::Failed,
+        None if quarantined.is_some() => EventOutcome::Quarantined,
+        None if reason.is_some() => EventOutcome::Ignored,
         None if actions.iter().any(|a| a.outcome == Outcome::WouldDo) => EventOutcome::WouldChange,
         None if actions.iter().all(|a| a.outcome == Outcome::AlreadyDone) => EventOutcome::Unchanged,
         None => EventOutcome::Succeeded,
     };
+    let status = if quarantined.is_some() {
+        Some("quarantined".to_owned())
+    } else if user_name.is_none() && ids.employee_id.is_some() && error.is_none() && !ctx.dry_run {
+        // No user for the employee (never hired here, or deleted after leaving).
+        Some("deleted".to_owned())
+    } else {
+        state.status().map(|s| s.as_str().to_owned())
+    };
     let (event_id, employee_id) = (ids.event_id.as_deref().unwrap_or("-"), ids.employee_id.as_deref().unwrap_or("-"));
     match &error {
         Some(e) => tracing::warn!(event_id, employee_id, error_type = e.error_type(), error = %e, "event failed"),
-        None => tracing::info!(event_id, employee_id, outcome = ?outcome, "event done"),
+        None => tracing::info!(event_id, employee_id, outcome = outcome.as_str(), "event done"),
     }
     let stored = state.store_password.as_ref();
     EventReport {
         event_id: ids.event_id,
         employee_id: ids.employee_id,
+        detail_type: ids.detail_type,
         outcome,
-        user_name: state.create_user.as_ref().map(|u| u.user_name.clone()),
+        status,
+        reason,
+        disable_at: offboard.and_then(|o| o.disable_at.clone()),
+        user_name,
         user_arn,
         secret_arn: stored.and_then(|s| s.password_secret_arn.clone()),
         access_key_secret_arn: stored.and_then(|s| s.access_key_secret_arn.clone()),
@@ -122,10 +244,13 @@ async fn finish(ctx: &Ctx, ids: Ids, state: &State, result: Result<(), Error>) -
 
 async fn run_steps(ctx: &Ctx, state: &mut State) -> Result<(), Error> {
     // Validate everything before the first call: a bad event creates nothing.
-    Intent::from_event(&ctx.cfg, &state.event)?;
-    for step in steps::ONBOARD {
+    let req = Request::from_event(&ctx.cfg, &state.event)?;
+    for &step in steps::flow(&req) {
         tracing::debug!(step = step.name(), "step");
         steps::run(step, ctx, state).await?;
+        if state.skipped().is_some() {
+            break;
+        }
     }
     Ok(())
 }

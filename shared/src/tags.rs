@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::ValidationError;
-use crate::event::Hire;
+use crate::event::{Change, Hire};
 
 /// The marker that this system manages the user.
 pub const MANAGED_BY: &str = "managed-by";
@@ -16,18 +16,57 @@ pub const EMPLOYEE_ID: &str = "employee-id";
 /// Set once the welcome message went out (value: the HR event id), so a resend sends none.
 pub const WELCOME_SENT: &str = "welcome-sent";
 
-/// Tags that mirror HR attributes; `tag-user` reconciles exactly these.
+/// Set once a change notice went out (value: the HR event id).
+pub const NOTICE_SENT: &str = "notice-sent";
+pub const EMAIL: &str = "email";
+pub const MANAGER_EMAIL: &str = "manager-email";
+pub const DEPARTMENT: &str = "department";
+pub const TITLE: &str = "title";
+pub const LOCATION: &str = "location";
+pub const COST_CENTER: &str = "cost-center";
+/// The name the person goes by (greetings; the sweep's welcome has no event to read it from).
+pub const GIVEN_NAME: &str = "given-name";
+pub const DISPLAY_NAME: &str = "display-name";
+/// Which access the hire asked for: `console`, `programmatic` or `console+programmatic`.
+pub const ACCESS: &str = "access";
+
+/// Tags that mirror HR attributes; `tag-user` reconciles exactly these (and [`LIFECYCLE_KEYS`]).
 pub const HR_KEYS: &[&str] = &[
     MANAGED_BY,
     EMPLOYEE_ID,
-    "email",
-    "department",
-    "title",
-    "location",
-    "cost-center",
-    "manager-email",
+    EMAIL,
+    DEPARTMENT,
+    TITLE,
+    LOCATION,
+    COST_CENTER,
+    MANAGER_EMAIL,
     "start-date",
+    GIVEN_NAME,
+    DISPLAY_NAME,
+    ACCESS,
 ];
+
+/// Where the person is in their lifecycle: `pending`, `active` or `disabled`.
+pub const STATUS: &str = "lifecycle-status";
+/// When a pending hire gets console access and the welcome (RFC 3339).
+pub const ACTIVATE_AT: &str = "activate-at";
+/// A scheduled departure: the last day (YYYY-MM-DD) and the moment access ends.
+pub const LAST_DAY: &str = "last-day";
+pub const DISABLE_AT: &str = "disable-at";
+/// A disabled leaver: when it was disabled and when the user is deleted.
+pub const DISABLED_AT: &str = "disabled-at";
+pub const DELETE_AT: &str = "delete-at";
+/// Envelope `time` of the newest HR event applied to this user: older ones are ignored.
+pub const LAST_EVENT_TIME: &str = "last-event-time";
+
+/// The due dates and state that live on the user itself, so no other database is needed.
+pub const LIFECYCLE_KEYS: &[&str] =
+    &[STATUS, ACTIVATE_AT, LAST_DAY, DISABLE_AT, DISABLED_AT, DELETE_AT, LAST_EVENT_TIME];
+
+/// Whether this system owns the key (and may add, change or remove it).
+pub fn owned(key: &str) -> bool {
+    HR_KEYS.contains(&key) || LIFECYCLE_KEYS.contains(&key)
+}
 
 /// IAM limits.
 pub const MAX_TAGS: usize = 50;
@@ -51,6 +90,35 @@ pub fn desired(h: &Hire) -> BTreeMap<String, String> {
     put("cost-center", h.cost_center.as_deref());
     put("manager-email", h.manager_email.as_deref());
     put("start-date", Some(&h.start_date.to_string()));
+    put(GIVEN_NAME, Some(h.first_name()));
+    put(DISPLAY_NAME, Some(&format!("{} {}", h.first_name(), h.family_name)));
+    put(
+        ACCESS,
+        Some(match (h.access.console, h.access.programmatic) {
+            (true, true) => "console+programmatic",
+            (false, true) => "programmatic",
+            _ => "console",
+        }),
+    );
+    t
+}
+
+/// The HR tags after a change: the current ones with the changed attributes replaced.
+pub fn after_change(current: &BTreeMap<String, String>, c: &Change) -> BTreeMap<String, String> {
+    let mut t: BTreeMap<String, String> =
+        current.iter().filter(|(k, _)| owned(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut put = |k: &str, v: &Option<String>| {
+        if let Some(v) = v.as_deref().map(sanitize).filter(|v| !v.is_empty()) {
+            t.insert(k.to_owned(), v);
+        }
+    };
+    put(EMAIL, &c.email);
+    put(DEPARTMENT, &c.department);
+    put(TITLE, &c.title);
+    put(LOCATION, &c.location);
+    put(COST_CENTER, &c.cost_center);
+    put(MANAGER_EMAIL, &c.manager_email);
+    put(GIVEN_NAME, &c.preferred_name);
     t
 }
 
@@ -103,11 +171,10 @@ impl TagDiff {
     }
 }
 
-/// Compares the user's current tags with the desired HR tags; only [`HR_KEYS`] are considered.
+/// Compares the user's current tags with the desired ones; only [`owned`] keys are removed.
 pub fn diff(current: &BTreeMap<String, String>, desired: &BTreeMap<String, String>) -> TagDiff {
     let set = desired.iter().filter(|(k, v)| current.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-    let remove =
-        current.keys().filter(|k| HR_KEYS.contains(&k.as_str()) && !desired.contains_key(*k)).cloned().collect();
+    let remove = current.keys().filter(|k| owned(k) && !desired.contains_key(*k)).cloned().collect();
     TagDiff { set, remove }
 }
 

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use shared::event::{self, HrEvent};
-use shared::intent::Intent;
+use shared::event;
+use shared::intent::Request;
 use tests::{config, root};
 
 fn files(dir: &str) -> Vec<std::path::PathBuf> {
@@ -21,15 +21,14 @@ fn files(dir: &str) -> Vec<std::path::PathBuf> {
 #[test]
 fn every_sample_parses_and_round_trips() {
     let samples = files("events");
-    assert!(samples.len() >= 5);
+    assert!(samples.len() >= 8);
     for path in samples {
         let text = std::fs::read_to_string(&path).expect("read");
         let first = event::parse_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let value: Value = serde_json::from_str(&text).expect("json");
         let again = event::parse_str(&serde_json::to_string_pretty(&value).expect("serialise")).expect("re-parse");
         assert_eq!(first, again, "{}", path.display());
-        let HrEvent::Hired(h) = first;
-        assert!(!h.meta.employee_id.is_empty());
+        assert!(!first.meta().employee_id.is_empty());
     }
 }
 
@@ -42,18 +41,29 @@ fn every_invalid_sample_is_rejected() {
         // Some problems show only with the configuration (a name with nothing usable).
         let e = serde_json::from_str::<Value>(&text)
             .map_err(|e| shared::ValidationError::new("(event)", e.to_string()))
-            .and_then(|v| Intent::from_event(&config(), &v))
+            .and_then(|v| Request::from_event(&config(), &v))
             .expect_err(&path.display().to_string());
         assert!(!e.field.is_empty() && !e.message.is_empty(), "{}", path.display());
     }
 }
 
 #[test]
-fn the_schema_matches_what_the_parser_accepts() {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("events/schema/employee-hired.schema.json")).expect("schema"),
-    )
-    .expect("json");
+fn each_schema_matches_what_the_parser_accepts() {
+    for (schema, sample) in [
+        ("employee-hired.schema.json", "hire-engineering.json"),
+        ("employee-changed.schema.json", "change-transfer.json"),
+        ("employee-departed.schema.json", "depart-scheduled.json"),
+    ] {
+        schema_matches(schema, sample);
+    }
+}
+
+/// `sample` must carry every field the schema knows.
+fn schema_matches(schema: &str, sample: &str) {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("events/schema").join(schema)).expect("schema"))
+            .expect("json");
+    let sample_type = schema["properties"]["detail-type"]["const"].as_str().expect("detail-type const");
     let detail = &schema["properties"]["detail"];
     let properties: BTreeSet<String> = detail["properties"].as_object().expect("properties").keys().cloned().collect();
     let required: BTreeSet<String> =
@@ -61,8 +71,9 @@ fn the_schema_matches_what_the_parser_accepts() {
 
     // The parser's own list of accepted fields, from its error for an unknown one.
     let mut probe: Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("events/hire-engineering.json")).expect("sample"))
+        serde_json::from_str(&std::fs::read_to_string(root().join("events").join(sample)).expect("sample"))
             .expect("json");
+    assert_eq!(probe["detail-type"], sample_type);
     probe["detail"]["zzz"] = Value::Bool(true);
     let e = event::parse(&probe).expect_err("unknown field");
     let accepted: BTreeSet<String> = e.message.split('`').skip(1).step_by(2).map(str::to_owned).collect();

@@ -2,7 +2,7 @@
 //! through the AWS API.
 
 use serde_json::{Value, json};
-use shared::pipeline::{EventOutcome, onboard};
+use shared::pipeline::{EventOutcome, process as onboard};
 use shared::tags;
 use tests::{Account, config, event, form_value, user_groups, user_names, user_tags};
 
@@ -29,7 +29,9 @@ async fn sample_hires_become_ready_secured_users() {
         // THEN the user exists under the managed path with its tags and groups
         let u = acct.iam().get_user().user_name(*user).send().await.expect("GetUser");
         let u = u.user().expect("user");
-        assert_eq!(u.path(), "/employees/");
+        // (each employee's user lives under their own path: one ListUsers finds it by id)
+        let employee = ev["detail"]["employeeId"].as_str().expect("id");
+        assert_eq!(u.path(), format!("/employees/{employee}/"));
         assert_eq!(report.user_arn.as_deref(), Some(u.arn()));
         let t = user_tags(&acct, user).await;
         assert_eq!(t.get(tags::EMPLOYEE_ID), ev["detail"]["employeeId"].as_str().map(str::to_owned).as_ref());
@@ -62,7 +64,7 @@ async fn sample_hires_become_ready_secured_users() {
     for body in creates {
         let boundary = form_value(body, "PermissionsBoundary").expect("boundary sent");
         assert_eq!(boundary, ctx.targets.boundary_arn);
-        assert_eq!(form_value(body, "Path").as_deref(), Some("/employees/"));
+        assert!(form_value(body, "Path").is_some_and(|p| p.starts_with("/employees/E")), "{body}");
     }
     let profiles: Vec<&String> = sent.iter().filter(|(a, _)| a == "CreateLoginProfile").map(|(_, b)| b).collect();
     assert_eq!(profiles.len(), SAMPLES.len());

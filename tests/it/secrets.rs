@@ -5,7 +5,7 @@
 use std::process::Stdio;
 
 use serde_json::{Value, json};
-use shared::pipeline::{EventOutcome, onboard};
+use shared::pipeline::{EventOutcome, process as onboard};
 use tests::{Account, binary, capture_logs, config, event};
 
 /// The secret values stored for a user, read back through the API.

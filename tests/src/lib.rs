@@ -198,7 +198,7 @@ impl Account {
             audit: Inbox::subscribe(&self.sdk, &targets.audit_topic_arn, "audit").await,
             notifications: Inbox::subscribe(&self.sdk, &targets.notifications_topic_arn, "notifications").await,
         };
-        (Ctx { cfg, aws, targets, dry_run: false }, inboxes)
+        (Ctx::new(cfg, aws, targets), inboxes)
     }
 
     /// The requests this account sent to the emulator (from its recording), as

@@ -40,11 +40,25 @@ impl From<&aws_sdk_iam::types::User> for User {
     }
 }
 
-/// An access key's id and whether it is active.
+/// A credential the user holds (access key, signing certificate, SSH public key, service-specific
+/// credential): its id and whether it is active.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessKey {
+pub struct Credential {
     pub id: String,
     pub active: bool,
+}
+
+fn active(status: Option<&aws_sdk_iam::types::StatusType>) -> bool {
+    status.is_some_and(|s| s.as_str() == "Active")
+}
+
+fn status(active: bool) -> aws_sdk_iam::types::StatusType {
+    if active { aws_sdk_iam::types::StatusType::Active } else { aws_sdk_iam::types::StatusType::Inactive }
+}
+
+/// `Ok(false)` for `NoSuchEntity`: what was to be removed is already gone.
+fn gone<T>(r: Result<T, Error>) -> Result<bool, Error> {
+    Ok(absent(r)?.is_some())
 }
 
 fn to_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, Error> {
@@ -232,7 +246,7 @@ impl Iam {
             .unwrap_or(PasswordPolicy::AWS_DEFAULT))
     }
 
-    pub async fn access_keys(&self, name: &str) -> Result<Vec<AccessKey>, Error> {
+    pub async fn access_keys(&self, name: &str) -> Result<Vec<Credential>, Error> {
         let out = self
             .call("iam:ListAccessKeys", transient_or_not_yet_visible, || {
                 self.client.list_access_keys().user_name(name).send()
@@ -241,12 +255,7 @@ impl Iam {
         Ok(out
             .access_key_metadata()
             .iter()
-            .filter_map(|k| {
-                Some(AccessKey {
-                    id: k.access_key_id()?.to_owned(),
-                    active: k.status().is_some_and(|s| s.as_str() == "Active"),
-                })
-            })
+            .filter_map(|k| Some(Credential { id: k.access_key_id()?.to_owned(), active: active(k.status()) }))
             .collect())
     }
 
@@ -282,5 +291,232 @@ impl Iam {
                 _ => return Ok(None),
             }
         }
+    }
+
+    /// Every user under `path_prefix` (all pages). ListUsers carries no tags.
+    pub async fn list_users(&self, path_prefix: &str) -> Result<Vec<User>, Error> {
+        let mut users = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .call("iam:ListUsers", transient, || {
+                    self.client.list_users().path_prefix(path_prefix).set_marker(marker.clone()).send()
+                })
+                .await?;
+            users.extend(out.users().iter().map(User::from));
+            match out.marker() {
+                Some(m) if out.is_truncated() => marker = Some(m.to_owned()),
+                _ => return Ok(users),
+            }
+        }
+    }
+
+    /// Removes the console password; `false` when there was none.
+    pub async fn delete_login_profile(&self, name: &str) -> Result<bool, Error> {
+        gone(
+            self.call("iam:DeleteLoginProfile", transient, || {
+                self.client.delete_login_profile().user_name(name).send()
+            })
+            .await,
+        )
+    }
+
+    pub async fn set_access_key_active(&self, name: &str, id: &str, on: bool) -> Result<(), Error> {
+        self.call("iam:UpdateAccessKey", transient, || {
+            self.client.update_access_key().user_name(name).access_key_id(id).status(status(on)).send()
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_access_key(&self, name: &str, id: &str) -> Result<bool, Error> {
+        gone(
+            self.call("iam:DeleteAccessKey", transient, || {
+                self.client.delete_access_key().user_name(name).access_key_id(id).send()
+            })
+            .await,
+        )
+    }
+
+    /// Signing certificates (at most two per user: one page).
+    pub async fn signing_certificates(&self, name: &str) -> Result<Vec<Credential>, Error> {
+        let out = self
+            .call("iam:ListSigningCertificates", transient, || {
+                self.client.list_signing_certificates().user_name(name).send()
+            })
+            .await?;
+        Ok(out
+            .certificates()
+            .iter()
+            .map(|c| Credential { id: c.certificate_id().to_owned(), active: active(Some(c.status())) })
+            .collect())
+    }
+
+    pub async fn set_signing_certificate_active(&self, name: &str, id: &str, on: bool) -> Result<(), Error> {
+        self.call("iam:UpdateSigningCertificate", transient, || {
+            self.client.update_signing_certificate().user_name(name).certificate_id(id).status(status(on)).send()
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_signing_certificate(&self, name: &str, id: &str) -> Result<bool, Error> {
+        gone(
+            self.call("iam:DeleteSigningCertificate", transient, || {
+                self.client.delete_signing_certificate().user_name(name).certificate_id(id).send()
+            })
+            .await,
+        )
+    }
+
+    /// SSH public keys (at most five per user: one page).
+    pub async fn ssh_public_keys(&self, name: &str) -> Result<Vec<Credential>, Error> {
+        let out = self
+            .call("iam:ListSSHPublicKeys", transient, || self.client.list_ssh_public_keys().user_name(name).send())
+            .await?;
+        Ok(out
+            .ssh_public_keys()
+            .iter()
+            .map(|k| Credential { id: k.ssh_public_key_id().to_owned(), active: active(Some(k.status())) })
+            .collect())
+    }
+
+    pub async fn set_ssh_public_key_active(&self, name: &str, id: &str, on: bool) -> Result<(), Error> {
+        self.call("iam:UpdateSSHPublicKey", transient, || {
+            self.client.update_ssh_public_key().user_name(name).ssh_public_key_id(id).status(status(on)).send()
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_ssh_public_key(&self, name: &str, id: &str) -> Result<bool, Error> {
+        gone(
+            self.call("iam:DeleteSSHPublicKey", transient, || {
+                self.client.delete_ssh_public_key().user_name(name).ssh_public_key_id(id).send()
+            })
+            .await,
+        )
+    }
+
+    /// Service-specific credentials (CodeCommit, Keyspaces; a few per service: one page).
+    pub async fn service_specific_credentials(&self, name: &str) -> Result<Vec<Credential>, Error> {
+        let out = self
+            .call("iam:ListServiceSpecificCredentials", transient, || {
+                self.client.list_service_specific_credentials().user_name(name).send()
+            })
+            .await?;
+        Ok(out
+            .service_specific_credentials()
+            .iter()
+            .map(|c| Credential { id: c.service_specific_credential_id().to_owned(), active: active(Some(c.status())) })
+            .collect())
+    }
+
+    pub async fn delete_service_specific_credential(&self, name: &str, id: &str) -> Result<bool, Error> {
+        gone(
+            self.call("iam:DeleteServiceSpecificCredential", transient, || {
+                self.client
+                    .delete_service_specific_credential()
+                    .user_name(name)
+                    .service_specific_credential_id(id)
+                    .send()
+            })
+            .await,
+        )
+    }
+
+    /// Serial numbers of the user's MFA devices (at most eight: one page).
+    pub async fn mfa_devices(&self, name: &str) -> Result<Vec<String>, Error> {
+        let out = self
+            .call("iam:ListMFADevices", transient, || self.client.list_mfa_devices().user_name(name).send())
+            .await?;
+        Ok(out.mfa_devices().iter().map(|d| d.serial_number().to_owned()).collect())
+    }
+
+    pub async fn deactivate_mfa_device(&self, name: &str, serial: &str) -> Result<bool, Error> {
+        gone(
+            self.call("iam:DeactivateMFADevice", transient, || {
+                self.client.deactivate_mfa_device().user_name(name).serial_number(serial).send()
+            })
+            .await,
+        )
+    }
+
+    pub async fn delete_virtual_mfa_device(&self, serial: &str) -> Result<bool, Error> {
+        gone(
+            self.call("iam:DeleteVirtualMFADevice", transient, || {
+                self.client.delete_virtual_mfa_device().serial_number(serial).send()
+            })
+            .await,
+        )
+    }
+
+    /// Names of the user's inline policies (all pages).
+    pub async fn inline_policies(&self, name: &str) -> Result<Vec<String>, Error> {
+        let mut names = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .call("iam:ListUserPolicies", transient, || {
+                    self.client.list_user_policies().user_name(name).set_marker(marker.clone()).send()
+                })
+                .await?;
+            names.extend(out.policy_names().iter().cloned());
+            match out.marker() {
+                Some(m) if out.is_truncated() => marker = Some(m.to_owned()),
+                _ => return Ok(names),
+            }
+        }
+    }
+
+    pub async fn delete_user_policy(&self, name: &str, policy: &str) -> Result<bool, Error> {
+        gone(
+            self.call("iam:DeleteUserPolicy", transient, || {
+                self.client.delete_user_policy().user_name(name).policy_name(policy).send()
+            })
+            .await,
+        )
+    }
+
+    /// ARNs of the managed policies attached to the user (all pages).
+    pub async fn attached_policies(&self, name: &str) -> Result<Vec<String>, Error> {
+        let mut arns = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .call("iam:ListAttachedUserPolicies", transient, || {
+                    self.client.list_attached_user_policies().user_name(name).set_marker(marker.clone()).send()
+                })
+                .await?;
+            arns.extend(out.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)));
+            match out.marker() {
+                Some(m) if out.is_truncated() => marker = Some(m.to_owned()),
+                _ => return Ok(arns),
+            }
+        }
+    }
+
+    pub async fn detach_user_policy(&self, name: &str, arn: &str) -> Result<bool, Error> {
+        gone(
+            self.call("iam:DetachUserPolicy", transient, || {
+                self.client.detach_user_policy().user_name(name).policy_arn(arn).send()
+            })
+            .await,
+        )
+    }
+
+    pub async fn remove_user_from_group(&self, name: &str, group: &str) -> Result<bool, Error> {
+        gone(
+            self.call("iam:RemoveUserFromGroup", transient, || {
+                self.client.remove_user_from_group().user_name(name).group_name(group).send()
+            })
+            .await,
+        )
+    }
+
+    /// Deletes the user; `false` when it was already gone. `DeleteConflict` means something is
+    /// still attached: the caller's cleanup missed it.
+    pub async fn delete_user(&self, name: &str) -> Result<bool, Error> {
+        gone(self.call("iam:DeleteUser", transient, || self.client.delete_user().user_name(name).send()).await)
     }
 }

@@ -111,6 +111,18 @@ impl Secrets {
         Ok(())
     }
 
+    /// Schedules the secret's deletion after `recovery_days` (7-30); it can be restored until then.
+    pub async fn schedule_deletion(&self, secret_id: &str, recovery_days: i64) -> Result<(), Error> {
+        self.client
+            .delete_secret()
+            .secret_id(secret_id)
+            .recovery_window_in_days(recovery_days.clamp(7, 30))
+            .send()
+            .await
+            .map_err(|e| aws_error("secretsmanager:DeleteSecret", e))?;
+        Ok(())
+    }
+
     pub async fn put_resource_policy(&self, secret_id: &str, policy: &str) -> Result<(), Error> {
         self.client
             .put_resource_policy()

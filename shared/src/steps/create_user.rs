@@ -1,15 +1,20 @@
-//! `create-user`: the IAM user, named from the person's names, identified by `employee-id`.
+//! `create-user`: finds the employee's user by `employee-id` (see [`super::identity`]) and, for
+//! a hire, creates it when there is none, named from the person's names. For a change it only
+//! finds: an unknown employee, a stale event or a leaver makes the rest of the flow do nothing.
 
 use serde::{Deserialize, Serialize};
 
+use super::identity::{self, employee_path, is_managed};
 use super::{Ctx, State, Step, Trail};
 use crate::audit::{Action, Outcome};
+use crate::aws::iam::User;
 use crate::error::Error;
-use crate::intent::Intent;
-use crate::tags::{EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE};
+use crate::intent::{Intent, Request};
+use crate::lifecycle::Status;
+use crate::tags::EMPLOYEE_ID;
 use crate::username::{MAX_VARIANTS, variant};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateUserOutput {
     pub user_name: String,
@@ -17,60 +22,123 @@ pub struct CreateUserOutput {
     pub user_arn: String,
     /// Whether the user exists (false only in a dry run).
     pub exists: bool,
+    /// The user's status as found (`None` for a new user).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// A hire for a disabled leaver: the same user is reactivated.
+    #[serde(default)]
+    pub rehire: bool,
+    /// Why the rest of the flow must change nothing (unknown employee, stale event, leaver).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     pub actions: Vec<Action>,
 }
 
-/// Finds this employee's user among the name candidates, or creates it at the first free one.
-/// A candidate held by someone else (another employee, or a user this system does not manage)
-/// is skipped, never touched.
+impl CreateUserOutput {
+    fn found(u: &User, actions: Vec<Action>) -> Self {
+        Self {
+            user_name: u.name.clone(),
+            user_arn: u.arn.clone(),
+            exists: true,
+            status: Some(identity::status(u)),
+            rehire: false,
+            skipped: None,
+            actions,
+        }
+    }
+
+    fn skip(u: Option<&User>, reason: String) -> Self {
+        tracing::info!(reason = %reason, "event changes nothing");
+        Self {
+            user_name: u.map(|u| u.name.clone()).unwrap_or_default(),
+            user_arn: u.map(|u| u.arn.clone()).unwrap_or_default(),
+            exists: u.is_some(),
+            status: u.map(identity::status),
+            skipped: Some(reason),
+            ..Self::default()
+        }
+    }
+}
+
 pub async fn run(ctx: &Ctx, state: &State) -> Result<CreateUserOutput, Error> {
-    let intent = Intent::from_event(&ctx.cfg, &state.event)?;
-    let mut trail = Trail::new(ctx, &intent, Step::CreateUser);
-    let employee = &intent.hire.meta.employee_id;
+    match Request::from_event(&ctx.cfg, &state.event)? {
+        Request::Hire(intent) => hire(ctx, &intent).await,
+        Request::Change(c) => {
+            let found = identity::find(ctx, &c.meta.employee_id).await?;
+            Ok(match found {
+                None => CreateUserOutput::skip(
+                    None,
+                    format!("no user for employee `{}`: nothing to change", c.meta.employee_id),
+                ),
+                Some(u) => match identity::refusal(&u, c.meta.time) {
+                    Some(reason) => CreateUserOutput::skip(Some(&u), reason),
+                    None if identity::status(&u) == Status::Disabled => CreateUserOutput::skip(
+                        Some(&u),
+                        format!(
+                            "`{}` is a disabled leaver: changes would give access back, so none is applied",
+                            u.name
+                        ),
+                    ),
+                    None => CreateUserOutput::found(&u, Vec::new()),
+                },
+            })
+        }
+        Request::Depart(_) => Err(Error::Input("a departure goes to `offboard`, not `create-user`".into())),
+    }
+}
+
+/// Finds the hire's user (reactivating a leaver is the later steps' work) or creates it at the
+/// first free name. A candidate name held by someone else is skipped, never touched.
+async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
+    let meta = &intent.hire.meta;
+    let mut trail = Trail::new(ctx, meta, Step::CreateUser);
+    if let Some(u) = identity::find(ctx, &meta.employee_id).await? {
+        if !is_managed(&u) {
+            return Err(Error::Conflict(format!(
+                "user `{}` carries employee id `{}` but is not managed by this system; refusing to adopt it",
+                u.name, meta.employee_id
+            )));
+        }
+        if let Some(reason) = identity::refusal(&u, meta.time) {
+            return Ok(CreateUserOutput::skip(Some(&u), reason));
+        }
+        trail.record("iam:CreateUser", &u.arn, Outcome::AlreadyDone).await?;
+        let mut out = CreateUserOutput::found(&u, trail.actions);
+        out.rehire = out.status == Some(Status::Disabled);
+        if out.rehire {
+            tracing::info!(user = %u.name, "rehire: reactivating the leaver's user");
+        }
+        return Ok(out);
+    }
+    let path = employee_path(&ctx.cfg, &meta.employee_id);
     let mut n = 1;
     let mut races = 0;
     while n <= MAX_VARIANTS {
         let name = variant(&intent.base_name, n);
         match ctx.aws.iam.get_user(&name).await? {
-            Some(u)
-                if u.tags.get(EMPLOYEE_ID) == Some(employee)
-                    && u.tags.get(MANAGED_BY).map(String::as_str) == Some(MANAGED_BY_VALUE) =>
-            {
+            // Made before users lived under their employee path: adopt it as it is.
+            Some(u) if is_managed(&u) && u.tags.get(EMPLOYEE_ID) == Some(&meta.employee_id) => {
                 trail.record("iam:CreateUser", &u.arn, Outcome::AlreadyDone).await?;
-                return Ok(CreateUserOutput {
-                    user_name: u.name,
-                    user_arn: u.arn,
-                    exists: true,
-                    actions: trail.actions,
-                });
+                return Ok(CreateUserOutput::found(&u, trail.actions));
             }
             Some(u) => {
-                tracing::info!(candidate = %name, taken_by_managed = u.tags.contains_key(MANAGED_BY), "user name taken, trying the next variant");
+                tracing::info!(candidate = %name, taken_by_managed = is_managed(&u), "user name taken, trying the next variant");
                 n += 1;
             }
             None if trail.dry_run() => {
                 trail.record("iam:CreateUser", &name, Outcome::WouldDo).await?;
-                return Ok(CreateUserOutput {
-                    user_name: name,
-                    user_arn: String::new(),
-                    exists: false,
-                    actions: trail.actions,
-                });
+                return Ok(CreateUserOutput { user_name: name, actions: trail.actions, ..CreateUserOutput::default() });
             }
-            None => match ctx
-                .aws
-                .iam
-                .create_user(&name, &ctx.cfg.iam.user_path, &ctx.targets.boundary_arn, &intent.tags)
-                .await
-            {
+            None => match ctx.aws.iam.create_user(&name, &path, &ctx.targets.boundary_arn, &intent.tags).await {
                 Ok(arn) => {
-                    tracing::info!(user = %name, path = %ctx.cfg.iam.user_path, "created user");
+                    tracing::info!(user = %name, path = %path, "created user");
                     trail.record("iam:CreateUser", &arn, Outcome::Done).await?;
                     return Ok(CreateUserOutput {
                         user_name: name,
                         user_arn: arn,
                         exists: true,
                         actions: trail.actions,
+                        ..CreateUserOutput::default()
                     });
                 }
                 // Someone created this name between our GetUser and CreateUser (a concurrent

@@ -1,37 +1,53 @@
-//! `join-groups`: the groups from the mapping rules, and only those.
+//! `join-groups`: the groups from the mapping rules, and only those. Joins the ones that apply
+//! and leaves the mapped ones (`groups.allowed`) that no longer do; groups outside the mapping
+//! are never touched.
 
 use serde::{Deserialize, Serialize};
 
 use super::{Ctx, State, Step, Trail};
 use crate::audit::{Action, Outcome};
 use crate::error::Error;
-use crate::intent::Intent;
+use crate::intent::Request;
+use crate::mapping::{Attributes, Membership};
+use crate::tags::{self, DEPARTMENT, LOCATION, TITLE};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JoinGroupsOutput {
     /// The groups the mapping gives, all of which the user is (or would be) in.
     pub groups: Vec<String>,
+    /// Mapped groups the user left because they no longer apply.
+    #[serde(default)]
+    pub left: Vec<String>,
     /// No rule matched the person's attributes: only the always-groups apply.
     pub no_rule_matched: bool,
     pub actions: Vec<Action>,
 }
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<JoinGroupsOutput, Error> {
-    let intent = Intent::from_event(&ctx.cfg, &state.event)?;
-    let user = state.user()?;
-    let mut trail = Trail::new(ctx, &intent, Step::JoinGroups);
-    let wanted = &intent.membership.groups;
+    let req = Request::from_event(&ctx.cfg, &state.event)?;
+    let Some(user) = state.target()? else { return Ok(JoinGroupsOutput::default()) };
+    let mut trail = Trail::new(ctx, req.meta(), Step::JoinGroups);
+    let membership: Membership = match &req {
+        Request::Hire(intent) => intent.membership.clone(),
+        Request::Change(c) => {
+            // The person's attributes are the tags, with this event's changes applied.
+            let current = ctx.aws.iam.wait_for_user(&user.user_name).await?.tags;
+            let after = tags::after_change(&current, c);
+            ctx.cfg.groups.resolve(Attributes {
+                department: after.get(DEPARTMENT).map(String::as_str).unwrap_or(""),
+                title: after.get(TITLE).map(String::as_str),
+                location: after.get(LOCATION).map(String::as_str),
+            })?
+        }
+        Request::Depart(_) => return Err(Error::Input("a departure goes to `offboard`, not `join-groups`".into())),
+    };
+    let wanted = &membership.groups;
 
     // Every group must exist before the first change: a missing one is a clear error.
     let mut arns = Vec::with_capacity(wanted.len());
     for g in wanted {
-        let arn = ctx.aws.iam.group_arn(g).await?.ok_or_else(|| Error::Missing {
-            kind: "IAM group",
-            name: g.clone(),
-            hint: "create it (`onboarding bootstrap`) or remove it from the config",
-        })?;
-        arns.push(arn);
+        arns.push(group_arn(ctx, g).await?);
     }
     let current = if user.exists { ctx.aws.iam.groups_for_user(&user.user_name).await? } else { Vec::new() };
     for (g, arn) in wanted.iter().zip(&arns) {
@@ -45,12 +61,30 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<JoinGroupsOutput, Error> {
             trail.record("iam:AddUserToGroup", arn, trail.change()).await?;
         }
     }
-    if intent.membership.no_rule_matched {
-        tracing::info!(user = %user.user_name, department = %intent.hire.department, "no mapping rule matched; always-groups only");
+    let stale: Vec<String> =
+        current.iter().filter(|g| ctx.cfg.groups.allowed.contains(g) && !wanted.contains(g)).cloned().collect();
+    for g in &stale {
+        if !trail.dry_run() {
+            ctx.aws.iam.remove_user_from_group(&user.user_name, g).await?;
+            tracing::info!(user = %user.user_name, group = %g, "left group that no longer applies");
+        }
+        trail.record("iam:RemoveUserFromGroup", &group_arn(ctx, g).await?, trail.change()).await?;
+    }
+    if membership.no_rule_matched {
+        tracing::info!(user = %user.user_name, "no mapping rule matched; always-groups only");
     }
     Ok(JoinGroupsOutput {
         groups: wanted.clone(),
-        no_rule_matched: intent.membership.no_rule_matched,
+        left: stale,
+        no_rule_matched: membership.no_rule_matched,
         actions: trail.actions,
+    })
+}
+
+async fn group_arn(ctx: &Ctx, g: &str) -> Result<String, Error> {
+    ctx.aws.iam.group_arn(g).await?.ok_or_else(|| Error::Missing {
+        kind: "IAM group",
+        name: g.to_owned(),
+        hint: "create it (`onboarding bootstrap`) or remove it from the config",
     })
 }

@@ -1,8 +1,8 @@
-//! The onboarding steps. Each is one Lambda binary's behaviour, also run in process by the CLI
+//! The lifecycle steps. Each is one Lambda binary's behaviour, also run in process by the CLI
 //! and the tests. A step takes the [`State`] (the HR event plus the outputs of earlier steps, as
 //! a state machine hands it over) and returns its own typed output.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -10,13 +10,20 @@ use crate::audit::{Action, AuditRecord, Ids, Outcome};
 use crate::aws::Aws;
 use crate::config::Config;
 use crate::error::Error;
-use crate::intent::Intent;
+use crate::event::EventMeta;
+use crate::intent::Request;
+use crate::lifecycle::Status;
 
 pub mod create_user;
+pub mod identity;
 pub mod join_groups;
 pub mod notify;
 #[cfg(feature = "secrets")]
+pub mod offboard;
+#[cfg(feature = "secrets")]
 pub mod store_password;
+#[cfg(feature = "secrets")]
+pub mod sweep;
 pub mod tag_user;
 
 pub use create_user::CreateUserOutput;
@@ -24,7 +31,7 @@ pub use join_groups::JoinGroupsOutput;
 pub use notify::NotifyOutput;
 pub use tag_user::TagUserOutput;
 
-/// A step of the onboarding pipeline. The name is the Lambda binary's and crate's name.
+/// A step. The name is the Lambda binary's and crate's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Step {
     CreateUser,
@@ -32,11 +39,27 @@ pub enum Step {
     TagUser,
     StorePassword,
     Notify,
+    Offboard,
+    /// Not part of an event's flow: runs on a schedule over every managed user.
+    Sweep,
 }
 
-/// The one definition of the onboarding order. The CLI runs it; the state machine is to be
-/// generated from it.
+/// The one definition of each flow's order. The CLI runs them; the state machines are to be
+/// generated from them.
 pub const ONBOARD: [Step; 5] = [Step::CreateUser, Step::JoinGroups, Step::TagUser, Step::StorePassword, Step::Notify];
+/// `Employee Changed`: find the user (never create), regroup, retag, notify.
+pub const CHANGE: [Step; 4] = [Step::CreateUser, Step::JoinGroups, Step::TagUser, Step::Notify];
+/// `Employee Departed`: disable now or schedule it.
+pub const OFFBOARD: [Step; 1] = [Step::Offboard];
+
+/// The flow for a request.
+pub fn flow(req: &Request) -> &'static [Step] {
+    match req {
+        Request::Hire(_) => &ONBOARD,
+        Request::Change(_) => &CHANGE,
+        Request::Depart(_) => &OFFBOARD,
+    }
+}
 
 impl Step {
     /// Binary, crate and Lambda name.
@@ -47,6 +70,8 @@ impl Step {
             Step::TagUser => "tag-user",
             Step::StorePassword => "store-password",
             Step::Notify => "notify",
+            Step::Offboard => "offboard",
+            Step::Sweep => "sweep",
         }
     }
 
@@ -58,6 +83,8 @@ impl Step {
             Step::TagUser => "tagUser",
             Step::StorePassword => "storePassword",
             Step::Notify => "notify",
+            Step::Offboard => "offboard",
+            Step::Sweep => "sweep",
         }
     }
 }
@@ -77,6 +104,8 @@ pub struct State {
     pub store_password: Option<StorePasswordOutput>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notify: Option<NotifyOutput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offboard: Option<OffboardOutput>,
 }
 
 impl State {
@@ -98,6 +127,30 @@ impl State {
         self.create_user.as_ref().ok_or_else(|| Error::Input("`createUser` is missing: run create-user first".into()))
     }
 
+    /// The user to work on, or `None` when `create-user` decided the event changes nothing
+    /// (an unknown employee, a stale event, a leaver): the later steps then do nothing.
+    pub fn target(&self) -> Result<Option<&CreateUserOutput>, Error> {
+        let u = self.user()?;
+        Ok(if u.skipped.is_some() { None } else { Some(u) })
+    }
+
+    /// Why the event changes nothing, if a step decided so.
+    pub fn skipped(&self) -> Option<&str> {
+        self.create_user
+            .as_ref()
+            .and_then(|u| u.skipped.as_deref())
+            .or_else(|| self.offboard.as_ref().and_then(|o| o.skipped.as_deref()))
+    }
+
+    /// The user's lifecycle status after the steps so far.
+    pub fn status(&self) -> Option<Status> {
+        self.offboard
+            .as_ref()
+            .and_then(|o| o.status)
+            .or_else(|| self.tag_user.as_ref().and_then(|t| t.status))
+            .or_else(|| self.create_user.as_ref().and_then(|u| u.status))
+    }
+
     /// Every action recorded so far, in step order.
     pub fn actions(&self) -> Vec<Action> {
         let mut all = Vec::new();
@@ -116,6 +169,9 @@ impl State {
         if let Some(o) = &self.notify {
             all.extend(o.actions.iter().cloned());
         }
+        if let Some(o) = &self.offboard {
+            all.extend(o.actions.iter().cloned());
+        }
         all
     }
 }
@@ -131,6 +187,75 @@ pub struct StorePasswordOutput {
     pub access_key_secret_arn: Option<String>,
     pub access_key_secret_name: Option<String>,
     pub actions: Vec<Action>,
+}
+
+/// Output of `offboard`. `status` is the user's after the step.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OffboardOutput {
+    pub user_name: Option<String>,
+    pub user_arn: Option<String>,
+    pub status: Option<Status>,
+    /// When access ends (RFC 3339), for a departure scheduled ahead.
+    pub disable_at: Option<String>,
+    /// Why nothing was done (unknown employee, not managed, protected, stale).
+    pub skipped: Option<String>,
+    pub actions: Vec<Action>,
+}
+
+/// Who a step works for, as the messages and credentials need it: from a hire event, or from
+/// the user's tags when the sweep activates a pre-hire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub employee_id: String,
+    pub first_name: String,
+    pub full_name: String,
+    pub email: String,
+    pub manager_email: Option<String>,
+    pub access: crate::event::Access,
+    /// Seeds request tokens and marks the welcome: the hire's event id, or the sweep's.
+    pub seed: String,
+}
+
+impl Person {
+    pub fn from_hire(h: &crate::event::Hire) -> Self {
+        Self {
+            employee_id: h.meta.employee_id.clone(),
+            first_name: h.first_name().to_owned(),
+            full_name: format!("{} {}", h.first_name(), h.family_name),
+            email: h.email.clone(),
+            manager_email: h.manager_email.clone(),
+            access: h.access,
+            seed: h.meta.event_id.clone(),
+        }
+    }
+
+    /// From the tags `tag-user` wrote; `None` when a tag the messages need is missing.
+    pub fn from_tags(tags: &std::collections::BTreeMap<String, String>, seed: String) -> Option<Self> {
+        use crate::tags::{ACCESS, DISPLAY_NAME, EMAIL, EMPLOYEE_ID, GIVEN_NAME, MANAGER_EMAIL};
+        let access = tags.get(ACCESS).map(String::as_str).unwrap_or("console");
+        Some(Self {
+            employee_id: tags.get(EMPLOYEE_ID)?.clone(),
+            first_name: tags.get(GIVEN_NAME)?.clone(),
+            full_name: tags.get(DISPLAY_NAME).or(tags.get(GIVEN_NAME))?.clone(),
+            email: tags.get(EMAIL)?.clone(),
+            manager_email: tags.get(MANAGER_EMAIL).cloned(),
+            access: crate::event::Access {
+                console: access.contains("console"),
+                programmatic: access.contains("programmatic"),
+            },
+            seed,
+        })
+    }
+}
+
+/// The user a step acts on.
+#[derive(Debug, Clone, Copy)]
+pub struct UserRef<'a> {
+    pub name: &'a str,
+    pub arn: &'a str,
+    /// False only in a dry run for a user not created yet.
+    pub exists: bool,
 }
 
 /// Where names in the config point, resolved once at start-up.
@@ -180,17 +305,30 @@ pub struct Ctx {
     pub targets: Targets,
     /// Plan only: read, never write, publish nothing.
     pub dry_run: bool,
+    /// The instant due dates are compared with; the clock when `None` (always, in a Lambda).
+    pub now: Option<DateTime<Utc>>,
+    /// Lets this run pass the mass-departure guard (the operator's explicit override).
+    pub allow_mass_offboarding: bool,
 }
 
 impl Ctx {
+    pub fn new(cfg: Config, aws: Aws, targets: Targets) -> Self {
+        Self { cfg, aws, targets, dry_run: false, now: None, allow_mass_offboarding: false }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now.unwrap_or_else(Utc::now)
+    }
+
     /// Publishes an audit record (not in a dry run).
     pub async fn audit(&self, record: &AuditRecord) -> Result<(), Error> {
         if self.dry_run {
             return Ok(());
         }
         let body = serde_json::to_string(record).map_err(|e| Error::Input(e.to_string()))?;
+        let kind = if record.outcome == Outcome::Quarantined { "alert" } else { "audit" };
         let mut attrs =
-            vec![("step", record.step.as_str()), ("outcome", record.outcome.as_str()), ("event-type", "audit")];
+            vec![("step", record.step.as_str()), ("outcome", record.outcome.as_str()), ("event-type", kind)];
         if let Some(e) = &record.employee_id {
             attrs.push(("employee-id", e));
         }
@@ -209,18 +347,20 @@ pub(crate) struct Trail<'a> {
 }
 
 impl<'a> Trail<'a> {
-    pub fn new(ctx: &'a Ctx, intent: &Intent, step: Step) -> Self {
-        let m = &intent.hire.meta;
-        Self {
+    pub fn new(ctx: &'a Ctx, meta: &EventMeta, step: Step) -> Self {
+        Self::with_ids(
             ctx,
-            ids: Ids {
-                event_id: Some(m.event_id.clone()),
-                employee_id: Some(m.employee_id.clone()),
-                detail_type: Some(m.detail_type.clone()),
+            Ids {
+                event_id: Some(meta.event_id.clone()),
+                employee_id: Some(meta.employee_id.clone()),
+                detail_type: Some(meta.detail_type.clone()),
             },
             step,
-            actions: Vec::new(),
-        }
+        )
+    }
+
+    pub fn with_ids(ctx: &'a Ctx, ids: Ids, step: Step) -> Self {
+        Self { ctx, ids, step, actions: Vec::new() }
     }
 
     pub fn dry_run(&self) -> bool {
@@ -272,5 +412,13 @@ pub async fn run(step: Step, ctx: &Ctx, state: &mut State) -> Result<Value, Erro
             let o = notify::run(ctx, state).await?;
             json(state.notify.insert(o))
         }
+        #[cfg(feature = "secrets")]
+        Step::Offboard => {
+            let o = offboard::run(ctx, state).await?;
+            json(state.offboard.insert(o))
+        }
+        #[cfg(not(feature = "secrets"))]
+        Step::Offboard => Err(Error::Input("offboard needs the `secrets` feature of the shared crate".into())),
+        Step::Sweep => Err(Error::Input("the sweep is not an event step: run `onboarding sweep` or its Lambda".into())),
     }
 }

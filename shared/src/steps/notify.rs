@@ -1,19 +1,21 @@
-//! `notify`: the welcome message to the new hire (and their manager), over SNS. It says where
-//! the initial credentials are and what happens at first sign-in; it never contains a secret.
-//! The `welcome-sent` tag on the user makes a resend send nothing.
+//! `notify`: messages to people over SNS. For a hire, the welcome to the new hire (and their
+//! manager): where the initial credentials are and what happens at first sign-in. For a change,
+//! a notice of what changed. No message ever contains a secret. The `welcome-sent` tag on the
+//! user makes a resend send nothing.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, State, Step, Trail};
+use super::tag_user::hire_is_pending;
+use super::{Ctx, Person, State, Step, StorePasswordOutput, Trail, UserRef};
 use crate::audit::{Action, Outcome};
 use crate::aws::{account_of, region_of};
 use crate::error::Error;
-use crate::intent::Intent;
-use crate::tags::WELCOME_SENT;
+use crate::intent::Request;
+use crate::tags::{EMAIL, GIVEN_NAME, WELCOME_SENT};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NotifyOutput {
     /// Recipients messaged now (empty when the welcome had already gone out).
@@ -93,17 +95,41 @@ pub fn welcome_messages(w: &Welcome<'_>) -> Vec<Message> {
 }
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
-    let intent = Intent::from_event(&ctx.cfg, &state.event)?;
-    let user = state.user()?;
-    let mut trail = Trail::new(ctx, &intent, Step::Notify);
-    let h = &intent.hire;
+    let req = Request::from_event(&ctx.cfg, &state.event)?;
+    let Some(user) = state.target()? else { return Ok(NotifyOutput::default()) };
+    let mut trail = Trail::new(ctx, req.meta(), Step::Notify);
     let current = if user.exists { ctx.aws.iam.wait_for_user(&user.user_name).await?.tags } else { BTreeMap::new() };
+    let sent_to = match &req {
+        Request::Hire(intent) => {
+            if hire_is_pending(ctx, intent, &current) {
+                tracing::info!(user = %user.user_name, "pre-hire: the welcome waits for the sweep");
+                return Ok(NotifyOutput::default());
+            }
+            let person = Person::from_hire(&intent.hire);
+            let target = UserRef { name: &user.user_name, arn: &user.user_arn, exists: user.exists };
+            welcome(ctx, &mut trail, &person, &target, &current, state.store_password.as_ref()).await?
+        }
+        Request::Change(_) => change_notice(ctx, &mut trail, state, &user.user_name, &current).await?,
+        Request::Depart(_) => return Err(Error::Input("a departure goes to `offboard`, not `notify`".into())),
+    };
+    Ok(NotifyOutput { sent_to, actions: trail.actions })
+}
+
+/// Sends the welcome unless the user's `welcome-sent` tag says it went out already (it is
+/// removed when the person leaves, so a rehire is welcomed again). Returns the recipients.
+pub(crate) async fn welcome(
+    ctx: &Ctx,
+    trail: &mut Trail<'_>,
+    person: &Person,
+    user: &UserRef<'_>,
+    current: &BTreeMap<String, String>,
+    stored: Option<&StorePasswordOutput>,
+) -> Result<Vec<String>, Error> {
     if current.contains_key(WELCOME_SENT) {
         trail.record("sns:Publish", &ctx.targets.notifications_topic_arn, Outcome::AlreadyDone).await?;
-        return Ok(NotifyOutput { sent_to: Vec::new(), actions: trail.actions });
+        return Ok(Vec::new());
     }
-    let stored = state.store_password.as_ref();
-    let account = account_of(&user.user_arn).unwrap_or("<account-id>");
+    let account = account_of(user.arn).unwrap_or("<account-id>");
     let sign_in_url = ctx
         .cfg
         .console
@@ -116,18 +142,18 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
         .or_else(|| region_of(&ctx.targets.notifications_topic_arn))
         .unwrap_or("-");
     let messages = welcome_messages(&Welcome {
-        first_name: h.first_name(),
-        full_name: format!("{} {}", h.first_name(), h.family_name),
-        email: &h.email,
-        manager_email: h.manager_email.as_deref(),
-        user_name: &user.user_name,
+        first_name: &person.first_name,
+        full_name: person.full_name.clone(),
+        email: &person.email,
+        manager_email: person.manager_email.as_deref(),
+        user_name: user.name,
         sign_in_url,
-        password_secret: if h.access.console {
+        password_secret: if person.access.console {
             Some(stored.and_then(|s| s.password_secret_name.as_deref()).unwrap_or("-"))
         } else {
             None
         },
-        access_key_secret: if h.access.programmatic {
+        access_key_secret: if person.access.programmatic {
             Some(stored.and_then(|s| s.access_key_secret_name.as_deref()).unwrap_or("-"))
         } else {
             None
@@ -135,27 +161,65 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
         region,
         delivered_by_service_desk: !ctx.cfg.secrets.readers.is_empty(),
     });
+    let sent_to = publish(ctx, trail, &person.employee_id, &messages).await?;
+    if !trail.dry_run() {
+        let tag = BTreeMap::from([(WELCOME_SENT.to_owned(), person.seed.clone())]);
+        ctx.aws.iam.tag_user(user.name, &tag).await?;
+    }
+    Ok(sent_to)
+}
+
+/// Tells the person what a change did to their access, when this run changed something. A
+/// resend changes nothing and so sends nothing.
+async fn change_notice(
+    ctx: &Ctx,
+    trail: &mut Trail<'_>,
+    state: &State,
+    user_name: &str,
+    current: &BTreeMap<String, String>,
+) -> Result<Vec<String>, Error> {
+    let changed = |actions: &[Action]| actions.iter().any(|a| matches!(a.outcome, Outcome::Done | Outcome::WouldDo));
+    let groups = state.join_groups.as_ref();
+    let regrouped = groups.is_some_and(|g| changed(&g.actions));
+    let retagged = state.tag_user.as_ref().is_some_and(|t| changed(&t.actions));
+    let (Some(email), true) = (current.get(EMAIL), regrouped || retagged) else {
+        trail.record("sns:Publish", &ctx.targets.notifications_topic_arn, Outcome::AlreadyDone).await?;
+        return Ok(Vec::new());
+    };
+    let greeting = current.get(GIVEN_NAME).map(String::as_str).unwrap_or("there");
+    let mut body = format!("Hello {greeting},\n\nHR updated your record; your AWS user `{user_name}` follows it.\n");
+    if let Some(g) = groups.filter(|_| regrouped) {
+        body.push_str(&format!("\nYour groups are now: {}.\n", g.groups.join(", ")));
+        if !g.left.is_empty() {
+            body.push_str(&format!("You left: {}.\n", g.left.join(", ")));
+        }
+    }
+    let message =
+        Message { recipient: email.clone(), kind: "access-changed", subject: "Your AWS access changed".into(), body };
+    let employee = current.get(crate::tags::EMPLOYEE_ID).map(String::as_str).unwrap_or("-");
+    publish(ctx, trail, employee, std::slice::from_ref(&message)).await
+}
+
+/// Publishes messages to the notifications topic (not in a dry run), one audited action each.
+pub(crate) async fn publish(
+    ctx: &Ctx,
+    trail: &mut Trail<'_>,
+    employee_id: &str,
+    messages: &[Message],
+) -> Result<Vec<String>, Error> {
     let mut sent_to = Vec::new();
-    for m in &messages {
+    for m in messages {
         if !trail.dry_run() {
-            let attrs = [
-                ("recipient", m.recipient.as_str()),
-                ("employee-id", h.meta.employee_id.as_str()),
-                ("event-type", m.kind),
-            ];
+            let attrs = [("recipient", m.recipient.as_str()), ("employee-id", employee_id), ("event-type", m.kind)];
             ctx.aws.sns.publish(&ctx.targets.notifications_topic_arn, Some(&m.subject), &m.body, &attrs).await?;
-            tracing::info!(recipient = %m.recipient, kind = m.kind, "welcome sent");
+            tracing::info!(recipient = %m.recipient, kind = m.kind, "message sent");
             sent_to.push(m.recipient.clone());
         }
         trail
             .record("sns:Publish", &format!("{} ({})", ctx.targets.notifications_topic_arn, m.kind), trail.change())
             .await?;
     }
-    if !trail.dry_run() {
-        let tag = BTreeMap::from([(WELCOME_SENT.to_owned(), h.meta.event_id.clone())]);
-        ctx.aws.iam.tag_user(&user.user_name, &tag).await?;
-    }
-    Ok(NotifyOutput { sent_to, actions: trail.actions })
+    Ok(sent_to)
 }
 
 #[cfg(test)]

@@ -12,10 +12,11 @@ use std::collections::BTreeMap;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{Ctx, State, Step, StorePasswordOutput, Trail};
+use super::tag_user::hire_is_pending;
+use super::{Ctx, Person, State, Step, StorePasswordOutput, Trail, UserRef};
 use crate::audit::Outcome;
 use crate::error::Error;
-use crate::intent::Intent;
+use crate::intent::Request;
 use crate::password;
 use crate::secret::Secret;
 use crate::tags::{EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE};
@@ -24,82 +25,108 @@ use crate::tags::{EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE};
 pub const ACCESS_KEY_ID_TAG: &str = "access-key-id";
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<StorePasswordOutput, Error> {
-    let intent = Intent::from_event(&ctx.cfg, &state.event)?;
-    let user = state.user()?;
-    let mut trail = Trail::new(ctx, &intent, Step::StorePassword);
-    let mut out = StorePasswordOutput::default();
-    let tags = secret_tags(&intent, &user.user_name);
+    let Request::Hire(intent) = Request::from_event(&ctx.cfg, &state.event)? else {
+        return Err(Error::Input("`store-password` handles hires only".into()));
+    };
+    let Some(user) = state.target()? else { return Ok(StorePasswordOutput::default()) };
+    let current = if user.exists { ctx.aws.iam.wait_for_user(&user.user_name).await?.tags } else { Default::default() };
+    if hire_is_pending(ctx, &intent, &current) {
+        tracing::info!(user = %user.user_name, "pre-hire: credentials wait for the sweep at the activation time");
+        return Ok(StorePasswordOutput::default());
+    }
+    let mut trail = Trail::new(ctx, &intent.hire.meta, Step::StorePassword);
+    let target = UserRef { name: &user.user_name, arn: &user.user_arn, exists: user.exists };
+    let mut out = provision(ctx, &mut trail, &Person::from_hire(&intent.hire), &target).await?;
+    out.actions = trail.actions;
+    Ok(out)
+}
 
-    if intent.hire.access.console {
-        let name = ctx.cfg.password_secret_name(&user.user_name);
+/// Makes the initial credentials the person's access asks for and stores them; the actions are
+/// left on the trail. Also run by the sweep when a pre-hire's activation time comes.
+pub(crate) async fn provision(
+    ctx: &Ctx,
+    trail: &mut Trail<'_>,
+    person: &Person,
+    user: &UserRef<'_>,
+) -> Result<StorePasswordOutput, Error> {
+    let mut out = StorePasswordOutput::default();
+    let tags = secret_tags(&person.employee_id, user.name);
+
+    if person.access.console {
+        let name = ctx.cfg.password_secret_name(user.name);
         let existing = ctx.aws.secrets.describe(&name).await?;
-        let has_profile = user.exists && ctx.aws.iam.has_login_profile(&user.user_name).await?;
+        let has_profile = user.exists && ctx.aws.iam.has_login_profile(user.name).await?;
         let arn = if has_profile {
-            trail.record("iam:CreateLoginProfile", &user.user_arn, Outcome::AlreadyDone).await?;
+            trail.record("iam:CreateLoginProfile", user.arn, Outcome::AlreadyDone).await?;
             existing.map(|s| s.arn)
         } else if trail.dry_run() {
             trail.record("secretsmanager:CreateSecret", &name, Outcome::WouldDo).await?;
-            trail.record("iam:CreateLoginProfile", &user.user_name, Outcome::WouldDo).await?;
+            trail.record("iam:CreateLoginProfile", user.name, Outcome::WouldDo).await?;
             existing.map(|s| s.arn)
         } else {
             let policy = ctx.aws.iam.password_policy().await?;
             let pw = password::generate(&policy)?;
             let arn =
-                write_secret(ctx, &mut trail, &name, "Initial console password", existing, &pw, &intent, &tags).await?;
-            protect(ctx, &mut trail, &arn, &user.user_arn).await?;
-            ctx.aws.iam.set_login_profile(&user.user_name, &pw).await?;
-            tracing::info!(user = %user.user_name, secret = %arn, "console access ready, reset required");
-            trail.record("iam:CreateLoginProfile", &user.user_arn, Outcome::Done).await?;
+                write_secret(ctx, trail, &name, "Initial console password", existing, &pw, &person.seed, &tags).await?;
+            protect(ctx, trail, &arn, user.arn).await?;
+            ctx.aws.iam.set_login_profile(user.name, &pw).await?;
+            tracing::info!(user = %user.name, secret = %arn, "console access ready, reset required");
+            trail.record("iam:CreateLoginProfile", user.arn, Outcome::Done).await?;
             Some(arn)
         };
         out.password_secret_arn = arn;
         out.password_secret_name = Some(name);
     }
 
-    if intent.hire.access.programmatic {
-        let name = ctx.cfg.access_key_secret_name(&user.user_name);
+    if person.access.programmatic {
+        let name = ctx.cfg.access_key_secret_name(user.name);
         let existing = ctx.aws.secrets.describe(&name).await?;
-        let keys = if user.exists { ctx.aws.iam.access_keys(&user.user_name).await? } else { Vec::new() };
-        let stored_key = existing
+        let keys = if user.exists { ctx.aws.iam.access_keys(user.name).await? } else { Vec::new() };
+        let stored = existing
             .as_ref()
             .and_then(|s| s.tags.get(ACCESS_KEY_ID_TAG))
-            .filter(|id| keys.iter().any(|k| &k.id == *id));
-        let arn = if stored_key.is_some() {
-            trail.record("iam:CreateAccessKey", &user.user_arn, Outcome::AlreadyDone).await?;
+            .and_then(|id| keys.iter().find(|k| &k.id == id));
+        let arn = if stored.is_some_and(|k| k.active) && existing.as_ref().is_some_and(|s| !s.deleted) {
+            trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
             existing.map(|s| s.arn)
         } else if trail.dry_run() {
-            trail.record("iam:CreateAccessKey", &user.user_name, Outcome::WouldDo).await?;
+            trail.record("iam:CreateAccessKey", user.name, Outcome::WouldDo).await?;
             trail.record("secretsmanager:CreateSecret", &name, Outcome::WouldDo).await?;
             existing.map(|s| s.arn)
         } else {
-            let (key_id, key_secret) = ctx.aws.iam.create_access_key(&user.user_name).await?;
-            trail
-                .record("iam:CreateAccessKey", &format!("{}/access-key/{key_id}", user.user_arn), Outcome::Done)
-                .await?;
+            // A rehire: the key stored for the previous employment was deactivated when they
+            // left. It is ours and dead: delete it rather than hold two keys.
+            if let Some(old) = stored.filter(|k| !k.active) {
+                ctx.aws.iam.delete_access_key(user.name, &old.id).await?;
+                trail
+                    .record("iam:DeleteAccessKey", &format!("{}/access-key/{}", user.arn, old.id), Outcome::Done)
+                    .await?;
+            }
+            let (key_id, key_secret) = ctx.aws.iam.create_access_key(user.name).await?;
+            trail.record("iam:CreateAccessKey", &format!("{}/access-key/{key_id}", user.arn), Outcome::Done).await?;
             let doc = Secret::new(json!({"AccessKeyId": key_id, "SecretAccessKey": key_secret.expose()}).to_string());
             let mut tags = tags.clone();
             tags.insert(ACCESS_KEY_ID_TAG.into(), key_id.clone());
             let had_secret = existing.is_some();
             let arn =
-                write_secret(ctx, &mut trail, &name, "Initial access key", existing, &doc, &intent, &tags).await?;
+                write_secret(ctx, trail, &name, "Initial access key", existing, &doc, &person.seed, &tags).await?;
             if had_secret {
                 ctx.aws.secrets.tag(&arn, &tags).await?;
             }
-            protect(ctx, &mut trail, &arn, &user.user_arn).await?;
-            tracing::info!(user = %user.user_name, access_key_id = %key_id, secret = %arn, "programmatic access ready");
+            protect(ctx, trail, &arn, user.arn).await?;
+            tracing::info!(user = %user.name, access_key_id = %key_id, secret = %arn, "programmatic access ready");
             Some(arn)
         };
         out.access_key_secret_arn = arn;
         out.access_key_secret_name = Some(name);
     }
-    out.actions = trail.actions;
     Ok(out)
 }
 
-fn secret_tags(intent: &Intent, user: &str) -> BTreeMap<String, String> {
+fn secret_tags(employee_id: &str, user: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         (MANAGED_BY.to_owned(), MANAGED_BY_VALUE.to_owned()),
-        (EMPLOYEE_ID.to_owned(), intent.hire.meta.employee_id.clone()),
+        (EMPLOYEE_ID.to_owned(), employee_id.to_owned()),
         ("user-name".to_owned(), user.to_owned()),
     ])
 }
@@ -113,10 +140,9 @@ async fn write_secret(
     description: &str,
     existing: Option<crate::aws::secrets::SecretInfo>,
     value: &Secret,
-    intent: &Intent,
+    event_id: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<String, Error> {
-    let event_id = &intent.hire.meta.event_id;
     match existing {
         None => {
             let arn = ctx

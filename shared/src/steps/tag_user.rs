@@ -1,30 +1,62 @@
-//! `tag-user`: reconciles the tags this system owns with the HR attributes; other tags are
-//! never touched.
+//! `tag-user`: reconciles the tags this system owns ([`tags::owned`]) with the HR attributes and
+//! the lifecycle state; other tags are never touched. For a hire it decides `pending` (start date
+//! ahead: console access and welcome wait for the sweep) or `active`, and cancels any scheduled
+//! departure or deletion (a rehire). For a change it updates the changed attributes only.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Ctx, State, Step, Trail};
 use crate::audit::{Action, Outcome};
 use crate::error::Error;
-use crate::intent::Intent;
-use crate::tags;
+use crate::intent::{Intent, Request};
+use crate::lifecycle::{self, Status};
+use crate::tags::{self, ACTIVATE_AT, LAST_EVENT_TIME, STATUS};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TagUserOutput {
     /// Keys added or updated.
     pub set: Vec<String>,
-    /// Owned keys removed (their attribute is no longer given).
+    /// Owned keys removed (their attribute is no longer given, or a departure was cancelled).
     pub removed: Vec<String>,
+    /// The user's status after the step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
     pub actions: Vec<Action>,
 }
 
+/// Whether a hire's console access and welcome wait for the sweep: the user is not active yet
+/// and its activation time (start date minus lead days) is still ahead.
+pub fn hire_is_pending(ctx: &Ctx, intent: &Intent, current: &BTreeMap<String, String>) -> bool {
+    current.get(STATUS).map(String::as_str) != Some(Status::Active.as_str())
+        && ctx.now() < lifecycle::activation_time(intent.hire.start_date, &ctx.cfg.lifecycle)
+}
+
 pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
-    let intent = Intent::from_event(&ctx.cfg, &state.event)?;
-    let user = state.user()?;
-    let mut trail = Trail::new(ctx, &intent, Step::TagUser);
+    let req = Request::from_event(&ctx.cfg, &state.event)?;
+    let Some(user) = state.target()? else { return Ok(TagUserOutput::default()) };
+    let mut trail = Trail::new(ctx, req.meta(), Step::TagUser);
     let current = if user.exists { ctx.aws.iam.wait_for_user(&user.user_name).await?.tags } else { Default::default() };
-    let diff = tags::diff(&current, &intent.tags);
+    let mut desired = match &req {
+        Request::Hire(intent) => {
+            let mut t = intent.tags.clone();
+            if hire_is_pending(ctx, intent, &current) {
+                let at = lifecycle::activation_time(intent.hire.start_date, &ctx.cfg.lifecycle);
+                t.insert(STATUS.into(), Status::Pending.as_str().into());
+                t.insert(ACTIVATE_AT.into(), lifecycle::stamp(at));
+            } else {
+                t.insert(STATUS.into(), Status::Active.as_str().into());
+            }
+            t
+        }
+        Request::Change(c) => tags::after_change(&current, c),
+        Request::Depart(_) => return Err(Error::Input("a departure goes to `offboard`, not `tag-user`".into())),
+    };
+    desired.insert(LAST_EVENT_TIME.into(), lifecycle::stamp(req.meta().time));
+    let status = Some(Status::of(&desired));
+    let diff = tags::diff(&current, &desired);
     let target = if user.user_arn.is_empty() { user.user_name.clone() } else { user.user_arn.clone() };
     if diff.is_empty() {
         trail.record("iam:TagUser", &target, Outcome::AlreadyDone).await?;
@@ -41,5 +73,5 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
         }
         trail.record("iam:UntagUser", &target, trail.change()).await?;
     }
-    Ok(TagUserOutput { set: diff.set.into_keys().collect(), removed: diff.remove, actions: trail.actions })
+    Ok(TagUserOutput { set: diff.set.into_keys().collect(), removed: diff.remove, status, actions: trail.actions })
 }

@@ -1,0 +1,12 @@
+//! The `offboard` Lambda: wiring only. Behaviour lives in `shared::steps::offboard`, shared with
+//! the `onboarding` CLI and the tests.
+
+use lambda_runtime::{Error, run, service_fn};
+use shared::steps::Step;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber(); // honours AWS_LAMBDA_LOG_FORMAT=JSON
+    let ctx = shared::lambda::init().await?; // config, SDK clients, ARNs: once per cold start
+    run(service_fn(|ev| shared::lambda::handle(&ctx, Step::Offboard, ev))).await
+}

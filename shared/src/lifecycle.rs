@@ -1,0 +1,234 @@
+//! The employee lifecycle in time, without I/O: when a pre-hire becomes active, when a leaver is
+//! disabled and deleted, which events are stale, and the mass-departure guard.
+//!
+//! Due dates live on the user as tags ([`crate::tags::LIFECYCLE_KEYS`]); this module reads and
+//! computes them. HR's dates are days in the configured time zone: a day starts at local midnight.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Days, NaiveDate, SecondsFormat, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::config::LifecycleConfig;
+use crate::tags::{ACTIVATE_AT, DELETE_AT, DISABLE_AT, LAST_EVENT_TIME, STATUS};
+
+/// Where a user is in the lifecycle. A user without the status tag (made before it existed) is
+/// active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Created ahead of the start date: no console access and no welcome yet.
+    Pending,
+    Active,
+    /// A leaver: no way to sign in or call AWS, in no group, awaiting deletion.
+    Disabled,
+}
+
+impl Status {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Active => "active",
+            Status::Disabled => "disabled",
+        }
+    }
+
+    pub fn of(tags: &BTreeMap<String, String>) -> Self {
+        match tags.get(STATUS).map(String::as_str) {
+            Some("pending") => Status::Pending,
+            Some("disabled") => Status::Disabled,
+            _ => Status::Active,
+        }
+    }
+}
+
+/// Local midnight starting `day` in `tz`, as UTC. Where midnight does not exist (a DST gap),
+/// the first instant of the day that does.
+pub fn start_of_day(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    for hour in 0..24 {
+        let local = day.and_hms_opt(hour, 0, 0).unwrap_or_default();
+        if let Some(t) = tz.from_local_datetime(&local).earliest() {
+            return t.with_timezone(&Utc);
+        }
+    }
+    Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
+}
+
+/// When a hire starting on `start` gets console access and the welcome.
+pub fn activation_time(start: NaiveDate, cfg: &LifecycleConfig) -> DateTime<Utc> {
+    start_of_day(start.checked_sub_days(Days::new(cfg.lead_days.into())).unwrap_or(start), cfg.tz())
+}
+
+/// When a leaver's access ends: at the end of the last day.
+pub fn disable_time(last_day: NaiveDate, cfg: &LifecycleConfig) -> DateTime<Utc> {
+    start_of_day(last_day.succ_opt().unwrap_or(last_day), cfg.tz())
+}
+
+/// When a user disabled at `disabled_at` is deleted.
+pub fn delete_time(disabled_at: DateTime<Utc>, cfg: &LifecycleConfig) -> DateTime<Utc> {
+    disabled_at.checked_add_days(Days::new(cfg.grace_days.into())).unwrap_or(disabled_at)
+}
+
+/// The form timestamps take in tags (IAM allows `:` in tag values).
+pub fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+pub fn parse_stamp(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// What the sweep must do for a user now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Due {
+    /// A pre-hire whose lead time has come: console access and the welcome.
+    Activate,
+    /// A leaver whose last day has ended.
+    Disable,
+    /// A disabled leaver whose grace period is over.
+    Delete,
+}
+
+impl Due {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Due::Activate => "activate",
+            Due::Disable => "disable",
+            Due::Delete => "delete",
+        }
+    }
+}
+
+/// The action due at `now` for a user with these tags, if any.
+pub fn due(tags: &BTreeMap<String, String>, now: DateTime<Utc>) -> Option<Due> {
+    let reached = |key: &str| tags.get(key).and_then(|v| parse_stamp(v)).is_some_and(|t| t <= now);
+    match Status::of(tags) {
+        // A departure scheduled before the start date also ends a pending hire.
+        Status::Pending if reached(DISABLE_AT) => Some(Due::Disable),
+        Status::Pending if reached(ACTIVATE_AT) => Some(Due::Activate),
+        Status::Active if reached(DISABLE_AT) => Some(Due::Disable),
+        Status::Disabled if reached(DELETE_AT) => Some(Due::Delete),
+        _ => None,
+    }
+}
+
+/// Whether an event sent at `time` is older than the newest one already applied to the user.
+/// The same time is not stale: a resend of the last event must be able to finish its work.
+pub fn is_stale(tags: &BTreeMap<String, String>, time: DateTime<Utc>) -> bool {
+    tags.get(LAST_EVENT_TIME).and_then(|v| parse_stamp(v)).is_some_and(|last| time < last)
+}
+
+/// The mass-departure guard: why disabling `disables` users out of `managed` in one run must
+/// not go ahead, or `None` when it may.
+pub fn guard(disables: usize, managed: usize, cfg: &LifecycleConfig, allow: bool) -> Option<String> {
+    if allow || cfg.allow_mass_offboarding || disables == 0 {
+        return None;
+    }
+    if disables > cfg.max_disables as usize {
+        return Some(format!(
+            "{disables} users would be disabled in one run; lifecycle.max_disables is {}",
+            cfg.max_disables
+        ));
+    }
+    // A single departure is never a mass departure, however small the directory.
+    let share = disables * 100 / managed.max(1);
+    if disables > 1 && share > cfg.max_disable_percent as usize {
+        return Some(format!(
+            "{disables} of {managed} managed users ({share}%) would be disabled in one run; \
+             lifecycle.max_disable_percent is {}",
+            cfg.max_disable_percent
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cfg(tz: &str) -> LifecycleConfig {
+        LifecycleConfig { timezone: tz.into(), lead_days: 3, ..LifecycleConfig::default() }
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        parse_stamp(s).expect("time")
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_last_day_ends_at_local_midnight() {
+        assert_eq!(disable_time(day("2027-01-31"), &cfg("UTC")), at("2027-02-01T00:00:00Z"));
+        assert_eq!(disable_time(day("2027-01-31"), &cfg("Europe/Berlin")), at("2027-01-31T23:00:00Z"));
+        assert_eq!(disable_time(day("2027-07-31"), &cfg("Europe/Berlin")), at("2027-07-31T22:00:00Z"));
+        assert_eq!(disable_time(day("2027-01-31"), &cfg("America/New_York")), at("2027-02-01T05:00:00Z"));
+    }
+
+    #[test]
+    fn midnight_in_a_dst_gap_moves_to_the_first_real_hour() {
+        // Santiago skipped 00:00-01:00 on 2026-09-06.
+        assert_eq!(start_of_day(day("2026-09-06"), chrono_tz::America::Santiago), at("2026-09-06T04:00:00Z"));
+    }
+
+    #[test]
+    fn activation_comes_lead_days_before_the_start() {
+        assert_eq!(activation_time(day("2027-03-01"), &cfg("UTC")), at("2027-02-26T00:00:00Z"));
+    }
+
+    #[test]
+    fn due_follows_status_and_dates() {
+        let now = at("2027-02-01T12:00:00Z");
+        let pending = tags(&[(STATUS, "pending"), (ACTIVATE_AT, "2027-02-01T00:00:00Z")]);
+        assert_eq!(due(&pending, now), Some(Due::Activate));
+        assert_eq!(due(&pending, at("2027-01-31T23:59:59Z")), None);
+        let leaving = tags(&[(STATUS, "active"), (DISABLE_AT, "2027-02-01T00:00:00Z")]);
+        assert_eq!(due(&leaving, now), Some(Due::Disable));
+        let gone = tags(&[(STATUS, "disabled"), (DELETE_AT, "2027-03-03T00:00:00Z")]);
+        assert_eq!(due(&gone, now), None);
+        assert_eq!(due(&gone, at("2027-03-03T00:00:00Z")), Some(Due::Delete));
+        assert_eq!(due(&tags(&[]), now), None, "an active user without dates has nothing due");
+        let left_before_start =
+            tags(&[(STATUS, "pending"), (ACTIVATE_AT, "2027-02-01T00:00:00Z"), (DISABLE_AT, "2027-01-15T00:00:00Z")]);
+        assert_eq!(due(&left_before_start, now), Some(Due::Disable));
+    }
+
+    #[test]
+    fn stale_means_strictly_older() {
+        let t = tags(&[(LAST_EVENT_TIME, "2027-01-10T09:00:00Z")]);
+        assert!(is_stale(&t, at("2027-01-10T08:59:59Z")));
+        assert!(!is_stale(&t, at("2027-01-10T09:00:00Z")), "a resend of the last event is not stale");
+        assert!(!is_stale(&tags(&[]), at("2000-01-01T00:00:00Z")));
+    }
+
+    #[test]
+    fn guard_counts_and_shares() {
+        let c = LifecycleConfig { max_disables: 3, max_disable_percent: 20, ..LifecycleConfig::default() };
+        assert_eq!(guard(1, 1, &c, false), None, "one departure is never a mass departure");
+        assert_eq!(guard(2, 100, &c, false), None);
+        assert!(guard(4, 100, &c, false).expect("count").contains("max_disables"));
+        assert!(guard(3, 10, &c, false).expect("share").contains("30%"));
+        assert_eq!(guard(4, 100, &c, true), None, "the override lets it through");
+        let open = LifecycleConfig { allow_mass_offboarding: true, ..c };
+        assert_eq!(guard(50, 50, &open, false), None);
+    }
+
+    proptest! {
+        #[test]
+        fn disable_is_within_a_day_of_the_last_day(y in 2000i32..2100, o in 0u32..365, tz in prop::sample::select(vec!["UTC", "Europe/Berlin", "Pacific/Kiritimati", "America/Los_Angeles", "Asia/Kolkata"])) {
+            let d = NaiveDate::from_yo_opt(y, o + 1).expect("day");
+            let t = disable_time(d, &cfg(tz));
+            let naive_end = Utc.from_utc_datetime(&d.succ_opt().expect("next").and_hms_opt(0, 0, 0).expect("midnight"));
+            prop_assert!((t - naive_end).num_hours().abs() <= 15);
+            prop_assert!(is_stale(&tags(&[(LAST_EVENT_TIME, &stamp(t))]), t - chrono::Duration::seconds(1)));
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! `offboard`: a departure. Disables the user at the end of the last day (at once when
+//! `immediate` or when that moment has passed), or schedules it on the user's tags for the sweep.
+//! Deleting after the grace period ([`delete`]) is the sweep's.
+//!
+//! Disable removes every way in and keeps the user: login profile deleted; access keys, SSH keys
+//! and signing certificates deactivated; every group left; the initial-credential secrets
+//! scheduled for deletion; the manager told. Delete removes everything AWS requires before
+//! `DeleteUser`, including what the person or an admin added.
+//!
+//! Never acts on a user without the managed marker or on the config's protect list.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::identity::{self, is_protected};
+use super::notify::{Message, publish};
+use super::{Ctx, OffboardOutput, State, Step, Trail};
+use crate::audit::Outcome;
+use crate::aws::iam::User;
+use crate::error::Error;
+use crate::intent::Request;
+use crate::lifecycle::{self, Status};
+use crate::tags::{
+    ACTIVATE_AT, DELETE_AT, DISABLE_AT, DISABLED_AT, LAST_DAY, LAST_EVENT_TIME, MANAGER_EMAIL, NOTICE_SENT, STATUS,
+    WELCOME_SENT,
+};
+
+pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
+    let Request::Depart(d) = Request::from_event(&ctx.cfg, &state.event)? else {
+        return Err(Error::Input("`offboard` handles departures only".into()));
+    };
+    let skip = |u: Option<&User>, reason: String| {
+        tracing::info!(reason = %reason, "departure changes nothing");
+        OffboardOutput {
+            user_name: u.map(|u| u.name.clone()),
+            user_arn: u.map(|u| u.arn.clone()),
+            status: u.map(identity::status),
+            skipped: Some(reason),
+            ..OffboardOutput::default()
+        }
+    };
+    let Some(user) = identity::find(ctx, &d.meta.employee_id).await? else {
+        return Ok(skip(None, format!("no user for employee `{}`: nothing to offboard", d.meta.employee_id)));
+    };
+    if let Some(reason) = identity::refusal(&user, d.meta.time) {
+        return Ok(skip(Some(&user), reason));
+    }
+    if is_protected(&ctx.cfg, &user) {
+        return Ok(skip(Some(&user), format!("`{}` is protected (lifecycle.protect): never disabled", user.name)));
+    }
+    let mut trail = Trail::new(ctx, &d.meta, Step::Offboard);
+    let now = ctx.now();
+    let mut out = OffboardOutput {
+        user_name: Some(user.name.clone()),
+        user_arn: Some(user.arn.clone()),
+        ..OffboardOutput::default()
+    };
+    let disable_at = if d.immediate { now } else { lifecycle::disable_time(d.last_day, &ctx.cfg.lifecycle) };
+    if identity::status(&user) == Status::Disabled {
+        trail.record("lifecycle:Disable", &user.arn, Outcome::AlreadyDone).await?;
+        out.status = Some(Status::Disabled);
+    } else if disable_at > now {
+        // Ahead of time: the due date lives on the user; the sweep acts on it.
+        let tags = BTreeMap::from([
+            (LAST_DAY.to_owned(), d.last_day.to_string()),
+            (DISABLE_AT.to_owned(), lifecycle::stamp(disable_at)),
+            (LAST_EVENT_TIME.to_owned(), lifecycle::stamp(d.meta.time)),
+        ]);
+        let outcome = set_tags(ctx, &mut trail, &user, &tags, &[]).await?;
+        trail.record("lifecycle:ScheduleDisable", &user.arn, outcome).await?;
+        out.status = Some(identity::status(&user));
+        out.disable_at = Some(lifecycle::stamp(disable_at));
+    } else {
+        disable(ctx, &mut trail, &user, Some(d.meta.time), d.reason.as_deref()).await?;
+        out.status = Some(Status::Disabled);
+    }
+    out.actions = trail.actions;
+    Ok(out)
+}
+
+/// Sets and removes tags where they differ; returns whether anything changed.
+async fn set_tags(
+    ctx: &Ctx,
+    trail: &mut Trail<'_>,
+    user: &User,
+    set: &BTreeMap<String, String>,
+    remove: &[&str],
+) -> Result<Outcome, Error> {
+    let set: BTreeMap<String, String> =
+        set.iter().filter(|(k, v)| user.tags.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let remove: Vec<String> = remove.iter().filter(|k| user.tags.contains_key(**k)).map(|k| (*k).to_owned()).collect();
+    if set.is_empty() && remove.is_empty() {
+        return Ok(Outcome::AlreadyDone);
+    }
+    if !trail.dry_run() {
+        if !set.is_empty() {
+            ctx.aws.iam.tag_user(&user.name, &set).await?;
+        }
+        if !remove.is_empty() {
+            ctx.aws.iam.untag_user(&user.name, &remove).await?;
+        }
+    }
+    if !set.is_empty() {
+        trail.record("iam:TagUser", &user.arn, trail.change()).await?;
+    }
+    if !remove.is_empty() {
+        trail.record("iam:UntagUser", &user.arn, trail.change()).await?;
+    }
+    Ok(trail.change())
+}
+
+/// Records a change (not made in a dry run, where `apply` is skipped).
+macro_rules! change {
+    ($trail:expr, $action:expr, $target:expr, $apply:expr) => {{
+        if !$trail.dry_run() {
+            $apply;
+        }
+        $trail.record($action, &$target, $trail.change()).await?;
+    }};
+}
+
+/// Takes every way in away and keeps the user for the grace period. The status tag is written
+/// last: a crash before it leaves the user `active`, and the retry does the rest.
+pub(crate) async fn disable(
+    ctx: &Ctx,
+    trail: &mut Trail<'_>,
+    user: &User,
+    event_time: Option<DateTime<Utc>>,
+    reason: Option<&str>,
+) -> Result<(), Error> {
+    let iam = &ctx.aws.iam;
+    let name = user.name.as_str();
+    if iam.has_login_profile(name).await? {
+        change!(trail, "iam:DeleteLoginProfile", user.arn, iam.delete_login_profile(name).await?);
+    }
+    for k in iam.access_keys(name).await?.into_iter().filter(|k| k.active) {
+        change!(
+            trail,
+            "iam:UpdateAccessKey",
+            format!("{}/access-key/{} (Inactive)", user.arn, k.id),
+            iam.set_access_key_active(name, &k.id, false).await?
+        );
+    }
+    for k in iam.ssh_public_keys(name).await?.into_iter().filter(|k| k.active) {
+        change!(
+            trail,
+            "iam:UpdateSSHPublicKey",
+            format!("{}/ssh-public-key/{} (Inactive)", user.arn, k.id),
+            iam.set_ssh_public_key_active(name, &k.id, false).await?
+        );
+    }
+    for c in iam.signing_certificates(name).await?.into_iter().filter(|c| c.active) {
+        change!(
+            trail,
+            "iam:UpdateSigningCertificate",
+            format!("{}/signing-certificate/{} (Inactive)", user.arn, c.id),
+            iam.set_signing_certificate_active(name, &c.id, false).await?
+        );
+    }
+    for g in iam.groups_for_user(name).await? {
+        change!(trail, "iam:RemoveUserFromGroup", format!("group/{g}"), iam.remove_user_from_group(name, &g).await?);
+    }
+    schedule_secret_deletion(ctx, trail, name).await?;
+
+    let now = ctx.now();
+    let tags = &user.tags;
+    if let Some(manager) = tags.get(MANAGER_EMAIL) {
+        let who = tags.get(crate::tags::DISPLAY_NAME).unwrap_or(&user.name);
+        let why = reason.map(|r| format!(" Reason given by HR: {r}.")).unwrap_or_default();
+        let message = Message {
+            recipient: manager.clone(),
+            kind: "access-ended",
+            subject: "AWS access ended for a member of your team".into(),
+            body: format!(
+                "Hello,\n\nThe AWS access of {who} (user `{name}`) ended on {}.{why} The user is disabled and \
+                 will be deleted after {} days; anything they own must be handed over before then.\n",
+                lifecycle::stamp(now),
+                ctx.cfg.lifecycle.grace_days
+            ),
+        };
+        let employee = tags.get(crate::tags::EMPLOYEE_ID).map(String::as_str).unwrap_or("-");
+        publish(ctx, trail, employee, std::slice::from_ref(&message)).await?;
+    }
+
+    let disabled_at = tags.get(DISABLED_AT).and_then(|t| lifecycle::parse_stamp(t)).unwrap_or(now);
+    let mut set = BTreeMap::from([
+        (STATUS.to_owned(), Status::Disabled.as_str().to_owned()),
+        (DISABLED_AT.to_owned(), lifecycle::stamp(disabled_at)),
+        (DELETE_AT.to_owned(), lifecycle::stamp(lifecycle::delete_time(disabled_at, &ctx.cfg.lifecycle))),
+    ]);
+    if let Some(t) = event_time {
+        set.insert(LAST_EVENT_TIME.to_owned(), lifecycle::stamp(t));
+    }
+    set_tags(ctx, trail, user, &set, &[ACTIVATE_AT, DISABLE_AT, WELCOME_SENT, NOTICE_SENT]).await?;
+    tracing::info!(user = %name, "disabled");
+    Ok(())
+}
+
+/// The initial-credential secrets go too; they stay restorable for the recovery window (a rehire
+/// restores them).
+async fn schedule_secret_deletion(ctx: &Ctx, trail: &mut Trail<'_>, user: &str) -> Result<(), Error> {
+    for name in [ctx.cfg.password_secret_name(user), ctx.cfg.access_key_secret_name(user)] {
+        if let Some(s) = ctx.aws.secrets.describe(&name).await?.filter(|s| !s.deleted) {
+            change!(
+                trail,
+                "secretsmanager:DeleteSecret",
+                s.arn,
+                ctx.aws.secrets.schedule_deletion(&s.arn, ctx.cfg.lifecycle.grace_days.into()).await?
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the user and everything AWS requires gone first, in AWS's order: login profile,
+/// access keys, signing certificates, SSH keys, service-specific credentials, MFA devices
+/// (deactivated, then deleted when virtual), inline policies, attached managed policies, group
+/// memberships, then the user. Each removal is audited.
+pub(crate) async fn delete(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Result<(), Error> {
+    if is_protected(&ctx.cfg, user) || !identity::is_managed(user) {
+        return Err(Error::Conflict(format!("`{}` is protected or not managed: never deleted", user.name)));
+    }
+    let iam = &ctx.aws.iam;
+    let name = user.name.as_str();
+    if iam.has_login_profile(name).await? {
+        change!(trail, "iam:DeleteLoginProfile", user.arn, iam.delete_login_profile(name).await?);
+    }
+    for k in iam.access_keys(name).await? {
+        change!(
+            trail,
+            "iam:DeleteAccessKey",
+            format!("{}/access-key/{}", user.arn, k.id),
+            iam.delete_access_key(name, &k.id).await?
+        );
+    }
+    for c in iam.signing_certificates(name).await? {
+        change!(
+            trail,
+            "iam:DeleteSigningCertificate",
+            format!("{}/signing-certificate/{}", user.arn, c.id),
+            iam.delete_signing_certificate(name, &c.id).await?
+        );
+    }
+    for k in iam.ssh_public_keys(name).await? {
+        change!(
+            trail,
+            "iam:DeleteSSHPublicKey",
+            format!("{}/ssh-public-key/{}", user.arn, k.id),
+            iam.delete_ssh_public_key(name, &k.id).await?
+        );
+    }
+    if !ctx.cfg.lifecycle.skip_service_specific_credentials {
+        for c in iam.service_specific_credentials(name).await? {
+            change!(
+                trail,
+                "iam:DeleteServiceSpecificCredential",
+                format!("{}/service-specific-credential/{}", user.arn, c.id),
+                iam.delete_service_specific_credential(name, &c.id).await?
+            );
+        }
+    }
+    for serial in iam.mfa_devices(name).await? {
+        change!(trail, "iam:DeactivateMFADevice", serial, iam.deactivate_mfa_device(name, &serial).await?);
+        // Hardware and FIDO devices belong to the company's stock; virtual ones die with the user.
+        if serial.contains(":mfa/") {
+            change!(trail, "iam:DeleteVirtualMFADevice", serial, iam.delete_virtual_mfa_device(&serial).await?);
+        }
+    }
+    for p in iam.inline_policies(name).await? {
+        change!(
+            trail,
+            "iam:DeleteUserPolicy",
+            format!("{}/policy/{p}", user.arn),
+            iam.delete_user_policy(name, &p).await?
+        );
+    }
+    for arn in iam.attached_policies(name).await? {
+        change!(trail, "iam:DetachUserPolicy", arn, iam.detach_user_policy(name, &arn).await?);
+    }
+    for g in iam.groups_for_user(name).await? {
+        change!(trail, "iam:RemoveUserFromGroup", format!("group/{g}"), iam.remove_user_from_group(name, &g).await?);
+    }
+    schedule_secret_deletion(ctx, trail, name).await?;
+    change!(trail, "iam:DeleteUser", user.arn, iam.delete_user(name).await?);
+    tracing::info!(user = %name, "deleted");
+    Ok(())
+}
