@@ -4,5 +4,6 @@ mod cli;
 mod events;
 mod faults;
 mod lambda_binaries;
+mod lifecycle;
 mod pipeline;
 mod secrets;

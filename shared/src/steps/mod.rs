@@ -326,7 +326,7 @@ impl Ctx {
             return Ok(());
         }
         let body = serde_json::to_string(record).map_err(|e| Error::Input(e.to_string()))?;
-        let kind = if record.outcome == Outcome::Quarantined { "alert" } else { "audit" };
+        let kind = if record.outcome == Outcome::Quarantined && !record.terminal { "alert" } else { "audit" };
         let mut attrs =
             vec![("step", record.step.as_str()), ("outcome", record.outcome.as_str()), ("event-type", kind)];
         if let Some(e) = &record.employee_id {

@@ -1,0 +1,450 @@
+//! The whole employee lifecycle against the emulator: pre-hire, activation, change, scheduled
+//! and immediate departure, disable, delete with everything the person added, rehire; the
+//! protections and the mass-departure guard. Every result is checked through the AWS API, and
+//! every case is run twice.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use shared::config::Config;
+use shared::pipeline::{EventOutcome, EventReport, process, run_all};
+use shared::steps::Ctx;
+use shared::steps::sweep::{self, SweepOutcome, SweepReport};
+use shared::tags;
+use tests::{Account, Inboxes, config, user_groups, user_tags};
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc)
+}
+
+/// An HR event in the EventBridge envelope.
+fn hr(detail_type: &str, time: &str, detail: Value) -> Value {
+    json!({"version": "0", "id": format!("env-{}", detail["eventId"].as_str().unwrap_or("x")),
+           "detail-type": detail_type, "source": "hr.workday", "time": time, "detail": detail})
+}
+
+fn hire(event_id: &str, time: &str, start: &str) -> Value {
+    hr(
+        "Employee Hired",
+        time,
+        json!({"eventId": event_id, "employeeId": "E5001", "givenName": "Jane", "familyName": "Doe",
+               "email": "jane.doe@example.com", "department": "Engineering", "title": "Engineer",
+               "managerEmail": "ada@example.com", "startDate": start}),
+    )
+}
+
+fn depart(employee: &str, event_id: &str, time: &str, last_day: &str, immediate: bool) -> Value {
+    hr(
+        "Employee Departed",
+        time,
+        json!({"eventId": event_id, "employeeId": employee, "lastDay": last_day, "immediate": immediate}),
+    )
+}
+
+/// The test configuration: three lead days, 30 grace days, and (moto lacks the API) no
+/// service-specific credentials.
+fn lifecycle_config() -> Config {
+    let mut cfg = config();
+    cfg.lifecycle.lead_days = 3;
+    cfg.lifecycle.skip_service_specific_credentials = true;
+    cfg
+}
+
+/// Runs an event at `now`, twice: the resend must change nothing and report so.
+async fn twice(ctx: &Ctx, now: &str, ev: &Value) -> EventReport {
+    let ctx = Ctx { now: Some(at(now)), ..ctx.clone() };
+    let first = process(&ctx, ev).await;
+    assert_ne!(first.outcome, EventOutcome::Failed, "{:?}", first.error);
+    let again = process(&ctx, ev).await;
+    assert!(
+        matches!(again.outcome, EventOutcome::Unchanged | EventOutcome::Ignored),
+        "a resend changed something: {again:?}"
+    );
+    assert_eq!(again.status, first.status);
+    first
+}
+
+async fn sweep_at(ctx: &Ctx, now: &str) -> SweepReport {
+    let ctx = Ctx { now: Some(at(now)), ..ctx.clone() };
+    sweep::run(&ctx).await.expect("sweep")
+}
+
+async fn has_login(acct: &Account, user: &str) -> bool {
+    acct.iam().get_login_profile().user_name(user).send().await.is_ok()
+}
+
+async fn kinds(inboxes: &Inboxes) -> Vec<String> {
+    inboxes.notifications.drain().await.iter().map(|m| m.attributes["event-type"].clone()).collect()
+}
+
+#[tokio::test]
+async fn one_person_from_pre_hire_to_deletion_and_rehire() {
+    let acct = Account::new().await;
+    let (ctx, inboxes) = acct.ready(lifecycle_config()).await;
+    let iam = acct.iam();
+    iam.create_group().group_name("OnCall").send().await.expect("a group outside the mapping");
+
+    // A hire announced two months ahead: the user and its groups now, nothing to sign in with.
+    let r = twice(&ctx, "2031-01-05T10:00:00Z", &hire("h1", "2031-01-05T09:00:00Z", "2031-03-10")).await;
+    assert_eq!((r.outcome, r.status.as_deref()), (EventOutcome::Succeeded, Some("pending")));
+    let user = r.user_name.clone().expect("user");
+    assert_eq!(user, "jane.doe");
+    let t = user_tags(&acct, &user).await;
+    assert_eq!(t[tags::STATUS], "pending");
+    assert_eq!(t[tags::ACTIVATE_AT], "2031-03-07T00:00:00Z");
+    assert_eq!(user_groups(&acct, &user).await, ["AllEmployees", "Developers"]);
+    assert!(!has_login(&acct, &user).await);
+    assert!(
+        acct.secrets()
+            .describe_secret()
+            .secret_id("employee-lifecycle/jane.doe/console-password")
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(kinds(&inboxes).await.is_empty(), "no welcome before the lead time");
+
+    // Sweep before the lead time: nothing. At it: console access and the welcome, once.
+    assert!(sweep_at(&ctx, "2031-03-06T23:59:59Z").await.items.is_empty());
+    let s = sweep_at(&ctx, "2031-03-07T00:00:00Z").await;
+    assert_eq!(s.items.len(), 1);
+    assert_eq!((s.items[0].outcome, s.items[0].status.as_str()), (SweepOutcome::Succeeded, "active"));
+    assert!(has_login(&acct, &user).await);
+    assert_eq!(kinds(&inboxes).await, ["welcome", "welcome-manager"]);
+    assert!(sweep_at(&ctx, "2031-03-07T00:00:00Z").await.items.is_empty(), "activation is done once");
+    assert_eq!(user_tags(&acct, &user).await[tags::STATUS], "active");
+
+    // The person is on call too (a group outside the mapping, added by hand).
+    iam.add_user_to_group().group_name("OnCall").user_name(&user).send().await.expect("join OnCall");
+
+    // A change of department: mapped groups follow, the hand-made one stays, the name stays.
+    let change = hr(
+        "Employee Changed",
+        "2031-04-01T09:00:00Z",
+        json!({"eventId": "c1", "employeeId": "E5001", "department": "Finance", "title": "Analyst"}),
+    );
+    let r = twice(&ctx, "2031-04-01T10:00:00Z", &change).await;
+    assert_eq!((r.outcome, r.user_name.as_deref()), (EventOutcome::Succeeded, Some("jane.doe")));
+    assert_eq!(user_groups(&acct, &user).await, ["AllEmployees", "Finance", "OnCall"]);
+    let t = user_tags(&acct, &user).await;
+    assert_eq!((t["department"].as_str(), t["title"].as_str()), ("Finance", "Analyst"));
+    assert_eq!(kinds(&inboxes).await, ["access-changed"], "one notice, none for the resend");
+
+    // What the person and an admin add: all of it must go before DeleteUser can succeed.
+    let key = iam.create_access_key().user_name(&user).send().await.expect("own key");
+    let own_key = key.access_key().expect("key").access_key_id().to_owned();
+    let mfa = iam.create_virtual_mfa_device().virtual_mfa_device_name("jane-phone").send().await.expect("mfa");
+    let serial = mfa.virtual_mfa_device().expect("device").serial_number().to_owned();
+    iam.enable_mfa_device()
+        .user_name(&user)
+        .serial_number(&serial)
+        .authentication_code1("123456")
+        .authentication_code2("654321")
+        .send()
+        .await
+        .expect("enable mfa");
+    iam.upload_ssh_public_key().user_name(&user).ssh_public_key_body(SSH_KEY).send().await.expect("ssh key");
+    iam.upload_signing_certificate().user_name(&user).certificate_body(CERT).send().await.expect("certificate");
+    iam.put_user_policy()
+        .user_name(&user)
+        .policy_name("extra")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .expect("inline policy");
+    let managed = iam
+        .create_policy()
+        .policy_name("team-extra")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:ListQueues","Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .expect("managed policy");
+    let managed_arn = managed.policy().and_then(|p| p.arn()).expect("arn").to_owned();
+    iam.attach_user_policy().user_name(&user).policy_arn(&managed_arn).send().await.expect("attach");
+
+    // A departure announced ahead: scheduled on the user, nothing taken away yet.
+    let leave = depart("E5001", "d1", "2031-05-01T09:00:00Z", "2031-05-30", false);
+    let r = twice(&ctx, "2031-05-01T10:00:00Z", &leave).await;
+    assert_eq!((r.status.as_deref(), r.disable_at.as_deref()), (Some("active"), Some("2031-05-31T00:00:00Z")));
+    assert!(has_login(&acct, &user).await);
+    assert!(sweep_at(&ctx, "2031-05-30T23:59:59Z").await.items.is_empty());
+
+    // The last day ends: disabled, every way in gone, the user kept.
+    let s = sweep_at(&ctx, "2031-05-31T00:00:00Z").await;
+    assert_eq!((s.items.len(), s.items[0].outcome), (1, SweepOutcome::Succeeded), "{s:?}");
+    assert!(!has_login(&acct, &user).await);
+    let keys = iam.list_access_keys().user_name(&user).send().await.expect("keys");
+    assert!(keys.access_key_metadata().iter().all(|k| k.status().map(|s| s.as_str()) == Some("Inactive")));
+    let ssh = iam.list_ssh_public_keys().user_name(&user).send().await.expect("ssh");
+    assert!(ssh.ssh_public_keys().iter().all(|k| k.status().as_str() == "Inactive"));
+    let certs = iam.list_signing_certificates().user_name(&user).send().await.expect("certs");
+    assert!(certs.certificates().iter().all(|c| c.status().as_str() == "Inactive"));
+    assert!(user_groups(&acct, &user).await.is_empty(), "every group, the hand-made one included");
+    let secret =
+        acct.secrets().describe_secret().secret_id("employee-lifecycle/jane.doe/console-password").send().await;
+    assert!(secret.expect("secret kept for recovery").deleted_date().is_some(), "scheduled for deletion");
+    let t = user_tags(&acct, &user).await;
+    assert_eq!((t[tags::STATUS].as_str(), t[tags::DELETE_AT].as_str()), ("disabled", "2031-06-30T00:00:00Z"));
+    assert!(!t.contains_key(tags::WELCOME_SENT));
+    assert_eq!(kinds(&inboxes).await, ["access-ended"], "the manager is told");
+    assert!(sweep_at(&ctx, "2031-06-01T00:00:00Z").await.items.is_empty(), "disabled once");
+    assert_eq!(twice(&ctx, "2031-06-01T00:00:00Z", &leave).await.status.as_deref(), Some("disabled"));
+
+    // The grace period ends: everything removed in AWS's order, then the user.
+    let sent_before = acct.recorded().len();
+    let s = sweep_at(&ctx, "2031-06-30T00:00:00Z").await;
+    assert_eq!(s.items[0].outcome, SweepOutcome::Succeeded, "{:?}", s.items[0].error);
+    assert!(iam.get_user().user_name(&user).send().await.is_err(), "the user is gone");
+    let devices = iam.list_virtual_mfa_devices().send().await.expect("mfa devices");
+    assert!(devices.virtual_mfa_devices().iter().all(|d| d.serial_number() != serial));
+    let order: Vec<String> = acct
+        .recorded()
+        .into_iter()
+        .skip(sent_before)
+        .map(|(a, _)| a)
+        .filter(|a| {
+            a.starts_with("Delete") || a.starts_with("Detach") || a.starts_with("Deactivate") || a.starts_with("Remove")
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "DeleteAccessKey",
+            "DeleteSigningCertificate",
+            "DeleteSSHPublicKey",
+            "DeactivateMFADevice",
+            "DeleteVirtualMFADevice",
+            "DeleteUserPolicy",
+            "DetachUserPolicy",
+            "DeleteUser"
+        ],
+        "no login profile or group was left after the disable; the rest goes in AWS's order"
+    );
+    let deleted_key = &own_key;
+    assert!(iam.list_access_keys().user_name(&user).send().await.is_err(), "{deleted_key} went with the user");
+    assert!(sweep_at(&ctx, "2031-07-01T00:00:00Z").await.items.is_empty());
+    let r = twice(&ctx, "2031-07-01T00:00:00Z", &leave).await;
+    assert_eq!((r.outcome, r.status.as_deref()), (EventOutcome::Ignored, Some("deleted")));
+
+    // Rehired: the same name again, a fresh password in the restored secret, a new welcome.
+    let r = twice(&ctx, "2031-09-01T08:00:00Z", &hire("h2", "2031-09-01T07:00:00Z", "2031-09-01")).await;
+    assert_eq!((r.outcome, r.status.as_deref()), (EventOutcome::Succeeded, Some("active")), "{:?}", r.error);
+    assert_eq!(r.user_name.as_deref(), Some("jane.doe"));
+    assert!(has_login(&acct, &user).await);
+    let secret =
+        acct.secrets().describe_secret().secret_id("employee-lifecycle/jane.doe/console-password").send().await;
+    assert!(secret.expect("secret").deleted_date().is_none(), "restored for the rehire");
+    assert_eq!(kinds(&inboxes).await, ["welcome", "welcome-manager"]);
+}
+
+#[tokio::test]
+async fn a_rehired_leaver_gets_the_same_user_back_with_fresh_credentials() {
+    let acct = Account::new().await;
+    let (ctx, inboxes) = acct.ready(lifecycle_config()).await;
+    let mut first = hire("h1", "2031-01-05T09:00:00Z", "2031-01-05");
+    first["detail"]["access"] = json!({"console": true, "programmatic": true});
+    let r = twice(&ctx, "2031-01-05T10:00:00Z", &first).await;
+    let user = r.user_name.clone().expect("user");
+    let id_before =
+        acct.iam().get_user().user_name(&user).send().await.expect("user").user().expect("u").user_id().to_owned();
+    let key_before = user_tags_key(&acct, &user).await;
+
+    // Terminated on the spot, at once.
+    let r =
+        twice(&ctx, "2031-02-01T10:00:00Z", &depart("E5001", "d1", "2031-02-01T09:00:00Z", "2031-02-28", true)).await;
+    assert_eq!(r.status.as_deref(), Some("disabled"));
+    assert!(!has_login(&acct, &user).await);
+
+    // HR's older hire event arrives late: ignored, the leaver stays disabled.
+    let late = twice(&ctx, "2031-02-02T10:00:00Z", &first).await;
+    assert_eq!(late.outcome, EventOutcome::Ignored);
+    assert!(late.reason.as_deref().is_some_and(|r| r.contains("older than the last event")), "{late:?}");
+    // A change for a leaver is not applied (it would give access back).
+    let change = hr(
+        "Employee Changed",
+        "2031-02-03T09:00:00Z",
+        json!({"eventId": "c9", "employeeId": "E5001", "department": "Finance"}),
+    );
+    assert_eq!(twice(&ctx, "2031-02-03T10:00:00Z", &change).await.outcome, EventOutcome::Ignored);
+    assert!(user_groups(&acct, &user).await.is_empty());
+
+    // The rehire: the same user (not a second one), signed in again, a new key, a new welcome.
+    let mut again = hire("h2", "2031-06-01T09:00:00Z", "2031-06-01");
+    again["detail"]["access"] = json!({"console": true, "programmatic": true});
+    let r = twice(&ctx, "2031-06-01T10:00:00Z", &again).await;
+    assert_eq!((r.outcome, r.status.as_deref()), (EventOutcome::Succeeded, Some("active")), "{:?}", r.error);
+    let id_after =
+        acct.iam().get_user().user_name(&user).send().await.expect("user").user().expect("u").user_id().to_owned();
+    assert_eq!(id_before, id_after, "the same IAM user");
+    assert!(has_login(&acct, &user).await);
+    assert_eq!(user_groups(&acct, &user).await, ["AllEmployees", "Developers"]);
+    let keys = acct.iam().list_access_keys().user_name(&user).send().await.expect("keys");
+    let keys: Vec<(String, String)> = keys
+        .access_key_metadata()
+        .iter()
+        .map(|k| {
+            (
+                k.access_key_id().unwrap_or_default().to_owned(),
+                k.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(keys.len(), 1, "the old key is deleted, not kept beside the new one: {keys:?}");
+    assert_eq!(keys[0].1, "Active");
+    assert_ne!(Some(&keys[0].0), key_before.as_ref());
+    let t = user_tags(&acct, &user).await;
+    assert!(!t.contains_key(tags::DELETE_AT) && !t.contains_key(tags::DISABLED_AT), "deletion cancelled: {t:?}");
+    let sent = kinds(&inboxes).await;
+    assert_eq!(sent.iter().filter(|k| *k == "welcome").count(), 2, "one welcome per employment: {sent:?}");
+    assert_eq!(sent.iter().filter(|k| *k == "access-ended").count(), 1);
+}
+
+async fn user_tags_key(acct: &Account, user: &str) -> Option<String> {
+    let s = acct
+        .secrets()
+        .describe_secret()
+        .secret_id(format!("employee-lifecycle/{user}/access-key"))
+        .send()
+        .await
+        .ok()?;
+    s.tags().iter().find(|t| t.key() == Some("access-key-id")).and_then(|t| t.value().map(str::to_owned))
+}
+
+#[tokio::test]
+async fn protected_and_unmanaged_users_survive_their_departure() {
+    let acct = Account::new().await;
+    let mut cfg = lifecycle_config();
+    cfg.lifecycle.protect = vec!["jane.doe".into()];
+    let (ctx, _inboxes) = acct.ready(cfg).await;
+    twice(&ctx, "2031-01-05T10:00:00Z", &hire("h1", "2031-01-05T09:00:00Z", "2031-01-05")).await;
+    // A user someone made by hand under an employee's path, with the id but not the marker.
+    acct.iam()
+        .create_user()
+        .user_name("svc-deploy")
+        .path("/employees/E9001/")
+        .tags(aws_sdk_iam::types::Tag::builder().key("employee-id").value("E9001").build().expect("tag"))
+        .send()
+        .await
+        .expect("hand-made user");
+    acct.iam()
+        .create_login_profile()
+        .user_name("svc-deploy")
+        .password("Hand-made-Passw0rd!")
+        .send()
+        .await
+        .expect("login");
+
+    for (employee, user, why) in [("E5001", "jane.doe", "protected"), ("E9001", "svc-deploy", "not managed")] {
+        let r = twice(
+            &ctx,
+            "2031-02-01T10:00:00Z",
+            &depart(employee, &format!("d-{employee}"), "2031-02-01T09:00:00Z", "2031-01-31", true),
+        )
+        .await;
+        assert_eq!(r.outcome, EventOutcome::Ignored, "{user}");
+        assert!(r.reason.as_deref().is_some_and(|r| r.contains(why)), "{user}: {:?}", r.reason);
+        assert!(has_login(&acct, user).await, "{user} keeps its console access");
+    }
+    assert_eq!(user_groups(&acct, "jane.doe").await, ["AllEmployees", "Developers"]);
+
+    // Nor does an unknown employee's departure or change do anything.
+    let r =
+        twice(&ctx, "2031-02-01T10:00:00Z", &depart("E404", "d404", "2031-02-01T09:00:00Z", "2031-01-31", true)).await;
+    assert_eq!(r.outcome, EventOutcome::Ignored);
+    let change = hr(
+        "Employee Changed",
+        "2031-02-01T09:00:00Z",
+        json!({"eventId": "c404", "employeeId": "E404", "title": "CEO"}),
+    );
+    assert_eq!(twice(&ctx, "2031-02-01T10:00:00Z", &change).await.outcome, EventOutcome::Ignored);
+}
+
+#[tokio::test]
+async fn the_mass_departure_guard_quarantines_until_overridden() {
+    let acct = Account::new().await;
+    let mut cfg = lifecycle_config();
+    cfg.lifecycle.max_disables = 2;
+    let (ctx, inboxes) = acct.ready(cfg).await;
+    let people = ["E7001", "E7002", "E7003"];
+    for (i, id) in people.iter().enumerate() {
+        let mut h = hire(&format!("h{i}"), "2031-01-05T09:00:00Z", "2031-01-05");
+        h["detail"]["employeeId"] = json!(id);
+        h["detail"]["givenName"] = json!(format!("Person{}", ["A", "B", "C"][i]));
+        twice(&ctx, "2031-01-05T10:00:00Z", &h).await;
+    }
+    inboxes.audit.drain().await;
+
+    // Three immediate departures in one run: over the limit of two, so none happens.
+    let batch: Vec<_> = people
+        .iter()
+        .map(|id| Ok(depart(id, &format!("d-{id}"), "2031-02-01T09:00:00Z", "2031-01-31", true)))
+        .collect();
+    let now = Ctx { now: Some(at("2031-02-01T10:00:00Z")), ..ctx.clone() };
+    for _ in 0..2 {
+        let reports = run_all(&now, batch.clone()).await;
+        assert!(
+            reports
+                .iter()
+                .all(|r| r.outcome == EventOutcome::Quarantined && r.status.as_deref() == Some("quarantined")),
+            "{reports:?}"
+        );
+    }
+    for name in ["persona.doe", "personb.doe", "personc.doe"] {
+        assert!(has_login(&acct, name).await, "{name} untouched");
+    }
+    let audit = inboxes.audit.drain().await;
+    let alerts: Vec<_> = audit.iter().filter(|m| m.attributes["event-type"] == "alert").collect();
+    assert_eq!(alerts.len(), 2, "one alert per run");
+    assert!(alerts[0].json()["reason"].as_str().is_some_and(|r| r.contains("max_disables")));
+
+    // The operator's override: all three go.
+    let allowed = Ctx { allow_mass_offboarding: true, ..now.clone() };
+    let reports = run_all(&allowed, batch.clone()).await;
+    assert!(reports.iter().all(|r| r.status.as_deref() == Some("disabled")), "{reports:?}");
+    let again = run_all(&allowed, batch).await;
+    assert!(again.iter().all(|r| r.outcome == EventOutcome::Unchanged), "{again:?}");
+
+    // The same guard in the sweep: three scheduled departures fall due together.
+    let acct = Account::new().await;
+    let mut cfg = lifecycle_config();
+    cfg.lifecycle.max_disables = 2;
+    let (ctx, _inboxes) = acct.ready(cfg).await;
+    for (i, id) in people.iter().enumerate() {
+        let mut h = hire(&format!("h{i}"), "2031-01-05T09:00:00Z", "2031-01-05");
+        h["detail"]["employeeId"] = json!(id);
+        h["detail"]["givenName"] = json!(format!("Person{}", ["A", "B", "C"][i]));
+        twice(&ctx, "2031-01-05T10:00:00Z", &h).await;
+        twice(
+            &ctx,
+            "2031-01-06T10:00:00Z",
+            &depart(id, &format!("d-{id}"), "2031-01-06T09:00:00Z", "2031-01-31", false),
+        )
+        .await;
+    }
+    for _ in 0..2 {
+        let s = sweep_at(&ctx, "2031-02-01T00:00:00Z").await;
+        assert!(s.quarantined.is_some());
+        assert!(s.items.iter().all(|i| i.outcome == SweepOutcome::Quarantined), "{s:?}");
+    }
+    assert!(has_login(&acct, "persona.doe").await);
+    let open = Ctx { now: Some(at("2031-02-01T00:00:00Z")), allow_mass_offboarding: true, ..ctx.clone() };
+    let s = sweep::run(&open).await.expect("sweep");
+    assert!(s.items.iter().all(|i| i.outcome == SweepOutcome::Succeeded && i.status == "disabled"), "{s:?}");
+    assert!(!has_login(&acct, "persona.doe").await);
+}
+
+/// A throwaway RSA public key and a self-signed certificate, generated for these tests.
+const SSH_KEY: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCwOl+5ufZZQvDEug5ilXllCa0HA12TmXfPTChVnwSu6OeX0/3xo2VKwjN+hyXDD6ZvStobquyKy8R9qh4K6aLwrJ6BxxEYV52DD8TnVxMMm+yTT335Td6BgJzd8iG8n27FM6mAMsi+NaGOew8WH+kQXVM6bQsbPd3TQsDlTx0QyS5Z4pGld/dkwbIHWUxSC5mWp91Q/KxbxpI8WgZEAwjOWtXRmxcQoigrOsMQ9WMJPUZTBDGKKOZp6AfBUIV1G3WNuP26WyQBT4VaDrmyVwswVH7h9PDeUjwajhTDRr2BqB7oUtc8O8oe3cRCrfqE0gGxONQ77GZ6yrmiJnxGIGer jane@laptop";
+
+const CERT: &str = "-----BEGIN CERTIFICATE-----
+MIIBRzCB76ADAgECAgEBMAoGCCqGSM49BAMCMC4xLDAqBgNVBAMMI2VtcGxveWVl
+LWxpZmVjeWNsZSB0ZXN0IGNlcnRpZmljYXRlMB4XDTI2MTEyODAwMDAwMFoXDTM2
+MTEyNTAwMDAwMFowLjEsMCoGA1UEAwwjZW1wbG95ZWUtbGlmZWN5Y2xlIHRlc3Qg
+Y2VydGlmaWNhdGUwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATl1mK/whJQAmrz
+wK2nM1Uy+QA5z7RWwHiREJK4Z6MXKRQ+3FJMpRXIcwCAc8MTAM5aFUXhopSMYvO1
+oG2X52USMAoGCCqGSM49BAMCA0cAMEQCIHyKYYpUJYrfjXtdGJAvbR0mOsqfWJeW
++++euXmmqkKwAiBQT7dtrIK5c4fGqep1nVHVBdQyt40UBKWYzGnTKwkG5w==
+-----END CERTIFICATE-----";
