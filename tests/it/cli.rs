@@ -191,3 +191,87 @@ async fn plan_shows_what_would_change_and_changes_nothing() {
     assert!(user_names(&acct).await.is_empty());
     assert!(audit.drain().await.is_empty());
 }
+
+#[tokio::test]
+async fn hires_changes_departures_and_the_sweep_through_the_cli() {
+    // GIVEN the sample hires, onboarded (with a config for the emulator, which lacks
+    // service-specific credentials)
+    let acct = Account::new().await;
+    bootstrapped(&acct).await;
+    let cfg_path = root().join("target").join(format!("onboarding-cli-{}.toml", std::process::id()));
+    let shipped = std::fs::read_to_string(root().join("onboarding.toml")).expect("config");
+    std::fs::write(&cfg_path, shipped.replace("[retry]", "skip_service_specific_credentials = true\n\n[retry]"))
+        .expect("write config");
+    let cfg = cfg_path.to_str().expect("utf-8 path");
+    let onboarding = |acct: &Account, args: &[&str], stdin: Option<&str>| {
+        let mut all = vec!["--config", cfg];
+        all.extend_from_slice(args);
+        onboarding(acct, &all, stdin)
+    };
+    let hires: Vec<String> = ["engineering", "finance-programmatic", "unmapped-department", "non-latin", "same-name"]
+        .iter()
+        .map(|h| format!("events/hire-{h}.json"))
+        .collect();
+    let mut args = vec!["run", "--output", "json"];
+    args.extend(hires.iter().map(String::as_str));
+    assert_eq!(onboarding(&acct, &args, None).status.code(), Some(0));
+
+    // WHEN HR sends a transfer, a departure ahead of time and an immediate one, in one file
+    let mixed = ["change-transfer.json", "depart-scheduled.json", "depart-immediate.json"]
+        .iter()
+        .map(|f| std::fs::read_to_string(root().join("events").join(f)).expect("sample"))
+        .map(|t| serde_json::to_string(&serde_json::from_str::<Value>(&t).expect("json")).expect("line"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for _ in 0..2 {
+        let out = onboarding(&acct, &["run", "--now", "2026-11-28T12:00:00Z", "--output", "json", "-"], Some(&mixed));
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let r = json_lines(&out);
+        // THEN each is reported with the user's status afterwards
+        let status: Vec<&str> = r.iter().map(|r| r["status"].as_str().unwrap_or("-")).collect();
+        assert_eq!(status, ["active", "active", "disabled"], "{r:?}");
+        assert_eq!(r[1]["disableAt"], "2030-06-29T00:00:00Z");
+    }
+    let groups = acct.iam().list_groups_for_user().user_name("jane.doe").send().await.expect("groups");
+    let groups: Vec<&str> = groups.groups().iter().map(|g| g.group_name()).collect();
+    assert_eq!(groups, ["AllEmployees", "Finance"], "the transfer moved Jane to Finance");
+
+    // WHEN the sweep runs within the grace period, then after the scheduled last day
+    let before = onboarding(&acct, &["sweep", "--now", "2026-12-28T11:59:59Z", "--output", "json"], None);
+    assert_eq!(json_lines(&before)[0]["items"], serde_json::json!([]));
+    let after = onboarding(&acct, &["sweep", "--now", "2030-06-29T00:00:00Z", "--output", "json"], None);
+    assert_eq!(after.status.code(), Some(0), "{}", String::from_utf8_lossy(&after.stdout));
+    // THEN the scheduled leaver is disabled and the immediate one, past its grace, deleted
+    let items = json_lines(&after)[0]["items"].as_array().expect("items").clone();
+    let item = |user: &str| items.iter().find(|i| i["userName"] == user).unwrap_or_else(|| panic!("{user}: {items:?}"));
+    assert_eq!(
+        (item("zoe.obrien-nunez")["due"].as_str(), item("zoe.obrien-nunez")["status"].as_str()),
+        (Some("disable"), Some("disabled"))
+    );
+    assert_eq!(item("majo.garcia-lopez")["status"], "deleted");
+    assert!(acct.iam().get_login_profile().user_name("zoe.obrien-nunez").send().await.is_err());
+    assert!(acct.iam().get_user().user_name("majo.garcia-lopez").send().await.is_err());
+    let bad = onboarding(&acct, &["sweep", "--now", "tomorrow"], None);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("RFC 3339"));
+
+    // WHEN two of the remaining four leave at once (over the shipped 10 % guard)
+    let two = ["E1001", "E1004"]
+        .iter()
+        .map(|id| {
+            format!(
+                r#"{{"id":"x-{id}","detail-type":"Employee Departed","source":"hr","time":"2026-11-27T12:00:00Z","detail":{{"eventId":"mass-{id}","employeeId":"{id}","lastDay":"2026-11-27","immediate":true}}}}"#
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let held = onboarding(&acct, &["run", "--output", "json", "-"], Some(&two));
+    // THEN nothing is disabled and the exit code says why
+    assert_eq!(held.status.code(), Some(3), "{}", String::from_utf8_lossy(&held.stdout));
+    assert!(json_lines(&held).iter().all(|r| r["outcome"] == "quarantined"));
+    assert!(acct.iam().get_login_profile().user_name("jane.doe").send().await.is_ok());
+    let allowed = onboarding(&acct, &["run", "--allow-mass-offboarding", "--output", "json", "-"], Some(&two));
+    assert_eq!(allowed.status.code(), Some(0));
+    assert!(json_lines(&allowed).iter().all(|r| r["status"] == "disabled"));
+    let _ = std::fs::remove_file(&cfg_path);
+}

@@ -123,3 +123,67 @@ async fn a_password_rejected_by_iam_does_not_leak_into_the_error() {
     assert!(!e.to_string().contains(pw.expose()));
     assert!(!format!("{e:?}").contains(pw.expose()));
 }
+
+#[tokio::test]
+async fn a_just_deleted_name_is_retried_within_bounds_then_fails_clearly() {
+    // IAM may refuse a rehire's just-deleted name for a while.
+    let ok = mock!(Client::create_user)
+        .sequence()
+        .error(|| CreateUserError::generic(err("EntityTemporarilyUnmodifiable")))
+        .times(2)
+        .output(|| aws_sdk_iam::operation::create_user::CreateUserOutput::builder().build())
+        .build();
+    let iam_ok = iam(&[&ok]);
+    iam_ok
+        .create_user("jane.doe", "/employees/E1/", "arn:aws:iam::1:policy/b", &Default::default())
+        .await
+        .expect("third call");
+    assert_eq!(ok.num_calls(), 3);
+
+    let stuck = mock!(Client::create_user)
+        .sequence()
+        .error(|| CreateUserError::generic(err("EntityTemporarilyUnmodifiable")))
+        .times(10)
+        .build();
+    let iam_stuck = iam(&[&stuck]);
+    let e = iam_stuck
+        .create_user("jane.doe", "/employees/E1/", "arn:aws:iam::1:policy/b", &Default::default())
+        .await
+        .expect_err("gives up");
+    assert_eq!(stuck.num_calls(), POLICY.max_attempts as usize);
+    assert_eq!(e.aws_code(), Some("EntityTemporarilyUnmodifiable"));
+    assert!(e.to_string().contains("iam:CreateUser"), "{e}");
+}
+
+#[tokio::test]
+async fn service_specific_credentials_are_listed_and_deleted() {
+    // The emulator does not implement these; AWS refuses DeleteUser while one remains.
+    use aws_sdk_iam::operation::delete_service_specific_credential::{
+        DeleteServiceSpecificCredentialError, DeleteServiceSpecificCredentialOutput,
+    };
+    use aws_sdk_iam::operation::list_service_specific_credentials::ListServiceSpecificCredentialsOutput;
+    use aws_sdk_iam::types::{ServiceSpecificCredentialMetadata, StatusType};
+    let list = mock!(Client::list_service_specific_credentials).then_output(|| {
+        let c = ServiceSpecificCredentialMetadata::builder()
+            .user_name("jane.doe")
+            .status(StatusType::Active)
+            .service_user_name("jane.doe-at-1")
+            .create_date(aws_sdk_iam::primitives::DateTime::from_secs(0))
+            .service_specific_credential_id("ACCA1")
+            .service_name("codecommit.amazonaws.com")
+            .build()
+            .expect("metadata");
+        ListServiceSpecificCredentialsOutput::builder().service_specific_credentials(c).build()
+    });
+    let delete = mock!(Client::delete_service_specific_credential)
+        .sequence()
+        .output(|| DeleteServiceSpecificCredentialOutput::builder().build())
+        .error(|| DeleteServiceSpecificCredentialError::generic(err("NoSuchEntity")))
+        .build();
+    let iam = iam(&[&list, &delete]);
+    let found = iam.service_specific_credentials("jane.doe").await.expect("list");
+    assert_eq!((found.len(), found[0].id.as_str(), found[0].active), (1, "ACCA1", true));
+    assert!(iam.delete_service_specific_credential("jane.doe", "ACCA1").await.expect("deleted"));
+    assert!(!iam.delete_service_specific_credential("jane.doe", "ACCA1").await.expect("already gone is fine"));
+    assert_eq!(delete.num_calls(), 2);
+}

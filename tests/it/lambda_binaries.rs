@@ -109,3 +109,55 @@ async fn every_function_binary_runs_its_step_under_a_lambda_runtime() {
         let _ = std::fs::remove_file(&f.log);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offboard_and_sweep_binaries_disable_leavers() {
+    // GIVEN two onboarded people
+    let acct = Account::new().await;
+    let (ctx, inboxes) = acct.ready(config()).await;
+    for file in ["hire-engineering.json", "hire-finance-programmatic.json"] {
+        let r = shared::pipeline::process(&ctx, &event(file, json!({}))).await;
+        assert!(r.error.is_none(), "{file}: {:?}", r.error);
+    }
+    let offboard = start(&acct, Step::Offboard);
+    let sweep = start(&acct, Step::Sweep);
+    let invoke = |f: &Function, payload: Value| match tokio::task::block_in_place(|| {
+        f.api.invoke(payload, Duration::from_secs(60))
+    }) {
+        Some(Answer::Response(v)) => v,
+        other => panic!("{other:?}\n{}", std::fs::read_to_string(&f.log).unwrap_or_default()),
+    };
+
+    // WHEN the offboard function gets an immediate termination
+    let leave = json!({"event": event("depart-scheduled.json", json!({"immediate": true}))});
+    let out = invoke(&offboard, leave);
+
+    // THEN that user is disabled at once
+    assert_eq!(out["status"], "disabled", "{out}");
+    assert!(acct.iam().get_login_profile().user_name("zoe.obrien-nunez").send().await.is_err());
+    let keys = acct.iam().list_access_keys().user_name("zoe.obrien-nunez").send().await.expect("keys");
+    assert!(keys.access_key_metadata().iter().all(|k| k.status().is_some_and(|s| s.as_str() == "Inactive")));
+
+    // WHEN a departure scheduled on another user has fallen due and the scheduled sweep runs
+    acct.iam()
+        .tag_user()
+        .user_name("jane.doe")
+        .tags(aws_sdk_iam::types::Tag::builder().key("disable-at").value("2026-01-01T00:00:00Z").build().expect("tag"))
+        .send()
+        .await
+        .expect("schedule");
+    let report = invoke(&sweep, json!({}));
+
+    // THEN the sweep disabled exactly that one
+    let items = report["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{report}");
+    assert_eq!((items[0]["userName"].as_str(), items[0]["outcome"].as_str()), (Some("jane.doe"), Some("succeeded")));
+    assert!(acct.iam().get_login_profile().user_name("jane.doe").send().await.is_err());
+    assert!(user_groups(&acct, "jane.doe").await.is_empty());
+    let kinds: Vec<String> =
+        inboxes.notifications.drain().await.iter().map(|m| m.attributes["event-type"].clone()).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "access-ended").count(), 2, "both managers told: {kinds:?}");
+    for f in [&offboard, &sweep] {
+        let _ = std::fs::remove_file(&f.log);
+    }
+}

@@ -99,3 +99,35 @@ async fn no_secret_in_the_cli_output_at_trace_level() {
     let audit: Vec<String> = inboxes.audit.drain().await.iter().map(|m| m.message.clone()).collect();
     assert_absent(&stored_secrets(&acct, "zoe.obrien-nunez").await, "the audit records", &audit.join("\n"));
 }
+
+#[tokio::test]
+async fn no_secret_when_the_sweep_makes_a_pre_hires_credentials() {
+    let acct = Account::new().await;
+    let (ctx, inboxes) = acct.ready(config()).await;
+    let early = shared::steps::Ctx { now: Some("2031-01-05T00:00:00Z".parse().expect("time")), ..ctx.clone() };
+    let hire = event("hire-finance-programmatic.json", json!({"startDate": "2031-03-10"}));
+    assert_eq!(onboard(&early, &hire).await.status.as_deref(), Some("pending"));
+
+    let (logs, guard) = capture_logs();
+    let due = shared::steps::Ctx { now: Some("2031-03-10T00:00:00Z".parse().expect("time")), ..ctx.clone() };
+    let report = shared::steps::sweep::run(&due).await.expect("sweep");
+    drop(guard);
+    assert_eq!(report.items.len(), 1, "{report:?}");
+
+    let secrets = stored_secrets(&acct, "zoe.obrien-nunez").await;
+    let logs = logs.text();
+    assert!(logs.contains("CreateLoginProfile"), "the SDK's own TRACE logs were not captured");
+    assert_absent(&secrets, "the logs", &logs);
+    assert_absent(&secrets, "the sweep report", &serde_json::to_string(&report).expect("json"));
+    let notes: Vec<String> = inboxes
+        .notifications
+        .drain()
+        .await
+        .iter()
+        .map(|m| format!("{:?} {} {:?}", m.subject, m.message, m.attributes))
+        .collect();
+    assert!(notes.iter().any(|n| n.contains("welcome")), "the sweep sent the welcome");
+    assert_absent(&secrets, "the notifications", &notes.join("\n"));
+    let audit: Vec<String> = inboxes.audit.drain().await.iter().map(|m| m.message.clone()).collect();
+    assert_absent(&secrets, "the audit records", &audit.join("\n"));
+}
