@@ -3,7 +3,8 @@
 //! - `cargo xtask test`: installs the emulator (pinned moto, in ./.venv), checks formatting,
 //!   builds everything and runs every test.
 //! - `cargo xtask demo`: installs and starts the emulator, bootstraps, onboards the sample new
-//!   hires from `events/`, resends one, feeds it a bad event, and shows users and audit trail.
+//!   hires from `events/`, resends one, feeds it a bad event, runs the sample transfer and
+//!   departures, sweeps at a later date, and shows users and audit trail.
 //! - `cargo xtask bench`: release-builds each function on its own (so each links only what it
 //!   uses) and measures size, cold start, first invocation and peak memory under a Lambda
 //!   Runtime API host, against the emulator.
@@ -159,16 +160,21 @@ fn demo() -> Result {
             .env_remove("AWS_PROFILE");
         c
     };
+    // The shipped config, except for what the emulator lacks (service-specific credentials).
+    let config = root().join("target").join("demo-onboarding.toml");
+    let shipped = std::fs::read_to_string(root().join("onboarding.toml")).map_err(|e| e.to_string())?;
+    std::fs::write(&config, shipped.replace("[retry]", "skip_service_specific_credentials = true\n\n[retry]"))
+        .map_err(|e| e.to_string())?;
     let onboarding = |args: &[&str]| {
         let mut c = with_aws(Command::new(bin("onboarding")));
-        c.args(args);
+        c.arg("--config").arg(&config).args(args);
         c
     };
     let step = |title: &str| {
         println!("\n==> {title}");
         let _ = std::io::stdout().flush();
     };
-    let events: Vec<String> = {
+    let all: Vec<String> = {
         let mut v: Vec<String> = std::fs::read_dir(root().join("events"))
             .map_err(|e| e.to_string())?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -178,6 +184,7 @@ fn demo() -> Result {
         v.sort();
         v
     };
+    let (events, later): (Vec<String>, Vec<String>) = all.into_iter().partition(|f| f.contains("/hire-"));
     let mut args = vec!["run"];
     args.extend(events.iter().map(String::as_str));
 
@@ -194,6 +201,12 @@ fn demo() -> Result {
     step("a bad event: a clear error naming the field, exit code 1, nothing created");
     let status = onboarding(&["run", "events/invalid/smuggled-groups.json"]).status().map_err(|e| e.to_string())?;
     println!("(exit code {})", status.code().unwrap_or(-1));
+    step(&format!("HR sends a transfer and two departures (one immediate): onboarding run {}", later.join(" ")));
+    let mut args = vec!["run"];
+    args.extend(later.iter().map(String::as_str));
+    run(&mut onboarding(&args))?;
+    step("the scheduled sweep, as it would run in June 2030: the last day has passed, the grace period too");
+    run(&mut onboarding(&["sweep", "--now", "2030-06-29T00:00:00Z"]))?;
     step("what AWS now holds, and what the audit and notification topics carried");
     run(with_aws(Command::new(bin("demo-trail"))).arg("show"))?;
     Ok(())
