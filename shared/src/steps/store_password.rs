@@ -17,6 +17,7 @@ use super::{Ctx, Person, State, Step, StorePasswordOutput, Trail, UserRef};
 use crate::audit::Outcome;
 use crate::error::Error;
 use crate::intent::Request;
+use crate::lifecycle::Status;
 use crate::password;
 use crate::secret::Secret;
 use crate::tags::{EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE};
@@ -29,8 +30,13 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<StorePasswordOutput, Error>
         return Err(Error::Input("`store-password` handles hires only".into()));
     };
     let Some(user) = state.target()? else { return Ok(StorePasswordOutput::default()) };
-    let current = if user.exists { ctx.aws.iam.wait_for_user(&user.user_name).await?.tags } else { Default::default() };
-    if hire_is_pending(ctx, &intent, &current) {
+    // `tag-user` decided and reported the status; read the user only when run without it.
+    let pending = match state.tag_user.as_ref().and_then(|t| t.status) {
+        Some(status) => status == Status::Pending,
+        None if user.exists => hire_is_pending(ctx, &intent, &ctx.aws.iam.wait_for_user(&user.user_name).await?.tags),
+        None => hire_is_pending(ctx, &intent, &Default::default()),
+    };
+    if pending {
         tracing::info!(user = %user.user_name, "pre-hire: credentials wait for the sweep at the activation time");
         return Ok(StorePasswordOutput::default());
     }
