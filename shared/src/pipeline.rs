@@ -11,8 +11,9 @@ use crate::audit::{Action, AuditRecord, Ids, Outcome};
 use crate::error::{Error, ValidationError};
 use crate::event;
 use crate::intent::Request;
-use crate::lifecycle::{self, Status};
-use crate::steps::{self, Ctx, State, identity};
+use crate::lifecycle;
+use crate::steps::identity::{self, DepartureDecision};
+use crate::steps::{self, Ctx, State};
 
 /// How an event ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -106,13 +107,8 @@ async fn mass_departure(ctx: &Ctx, entries: &[Result<Value, ValidationError>]) -
     for (i, raw) in entries.iter().enumerate() {
         let Ok(Ok(Request::Depart(d))) = raw.as_ref().map(|r| Request::from_event(&ctx.cfg, r)) else { continue };
         // A lookup that fails here fails again, reported, when the event is processed.
-        let Ok(Some(u)) = identity::find(ctx, &d.meta.employee_id).await else { continue };
-        let ends = if d.immediate { now } else { lifecycle::disable_time(d.last_day, &ctx.cfg.lifecycle) };
-        if identity::refusal(&u, d.meta.time).is_none()
-            && !identity::is_protected(&ctx.cfg, &u)
-            && identity::status(&u) != Status::Disabled
-            && ends <= now
-        {
+        let Ok(user) = identity::find(ctx, &d.meta.employee_id).await else { continue };
+        if let Ok((_, DepartureDecision::DisableNow)) = identity::on_departure(&ctx.cfg, user.as_ref(), &d, now) {
             due.push(i);
         }
     }

@@ -153,26 +153,19 @@ impl State {
 
     /// Every action recorded so far, in step order.
     pub fn actions(&self) -> Vec<Action> {
-        let mut all = Vec::new();
-        if let Some(o) = &self.create_user {
-            all.extend(o.actions.iter().cloned());
-        }
-        if let Some(o) = &self.join_groups {
-            all.extend(o.actions.iter().cloned());
-        }
-        if let Some(o) = &self.tag_user {
-            all.extend(o.actions.iter().cloned());
-        }
-        if let Some(o) = &self.store_password {
-            all.extend(o.actions.iter().cloned());
-        }
-        if let Some(o) = &self.notify {
-            all.extend(o.actions.iter().cloned());
-        }
-        if let Some(o) = &self.offboard {
-            all.extend(o.actions.iter().cloned());
-        }
-        all
+        [
+            self.create_user.as_ref().map(|o| &o.actions),
+            self.join_groups.as_ref().map(|o| &o.actions),
+            self.tag_user.as_ref().map(|o| &o.actions),
+            self.store_password.as_ref().map(|o| &o.actions),
+            self.notify.as_ref().map(|o| &o.actions),
+            self.offboard.as_ref().map(|o| &o.actions),
+        ]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .cloned()
+        .collect()
     }
 }
 

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::identity::{self, is_protected};
+use super::identity::{self, DepartureDecision, is_protected};
 use super::notify::{Message, publish};
 use super::{Ctx, OffboardOutput, State, Step, Trail};
 use crate::audit::Outcome;
@@ -30,50 +30,42 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
     let Request::Depart(d) = Request::from_event(&ctx.cfg, &state.event)? else {
         return Err(Error::Input("`offboard` handles departures only".into()));
     };
-    let skip = |u: Option<&User>, reason: String| {
-        tracing::info!(reason = %reason, "departure changes nothing");
-        OffboardOutput {
-            user_name: u.map(|u| u.name.clone()),
-            user_arn: u.map(|u| u.arn.clone()),
-            status: u.map(identity::status),
-            skipped: Some(reason),
-            ..OffboardOutput::default()
-        }
-    };
-    let Some(user) = identity::find(ctx, &d.meta.employee_id).await? else {
-        return Ok(skip(None, format!("no user for employee `{}`: nothing to offboard", d.meta.employee_id)));
-    };
-    if let Some(reason) = identity::refusal(&user, d.meta.time) {
-        return Ok(skip(Some(&user), reason));
-    }
-    if is_protected(&ctx.cfg, &user) {
-        return Ok(skip(Some(&user), format!("`{}` is protected (lifecycle.protect): never disabled", user.name)));
-    }
-    let mut trail = Trail::new(ctx, &d.meta, Step::Offboard);
+    let user = identity::find(ctx, &d.meta.employee_id).await?;
     let now = ctx.now();
     let mut out = OffboardOutput {
-        user_name: Some(user.name.clone()),
-        user_arn: Some(user.arn.clone()),
+        user_name: user.as_ref().map(|u| u.name.clone()),
+        user_arn: user.as_ref().map(|u| u.arn.clone()),
+        status: user.as_ref().map(identity::status),
         ..OffboardOutput::default()
     };
-    let disable_at = if d.immediate { now } else { lifecycle::disable_time(d.last_day, &ctx.cfg.lifecycle) };
-    if identity::status(&user) == Status::Disabled {
-        trail.record("lifecycle:Disable", &user.arn, Outcome::AlreadyDone).await?;
-        out.status = Some(Status::Disabled);
-    } else if disable_at > now {
-        // Ahead of time: the due date lives on the user; the sweep acts on it.
-        let tags = BTreeMap::from([
-            (LAST_DAY.to_owned(), d.last_day.to_string()),
-            (DISABLE_AT.to_owned(), lifecycle::stamp(disable_at)),
-            (LAST_EVENT_TIME.to_owned(), lifecycle::stamp(d.meta.time)),
-        ]);
-        let outcome = set_tags(ctx, &mut trail, &user, &tags, &[]).await?;
-        trail.record("lifecycle:ScheduleDisable", &user.arn, outcome).await?;
-        out.status = Some(identity::status(&user));
-        out.disable_at = Some(lifecycle::stamp(disable_at));
-    } else {
-        disable(ctx, &mut trail, &user, Some(d.meta.time), d.reason.as_deref()).await?;
-        out.status = Some(Status::Disabled);
+    let (user, decision) = match identity::on_departure(&ctx.cfg, user.as_ref(), &d, now) {
+        Ok(decided) => decided,
+        Err(reason) => {
+            tracing::info!(reason = %reason, "departure changes nothing");
+            out.skipped = Some(reason);
+            return Ok(out);
+        }
+    };
+    let mut trail = Trail::new(ctx, &d.meta, Step::Offboard);
+    match decision {
+        DepartureDecision::AlreadyDisabled => {
+            trail.record("lifecycle:Disable", &user.arn, Outcome::AlreadyDone).await?;
+        }
+        DepartureDecision::Schedule(disable_at) => {
+            // Ahead of time: the due date lives on the user; the sweep acts on it.
+            let tags = BTreeMap::from([
+                (LAST_DAY.to_owned(), d.last_day.to_string()),
+                (DISABLE_AT.to_owned(), lifecycle::stamp(disable_at)),
+                (LAST_EVENT_TIME.to_owned(), lifecycle::stamp(d.meta.time)),
+            ]);
+            let outcome = set_tags(ctx, &mut trail, user, &tags, &[]).await?;
+            trail.record("lifecycle:ScheduleDisable", &user.arn, outcome).await?;
+            out.disable_at = Some(lifecycle::stamp(disable_at));
+        }
+        DepartureDecision::DisableNow => {
+            disable(ctx, &mut trail, user, Some(d.meta.time), d.reason.as_deref()).await?;
+            out.status = Some(Status::Disabled);
+        }
     }
     out.actions = trail.actions;
     Ok(out)
