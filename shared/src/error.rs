@@ -51,6 +51,9 @@ pub enum Error {
     Random(String),
 }
 
+/// The `errorType` of a failure worth retrying; the only one a state machine retries.
+pub const TRANSIENT_ERROR_TYPE: &str = "Onboarding.Transient";
+
 /// AWS error codes that mean "try again shortly": throttling, server faults and IAM's
 /// eventual consistency (a just-created or just-deleted entity, a concurrent change).
 pub const TRANSIENT_CODES: &[&str] = &[
@@ -89,11 +92,11 @@ impl Error {
         match self {
             Error::Invalid(_) => "Onboarding.InvalidEvent",
             Error::Input(_) => "Onboarding.InvalidInput",
-            Error::Aws { .. } if self.is_transient() => "Onboarding.Transient",
+            Error::Aws { .. } if self.is_transient() => TRANSIENT_ERROR_TYPE,
             Error::Aws { .. } => "Onboarding.AwsError",
             Error::Missing { .. } => "Onboarding.MissingResource",
             Error::Conflict(_) => "Onboarding.Conflict",
-            Error::Random(_) => "Onboarding.Transient",
+            Error::Random(_) => TRANSIENT_ERROR_TYPE,
         }
     }
 }

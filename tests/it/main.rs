@@ -3,6 +3,7 @@
 mod cli;
 mod events;
 mod faults;
+mod infra;
 mod lambda_binaries;
 mod lifecycle;
 mod pipeline;

@@ -19,6 +19,7 @@ use shared::config::Config;
 use shared::steps::{Ctx, Targets};
 
 pub mod inbox;
+pub mod infra;
 pub mod runtime_api;
 
 pub use inbox::Inbox;

@@ -24,8 +24,9 @@ fn main() -> ExitCode {
         Some("lint") => lint(),
         Some("bench") => bench(),
         Some("emulator") => emulator_forever(),
+        Some("gen-infra") => run(cargo().args(["run", "--quiet", "--package", "tests", "--bin", "gen-infra"])),
         _ => {
-            eprintln!("usage: cargo xtask <test [cargo test args]|demo|bench|lint|emulator>");
+            eprintln!("usage: cargo xtask <test [cargo test args]|demo|bench|lint|emulator|gen-infra>");
             return ExitCode::from(2);
         }
     };

@@ -191,7 +191,9 @@ pub struct OffboardOutput {
     pub status: Option<Status>,
     /// When access ends (RFC 3339), for a departure scheduled ahead.
     pub disable_at: Option<String>,
-    /// Why nothing was done (unknown employee, not managed, protected, stale).
+    /// Why nothing was done (unknown employee, not managed, protected, stale). Absent (not
+    /// null) otherwise: the state machine's Choice tests for its presence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
     pub actions: Vec<Action>,
 }

@@ -1,0 +1,321 @@
+//! The deployment: the state machines match the code's flows, the template passes cfn-lint, and
+//! its permissions are least privilege (checked here, and the checker is shown to catch each
+//! escalation path by feeding it one).
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use shared::asl::{self, Flow};
+use shared::config::Config;
+use tests::infra::{rendered, template};
+use tests::root;
+
+#[test]
+fn committed_state_machines_are_the_generated_ones() {
+    for flow in Flow::ALL {
+        let path = root().join("infra/statemachines").join(format!("{}.asl.json", flow.name()));
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == rendered(flow),
+            "{} differs from shared::steps: run `cargo xtask gen-infra` and commit the result",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn every_flow_runs_its_steps_in_order_and_ends_in_a_terminal_record() {
+    for flow in Flow::ALL {
+        let d = asl::definition(flow);
+        let states = d["States"].as_object().expect("states");
+        // Follow the happy path from the start: the tasks met are the flow's steps, in order.
+        let mut at = d["StartAt"].as_str().expect("start").to_owned();
+        let mut tasks = Vec::new();
+        for _ in 0..50 {
+            let s = &states[&at];
+            if s["Type"] == "Task" && s["Resource"].as_str().is_some_and(|r| r.ends_with("FunctionArn}")) {
+                tasks.push(at.clone());
+                // Every step retries transient errors with backoff and catches the rest.
+                assert!(
+                    s["Retry"][0]["ErrorEquals"].as_array().expect("retry").contains(&json!("Onboarding.Transient"))
+                );
+                assert!(s["Retry"][0]["BackoffRate"].as_f64().is_some_and(|b| b > 1.0));
+                assert_eq!(s["Catch"][0]["Next"], "Record failed");
+            }
+            let next = match s["Type"].as_str() {
+                Some("Choice") => s["Default"].as_str(),
+                _ => s["Next"].as_str(),
+            };
+            match next {
+                Some(n) => at = n.to_owned(),
+                None => break,
+            }
+        }
+        let expected: Vec<String> = flow.steps().iter().map(|s| s.name().to_owned()).collect();
+        assert_eq!(tasks, expected, "{}", flow.name());
+        assert_eq!(at, "Done", "{}: the happy path ends in Succeed", flow.name());
+        // The failure path publishes the failed terminal record, then fails the execution.
+        assert_eq!(states["Record failed"]["Parameters"]["outcome"], "failed");
+        assert_eq!(states["Record failed"]["Parameters"]["terminal"], true);
+        assert_eq!(states["Publish failed"]["Next"], "Failed");
+        assert_eq!(states["Failed"]["Type"], "Fail");
+    }
+}
+
+/// The template's resources of a type.
+fn resources<'a>(t: &'a Value, kind: &str) -> Vec<(&'a String, &'a Value)> {
+    t["Resources"].as_object().expect("resources").iter().filter(|(_, r)| r["Type"] == kind).collect()
+}
+
+#[test]
+fn the_template_deploys_every_function_flow_and_the_boundary_of_the_code() {
+    let t = template();
+    // One function per binary in functions/, named by its step.
+    let mut binaries: Vec<String> = std::fs::read_dir(root().join("functions"))
+        .expect("functions")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    binaries.sort();
+    let mut deployed: Vec<String> = resources(&t, "AWS::Serverless::Function")
+        .iter()
+        .map(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"].as_str().expect("binary").to_owned())
+        .collect();
+    deployed.sort();
+    assert_eq!(deployed, binaries);
+
+    // Each flow's state machine file, with a substitution for every placeholder it uses.
+    let machines = resources(&t, "AWS::Serverless::StateMachine");
+    for flow in Flow::ALL {
+        let (_, m) = machines
+            .iter()
+            .find(|(_, m)| m["Properties"]["DefinitionUri"] == format!("statemachines/{}.asl.json", flow.name()))
+            .unwrap_or_else(|| panic!("no state machine for {}", flow.name()));
+        let subs: BTreeSet<String> =
+            m["Properties"]["DefinitionSubstitutions"].as_object().expect("subs").keys().cloned().collect();
+        let text = rendered(flow);
+        let used: BTreeSet<String> =
+            text.split("${").skip(1).filter_map(|s| s.split('}').next()).map(str::to_owned).collect();
+        assert_eq!(subs, used, "{}", flow.name());
+        let functions: BTreeSet<String> = flow.steps().iter().map(|&s| asl::function_arn_param(s)).collect();
+        assert!(functions.is_subset(&subs));
+    }
+
+    // The boundary the stack installs is the one the code defines.
+    let (_, boundary) = resources(&t, "AWS::IAM::ManagedPolicy")
+        .into_iter()
+        .find(|(n, _)| *n == "PermissionsBoundary")
+        .expect("boundary");
+    assert_eq!(boundary["Properties"]["PolicyDocument"], shared::policies::boundary());
+
+    // The functions' config is valid and allows exactly the groups their role may join.
+    let cfg = function_config(&t);
+    let joinable = statements(&t)
+        .into_iter()
+        .filter(|(_, s)| actions(s).contains(&"iam:AddUserToGroup".to_owned()))
+        .flat_map(|(_, s)| resource_list(&s))
+        .collect::<BTreeSet<_>>();
+    let allowed: BTreeSet<String> = cfg.groups.allowed.iter().map(|g| group_arn(g)).collect();
+    assert_eq!(joinable, allowed);
+}
+
+/// The TOML the functions get, with the template's placeholders filled in as CloudFormation would.
+fn function_config(t: &Value) -> Config {
+    let sub = &t["Globals"]["Function"]["Environment"]["Variables"]["ONBOARDING_CONFIG"]["Fn::Sub"];
+    let mut text = sub[0].as_str().expect("config template").to_owned();
+    for (k, v) in [
+        ("UserPath", "/employees/"),
+        ("PermissionsBoundary", "arn:aws:iam::123456789012:policy/employee-permissions-boundary"),
+        ("SecretsPrefix", "employee-lifecycle"),
+        ("NotificationsTopic", "arn:aws:sns:eu-west-1:123456789012:onboarding-notifications"),
+        ("AuditTopic", "arn:aws:sns:eu-west-1:123456789012:onboarding-audit"),
+        ("SignIn", ""),
+        ("Timezone", "UTC"),
+        ("LeadDays", "0"),
+        ("GraceDays", "30"),
+        ("MaxDisables", "10"),
+        ("MaxDisablePercent", "10"),
+    ] {
+        text = text.replace(&format!("${{{k}}}"), v);
+    }
+    assert!(!text.contains("${"), "an unfilled placeholder: {text}");
+    Config::parse(&text, "template.yaml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn group_arn(g: &str) -> String {
+    format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:group/{g}")
+}
+
+/// Every Allow statement of every role's inline policies: (role, statement).
+fn statements(t: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (name, role) in resources(t, "AWS::IAM::Role") {
+        for p in role["Properties"]["Policies"].as_array().into_iter().flatten() {
+            for s in p["PolicyDocument"]["Statement"].as_array().into_iter().flatten() {
+                out.push((name.clone(), s.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn actions(s: &Value) -> Vec<String> {
+    match &s["Action"] {
+        Value::String(a) => vec![a.clone()],
+        Value::Array(a) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Resources as text: `"*"`, a `Fn::Sub` string, `Ref:X` or `GetAtt:X`.
+fn resource_list(s: &Value) -> Vec<String> {
+    let one = |r: &Value| match r {
+        Value::String(s) => s.clone(),
+        Value::Object(o) if o.contains_key("Fn::Sub") => o["Fn::Sub"].as_str().unwrap_or("?").to_owned(),
+        Value::Object(o) if o.contains_key("Ref") => format!("Ref:{}", o["Ref"].as_str().unwrap_or("?")),
+        Value::Object(o) if o.contains_key("Fn::GetAtt") => {
+            format!("GetAtt:{}", o["Fn::GetAtt"][0].as_str().unwrap_or("?"))
+        }
+        other => other.to_string(),
+    };
+    match &s["Resource"] {
+        Value::Array(a) => a.iter().map(one).collect(),
+        r => vec![one(r)],
+    }
+}
+
+/// What a security review would refuse in the roles, one line each.
+fn findings(t: &Value, text: &str) -> Vec<String> {
+    const NEVER: &[&str] = &[
+        "iam:AttachUserPolicy",
+        "iam:PutUserPolicy",
+        "iam:PutUserPermissionsBoundary",
+        "iam:DeleteUserPermissionsBoundary",
+        "iam:CreateRole",
+        "iam:PassRole",
+        "iam:AttachRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:CreatePolicy",
+        "iam:CreatePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:AttachGroupPolicy",
+        "iam:PutGroupPolicy",
+        "iam:CreateGroup",
+        "iam:UpdateUser",
+    ];
+    // Actions that have no resource type, so "*" is the only possible resource.
+    const RESOURCELESS: &[&str] = &["iam:ListUsers", "iam:GetAccountPasswordPolicy"];
+    let users = "arn:${AWS::Partition}:iam::${AWS::AccountId}:user${UserPath}*";
+    let secrets = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretsPrefix}/*";
+    let allowed_groups: BTreeSet<String> = function_config(t).groups.allowed.iter().map(|g| group_arn(g)).collect();
+    let mut bad = Vec::new();
+    for (role, s) in statements(t) {
+        if s["Effect"] != "Allow" {
+            continue;
+        }
+        let acts = actions(&s);
+        let res = resource_list(&s);
+        for a in &acts {
+            if a.contains('*') {
+                bad.push(format!("{role}: wildcard action {a}"));
+            }
+            if NEVER.contains(&a.as_str()) {
+                bad.push(format!("{role}: may {a}"));
+            }
+        }
+        if res.iter().any(|r| r == "*") && !acts.iter().all(|a| RESOURCELESS.contains(&a.as_str())) {
+            bad.push(format!("{role}: Resource \"*\" for {acts:?}"));
+        }
+        let iam_user_acts = acts.iter().any(|a| a.starts_with("iam:") && !RESOURCELESS.contains(&a.as_str()));
+        for r in &res {
+            if iam_user_acts && r.contains(":user") && r != users {
+                bad.push(format!("{role}: users outside the managed path: {r}"));
+            }
+            if acts.iter().any(|a| a.starts_with("secretsmanager:")) && r != secrets {
+                bad.push(format!("{role}: secrets outside the prefix: {r}"));
+            }
+            if acts.iter().any(|a| a == "sns:Publish") && r != "Ref:AuditTopic" && r != "Ref:NotificationsTopic" {
+                bad.push(format!("{role}: publishes to {r}"));
+            }
+        }
+        if acts.iter().any(|a| a == "iam:AddUserToGroup") && res.iter().any(|r| !allowed_groups.contains(r)) {
+            bad.push(format!("{role}: joins groups outside groups.allowed: {res:?}"));
+        }
+        if acts.iter().any(|a| a == "iam:CreateUser") {
+            let cond = &s["Condition"]["StringEquals"]["iam:PermissionsBoundary"];
+            if cond != &json!({"Ref": "PermissionsBoundary"}) {
+                bad.push(format!("{role}: CreateUser without the permissions boundary condition"));
+            }
+            if res != [users] {
+                bad.push(format!("{role}: CreateUser outside the managed path"));
+            }
+        }
+    }
+    // Every "*" in the file (resource, or an action pattern) carries its justification.
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim_start().starts_with('#')) {
+        let star = line.contains("\"*\"") || line.split_whitespace().any(|w| w.ends_with(":*") || w.ends_with(":*\""));
+        if star && !line.contains("# wildcard:") {
+            bad.push(format!("template.yaml:{}: a wildcard without a `# wildcard:` justification", i + 1));
+        }
+    }
+    bad
+}
+
+#[test]
+fn the_roles_are_least_privilege() {
+    let text = std::fs::read_to_string(root().join("infra/template.yaml")).expect("template");
+    let t = template();
+    assert_eq!(findings(&t, &text), Vec::<String>::new());
+    // Each function has its own role.
+    let functions = resources(&t, "AWS::Serverless::Function");
+    let roles: BTreeSet<&str> =
+        functions.iter().filter_map(|(_, f)| f["Properties"]["Role"]["Fn::GetAtt"][0].as_str()).collect();
+    assert_eq!(roles.len(), functions.len());
+}
+
+#[test]
+fn the_least_privilege_check_catches_each_escalation_path() {
+    let text = std::fs::read_to_string(root().join("infra/template.yaml")).expect("template");
+    let base = template();
+    let injected = [
+        json!({"Effect": "Allow", "Action": "iam:*", "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:user${UserPath}*"}}),
+        json!({"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}),
+        json!({"Effect": "Allow", "Action": "iam:CreateUser", "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:user${UserPath}*"}}),
+        json!({"Effect": "Allow", "Action": "iam:TagUser", "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*"}}),
+        json!({"Effect": "Allow", "Action": "iam:DeleteUserPermissionsBoundary", "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:user${UserPath}*"}}),
+        json!({"Effect": "Allow", "Action": "iam:AttachUserPolicy", "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:user${UserPath}*"}}),
+        json!({"Effect": "Allow", "Action": "iam:CreateRole", "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/x"}}),
+        json!({"Effect": "Allow", "Action": "iam:AddUserToGroup", "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:group/Admins"}}),
+        json!({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:*"}}),
+        json!({"Effect": "Allow", "Action": "sns:Publish", "Resource": "arn:aws:sns:us-east-1:1:elsewhere"}),
+    ];
+    for bad in injected {
+        let mut t = base.clone();
+        t["Resources"]["CreateUserRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array_mut()
+            .expect("statements")
+            .push(bad.clone());
+        assert!(!findings(&t, &text).is_empty(), "not caught: {bad}");
+    }
+    // And an unjustified wildcard line in the text.
+    let unjustified = text.replacen("# wildcard: ListUsers has no resource type", "# (no reason)", 1);
+    assert!(!findings(&base, &unjustified).is_empty());
+}
+
+#[test]
+fn cfn_lint_passes() {
+    // The pinned cfn-lint in the project venv, beside its python.
+    let python =
+        std::path::PathBuf::from(std::env::var("ONBOARDING_PYTHON").expect("cargo xtask test sets ONBOARDING_PYTHON"));
+    let out = std::process::Command::new(python.with_file_name("cfn-lint"))
+        .arg("infra/template.yaml")
+        .current_dir(root())
+        .output()
+        .expect("cfn-lint");
+    assert!(
+        out.status.success(),
+        "cfn-lint: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
