@@ -319,3 +319,91 @@ fn cfn_lint_passes() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Resource types moto 5.2.5's CloudFormation does not implement (it skips them with a warning).
+/// If a newer pin implements one, this test says so and the list must shrink.
+const NOT_IN_THE_EMULATOR: &[&str] = &["AWS::CloudWatch::Alarm", "AWS::SNS::Subscription", "AWS::SQS::QueuePolicy"];
+
+#[tokio::test]
+async fn the_template_deploys_into_the_emulator() {
+    // GIVEN a fresh account, WHEN the stack is deployed as `sam deploy` would (transform, upload)
+    let acct = tests::Account::new().await;
+    let python = std::env::var("ONBOARDING_PYTHON").expect("cargo xtask test sets ONBOARDING_PYTHON");
+    let out = acct
+        .command(python)
+        .arg(root().join("tests/deploy_stack.py"))
+        .arg(root())
+        .arg("employee-lifecycle")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("PYTHONWARNINGS", "ignore")
+        .output()
+        .expect("deploy_stack.py");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("report");
+
+    // THEN the stack is complete and every resource the emulator implements was created
+    assert_eq!(report["status"], "CREATE_COMPLETE");
+    let created: BTreeSet<(String, String)> = report["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter(|r| r["status"] == "CREATE_COMPLETE")
+        .map(|r| (r["logicalId"].as_str().unwrap_or("").to_owned(), r["type"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    let mut skipped = BTreeSet::new();
+    for pair in report["expected"].as_array().expect("expected") {
+        let (id, kind) = (pair[0].as_str().expect("id").to_owned(), pair[1].as_str().expect("type").to_owned());
+        if NOT_IN_THE_EMULATOR.contains(&kind.as_str()) {
+            assert!(
+                !created.contains(&(id.clone(), kind.clone())),
+                "the emulator now creates {kind}: tighten the test"
+            );
+            skipped.insert(kind);
+        } else {
+            assert!(created.contains(&(id.clone(), kind.clone())), "{id} ({kind}) was not created");
+        }
+    }
+    assert_eq!(skipped.len(), NOT_IN_THE_EMULATOR.len());
+    let count = |kind: &str| created.iter().filter(|(_, k)| k == kind).count();
+    assert_eq!(count("AWS::Lambda::Function"), 7);
+    assert_eq!(count("AWS::StepFunctions::StateMachine"), 4);
+    assert_eq!(count("AWS::Events::Rule"), 4);
+    assert_eq!((count("AWS::Events::EventBus"), count("AWS::Events::Archive")), (1, 1));
+
+    // AND, through the AWS API: the encrypted topics, the queues with their dead letters, the
+    // roles and the boundary
+    let topics = acct.sns().list_topics().send().await.expect("topics");
+    let mut names = Vec::new();
+    for t in topics.topics() {
+        let arn = t.topic_arn().expect("arn");
+        let attrs = acct.sns().get_topic_attributes().topic_arn(arn).send().await.expect("attributes");
+        assert!(
+            attrs.attributes().and_then(|a| a.get("KmsMasterKeyId")).is_some_and(|k| !k.is_empty()),
+            "{arn} unencrypted"
+        );
+        names.push(arn.rsplit(':').next().unwrap_or("").to_owned());
+    }
+    names.sort();
+    assert_eq!(names, ["onboarding-alarms", "onboarding-audit", "onboarding-notifications"]);
+    let auditors = acct.sqs().get_queue_url().queue_name("onboarding-auditors").send().await.expect("auditors queue");
+    let attrs = acct
+        .sqs()
+        .get_queue_attributes()
+        .queue_url(auditors.queue_url().expect("url"))
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy)
+        .send()
+        .await
+        .expect("attributes");
+    assert!(
+        attrs
+            .attributes()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy))
+            .is_some_and(|r| r.contains("onboarding-auditors-dlq"))
+    );
+    acct.sqs().get_queue_url().queue_name("onboarding-events-dlq").send().await.expect("events dead-letter queue");
+    let roles = acct.iam().list_roles().send().await.expect("roles");
+    assert_eq!(roles.roles().len(), 9, "one per function, one for the rules, one for the flows");
+    let boundary =
+        acct.iam().list_policies().scope(aws_sdk_iam::types::PolicyScopeType::Local).send().await.expect("policies");
+    assert!(boundary.policies().iter().any(|p| p.policy_name() == Some("employee-permissions-boundary")));
+}
