@@ -9,6 +9,10 @@
 //!   uses) and measures size, cold start, first invocation and peak memory under a Lambda
 //!   Runtime API host, against the emulator.
 //! - `cargo xtask lint`: `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
+//! - `cargo xtask package [--dev]`: every function as a Lambda zip (`bootstrap` at the root) for
+//!   x86_64 and arm64, linked against glibc 2.34 (provided.al2023) with cargo-zigbuild and Zig
+//!   from the project venv; `--dev` builds unoptimised zips for the tests' checks.
+//! - `cargo xtask gen-infra`: writes the state machines generated from `shared::steps`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -23,10 +27,11 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("lint") => lint(),
         Some("bench") => bench(),
+        Some("package") => package(&args[1..]).map(|_| ()),
         Some("emulator") => emulator_forever(),
         Some("gen-infra") => run(cargo().args(["run", "--quiet", "--package", "tests", "--bin", "gen-infra"])),
         _ => {
-            eprintln!("usage: cargo xtask <test [cargo test args]|demo|bench|lint|emulator|gen-infra>");
+            eprintln!("usage: cargo xtask <test [cargo test args]|demo|bench|lint|emulator|gen-infra|package [--dev]>");
             return ExitCode::from(2);
         }
     };
@@ -80,16 +85,96 @@ fn venv_python() -> Result<PathBuf> {
 fn test(extra: &[String]) -> Result {
     let python = venv_python()?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    // The Lambda zips, unoptimised but built and linked exactly as `package` does; a test checks them.
+    let packages = package(&["--dev".to_owned()])?;
     // One build for all: binaries (the tests run them) and test targets share a feature set.
     run(cargo().args(["build", "--workspace", "--bins"]))?;
-    run(cargo().args(["test", "--workspace"]).args(extra).env("ONBOARDING_PYTHON", &python))
+    run(cargo()
+        .args(["test", "--workspace"])
+        .args(extra)
+        .env("ONBOARDING_PYTHON", &python)
+        .env("ONBOARDING_PACKAGES", &packages))
+}
+
+/// Every Lambda binary (= package = directory under `functions/`).
+const FUNCTIONS: [&str; 7] =
+    ["create-user", "join-groups", "tag-user", "store-password", "notify", "offboard", "sweep"];
+
+/// glibc of `provided.al2023`: binaries must not need a newer symbol.
+const GLIBC: &str = "2.34";
+
+/// `cargo xtask package [--dev]`: zips in `target/lambda[-dev]/<arch>/<function>.zip`; returns
+/// that directory.
+fn package(args: &[String]) -> Result<PathBuf> {
+    let dev = args.iter().any(|a| a == "--dev");
+    let python = venv_python()?;
+    let bin = python.parent().ok_or("venv without bin")?.to_path_buf();
+    // cargo finds `cargo-zigbuild` on PATH; it finds Zig (the `ziglang` package) by itself.
+    let path = std::env::join_paths(
+        std::iter::once(bin.clone()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .map_err(|e| e.to_string())?;
+    let out = root().join("target").join(if dev { "lambda-dev" } else { "lambda" });
+    for (arch, triple) in [("x86_64", "x86_64-unknown-linux-gnu"), ("arm64", "aarch64-unknown-linux-gnu")] {
+        if !has_target(triple) {
+            eprintln!("xtask: skipping {arch}: the toolchain has no {triple} (rustup target add {triple})");
+            continue;
+        }
+        let dir = out.join(arch);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        // One package per build, so each links only the features it uses.
+        for f in FUNCTIONS {
+            let mut c = cargo();
+            c.env("PATH", &path).args([
+                "zigbuild",
+                "--quiet",
+                "--package",
+                f,
+                "--target",
+                &format!("{triple}.{GLIBC}"),
+            ]);
+            if !dev {
+                c.arg("--release");
+            }
+            run(&mut c)?;
+            let built = root().join("target").join(triple).join(if dev { "debug" } else { "release" }).join(f);
+            let zip = dir.join(format!("{f}.zip"));
+            run(Command::new(&python).args(["-c", ZIP_BOOTSTRAP]).arg(&built).arg(&zip))?;
+        }
+        println!("{}: {} zips", dir.display(), FUNCTIONS.len());
+    }
+    Ok(out)
+}
+
+/// Zips one binary as `bootstrap` (mode 755), the layout `provided.al2023` runs.
+const ZIP_BOOTSTRAP: &str = r#"
+import sys, zipfile
+info = zipfile.ZipInfo("bootstrap", date_time=(2026, 1, 1, 0, 0, 0))
+info.external_attr = 0o100755 << 16
+info.create_system = 3
+info.compress_type = zipfile.ZIP_DEFLATED
+with open(sys.argv[1], "rb") as f, zipfile.ZipFile(sys.argv[2], "w") as z:
+    z.writestr(info, f.read(), compresslevel=9)
+"#;
+
+/// Whether the toolchain has the standard library for `triple`, installing it when rustup can.
+fn has_target(triple: &str) -> bool {
+    let installed = |t: &str| {
+        Command::new("rustup")
+            .args(["target", "list", "--installed"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == t))
+    };
+    installed(triple)
+        || (Command::new("rustup").args(["target", "add", triple]).status().is_ok_and(|s| s.success())
+            && installed(triple))
 }
 
 fn bench() -> Result {
     let python = venv_python()?;
     // One package per build: features are resolved per build, so `create-user` does not get the
     // Secrets Manager feature `store-password` turns on.
-    for f in ["create-user", "join-groups", "tag-user", "store-password", "notify"] {
+    for f in FUNCTIONS {
         run(cargo().args(["build", "--release", "--quiet", "--package", f]))?;
     }
     run(cargo().args(["build", "--quiet", "--package", "tests", "--bins"]))?;
