@@ -179,8 +179,15 @@ fn bench() -> Result {
     }
     run(cargo().args(["build", "--quiet", "--package", "tests", "--bins"]))?;
     let release = root().join("target").join("release");
+    // Zipped as `package` zips them (the host build; `package` links the same code for glibc 2.34).
+    let zips = root().join("target").join("lambda-bench");
+    std::fs::create_dir_all(&zips).map_err(|e| e.to_string())?;
+    for f in FUNCTIONS {
+        run(Command::new(&python).args(["-c", ZIP_BOOTSTRAP]).arg(release.join(f)).arg(zips.join(format!("{f}.zip"))))?;
+    }
     run(Command::new(root().join("target").join("debug").join("bench-functions"))
         .arg(release)
+        .arg(zips)
         .current_dir(root())
         .env("ONBOARDING_PYTHON", python))
 }

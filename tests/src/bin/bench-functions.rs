@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: each function's release binary, started as Lambda starts it, measured.
 //!
-//! Per function: binary size; cold start (process spawn to its first poll of the Runtime API,
+//! Per function: binary and Lambda zip size; cold start (process spawn to its first poll of the Runtime API,
 //! config parsed and clients built); first invocation (its step against the emulator, audit
 //! records included); peak resident memory (VmHWM). Medians over several cold starts, each with a
 //! new hire so every invocation does real work. The emulator is local, so invocation times
@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use shared::steps::{ONBOARD, Step};
+
+/// Every function, in the order a bench run uses them: a hire through the onboarding flow, the
+/// same person's immediate departure, then a sweep.
+const ALL: [Step; 7] = [ONBOARD[0], ONBOARD[1], ONBOARD[2], ONBOARD[3], ONBOARD[4], Step::Offboard, Step::Sweep];
 use tests::runtime_api::{Answer, RuntimeApi};
 use tests::{Account, config, event};
 
@@ -24,15 +28,17 @@ struct Sample {
 }
 
 fn main() -> ExitCode {
-    let Some(dir) = std::env::args().nth(1).map(PathBuf::from) else {
-        eprintln!("usage: bench-functions <dir with release binaries>");
+    let (Some(dir), Some(zips)) =
+        (std::env::args().nth(1).map(PathBuf::from), std::env::args().nth(2).map(PathBuf::from))
+    else {
+        eprintln!("usage: bench-functions <dir with release binaries> <dir with their Lambda zips>");
         return ExitCode::from(2);
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    rt.block_on(run(&dir))
+    rt.block_on(run(&dir, &zips))
 }
 
-async fn run(dir: &Path) -> ExitCode {
+async fn run(dir: &Path, zips: &Path) -> ExitCode {
     let acct = Account::new().await;
     let (ctx, _inboxes) = acct.ready(config()).await;
     // As deployed: ARNs in the config, so a cold start makes no lookup call.
@@ -42,12 +48,21 @@ async fn run(dir: &Path) -> ExitCode {
     cfg.iam.permissions_boundary = ctx.targets.boundary_arn.clone();
     let toml = toml::to_string(&cfg).expect("config as TOML");
 
-    let mut samples: Vec<Vec<Sample>> = ONBOARD.iter().map(|_| Vec::new()).collect();
+    let mut samples: Vec<Vec<Sample>> = ALL.iter().map(|_| Vec::new()).collect();
     for run in 0..RUNS {
-        let mut state = json!({"event": event("hire-finance-programmatic.json", json!({
+        let hire = json!({"event": event("hire-finance-programmatic.json", json!({
             "eventId": format!("bench-{run}"), "employeeId": format!("B{run}"), "givenName": format!("Bench{run}")
         }))});
-        for (i, step) in ONBOARD.iter().enumerate() {
+        let leave = json!({"event": event("depart-scheduled.json", json!({
+            "eventId": format!("bench-leave-{run}"), "employeeId": format!("B{run}"), "immediate": true
+        }))});
+        let mut state = hire;
+        for (i, step) in ALL.iter().enumerate() {
+            if *step == Step::Offboard {
+                state = leave.clone();
+            } else if *step == Step::Sweep {
+                state = json!({});
+            }
             match measure(&acct, dir, *step, &toml, &state) {
                 Ok((sample, output)) => {
                     state[step.state_key()] = output;
@@ -61,9 +76,13 @@ async fn run(dir: &Path) -> ExitCode {
         }
     }
 
-    println!("{:<15} {:>10} {:>12} {:>14} {:>10}", "function", "size", "cold start", "1st invocation", "peak RSS");
-    for (step, s) in ONBOARD.iter().zip(&mut samples) {
+    println!(
+        "{:<15} {:>10} {:>10} {:>12} {:>14} {:>10}",
+        "function", "binary", "zip", "cold start", "1st invocation", "peak RSS"
+    );
+    for (step, s) in ALL.iter().zip(&mut samples) {
         let size = std::fs::metadata(dir.join(step.name())).map(|m| m.len()).unwrap_or(0);
+        let zip = std::fs::metadata(zips.join(format!("{}.zip", step.name()))).map(|m| m.len()).unwrap_or(0);
         let median = |v: &mut Vec<Duration>| {
             v.sort();
             v[v.len() / 2]
@@ -72,9 +91,10 @@ async fn run(dir: &Path) -> ExitCode {
         let mut inv: Vec<Duration> = s.iter().map(|x| x.invocation).collect();
         let rss = s.iter().map(|x| x.peak_rss_kb).max().unwrap_or(0);
         println!(
-            "{:<15} {:>8.1}MB {:>10.1}ms {:>12.1}ms {:>8.1}MB",
+            "{:<15} {:>8.1}MB {:>8.1}MB {:>10.1}ms {:>12.1}ms {:>8.1}MB",
             step.name(),
             size as f64 / 1e6,
+            zip as f64 / 1e6,
             median(&mut cold).as_secs_f64() * 1e3,
             median(&mut inv).as_secs_f64() * 1e3,
             rss as f64 / 1024.0
