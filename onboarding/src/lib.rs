@@ -104,7 +104,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
         },
     };
-    let sdk = aws::load_sdk_config(&cfg).await;
+    let sdk = aws::load_sdk_config(&cfg, aws::Trust::System).await;
     let clients = Aws::new(&sdk, cfg.retry_policy());
 
     if let Command::Bootstrap = cli.command {

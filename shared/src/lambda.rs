@@ -15,7 +15,7 @@ use crate::steps::{self, Ctx, State, Step, Targets};
 /// SDK clients, topic and policy ARNs.
 pub async fn init() -> Result<Ctx, lambda_runtime::Error> {
     let cfg = Config::from_env()?;
-    let sdk = aws::load_sdk_config(&cfg).await;
+    let sdk = aws::load_sdk_config(&cfg, aws::Trust::AmazonRoots).await;
     let aws = Aws::new(&sdk, cfg.retry_policy());
     let targets = Targets::resolve(&cfg, &aws).await?;
     Ok(Ctx::new(cfg, aws, targets))

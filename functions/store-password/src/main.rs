@@ -4,7 +4,7 @@
 use lambda_runtime::{Error, run, service_fn};
 use shared::steps::Step;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")] // one invocation at a time: no worker threads to start
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber(); // honours AWS_LAMBDA_LOG_FORMAT=JSON
     let ctx = shared::lambda::init().await?; // config, SDK clients, ARNs: once per cold start

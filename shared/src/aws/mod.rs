@@ -14,13 +14,57 @@ pub mod iam;
 pub mod secrets;
 pub mod sns;
 
+/// Which certificate authorities the HTTPS client trusts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// The system's CA bundle file (the CLI: it may run behind a corporate TLS proxy).
+    System,
+    /// Only the roots AWS endpoints chain to, built in (the Lambdas: they talk only to AWS, and
+    /// parsing ~140 system roots was most of a cold start).
+    AmazonRoots,
+}
+
+/// The roots every AWS service endpoint chains to.
+pub const AMAZON_ROOTS: &str = include_str!("amazon-roots.pem");
+
+/// Where distributions keep the one file with every trusted CA.
+pub const CA_BUNDLES: [&str; 4] = [
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/cert.pem",
+];
+
 /// The SDK configuration, from the standard sources (`AWS_REGION`, `AWS_PROFILE`,
-/// `AWS_ENDPOINT_URL`, credentials chain), with the configured retry budget.
-pub async fn load_sdk_config(cfg: &Config) -> SdkConfig {
+/// `AWS_ENDPOINT_URL`, credentials chain), with the configured retry budget and an HTTPS client
+/// that trusts `trust`.
+pub async fn load_sdk_config(cfg: &Config, trust: Trust) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(cfg.retry.max_attempts))
+        .http_client(https_client(trust))
         .load()
         .await
+}
+
+/// The SDK's default HTTPS client (rustls with aws-lc) with an explicit trust store. The
+/// default store reads the bundle *and* every file of the certificate directory. `SSL_CERT_FILE`
+/// always wins; with no bundle found, the default store is used.
+fn https_client(trust: Trust) -> aws_sdk_iam::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    let from_env = std::env::var_os("SSL_CERT_FILE").and_then(|p| std::fs::read(p).ok());
+    let pem = match (from_env, trust) {
+        (Some(pem), _) => Some(pem),
+        (None, Trust::AmazonRoots) => Some(AMAZON_ROOTS.as_bytes().to_vec()),
+        (None, Trust::System) => CA_BUNDLES.iter().find_map(|p| std::fs::read(p).ok().filter(|b| !b.is_empty())),
+    };
+    let store = match pem {
+        Some(pem) => TrustStore::empty().with_pem_certificate(pem),
+        None => TrustStore::default(),
+    };
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(TlsContext::builder().with_trust_store(store).build().unwrap_or_default())
+        .build_https()
 }
 
 /// The clients, built once per process.
@@ -94,4 +138,22 @@ pub fn account_of(arn: &str) -> Option<&str> {
 /// The region in an ARN.
 pub fn region_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(3).filter(|a| !a.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    #[test]
+    fn the_built_in_roots_are_five_certificates() {
+        let blocks: Vec<&str> = AMAZON_ROOTS.split("-----BEGIN CERTIFICATE-----").skip(1).collect();
+        assert_eq!(blocks.len(), 5);
+        for b in blocks {
+            let body: String = b.split("-----END CERTIFICATE-----").next().unwrap_or("").split_whitespace().collect();
+            let der = base64::engine::general_purpose::STANDARD.decode(body).expect("base64");
+            assert_eq!(der[0], 0x30, "a DER SEQUENCE");
+            assert!(der.len() > 400);
+        }
+    }
 }

@@ -19,7 +19,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let sdk = shared::aws::load_sdk_config(&cfg).await;
+    let sdk = shared::aws::load_sdk_config(&cfg, shared::aws::Trust::System).await;
     let aws = shared::aws::Aws::new(&sdk, cfg.retry_policy());
     let targets = match Targets::resolve(&cfg, &aws).await {
         Ok(t) => t,
