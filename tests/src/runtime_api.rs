@@ -185,7 +185,9 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Option<(String, String, Vec<u8>
 }
 
 impl RuntimeApi {
-    /// A function binary set up as Lambda starts it: the Runtime API address, the function's
+    /// A function binary set up as Lambda starts it: nothing inherited from this process (a
+    /// developer's `SSL_CERT_FILE`, `AWS_PROFILE` or `HOME` would change what the binary does and
+    /// how fast it starts), the variables Lambda defines for a custom runtime, the function's
     /// identity, its config in `ONBOARDING_CONFIG`, and `env` (the account's AWS settings).
     pub fn command(
         &self,
@@ -195,10 +197,11 @@ impl RuntimeApi {
         config: &str,
     ) -> std::process::Command {
         let mut c = std::process::Command::new(program);
-        for k in ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"] {
-            c.env_remove(k);
-        }
-        c.envs(env)
+        c.env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin")
+            .env("LANG", "en_US.UTF-8")
+            .env("TZ", ":UTC")
+            .envs(env)
             .env("AWS_LAMBDA_RUNTIME_API", self.addr.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
