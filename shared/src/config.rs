@@ -124,8 +124,8 @@ impl Default for LifecycleConfig {
 
 impl LifecycleConfig {
     /// The configured time zone (checked by [`Config::validate`]; UTC if somehow invalid).
-    pub fn tz(&self) -> chrono_tz::Tz {
-        self.timezone.parse().unwrap_or(chrono_tz::UTC)
+    pub fn tz(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
     }
 }
 
@@ -213,7 +213,7 @@ impl Config {
             return Err(ValidationError::new("console.sign_in_url", "must be an https:// URL"));
         }
         let l = &self.lifecycle;
-        if l.timezone.parse::<chrono_tz::Tz>().is_err() {
+        if jiff::tz::TimeZone::get(&l.timezone).is_err() {
             return Err(ValidationError::new(
                 "lifecycle.timezone",
                 format!("`{}` is not an IANA time zone; expected e.g. `UTC` or `Europe/Berlin`", l.timezone),

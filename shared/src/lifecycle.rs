@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Days, NaiveDate, SecondsFormat, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Datelike, Days, NaiveDate, SecondsFormat, TimeZone, Utc};
+use jiff::tz::TimeZone as Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::config::LifecycleConfig;
@@ -46,13 +46,18 @@ impl Status {
 /// Local midnight starting `day` in `tz`, as UTC. Where midnight does not exist (a DST gap),
 /// the first instant of the day that does.
 pub fn start_of_day(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    for hour in 0..24 {
-        let local = day.and_hms_opt(hour, 0, 0).unwrap_or_default();
-        if let Some(t) = tz.from_local_datetime(&local).earliest() {
-            return t.with_timezone(&Utc);
-        }
-    }
-    Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
+    let utc_midnight = Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default());
+    let (Ok(year), Ok(month), Ok(date)) =
+        (i16::try_from(day.year()), i8::try_from(day.month()), i8::try_from(day.day()))
+    else {
+        return utc_midnight; // outside jiff's years -9999..=9999: no HR date is
+    };
+    jiff::civil::Date::new(year, month, date)
+        .and_then(|d| d.to_zoned(tz))
+        .and_then(|z| z.start_of_day())
+        .ok()
+        .and_then(|z| DateTime::from_timestamp(z.timestamp().as_second(), 0))
+        .unwrap_or(utc_midnight)
 }
 
 /// When a hire starting on `start` gets console access and the welcome.
@@ -176,7 +181,10 @@ mod tests {
     #[test]
     fn midnight_in_a_dst_gap_moves_to_the_first_real_hour() {
         // Santiago skipped 00:00-01:00 on 2026-09-06.
-        assert_eq!(start_of_day(day("2026-09-06"), chrono_tz::America::Santiago), at("2026-09-06T04:00:00Z"));
+        assert_eq!(
+            start_of_day(day("2026-09-06"), Tz::get("America/Santiago").expect("zone")),
+            at("2026-09-06T04:00:00Z")
+        );
     }
 
     #[test]
