@@ -82,6 +82,13 @@ fn the_template_deploys_every_function_flow_and_the_boundary_of_the_code() {
         .collect();
     deployed.sort();
     assert_eq!(deployed, binaries);
+    // `sam build` runs cargo in CodeUri: the function's own crate, so cargo builds it with its
+    // own features (from the workspace root it would unify them, and every binary would link
+    // every client).
+    for (name, f) in resources(&t, "AWS::Serverless::Function") {
+        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().expect("binary");
+        assert_eq!(f["Properties"]["CodeUri"], format!("../functions/{binary}"), "{name}");
+    }
 
     // Each flow's state machine file, with a substitution for every placeholder it uses.
     let machines = resources(&t, "AWS::Serverless::StateMachine");
