@@ -54,7 +54,7 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, String> {
     };
 
     if !cfg.iam.permissions_boundary.starts_with("arn:") {
-        let (_, item) = policy(cfg.iam.permissions_boundary.clone(), policies::boundary()).await?;
+        let (_, item) = policy(cfg.iam.permissions_boundary.clone(), policies::boundary(&cfg.secrets.prefix)).await?;
         items.push(item);
     }
     let (self_service, item) = policy(policies::SELF_SERVICE_POLICY.into(), policies::self_service(cfg)).await?;

@@ -37,6 +37,11 @@ pub struct IamConfig {
     pub user_path: String,
     /// Permissions boundary for every user: a customer-managed policy name or ARN.
     pub permissions_boundary: String,
+    /// Whether a user counts as this system's only when IAM reports this boundary on it (besides
+    /// the path and the tags). Unset: required, unless the SDK talks to a custom endpoint (an
+    /// emulator such as moto, which drops boundaries). The deployed stack sets `true`.
+    #[serde(default)]
+    pub require_boundary: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -50,6 +55,19 @@ pub struct SecretsConfig {
     /// service desk role that hands them over. Empty by default: only the user can.
     #[serde(default)]
     pub readers: Vec<String>,
+    /// Principals (ARNs, `*` allowed) that run this system and so may change a secret's policy,
+    /// restore or delete it (never read it): the functions' roles, an operator's role. The
+    /// secret's resource policy denies those actions to everyone else.
+    #[serde(default)]
+    pub writers: Vec<String>,
+    /// Days an unused initial password or access key stays valid: then the sweep removes the
+    /// login profile (a password never used) and deletes the secrets. Default 14.
+    #[serde(default = "default_initial_ttl_days")]
+    pub initial_ttl_days: u32,
+}
+
+fn default_initial_ttl_days() -> u32 {
+    14
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -197,10 +215,15 @@ impl Config {
                 "1-100 characters of letters, digits and / _ + = . @ -",
             ));
         }
-        for (i, r) in self.secrets.readers.iter().enumerate() {
-            if !r.starts_with("arn:") {
-                return Err(ValidationError::new(format!("secrets.readers[{i}]"), "must be an IAM principal ARN"));
+        for (key, list) in [("secrets.readers", &self.secrets.readers), ("secrets.writers", &self.secrets.writers)] {
+            for (i, r) in list.iter().enumerate() {
+                if !r.starts_with("arn:") {
+                    return Err(ValidationError::new(format!("{key}[{i}]"), "must be an IAM principal ARN"));
+                }
             }
+        }
+        if !(1..=365).contains(&self.secrets.initial_ttl_days) {
+            return Err(ValidationError::new("secrets.initial_ttl_days", "must be between 1 and 365"));
         }
         for (key, t) in [("topics.notifications", &self.topics.notifications), ("topics.audit", &self.topics.audit)] {
             if t.trim().is_empty() {

@@ -46,6 +46,11 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
 
+    /// A step's input names a user, ARN or secret that is not the event's employee's as this
+    /// system made it (a forged or stale state): refused before any write.
+    #[error("untrusted step input: {0}")]
+    Untrusted(String),
+
     /// The operating system's random source failed.
     #[error("random source failed: {0}")]
     Random(String),
@@ -96,6 +101,7 @@ impl Error {
             Error::Aws { .. } => "Onboarding.AwsError",
             Error::Missing { .. } => "Onboarding.MissingResource",
             Error::Conflict(_) => "Onboarding.Conflict",
+            Error::Untrusted(_) => "Onboarding.UntrustedInput",
             Error::Random(_) => TRANSIENT_ERROR_TYPE,
         }
     }

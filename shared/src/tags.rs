@@ -63,6 +63,20 @@ pub const LAST_EVENT_TIME: &str = "last-event-time";
 pub const LIFECYCLE_KEYS: &[&str] =
     &[STATUS, ACTIVATE_AT, LAST_DAY, DISABLE_AT, DISABLED_AT, DELETE_AT, LAST_EVENT_TIME];
 
+/// The keys this stack's roles may write on a user that already exists: every owned key and the
+/// message markers, but never the identity (`managed-by`, `employee-id`), which only
+/// `create-user` writes, in the `CreateUser` call itself. The template's tag conditions list
+/// exactly these (a test keeps them equal).
+pub fn writable_after_creation() -> Vec<&'static str> {
+    HR_KEYS
+        .iter()
+        .chain(LIFECYCLE_KEYS)
+        .chain([&WELCOME_SENT, &NOTICE_SENT])
+        .copied()
+        .filter(|k| *k != MANAGED_BY && *k != EMPLOYEE_ID)
+        .collect()
+}
+
 /// Whether this system owns the key (and may add, change or remove it).
 pub fn owned(key: &str) -> bool {
     HR_KEYS.contains(&key) || LIFECYCLE_KEYS.contains(&key)

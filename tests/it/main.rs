@@ -8,3 +8,4 @@ mod lambda_binaries;
 mod lifecycle;
 mod pipeline;
 mod secrets;
+mod trust;

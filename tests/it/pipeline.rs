@@ -53,7 +53,9 @@ async fn sample_hires_become_ready_secured_users() {
         let policy: Value = serde_json::from_str(policy.resource_policy().expect("policy text")).expect("json");
         assert_eq!(policy["Statement"][0]["Principal"]["AWS"], json!([u.arn()]));
         assert_eq!(policy["Statement"][1]["Effect"], "Deny");
-        assert_eq!(policy["Statement"][1]["Condition"]["StringNotEquals"]["aws:PrincipalArn"], json!([u.arn()]));
+        assert_eq!(policy["Statement"][1]["Condition"]["StringNotLike"]["aws:PrincipalArn"], json!([u.arn()]));
+        // (who can read under IAM's real evaluation is proven in trust.rs)
+        assert_eq!(policy, shared::policies::secret_policy(u.arn(), &[], &[]));
     }
 
     // AND every CreateUser carried the permissions boundary, every login profile the reset
@@ -236,10 +238,15 @@ async fn a_run_that_died_after_storing_the_secret_recovers_with_one_consistent_p
     let ev = event("hire-engineering.json", json!({}));
     let mut state = shared::steps::State::new(ev.clone());
     shared::steps::run(shared::steps::Step::CreateUser, &ctx, &mut state).await.expect("create-user");
+    // (made as the step makes it: with this system's tags for this employee)
+    let tag = |k: &str, v: &str| aws_sdk_secretsmanager::types::Tag::builder().key(k).value(v).build();
     acct.secrets()
         .create_secret()
         .name("employee-lifecycle/jane.doe/console-password")
         .secret_string("stale-value-from-the-dead-run")
+        .tags(tag("managed-by", "employee-lifecycle"))
+        .tags(tag("employee-id", "E1001"))
+        .tags(tag("user-name", "jane.doe"))
         .send()
         .await
         .expect("stale secret");

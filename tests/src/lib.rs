@@ -21,6 +21,7 @@ use shared::steps::{Ctx, Targets};
 pub mod elf;
 pub mod inbox;
 pub mod infra;
+pub mod policy;
 pub mod runtime_api;
 
 pub use inbox::Inbox;

@@ -70,6 +70,8 @@ fn https_client(trust: Trust) -> aws_sdk_iam::config::SharedHttpClient {
 /// The clients, built once per process.
 #[derive(Clone, Debug)]
 pub struct Aws {
+    /// The SDK talks to an endpoint other than AWS's own (`AWS_ENDPOINT_URL`: an emulator).
+    pub custom_endpoint: bool,
     pub iam: iam::Iam,
     pub sns: sns::Sns,
     #[cfg(feature = "secrets")]
@@ -79,6 +81,7 @@ pub struct Aws {
 impl Aws {
     pub fn new(sdk: &SdkConfig, retry: RetryPolicy) -> Self {
         Self {
+            custom_endpoint: sdk.endpoint_url().is_some(),
             iam: iam::Iam::new(aws_sdk_iam::Client::new(sdk), retry),
             sns: sns::Sns::new(aws_sdk_sns::Client::new(sdk)),
             #[cfg(feature = "secrets")]

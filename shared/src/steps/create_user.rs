@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::identity::{self, employee_path, is_managed};
+use super::identity::{self, employee_path};
 use super::{Ctx, State, Step, Trail};
 use crate::audit::{Action, Outcome};
 use crate::aws::iam::User;
@@ -61,7 +61,7 @@ impl CreateUserOutput {
 }
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<CreateUserOutput, Error> {
-    match Request::from_event(&ctx.cfg, &state.event)? {
+    match ctx.request(&state.event)? {
         Request::Hire(intent) => hire(ctx, &intent).await,
         Request::Change(c) => {
             let found = identity::find(ctx, &c.meta.employee_id).await?;
@@ -70,7 +70,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<CreateUserOutput, Error> {
                     None,
                     format!("no user for employee `{}`: nothing to change", c.meta.employee_id),
                 ),
-                Some(u) => match identity::refusal(&u, c.meta.time) {
+                Some(u) => match identity::refusal(ctx.owner(), &u, c.meta.time) {
                     Some(reason) => CreateUserOutput::skip(Some(&u), reason),
                     None if identity::status(&u) == Status::Disabled => CreateUserOutput::skip(
                         Some(&u),
@@ -93,13 +93,13 @@ async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
     let meta = &intent.hire.meta;
     let mut trail = Trail::new(ctx, meta, Step::CreateUser);
     if let Some(u) = identity::find(ctx, &meta.employee_id).await? {
-        if !is_managed(&u) {
+        if let Err(why) = identity::ownership(ctx.owner(), &u) {
             return Err(Error::Conflict(format!(
-                "user `{}` carries employee id `{}` but is not managed by this system; refusing to adopt it",
-                u.name, meta.employee_id
+                "{why}; it carries employee id `{}`, and this system refuses to adopt it",
+                meta.employee_id
             )));
         }
-        if let Some(reason) = identity::refusal(&u, meta.time) {
+        if let Some(reason) = identity::refusal(ctx.owner(), &u, meta.time) {
             return Ok(CreateUserOutput::skip(Some(&u), reason));
         }
         trail.record("iam:CreateUser", &u.arn, Outcome::AlreadyDone).await?;
@@ -116,13 +116,16 @@ async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
     while n <= MAX_VARIANTS {
         let name = variant(&intent.base_name, n);
         match ctx.aws.iam.get_user(&name).await? {
-            // Made before users lived under their employee path: adopt it as it is.
-            Some(u) if is_managed(&u) && u.tags.get(EMPLOYEE_ID) == Some(&meta.employee_id) => {
-                trail.record("iam:CreateUser", &u.arn, Outcome::AlreadyDone).await?;
-                return Ok(CreateUserOutput::found(&u, trail.actions));
+            // The person's id on a user outside their employee path: not made by this system
+            // (ours live at the path), so never adopted, and never given a second user either.
+            Some(u) if u.tags.get(EMPLOYEE_ID) == Some(&meta.employee_id) => {
+                return Err(Error::Conflict(format!(
+                    "user `{}` at path `{}` carries employee id `{}` but is not at `{path}`; move or remove it by hand",
+                    u.name, u.path, meta.employee_id
+                )));
             }
             Some(u) => {
-                tracing::info!(candidate = %name, taken_by_managed = is_managed(&u), "user name taken, trying the next variant");
+                tracing::info!(candidate = %name, taken_by = %u.path, "user name taken, trying the next variant");
                 n += 1;
             }
             None if trail.dry_run() => {

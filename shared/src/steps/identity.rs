@@ -1,6 +1,11 @@
 //! Who a user belongs to. Every managed user lives under `{user_path}{employee-id}/`, so one
 //! `ListUsers` with that path prefix finds a person's user, whatever its name (a rehire, a name
 //! change, a departure event that carries no name), without scanning the directory.
+//!
+//! A user is this system's only when the path, the `managed-by` and `employee-id` tags and the
+//! permissions boundary all say so ([`ownership`]): tags alone can be written by others. Every
+//! step re-derives its user from the event's `employeeId` ([`target`]); names and ARNs handed on
+//! between steps are hints that must agree, never authority.
 
 use chrono::{DateTime, Utc};
 
@@ -11,16 +16,100 @@ use crate::event::Departure;
 use crate::lifecycle::{self, Status};
 use crate::tags::{EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE};
 
-use super::Ctx;
+use super::{Ctx, State};
 
 /// The IAM path of an employee's user.
 pub fn employee_path(cfg: &Config, employee_id: &str) -> String {
     format!("{}{employee_id}/", cfg.iam.user_path)
 }
 
-/// Whether this system manages the user (the marker tag, set only by `create-user`).
-pub fn is_managed(u: &User) -> bool {
-    u.tags.get(MANAGED_BY).map(String::as_str) == Some(MANAGED_BY_VALUE)
+/// What makes a user this system's, besides its tags: where managed users live and the boundary
+/// they carry.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner<'a> {
+    pub cfg: &'a Config,
+    pub boundary_arn: &'a str,
+    /// False only where IAM cannot report boundaries (an emulator): see `iam.require_boundary`.
+    pub require_boundary: bool,
+}
+
+impl Ctx {
+    /// This system's idea of ownership, as the config and the resolved boundary define it.
+    pub fn owner(&self) -> Owner<'_> {
+        Owner {
+            cfg: &self.cfg,
+            boundary_arn: &self.targets.boundary_arn,
+            require_boundary: self.targets.require_boundary,
+        }
+    }
+}
+
+/// `Ok` when the user is this system's: it carries the `managed-by` marker and an `employee-id`,
+/// lives at that employee's path and has the boundary. `Err` says which is missing. A path can
+/// only be set by `CreateUser`/`UpdateUser` and the boundary only with the boundary's own
+/// permissions, so a tag written by someone else does not make a user managed.
+pub fn ownership(owner: Owner<'_>, u: &User) -> Result<(), String> {
+    let not = |why: String| Err(format!("user `{}` is not managed by this system: {why}", u.name));
+    if u.tags.get(MANAGED_BY).map(String::as_str) != Some(MANAGED_BY_VALUE) {
+        return not(format!("no `{MANAGED_BY}` tag"));
+    }
+    let Some(id) = u.tags.get(EMPLOYEE_ID) else { return not(format!("no `{EMPLOYEE_ID}` tag")) };
+    let path = employee_path(owner.cfg, id);
+    if u.path != path {
+        return not(format!("it lives at path `{}`, not at its employee's `{path}`", u.path));
+    }
+    if owner.require_boundary && u.boundary.as_deref() != Some(owner.boundary_arn) {
+        return not(format!(
+            "its permissions boundary is {}, not `{}`",
+            u.boundary.as_deref().map(|b| format!("`{b}`")).unwrap_or_else(|| "absent".into()),
+            owner.boundary_arn
+        ));
+    }
+    Ok(())
+}
+
+/// Whether this system manages the user (see [`ownership`]).
+pub fn is_managed(owner: Owner<'_>, u: &User) -> bool {
+    ownership(owner, u).is_ok()
+}
+
+/// The user a step after `create-user` acts on, re-derived from IAM. `None` when `create-user`
+/// decided the event changes nothing (skipping writes nothing, so that hint needs no proof).
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// As IAM reports it (with tags); in a dry run for a user not created yet, the name alone.
+    pub user: User,
+    /// False only in a dry run for a user not created yet.
+    pub exists: bool,
+}
+
+/// Resolves the user named in the state and proves it is the event's employee's, as this system
+/// made it: the state's name and ARN must be that user's, and [`ownership`] must hold. A forged
+/// state (another person's user, another ARN, an unmanaged user) fails before any write.
+pub async fn target(ctx: &Ctx, state: &State, employee_id: &str) -> Result<Option<Target>, Error> {
+    let Some(hint) = state.target()? else { return Ok(None) };
+    if ctx.dry_run && !hint.exists {
+        let user = User { name: hint.user_name.clone(), ..User::default() };
+        return Ok(Some(Target { user, exists: false }));
+    }
+    let untrusted = |why: String| Error::Untrusted(format!("`createUser` names user `{}`: {why}", hint.user_name));
+    if hint.user_name.is_empty() {
+        return Err(untrusted("no user name".into()));
+    }
+    let user = ctx
+        .aws
+        .iam
+        .wait_for_user(&hint.user_name)
+        .await
+        .map_err(|e| if e.aws_code() == Some("NoSuchEntity") { untrusted("no such user".into()) } else { e })?;
+    if user.arn != hint.user_arn {
+        return Err(untrusted(format!("its ARN is `{}`, not `{}`", user.arn, hint.user_arn)));
+    }
+    if user.tags.get(EMPLOYEE_ID).map(String::as_str) != Some(employee_id) {
+        return Err(untrusted(format!("it is not employee `{employee_id}`'s user")));
+    }
+    ownership(ctx.owner(), &user).map_err(untrusted)?;
+    Ok(Some(Target { user, exists: true }))
 }
 
 /// Whether the config protects the user from being disabled or deleted.
@@ -50,9 +139,9 @@ pub async fn find(ctx: &Ctx, employee_id: &str) -> Result<Option<User>, Error> {
 
 /// Why an event for this user must change nothing, if it must: the user is not ours, or the
 /// event is older than the newest one applied.
-pub fn refusal(u: &User, event_time: DateTime<Utc>) -> Option<String> {
-    if !is_managed(u) {
-        return Some(format!("user `{}` is not managed by this system (no `{MANAGED_BY}` tag)", u.name));
+pub fn refusal(owner: Owner<'_>, u: &User, event_time: DateTime<Utc>) -> Option<String> {
+    if let Err(why) = ownership(owner, u) {
+        return Some(why);
     }
     if lifecycle::is_stale(&u.tags, event_time) {
         return Some(format!(
@@ -77,13 +166,14 @@ pub enum DepartureDecision {
 /// The one place that decides a departure at `now`; the `offboard` step and the batch guard both
 /// ask it. `Err` is why nothing may change: no user, not ours, protected, or a stale event.
 pub fn on_departure<'u>(
-    cfg: &Config,
+    owner: Owner<'_>,
     user: Option<&'u User>,
     d: &Departure,
     now: DateTime<Utc>,
 ) -> Result<(&'u User, DepartureDecision), String> {
+    let cfg = owner.cfg;
     let u = user.ok_or_else(|| format!("no user for employee `{}`: nothing to offboard", d.meta.employee_id))?;
-    if let Some(reason) = refusal(u, d.meta.time) {
+    if let Some(reason) = refusal(owner, u, d.meta.time) {
         return Err(reason);
     }
     if is_protected(cfg, u) {
@@ -128,7 +218,39 @@ mod tests {
             arn: format!("arn:aws:iam::1:user/employees/E1/{name}"),
             path: "/employees/E1/".into(),
             tags: t,
+            boundary: Some(BOUNDARY.into()),
+            password_last_used: None,
         }
+    }
+
+    const BOUNDARY: &str = "arn:aws:iam::1:policy/employee-permissions-boundary";
+
+    fn owner(c: &Config) -> Owner<'_> {
+        Owner { cfg: c, boundary_arn: BOUNDARY, require_boundary: true }
+    }
+
+    #[test]
+    fn tags_alone_do_not_make_a_user_managed() {
+        let c = cfg();
+        assert_eq!(ownership(owner(&c), &user("jane.doe", &[])), Ok(()));
+        // Tagged by someone else, but made elsewhere: the path gives it away.
+        let mut elsewhere = user("boss", &[]);
+        elsewhere.path = "/".into();
+        assert!(ownership(owner(&c), &elsewhere).expect_err("path").contains("path `/`"));
+        // At another employee's path.
+        let mut other = user("jane.doe", &[(EMPLOYEE_ID, "E2")]);
+        other.path = "/employees/E1/".into();
+        assert!(ownership(owner(&c), &other).expect_err("path").contains("/employees/E2/"));
+        // Made by hand at the path, without the boundary (or with another one).
+        let mut bare = user("jane.doe", &[]);
+        bare.boundary = None;
+        assert!(ownership(owner(&c), &bare).expect_err("boundary").contains("absent"));
+        bare.boundary = Some("arn:aws:iam::1:policy/lax".into());
+        assert!(ownership(owner(&c), &bare).expect_err("boundary").contains("lax"));
+        assert_eq!(ownership(Owner { require_boundary: false, ..owner(&c) }, &bare), Ok(()), "emulator mode");
+        let mut unmarked = user("jane.doe", &[]);
+        unmarked.tags.remove(MANAGED_BY);
+        assert!(ownership(owner(&c), &unmarked).expect_err("marker").contains("managed-by"));
     }
 
     fn departure(last_day: &str, immediate: bool) -> Departure {
@@ -144,27 +266,34 @@ mod tests {
     fn one_decision_for_every_departure() {
         let (c, now) = (cfg(), at("2027-01-10T12:00:00Z"));
         let later = departure("2027-01-31", false);
-        assert!(on_departure(&c, None, &later, now).expect_err("no user").contains("E1"));
+        assert!(on_departure(owner(&c), None, &later, now).expect_err("no user").contains("E1"));
         let jane = user("jane.doe", &[]);
         assert_eq!(
-            on_departure(&c, Some(&jane), &later, now).map(|d| d.1),
+            on_departure(owner(&c), Some(&jane), &later, now).map(|d| d.1),
             Ok(DepartureDecision::Schedule(at("2027-02-01T00:00:00Z")))
         );
         let now_please = departure("2027-01-31", true);
-        assert_eq!(on_departure(&c, Some(&jane), &now_please, now).map(|d| d.1), Ok(DepartureDecision::DisableNow));
+        assert_eq!(
+            on_departure(owner(&c), Some(&jane), &now_please, now).map(|d| d.1),
+            Ok(DepartureDecision::DisableNow)
+        );
         let past = departure("2027-01-05", false);
-        assert_eq!(on_departure(&c, Some(&jane), &past, now).map(|d| d.1), Ok(DepartureDecision::DisableNow));
+        assert_eq!(on_departure(owner(&c), Some(&jane), &past, now).map(|d| d.1), Ok(DepartureDecision::DisableNow));
         let gone = user("jane.doe", &[(STATUS, "disabled")]);
         assert_eq!(
-            on_departure(&c, Some(&gone), &now_please, now).map(|d| d.1),
+            on_departure(owner(&c), Some(&gone), &now_please, now).map(|d| d.1),
             Ok(DepartureDecision::AlreadyDisabled)
         );
         let guarded = user("breakglass", &[]);
-        assert!(on_departure(&c, Some(&guarded), &now_please, now).expect_err("protected").contains("protected"));
+        assert!(
+            on_departure(owner(&c), Some(&guarded), &now_please, now).expect_err("protected").contains("protected")
+        );
         let newer = user("jane.doe", &[(LAST_EVENT_TIME, "2027-01-11T00:00:00Z")]);
-        assert!(on_departure(&c, Some(&newer), &now_please, now).expect_err("stale").contains("older"));
+        assert!(on_departure(owner(&c), Some(&newer), &now_please, now).expect_err("stale").contains("older"));
         let mut foreign = user("svc", &[]);
         foreign.tags.remove(MANAGED_BY);
-        assert!(on_departure(&c, Some(&foreign), &now_please, now).expect_err("unmanaged").contains("not managed"));
+        assert!(
+            on_departure(owner(&c), Some(&foreign), &now_please, now).expect_err("unmanaged").contains("not managed")
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::identity;
 use super::{Ctx, State, Step, Trail};
 use crate::audit::{Action, Outcome};
 use crate::error::Error;
@@ -25,15 +26,17 @@ pub struct JoinGroupsOutput {
 }
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<JoinGroupsOutput, Error> {
-    let req = Request::from_event(&ctx.cfg, &state.event)?;
-    let Some(user) = state.target()? else { return Ok(JoinGroupsOutput::default()) };
+    let req = ctx.request(&state.event)?;
+    let Some(target) = identity::target(ctx, state, &req.meta().employee_id).await? else {
+        return Ok(JoinGroupsOutput::default());
+    };
+    let user = &target.user;
     let mut trail = Trail::new(ctx, req.meta(), Step::JoinGroups);
     let membership: Membership = match &req {
         Request::Hire(intent) => intent.membership.clone(),
         Request::Change(c) => {
             // The person's attributes are the tags, with this event's changes applied.
-            let current = ctx.aws.iam.wait_for_user(&user.user_name).await?.tags;
-            let after = tags::after_change(&current, c);
+            let after = tags::after_change(&user.tags, c);
             ctx.cfg.groups.resolve(Attributes {
                 department: after.get(DEPARTMENT).map(String::as_str).unwrap_or(""),
                 title: after.get(TITLE).map(String::as_str),
@@ -49,14 +52,14 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<JoinGroupsOutput, Error> {
     for g in wanted {
         arns.push(group_arn(ctx, g).await?);
     }
-    let current = if user.exists { ctx.aws.iam.groups_for_user(&user.user_name).await? } else { Vec::new() };
+    let current = if target.exists { ctx.aws.iam.groups_for_user(&user.name).await? } else { Vec::new() };
     for (g, arn) in wanted.iter().zip(&arns) {
         if current.contains(g) {
             trail.record("iam:AddUserToGroup", arn, Outcome::AlreadyDone).await?;
         } else {
             if !trail.dry_run() {
-                ctx.aws.iam.add_user_to_group(&user.user_name, g).await?;
-                tracing::info!(user = %user.user_name, group = %g, "joined group");
+                ctx.aws.iam.add_user_to_group(&user.name, g).await?;
+                tracing::info!(user = %user.name, group = %g, "joined group");
             }
             trail.record("iam:AddUserToGroup", arn, trail.change()).await?;
         }
@@ -65,13 +68,13 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<JoinGroupsOutput, Error> {
         current.iter().filter(|g| ctx.cfg.groups.allowed.contains(g) && !wanted.contains(g)).cloned().collect();
     for g in &stale {
         if !trail.dry_run() {
-            ctx.aws.iam.remove_user_from_group(&user.user_name, g).await?;
-            tracing::info!(user = %user.user_name, group = %g, "left group that no longer applies");
+            ctx.aws.iam.remove_user_from_group(&user.name, g).await?;
+            tracing::info!(user = %user.name, group = %g, "left group that no longer applies");
         }
         trail.record("iam:RemoveUserFromGroup", &group_arn(ctx, g).await?, trail.change()).await?;
     }
     if membership.no_rule_matched {
-        tracing::info!(user = %user.user_name, "no mapping rule matched; always-groups only");
+        tracing::info!(user = %user.name, "no mapping rule matched; always-groups only");
     }
     Ok(JoinGroupsOutput {
         groups: wanted.clone(),

@@ -44,8 +44,8 @@ pub enum Step {
     Sweep,
 }
 
-/// The one definition of each flow's order. The CLI runs them; the state machines are to be
-/// generated from them.
+/// The one definition of each flow's order. The pipeline runs them; `shared::asl` generates the
+/// state machines from them.
 pub const ONBOARD: [Step; 5] = [Step::CreateUser, Step::JoinGroups, Step::TagUser, Step::StorePassword, Step::Notify];
 /// `Employee Changed`: find the user (never create), regroup, retag, notify.
 pub const CHANGE: [Step; 4] = [Step::CreateUser, Step::JoinGroups, Step::TagUser, Step::Notify];
@@ -259,6 +259,9 @@ pub struct Targets {
     pub notifications_topic_arn: String,
     pub audit_topic_arn: String,
     pub boundary_arn: String,
+    /// Whether a user must carry `boundary_arn` to be this system's (`iam.require_boundary`;
+    /// when unset, true unless the SDK talks to an emulator).
+    pub require_boundary: bool,
 }
 
 impl Targets {
@@ -284,10 +287,15 @@ impl Targets {
                 hint: "create it (`onboarding bootstrap`) or give its ARN",
             })?
         };
+        let require_boundary = cfg.iam.require_boundary.unwrap_or(!aws.custom_endpoint);
+        if !require_boundary {
+            tracing::warn!("users are recognised without checking their permissions boundary (iam.require_boundary)");
+        }
         Ok(Self {
             notifications_topic_arn: topic(cfg.topics.notifications.clone()).await?,
             audit_topic_arn: topic(cfg.topics.audit.clone()).await?,
             boundary_arn,
+            require_boundary,
         })
     }
 }
@@ -313,6 +321,15 @@ impl Ctx {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.now.unwrap_or_else(Utc::now)
+    }
+
+    /// The request an event makes, validated, including that its `time` is not ahead of this
+    /// context's clock (see [`crate::event::check_time`]). Every step and the pipeline read
+    /// events through here.
+    pub fn request(&self, raw: &Value) -> Result<Request, Error> {
+        let req = Request::from_event(&self.cfg, raw)?;
+        crate::event::check_time(req.meta(), self.now())?;
+        Ok(req)
     }
 
     /// Publishes an audit record (not in a dry run).

@@ -95,21 +95,24 @@ pub fn welcome_messages(w: &Welcome<'_>) -> Vec<Message> {
 }
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
-    let req = Request::from_event(&ctx.cfg, &state.event)?;
-    let Some(user) = state.target()? else { return Ok(NotifyOutput::default()) };
+    let req = ctx.request(&state.event)?;
+    let Some(target) = super::identity::target(ctx, state, &req.meta().employee_id).await? else {
+        return Ok(NotifyOutput::default());
+    };
+    let user = &target.user;
     let mut trail = Trail::new(ctx, req.meta(), Step::Notify);
-    let current = if user.exists { ctx.aws.iam.wait_for_user(&user.user_name).await?.tags } else { BTreeMap::new() };
+    let current = &user.tags;
     let sent_to = match &req {
         Request::Hire(intent) => {
-            if hire_is_pending(ctx, intent, &current) {
-                tracing::info!(user = %user.user_name, "pre-hire: the welcome waits for the sweep");
+            if hire_is_pending(ctx, intent, current) {
+                tracing::info!(user = %user.name, "pre-hire: the welcome waits for the sweep");
                 return Ok(NotifyOutput::default());
             }
             let person = Person::from_hire(&intent.hire);
-            let target = UserRef { name: &user.user_name, arn: &user.user_arn, exists: user.exists };
-            welcome(ctx, &mut trail, &person, &target, &current, state.store_password.as_ref()).await?
+            let target = UserRef { name: &user.name, arn: &user.arn, exists: target.exists };
+            welcome(ctx, &mut trail, &person, &target, current, state.store_password.as_ref()).await?
         }
-        Request::Change(_) => change_notice(ctx, &mut trail, state, &user.user_name, &current).await?,
+        Request::Change(_) => change_notice(ctx, &mut trail, state, &user.name, current).await?,
         Request::Depart(_) => return Err(Error::Input("a departure goes to `offboard`, not `notify`".into())),
     };
     Ok(NotifyOutput { sent_to, actions: trail.actions })

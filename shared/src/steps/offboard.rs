@@ -27,7 +27,7 @@ use crate::tags::{
 };
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
-    let Request::Depart(d) = Request::from_event(&ctx.cfg, &state.event)? else {
+    let Request::Depart(d) = ctx.request(&state.event)? else {
         return Err(Error::Input("`offboard` handles departures only".into()));
     };
     let user = identity::find(ctx, &d.meta.employee_id).await?;
@@ -38,7 +38,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
         status: user.as_ref().map(identity::status),
         ..OffboardOutput::default()
     };
-    let (user, decision) = match identity::on_departure(&ctx.cfg, user.as_ref(), &d, now) {
+    let (user, decision) = match identity::on_departure(ctx.owner(), user.as_ref(), &d, now) {
         Ok(decided) => decided,
         Err(reason) => {
             tracing::info!(reason = %reason, "departure changes nothing");
@@ -210,7 +210,7 @@ async fn schedule_secret_deletion(ctx: &Ctx, trail: &mut Trail<'_>, user: &str) 
 /// (deactivated, then deleted when virtual), inline policies, attached managed policies, group
 /// memberships, then the user. Each removal is audited.
 pub(crate) async fn delete(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Result<(), Error> {
-    if is_protected(&ctx.cfg, user) || !identity::is_managed(user) {
+    if is_protected(&ctx.cfg, user) || !identity::is_managed(ctx.owner(), user) {
         return Err(Error::Conflict(format!("`{}` is protected or not managed: never deleted", user.name)));
     }
     let iam = &ctx.aws.iam;

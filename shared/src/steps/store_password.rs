@@ -9,15 +9,15 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::identity;
 use super::tag_user::hire_is_pending;
 use super::{Ctx, Person, State, Step, StorePasswordOutput, Trail, UserRef};
 use crate::audit::Outcome;
+use crate::aws::secrets::SecretInfo;
 use crate::error::Error;
 use crate::intent::Request;
-use crate::lifecycle::Status;
 use crate::password;
 use crate::secret::Secret;
 use crate::tags::{EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE};
@@ -26,22 +26,21 @@ use crate::tags::{EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE};
 pub const ACCESS_KEY_ID_TAG: &str = "access-key-id";
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<StorePasswordOutput, Error> {
-    let Request::Hire(intent) = Request::from_event(&ctx.cfg, &state.event)? else {
+    let Request::Hire(intent) = ctx.request(&state.event)? else {
         return Err(Error::Input("`store-password` handles hires only".into()));
     };
-    let Some(user) = state.target()? else { return Ok(StorePasswordOutput::default()) };
-    // `tag-user` decided and reported the status; read the user only when run without it.
-    let pending = match state.tag_user.as_ref().and_then(|t| t.status) {
-        Some(status) => status == Status::Pending,
-        None if user.exists => hire_is_pending(ctx, &intent, &ctx.aws.iam.wait_for_user(&user.user_name).await?.tags),
-        None => hire_is_pending(ctx, &intent, &Default::default()),
+    // The user is re-derived and proven the employee's: this step makes credentials readable by
+    // the ARN it acts on, so that ARN must never come from the input alone.
+    let Some(found) = identity::target(ctx, state, &intent.hire.meta.employee_id).await? else {
+        return Ok(StorePasswordOutput::default());
     };
-    if pending {
-        tracing::info!(user = %user.user_name, "pre-hire: credentials wait for the sweep at the activation time");
+    let user = &found.user;
+    if hire_is_pending(ctx, &intent, &user.tags) {
+        tracing::info!(user = %user.name, "pre-hire: credentials wait for the sweep at the activation time");
         return Ok(StorePasswordOutput::default());
     }
     let mut trail = Trail::new(ctx, &intent.hire.meta, Step::StorePassword);
-    let target = UserRef { name: &user.user_name, arn: &user.user_arn, exists: user.exists };
+    let target = UserRef { name: &user.name, arn: &user.arn, exists: found.exists };
     let mut out = provision(ctx, &mut trail, &Person::from_hire(&intent.hire), &target).await?;
     out.actions = trail.actions;
     Ok(out)
@@ -61,6 +60,7 @@ pub(crate) async fn provision(
     if person.access.console {
         let name = ctx.cfg.password_secret_name(user.name);
         let existing = ctx.aws.secrets.describe(&name).await?;
+        check_owned(existing.as_ref(), &person.employee_id)?;
         let has_profile = user.exists && ctx.aws.iam.has_login_profile(user.name).await?;
         let arn = if has_profile {
             trail.record("iam:CreateLoginProfile", user.arn, Outcome::AlreadyDone).await?;
@@ -87,6 +87,7 @@ pub(crate) async fn provision(
     if person.access.programmatic {
         let name = ctx.cfg.access_key_secret_name(user.name);
         let existing = ctx.aws.secrets.describe(&name).await?;
+        check_owned(existing.as_ref(), &person.employee_id)?;
         let keys = if user.exists { ctx.aws.iam.access_keys(user.name).await? } else { Vec::new() };
         let stored = existing
             .as_ref()
@@ -110,7 +111,7 @@ pub(crate) async fn provision(
             }
             let (key_id, key_secret) = ctx.aws.iam.create_access_key(user.name).await?;
             trail.record("iam:CreateAccessKey", &format!("{}/access-key/{key_id}", user.arn), Outcome::Done).await?;
-            let doc = Secret::new(json!({"AccessKeyId": key_id, "SecretAccessKey": key_secret.expose()}).to_string());
+            let doc = access_key_document(&key_id, &key_secret);
             let mut tags = tags.clone();
             tags.insert(ACCESS_KEY_ID_TAG.into(), key_id.clone());
             let had_secret = existing.is_some();
@@ -127,6 +128,27 @@ pub(crate) async fn provision(
         out.access_key_secret_name = Some(name);
     }
     Ok(out)
+}
+
+/// `{"AccessKeyId": ..., "SecretAccessKey": ...}`, written straight into one buffer that the
+/// `Secret` owns (no intermediate JSON value holding a copy).
+fn access_key_document(key_id: &str, key_secret: &Secret) -> Secret {
+    let id = serde_json::Value::from(key_id).to_string();
+    let secret = key_secret.expose();
+    let mut doc = String::with_capacity(40 + id.len() + 2 * secret.len());
+    doc.push_str("{\"AccessKeyId\":");
+    doc.push_str(&id);
+    doc.push_str(",\"SecretAccessKey\":\"");
+    for c in secret.chars() {
+        // AWS secret keys are base64 text; escape anyway so the document is always JSON.
+        match c {
+            '"' => doc.push_str("\\\""),
+            '\\' => doc.push_str("\\\\"),
+            c => doc.push(c),
+        }
+    }
+    doc.push_str("\"}");
+    Secret::new(doc)
 }
 
 fn secret_tags(employee_id: &str, user: &str) -> BTreeMap<String, String> {
@@ -181,39 +203,31 @@ async fn write_secret(
     }
 }
 
-/// Lets the user read the secret and denies every other principal (except the configured
-/// readers). The account root can still change the policy: that is the break-glass path.
+/// Lets the person read the secret and nobody else; only this system may manage it
+/// ([`crate::policies::secret_policy`]).
 async fn protect(ctx: &Ctx, trail: &mut Trail<'_>, secret_arn: &str, user_arn: &str) -> Result<(), Error> {
-    let policy = resource_policy(user_arn, &ctx.cfg.secrets.readers);
+    let s = &ctx.cfg.secrets;
+    let policy = crate::policies::secret_policy(user_arn, &s.readers, &s.writers).to_string();
     ctx.aws.secrets.put_resource_policy(secret_arn, &policy).await?;
     trail.record("secretsmanager:PutResourcePolicy", secret_arn, Outcome::Done).await
 }
 
-/// The secret's resource policy: only `user_arn` (and `readers`) may read the value.
-pub fn resource_policy(user_arn: &str, readers: &[String]) -> String {
-    let mut allowed = vec![user_arn.to_owned()];
-    allowed.extend(readers.iter().cloned());
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "OwnerReads",
-                "Effect": "Allow",
-                "Principal": {"AWS": allowed},
-                "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                "Resource": "*"
-            },
-            {
-                "Sid": "NobodyElseReads",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "secretsmanager:GetSecretValue",
-                "Resource": "*",
-                "Condition": {"StringNotEquals": {"aws:PrincipalArn": allowed}}
-            }
-        ]
-    })
-    .to_string()
+/// An existing secret at the expected name is used only if this system made it for this
+/// person: its tags must say so. Anything else (made by hand, or for someone else who had the
+/// name) is refused: writing the person's credentials into it would hand them to its owner.
+fn check_owned(existing: Option<&SecretInfo>, employee_id: &str) -> Result<(), Error> {
+    let Some(s) = existing else { return Ok(()) };
+    let managed = s.tags.get(MANAGED_BY).map(String::as_str) == Some(MANAGED_BY_VALUE);
+    let theirs = s.tags.get(EMPLOYEE_ID).map(String::as_str) == Some(employee_id);
+    if managed && theirs {
+        return Ok(());
+    }
+    Err(Error::Conflict(format!(
+        "secret `{}` exists but was not made by this system for employee `{employee_id}` (its tags {}); \
+         delete or rename it, then resend the event",
+        s.arn,
+        if managed { "name another employee" } else { "lack `managed-by`" }
+    )))
 }
 
 /// A deterministic `ClientRequestToken` (64 hex characters): the SDK's own retries of the same
@@ -230,6 +244,7 @@ pub fn request_token(event_id: &str, secret_name: &str, purpose: &str) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn tokens_are_deterministic_and_distinct() {
@@ -241,14 +256,25 @@ mod tests {
     }
 
     #[test]
-    fn policy_names_only_the_owner() {
-        let p: serde_json::Value =
-            serde_json::from_str(&resource_policy("arn:aws:iam::1:user/e/jane", &[])).expect("json");
-        assert_eq!(p["Statement"][0]["Principal"]["AWS"], json!(["arn:aws:iam::1:user/e/jane"]));
-        assert_eq!(p["Statement"][1]["Effect"], "Deny");
-        assert_eq!(
-            p["Statement"][1]["Condition"]["StringNotEquals"]["aws:PrincipalArn"],
-            json!(["arn:aws:iam::1:user/e/jane"])
-        );
+    fn the_access_key_document_is_json_with_both_halves() {
+        let doc = access_key_document("AKIAEXAMPLE", &Secret::new("ab/c+d\"e".into()));
+        let v: serde_json::Value = serde_json::from_str(doc.expose()).expect("json");
+        assert_eq!(v, json!({"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "ab/c+d\"e"}));
+    }
+
+    #[test]
+    fn a_secret_not_made_for_this_person_is_refused() {
+        let info = |tags: &[(&str, &str)]| SecretInfo {
+            arn: "arn:aws:secretsmanager:us-east-1:1:secret:p/jane/console-password-AbCdEf".into(),
+            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            deleted: false,
+            current_version: None,
+        };
+        assert!(check_owned(None, "E1").is_ok());
+        assert!(check_owned(Some(&info(&[(MANAGED_BY, MANAGED_BY_VALUE), (EMPLOYEE_ID, "E1")])), "E1").is_ok());
+        let other = check_owned(Some(&info(&[(MANAGED_BY, MANAGED_BY_VALUE), (EMPLOYEE_ID, "E2")])), "E1");
+        assert!(other.expect_err("other person").to_string().contains("another employee"));
+        let by_hand = check_owned(Some(&info(&[])), "E1");
+        assert!(by_hand.expect_err("unmanaged").to_string().contains("managed-by"));
     }
 }

@@ -83,7 +83,7 @@ pub struct SweepItem {
 async fn managed_users(ctx: &Ctx) -> Result<Vec<User>, Error> {
     let mut users = Vec::new();
     for listed in ctx.aws.iam.list_users(&ctx.cfg.iam.user_path).await? {
-        if let Some(u) = ctx.aws.iam.get_user(&listed.name).await?.filter(is_managed) {
+        if let Some(u) = ctx.aws.iam.get_user(&listed.name).await?.filter(|u| is_managed(ctx.owner(), u)) {
             users.push(u);
         }
     }

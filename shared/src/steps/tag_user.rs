@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::identity;
 use super::{Ctx, State, Step, Trail};
 use crate::audit::{Action, Outcome};
 use crate::error::Error;
@@ -35,14 +36,17 @@ pub fn hire_is_pending(ctx: &Ctx, intent: &Intent, current: &BTreeMap<String, St
 }
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
-    let req = Request::from_event(&ctx.cfg, &state.event)?;
-    let Some(user) = state.target()? else { return Ok(TagUserOutput::default()) };
+    let req = ctx.request(&state.event)?;
+    let Some(target) = identity::target(ctx, state, &req.meta().employee_id).await? else {
+        return Ok(TagUserOutput::default());
+    };
+    let user = &target.user;
     let mut trail = Trail::new(ctx, req.meta(), Step::TagUser);
-    let current = if user.exists { ctx.aws.iam.wait_for_user(&user.user_name).await?.tags } else { Default::default() };
+    let current = &user.tags;
     let mut desired = match &req {
         Request::Hire(intent) => {
             let mut t = intent.tags.clone();
-            if hire_is_pending(ctx, intent, &current) {
+            if hire_is_pending(ctx, intent, current) {
                 let at = lifecycle::activation_time(intent.hire.start_date, &ctx.cfg.lifecycle);
                 t.insert(STATUS.into(), Status::Pending.as_str().into());
                 t.insert(ACTIVATE_AT.into(), lifecycle::stamp(at));
@@ -51,25 +55,25 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
             }
             t
         }
-        Request::Change(c) => tags::after_change(&current, c),
+        Request::Change(c) => tags::after_change(current, c),
         Request::Depart(_) => return Err(Error::Input("a departure goes to `offboard`, not `tag-user`".into())),
     };
     desired.insert(LAST_EVENT_TIME.into(), lifecycle::stamp(req.meta().time));
     let status = Some(Status::of(&desired));
-    let diff = tags::diff(&current, &desired);
-    let target = if user.user_arn.is_empty() { user.user_name.clone() } else { user.user_arn.clone() };
+    let diff = tags::diff(current, &desired);
+    let target = if user.arn.is_empty() { user.name.clone() } else { user.arn.clone() };
     if diff.is_empty() {
         trail.record("iam:TagUser", &target, Outcome::AlreadyDone).await?;
     }
     if !diff.set.is_empty() {
         if !trail.dry_run() {
-            ctx.aws.iam.tag_user(&user.user_name, &diff.set).await?;
+            ctx.aws.iam.tag_user(&user.name, &diff.set).await?;
         }
         trail.record("iam:TagUser", &target, trail.change()).await?;
     }
     if !diff.remove.is_empty() {
         if !trail.dry_run() {
-            ctx.aws.iam.untag_user(&user.user_name, &diff.remove).await?;
+            ctx.aws.iam.untag_user(&user.name, &diff.remove).await?;
         }
         trail.record("iam:UntagUser", &target, trail.change()).await?;
     }

@@ -1,0 +1,525 @@
+//! Who can do what, proven by evaluating the real policy documents with IAM's rules
+//! (`tests::policy`: explicit Deny wins; within one account an identity Allow inside the
+//! boundary, or a resource-policy Allow, suffices; a boundary intersects identity policies; a
+//! KMS key policy is authoritative). The documents are the template's (boundary, roles, key,
+//! bus, topics, queue), what bootstrap installs (self-service, force-MFA), and a secret's
+//! resource policy as the emulator holds it after a real hire. The emulator itself enforces
+//! none of them.
+//!
+//! Each "nobody else can" is shown by a concrete somebody denied, and each "the person can" by
+//! the person allowed, so a ceiling that blocks everything fails too.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use shared::pipeline::{EventOutcome, process};
+use shared::policies;
+use tests::infra::template;
+use tests::policy::{Decision, Principal, Request, Resource, evaluate, render};
+use tests::{Account, config, event};
+
+const ACCOUNT: &str = "111122223333";
+const STACK: &str = "employee-lifecycle";
+const REGION: &str = "us-east-1";
+const HR_PUBLISHER: &str = "arn:aws:iam::111122223333:role/workday-integration";
+const AUDITOR: &str = "arn:aws:iam::111122223333:role/auditors";
+
+fn arn(service: &str, rest: &str) -> String {
+    format!("arn:aws:{service}:{REGION}:{ACCOUNT}:{rest}")
+}
+
+fn user_arn(employee: &str, name: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}::user/employees/{employee}/{name}").replace("::user", ":user")
+}
+
+fn role_arn(logical: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:role/{STACK}-{logical}-1A2B3C4D5E6F")
+}
+
+fn secret_arn(user: &str, kind: &str) -> String {
+    arn("secretsmanager", &format!("secret:employee-lifecycle/{user}/{kind}-AbCdEf"))
+}
+
+/// The template as CloudFormation would deploy it in account 111122223333 as stack
+/// `employee-lifecycle`, with the HR publisher and the auditors named.
+fn stack() -> Value {
+    let t = template();
+    let mut vars: BTreeMap<String, Value> = BTreeMap::new();
+    let mut put = |k: &str, v: Value| {
+        vars.insert(k.to_owned(), v);
+    };
+    for (name, p) in t["Parameters"].as_object().expect("parameters") {
+        let default = p["Default"].as_str().map(str::to_owned).unwrap_or_else(|| p["Default"].to_string());
+        let value = if p["Type"] == "CommaDelimitedList" {
+            json!(default.split(',').map(str::to_owned).collect::<Vec<_>>())
+        } else {
+            json!(default)
+        };
+        put(name, value);
+    }
+    put("AWS::Partition", json!("aws"));
+    put("AWS::AccountId", json!(ACCOUNT));
+    put("AWS::Region", json!(REGION));
+    put("AWS::StackName", json!(STACK));
+    put("UserPath", json!("/employees/"));
+    put("SecretsPrefix", json!("employee-lifecycle"));
+    put("HrSource", json!("hr.workday"));
+    put("HrPublishers", json!([HR_PUBLISHER]));
+    put("AuditReaders", json!([AUDITOR]));
+    for (id, r) in t["Resources"].as_object().expect("resources") {
+        let props = &r["Properties"];
+        let (reference, resource_arn) = match r["Type"].as_str().expect("type") {
+            "AWS::IAM::Role" => (format!("{STACK}-{id}"), role_arn(id)),
+            "AWS::SNS::Topic" => {
+                let a = arn("sns", props["TopicName"].as_str().expect("topic name"));
+                (a.clone(), a)
+            }
+            "AWS::SQS::Queue" => {
+                let name = props["QueueName"].as_str().expect("queue name");
+                (format!("https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"), arn("sqs", name))
+            }
+            "AWS::Events::EventBus" => {
+                let name = props["Name"].as_str().expect("bus name");
+                (name.to_owned(), arn("events", &format!("event-bus/{name}")))
+            }
+            "AWS::Events::Rule" => (id.clone(), arn("events", &format!("rule/hr-events/{id}"))),
+            "AWS::KMS::Key" => (format!("key-{id}"), arn("kms", &format!("key/{id}"))),
+            "AWS::Logs::LogGroup" => {
+                let name = props["LogGroupName"].as_str().expect("log group");
+                (name.to_owned(), arn("logs", &format!("log-group:{name}")))
+            }
+            "AWS::Serverless::Function" => {
+                let name = props["FunctionName"].as_str().expect("function name");
+                (name.to_owned(), arn("lambda", &format!("function:{name}")))
+            }
+            "AWS::Serverless::StateMachine" => {
+                let a = arn("states", &format!("stateMachine:{}", props["Name"].as_str().expect("name")));
+                (a.clone(), a)
+            }
+            "AWS::IAM::ManagedPolicy" => {
+                let a = format!("arn:aws:iam::{ACCOUNT}:policy/{}", props["ManagedPolicyName"].as_str().expect("name"));
+                (a.clone(), a)
+            }
+            _ => (id.clone(), format!("arn:aws:test:{REGION}:{ACCOUNT}:{id}")),
+        };
+        put(id, json!(reference));
+        put(&format!("{id}.Arn"), json!(resource_arn));
+        if let Some(name) = props["QueueName"].as_str() {
+            put(&format!("{id}.QueueName"), json!(name));
+        }
+        if let Some(name) = props["Name"].as_str() {
+            put(&format!("{id}.Name"), json!(name));
+        }
+    }
+    // The resources only: the functions' config (Globals) is checked in infra.rs.
+    render(&json!({"Resources": t["Resources"]}), &vars)
+}
+
+fn resource<'a>(stack: &'a Value, id: &str) -> &'a Value {
+    &stack["Resources"][id]["Properties"]
+}
+
+/// A function role as its principal: the inline policies of the template, no boundary.
+fn function_role(stack: &Value, logical: &'static str) -> Principal {
+    let identity = resource(stack, logical)["Policies"]
+        .as_array()
+        .expect("policies")
+        .iter()
+        .map(|p| p["PolicyDocument"].clone())
+        .collect();
+    Principal { name: logical, arn: role_arn(logical), account: ACCOUNT.into(), identity, boundary: None }
+}
+
+/// An employee under the stack's boundary, whose groups grant *everything* (the worst case a
+/// careless group could give), plus bootstrap's self-service and force-MFA policies.
+fn employee(stack: &Value, name: &'static str, employee_id: &str) -> Principal {
+    let cfg = config();
+    Principal {
+        name,
+        arn: user_arn(employee_id, name),
+        account: ACCOUNT.into(),
+        identity: vec![
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+            policies::self_service(&cfg),
+            policies::force_mfa(),
+        ],
+        boundary: Some(resource(stack, "PermissionsBoundary")["PolicyDocument"].clone()),
+    }
+}
+
+/// An account administrator: `Allow *` on everything, no boundary.
+fn admin() -> Principal {
+    Principal {
+        name: "admin",
+        arn: format!("arn:aws:iam::{ACCOUNT}:role/Administrator"),
+        account: ACCOUNT.into(),
+        identity: vec![
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+        ],
+        boundary: None,
+    }
+}
+
+/// A principal whose identity policy allows exactly `action` on `*` (e.g. an HR integration).
+fn allowed_to(name: &'static str, principal_arn: &str, actions: &[&str]) -> Principal {
+    Principal {
+        name,
+        arn: principal_arn.into(),
+        account: ACCOUNT.into(),
+        identity: vec![
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}),
+        ],
+        boundary: None,
+    }
+}
+
+fn mfa(r: Request) -> Request {
+    r.with("aws:MultiFactorAuthPresent", &["true"])
+}
+
+#[track_caller]
+fn denied(p: &Principal, r: Request, res: Resource<'_>) {
+    let d = evaluate(p, &r, res);
+    assert!(!d.allowed(), "{} must not be able to {} on {}, but is: {d:?}", p.name, r.action, r.resource);
+}
+
+#[track_caller]
+fn allowed(p: &Principal, r: Request, res: Resource<'_>) {
+    let d = evaluate(p, &r, res);
+    assert_eq!(d, Decision::Allowed, "{} must be able to {} on {}", p.name, r.action, r.resource);
+}
+
+#[test]
+fn the_evaluator_follows_iams_rules() {
+    // Wildcards span slashes and colons; `?` is one character.
+    assert!(tests::policy::like("arn:aws:iam::*:user/*/jane", "arn:aws:iam::1:user/employees/E1/jane"));
+    assert!(!tests::policy::like("arn:aws:iam::*:user/jane", "arn:aws:iam::1:user/employees/E1/jane"));
+    assert!(tests::policy::like("iam:Get?ser", "iam:GetUser"));
+    let allow = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+    let deny = json!({"Version": "2012-10-17", "Statement": [{"Sid": "No", "Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}]});
+    let p = |identity: Vec<Value>, boundary: Option<Value>| Principal {
+        name: "p",
+        arn: format!("arn:aws:iam::{ACCOUNT}:user/p"),
+        account: ACCOUNT.into(),
+        identity,
+        boundary,
+    };
+    let get = Request::new("s3:GetObject", "arn:aws:s3:::b/k");
+    // Explicit deny wins over an allow.
+    let d = evaluate(
+        &p(vec![allow.clone(), deny.clone()], None),
+        &Request::new("s3:DeleteObject", "arn:aws:s3:::b/k"),
+        Resource::None,
+    );
+    assert_eq!(d, Decision::ExplicitDeny("identity: No".into()));
+    // Nothing allows: implicit deny. An identity allow suffices within the account.
+    assert_eq!(evaluate(&p(vec![], None), &get, Resource::None), Decision::ImplicitDeny);
+    assert_eq!(evaluate(&p(vec![allow.clone()], None), &get, Resource::None), Decision::Allowed);
+    // A boundary intersects: an identity allow outside it is denied.
+    let ceiling =
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]});
+    assert_eq!(evaluate(&p(vec![allow.clone()], Some(ceiling.clone())), &get, Resource::None), Decision::ImplicitDeny);
+    // A resource policy naming the principal's ARN suffices, even outside its boundary; one
+    // naming everyone does not pass the boundary.
+    let bucket = |who: Value| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": who}, "Action": "s3:GetObject", "Resource": "*"}]});
+    let me = bucket(json!(format!("arn:aws:iam::{ACCOUNT}:user/p")));
+    assert_eq!(evaluate(&p(vec![], Some(ceiling.clone())), &get, Resource::Policy(&me)), Decision::Allowed);
+    let everyone = bucket(json!("*"));
+    assert_eq!(evaluate(&p(vec![], Some(ceiling)), &get, Resource::Policy(&everyone)), Decision::ImplicitDeny);
+    // KMS: an identity allow counts only where the key policy delegates to the account.
+    let no_delegation = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:role/x"}, "Action": "kms:*", "Resource": "*"}]});
+    let kms =
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]});
+    let decrypt = Request::new("kms:Decrypt", "arn:aws:kms:us-east-1:1:key/k");
+    assert_eq!(evaluate(&p(vec![kms.clone()], None), &decrypt, Resource::Key(&no_delegation)), Decision::ImplicitDeny);
+    let delegation = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "kms:*", "Resource": "*"}]});
+    assert_eq!(evaluate(&p(vec![kms], None), &decrypt, Resource::Key(&delegation)), Decision::Allowed);
+    // Conditions: negated operators match an absent key; positive ones do not.
+    let cond = |op: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {op: {"aws:ResourceTag/team": "x"}}}]});
+    assert!(evaluate(&p(vec![cond("StringNotEquals")], None), &get, Resource::None).allowed());
+    assert!(!evaluate(&p(vec![cond("StringEquals")], None), &get, Resource::None).allowed());
+    assert!(evaluate(&p(vec![cond("StringEqualsIfExists")], None), &get, Resource::None).allowed());
+}
+
+#[test]
+fn the_boundary_is_a_ceiling_even_when_a_group_grants_everything() {
+    let s = stack();
+    let jane = employee(&s, "jane.doe", "E1");
+    let me = user_arn("E1", "jane.doe");
+    let bob = user_arn("E2", "bob.smith");
+    let group = |g: &str| format!("arn:aws:iam::{ACCOUNT}:group/{g}");
+    let none = Resource::None;
+    // What the person can do for themselves.
+    allowed(&jane, mfa(Request::new("iam:ChangePassword", &me)), none);
+    allowed(&jane, Request::new("iam:ChangePassword", &me), none); // first sign-in: no MFA yet
+    allowed(&jane, Request::new("iam:CreateVirtualMFADevice", &format!("arn:aws:iam::{ACCOUNT}:mfa/jane.doe")), none);
+    allowed(&jane, Request::new("iam:EnableMFADevice", &me), none);
+    allowed(&jane, mfa(Request::new("iam:DeactivateMFADevice", &me)), none);
+    allowed(&jane, mfa(Request::new("s3:GetObject", "arn:aws:s3:::team-bucket/report.csv")), none);
+    // Never, for anyone (themselves included): credentials, MFA of others, groups, policies,
+    // boundaries, roles, identity providers, the account password policy.
+    for (action, target) in [
+        ("iam:CreateAccessKey", bob.clone()),
+        ("iam:CreateAccessKey", me.clone()),
+        ("iam:UpdateAccessKey", bob.clone()),
+        ("iam:DeleteAccessKey", bob.clone()),
+        ("iam:CreateServiceSpecificCredential", bob.clone()),
+        ("iam:ResetServiceSpecificCredential", bob.clone()),
+        ("iam:UploadSSHPublicKey", bob.clone()),
+        ("iam:UpdateSSHPublicKey", me.clone()),
+        ("iam:UploadSigningCertificate", bob.clone()),
+        ("iam:CreateLoginProfile", bob.clone()),
+        ("iam:UpdateLoginProfile", bob.clone()),
+        ("iam:DeleteLoginProfile", bob.clone()),
+        ("iam:EnableMFADevice", bob.clone()),
+        ("iam:DeactivateMFADevice", bob.clone()),
+        ("iam:ResyncMFADevice", bob.clone()),
+        ("iam:DeleteVirtualMFADevice", format!("arn:aws:iam::{ACCOUNT}:mfa/bob.smith")),
+        ("iam:AddUserToGroup", group("Admins")),
+        ("iam:RemoveUserFromGroup", group("Developers")),
+        ("iam:CreateGroup", group("Admins2")),
+        ("iam:UpdateGroup", group("Admins")),
+        ("iam:DeleteGroup", group("Finance")),
+        ("iam:AttachUserPolicy", me.clone()),
+        ("iam:PutUserPolicy", me.clone()),
+        ("iam:AttachGroupPolicy", group("Developers")),
+        ("iam:CreatePolicyVersion", format!("arn:aws:iam::{ACCOUNT}:policy/employee-permissions-boundary")),
+        ("iam:DeleteUserPermissionsBoundary", me.clone()),
+        ("iam:PutUserPermissionsBoundary", bob.clone()),
+        ("iam:CreateRole", format!("arn:aws:iam::{ACCOUNT}:role/escape")),
+        ("iam:UpdateAssumeRolePolicy", format!("arn:aws:iam::{ACCOUNT}:role/Administrator")),
+        ("iam:PassRole", format!("arn:aws:iam::{ACCOUNT}:role/Administrator")),
+        ("iam:CreateUser", format!("arn:aws:iam::{ACCOUNT}:user/employees/E9/mallory")),
+        ("iam:TagUser", me.clone()),
+        ("iam:UntagUser", bob.clone()),
+        ("iam:CreateSAMLProvider", format!("arn:aws:iam::{ACCOUNT}:saml-provider/evil")),
+        ("iam:CreateOpenIDConnectProvider", format!("arn:aws:iam::{ACCOUNT}:oidc-provider/evil.example")),
+        ("iam:UpdateAccountPasswordPolicy", "*".into()),
+        ("iam:DeleteAccountPasswordPolicy", "*".into()),
+    ] {
+        denied(&jane, mfa(Request::new(action, &target)), none);
+    }
+    // Nor drive or change this system.
+    for (action, target) in [
+        ("events:PutEvents", arn("events", "event-bus/hr-events")),
+        ("events:PutRule", arn("events", "rule/hr-events/forged")),
+        ("states:StartExecution", arn("states", "stateMachine:employee-offboard")),
+        ("lambda:InvokeFunction", arn("lambda", "function:employee-store-password")),
+        ("lambda:UpdateFunctionCode", arn("lambda", "function:employee-offboard")),
+        ("sns:Publish", arn("sns", "onboarding-audit")),
+        ("sns:Subscribe", arn("sns", "onboarding-notifications")),
+        ("sqs:ReceiveMessage", arn("sqs", "onboarding-auditors")),
+    ] {
+        denied(&jane, mfa(Request::new(action, &target)), none);
+    }
+}
+
+#[test]
+fn the_boundary_is_within_iams_size_limit_and_the_template_installs_the_codes() {
+    let s = stack();
+    let installed = &resource(&s, "PermissionsBoundary")["PolicyDocument"];
+    // The code's boundary, with the template's prefix placeholder filled in the same way.
+    assert_eq!(installed, &policies::boundary("employee-lifecycle"));
+    let counted = installed.to_string().chars().filter(|c| !c.is_whitespace()).count();
+    assert!(counted <= 6_144, "{counted} characters: over IAM's managed-policy limit");
+}
+
+/// A hire in the emulator, then its console-password secret's resource policy as stored there.
+async fn stored_secret_policy() -> (Value, String, String) {
+    let acct = Account::new().await;
+    let (ctx, _inboxes) = acct.ready(config()).await;
+    let report = process(&ctx, &event("hire-engineering.json", json!({}))).await;
+    assert_eq!(report.outcome, EventOutcome::Succeeded, "{:?}", report.error);
+    let secret = report.secret_arn.clone().expect("secret");
+    let got = acct.secrets().get_resource_policy().secret_id(&secret).send().await.expect("policy");
+    let policy: Value = serde_json::from_str(got.resource_policy().expect("a resource policy")).expect("json");
+    (policy, report.user_arn.expect("user"), secret)
+}
+
+#[tokio::test]
+async fn only_the_person_reads_their_first_credentials() {
+    let s = stack();
+    let (policy, person_arn, secret) = stored_secret_policy().await;
+    // The emulator's account and names, in the stack's shape: one person, one secret.
+    let user = person_arn.rsplit('/').next().expect("name").to_owned();
+    let employee_id = person_arn.split('/').nth(2).expect("employee id").to_owned();
+    let mut person = employee(&s, "person", &employee_id);
+    person.arn = person_arn.clone();
+    person.account = shared::aws::account_of(&person_arn).expect("account").to_owned();
+    let account = person.account.clone();
+    let mut other = employee(&s, "other", "E9");
+    other.arn = format!("arn:aws:iam::{account}:user/employees/E9/mallory");
+    other.account = account.clone();
+    let mut root_admin = admin();
+    root_admin.account = account.clone();
+    root_admin.arn = format!("arn:aws:iam::{account}:role/Administrator");
+    // The role as the stack would deploy it in the emulator's account.
+    let mut store_password = function_role(&s, "StorePasswordRole");
+    store_password.identity = serde_json::from_str(
+        &serde_json::to_string(&store_password.identity).expect("json").replace(ACCOUNT, &account),
+    )
+    .expect("json");
+    store_password.account = account.clone();
+    store_password.arn = format!("arn:aws:iam::{account}:role/{STACK}-StorePasswordRole-1A2B3C4D5E6F");
+    // An administrator who cannot change this secret's policy through IAM and has no Secrets
+    // Manager rights on it; and one with everything.
+    let mut sm_less_admin = admin();
+    sm_less_admin.account = account.clone();
+    sm_less_admin.identity.push(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*"}]}));
+    let tagged = |r: Request| r.with("aws:ResourceTag/user-name", &[&user]);
+    let on = Resource::Policy(&policy);
+
+    allowed(&person, tagged(Request::new("secretsmanager:GetSecretValue", &secret)), on);
+    for p in [&other, &root_admin, &sm_less_admin, &store_password] {
+        denied(p, tagged(Request::new("secretsmanager:GetSecretValue", &secret)), on);
+    }
+    // Nobody but this system changes, removes, replicates or restores it, not even an admin
+    // with every IAM right (the policy's Deny holds against the identity's Allow).
+    for action in [
+        "secretsmanager:PutResourcePolicy",
+        "secretsmanager:DeleteResourcePolicy",
+        "secretsmanager:ReplicateSecretToRegions",
+        "secretsmanager:RestoreSecret",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:TagResource",
+    ] {
+        denied(&root_admin, tagged(Request::new(action, &secret)), on);
+        denied(&other, tagged(Request::new(action, &secret)), on);
+    }
+    // The system's roles (as the stack names them in `secrets.writers`) may manage it, never read.
+    let mut cfg = config();
+    cfg.secrets.writers = vec![store_password.arn.clone()];
+    let with_writers = policies::secret_policy(&person_arn, &cfg.secrets.readers, &cfg.secrets.writers);
+    let on = Resource::Policy(&with_writers);
+    allowed(&store_password, tagged(Request::new("secretsmanager:PutResourcePolicy", &secret)), on);
+    denied(&store_password, tagged(Request::new("secretsmanager:GetSecretValue", &secret)), on);
+    allowed(&person, tagged(Request::new("secretsmanager:GetSecretValue", &secret)), on);
+    // The stored policy is the code's (with this config's empty writers).
+    assert_eq!(policy, policies::secret_policy(&person_arn, &[], &[]));
+}
+
+#[test]
+fn the_secrets_key_decrypts_only_the_persons_own_secrets_through_secrets_manager() {
+    let s = stack();
+    let key = resource(&s, "SecretsKey")["KeyPolicy"].clone();
+    let key_arn = arn("kms", "key/SecretsKey");
+    let jane = employee(&s, "jane.doe", "E1");
+    let decrypt = |secret: &str, via: Option<&str>| {
+        let r = Request::new("kms:Decrypt", &key_arn).with("kms:EncryptionContext:SecretARN", &[secret]);
+        match via {
+            Some(v) => r.with("kms:ViaService", &[v]),
+            None => r,
+        }
+    };
+    let sm = "secretsmanager.us-east-1.amazonaws.com";
+    let k = Resource::Key(&key);
+    allowed(&jane, decrypt(&secret_arn("jane.doe", "console-password"), Some(sm)), k);
+    denied(&jane, decrypt(&secret_arn("bob.smith", "console-password"), Some(sm)), k);
+    denied(&jane, decrypt(&secret_arn("jane.doe", "console-password"), None), k);
+    // An administrator with kms:* in IAM: the key policy gives no cryptographic right to the
+    // account, so none.
+    denied(&admin(), decrypt(&secret_arn("jane.doe", "console-password"), Some(sm)), k);
+    denied(&admin(), Request::new("kms:Decrypt", &key_arn), k);
+    // The writers encrypt (and Secrets Manager decrypts the data key for them) only via Secrets
+    // Manager; another role of the account does not.
+    let store = function_role(&s, "StorePasswordRole");
+    let generate = Request::new("kms:GenerateDataKey", &key_arn)
+        .with("kms:ViaService", &[sm])
+        .with("kms:CallerAccount", &[ACCOUNT]);
+    allowed(&store, generate.clone(), k);
+    denied(&function_role(&s, "NotifyRole"), generate, k);
+}
+
+#[test]
+fn only_named_publishers_put_hr_events_and_only_the_sources_start_flows() {
+    let s = stack();
+    let bus_policy = json!({"Version": "2012-10-17", "Statement": [resource(&s, "HrBusPolicy")["Statement"].clone()]});
+    let bus = arn("events", "event-bus/hr-events");
+    let put = || Request::new("events:PutEvents", &bus);
+    let on = Resource::Policy(&bus_policy);
+    allowed(&allowed_to("hr", HR_PUBLISHER, &["events:PutEvents"]), put(), on);
+    denied(&admin(), put(), on);
+    denied(&allowed_to("another app", &format!("arn:aws:iam::{ACCOUNT}:role/app"), &["events:PutEvents"]), put(), on);
+    denied(&employee(&s, "jane.doe", "E1"), mfa(put()), on);
+    for rule in ["OnboardRule", "ChangeRule", "OffboardRule"] {
+        assert_eq!(resource(&s, rule)["EventPattern"]["source"], json!(["hr.workday"]), "{rule}: exact sources only");
+    }
+}
+
+#[test]
+fn only_this_systems_roles_publish_records_and_messages_and_only_auditors_read() {
+    let s = stack();
+    let topics = resource(&s, "TopicsPolicy")["PolicyDocument"].clone();
+    let audit = arn("sns", "onboarding-audit");
+    let publish = |t: &str| Request::new("sns:Publish", t);
+    let on = Resource::Policy(&topics);
+    allowed(&function_role(&s, "NotifyRole"), publish(&arn("sns", "onboarding-notifications")), on);
+    allowed(&function_role(&s, "FlowsRole"), publish(&audit), on);
+    denied(&admin(), publish(&audit), on);
+    denied(&allowed_to("app", &format!("arn:aws:iam::{ACCOUNT}:role/app"), &["sns:Publish"]), publish(&audit), on);
+    // A role of this stack may publish only where its own policy says: tag-user has no right
+    // to message people.
+    denied(&function_role(&s, "TagUserRole"), publish(&arn("sns", "onboarding-notifications")), on);
+
+    let queue = resource(&s, "AuditorsQueuePolicy")["PolicyDocument"].clone();
+    let receive = Request::new("sqs:ReceiveMessage", &arn("sqs", "onboarding-auditors"));
+    let on = Resource::Policy(&queue);
+    allowed(&allowed_to("auditor", AUDITOR, &["sqs:ReceiveMessage"]), receive.clone(), on);
+    denied(&admin(), receive, on);
+}
+
+#[test]
+fn the_roles_write_only_this_systems_tags_and_only_create_user_marks_a_user() {
+    let s = stack();
+    let managed = |r: Request| r.with("iam:ResourceTag/managed-by", &["employee-lifecycle"]);
+    let jane = user_arn("E1", "jane.doe");
+    let stranger = format!("arn:aws:iam::{ACCOUNT}:user/employees/E7/hand-made");
+    for role in ["TagUserRole", "NotifyRole", "OffboardRole", "SweepRole"] {
+        let p = function_role(&s, role);
+        allowed(
+            &p,
+            managed(Request::new("iam:TagUser", &jane)).with("aws:TagKeys", &["lifecycle-status"]),
+            Resource::None,
+        );
+        for forged in [["managed-by"], ["employee-id"], ["team-owner"]] {
+            denied(&p, managed(Request::new("iam:TagUser", &jane)).with("aws:TagKeys", &forged), Resource::None);
+        }
+        // A user this system did not mark cannot be given the marker or anything else.
+        denied(&p, Request::new("iam:TagUser", &stranger).with("aws:TagKeys", &["lifecycle-status"]), Resource::None);
+    }
+    let create = function_role(&s, "CreateUserRole");
+    let boundary = format!("arn:aws:iam::{ACCOUNT}:policy/employee-permissions-boundary");
+    let keys = ["managed-by", "employee-id", "department", "lifecycle-status"];
+    let new_user = format!("arn:aws:iam::{ACCOUNT}:user/employees/E8/new.hire");
+    let at_creation = |action: &str| {
+        Request::new(action, &new_user).with("iam:PermissionsBoundary", &[&boundary]).with("aws:TagKeys", &keys)
+    };
+    allowed(&create, at_creation("iam:CreateUser"), Resource::None);
+    allowed(&create, at_creation("iam:TagUser"), Resource::None);
+    // Without the boundary, or tagging an existing user (no boundary in that request), no.
+    denied(&create, Request::new("iam:CreateUser", &new_user).with("aws:TagKeys", &keys), Resource::None);
+    denied(&create, Request::new("iam:TagUser", &stranger).with("aws:TagKeys", &["managed-by"]), Resource::None);
+    // Groups only from the allow-list.
+    let join = function_role(&s, "JoinGroupsRole");
+    allowed(
+        &join,
+        Request::new("iam:AddUserToGroup", &format!("arn:aws:iam::{ACCOUNT}:group/Developers")),
+        Resource::None,
+    );
+    denied(&join, Request::new("iam:AddUserToGroup", &format!("arn:aws:iam::{ACCOUNT}:group/Admins")), Resource::None);
+    // The template lists exactly the code's writable keys.
+    let listed = |role: &str| -> Vec<String> {
+        resource(&s, role)["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .filter_map(|st| st["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"].as_array())
+            .flatten()
+            .map(|k| k.as_str().expect("key").to_owned())
+            .collect()
+    };
+    let writable: Vec<String> = shared::tags::writable_after_creation().iter().map(|k| k.to_string()).collect();
+    for role in ["TagUserRole", "NotifyRole", "OffboardRole", "SweepRole"] {
+        assert_eq!(listed(role), writable, "{role}");
+    }
+}

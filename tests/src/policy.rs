@@ -1,0 +1,350 @@
+//! A small, deterministic evaluator of IAM policies, for proving who *can* do what: the emulator
+//! evaluates no policy at all. It implements the parts of AWS's documented evaluation logic that
+//! this system's documents use, and fails loudly (panics) on anything else, so a test can never
+//! pass by silently ignoring a statement:
+//!
+//! 1. An explicit `Deny` in any applicable policy (identity, permissions boundary, resource
+//!    policy) wins.
+//! 2. Within one account, a request is allowed when an identity policy allows it **and** the
+//!    boundary (if any) allows it, **or** when the resource policy allows the principal. A
+//!    resource policy that names the principal's own ARN is not limited by the principal's
+//!    boundary; one that names the account or `*` is.
+//! 3. KMS is the exception: the key policy is authoritative. An identity policy counts only when
+//!    a key-policy statement allows the account root (delegation to IAM) for the request.
+//! 4. Otherwise the request is implicitly denied.
+//!
+//! Elements: `Action`/`NotAction`, `Resource`/`NotResource` with `*` and `?` wildcards and the
+//! `${aws:username}` policy variable, `Principal` (`*`, `AWS` ARNs or account root, `Service`),
+//! and the condition operators `String[Not]Equals`, `String[Not]Like`, `Arn[Not]Equals`,
+//! `Arn[Not]Like`, `Bool`, `Null`, each with `...IfExists` and the `ForAllValues:`/`ForAnyValue:`
+//! set prefixes. A condition on a key absent from the request matches for the negated operators
+//! and `IfExists`, and fails otherwise; `ForAllValues` on an absent key matches.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// Who makes the request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub name: &'static str,
+    pub arn: String,
+    pub account: String,
+    /// Identity policies (attached, inline and through groups).
+    pub identity: Vec<Value>,
+    pub boundary: Option<Value>,
+}
+
+/// The request: action, resource ARN (`*` for actions without a resource type) and the
+/// condition keys it carries besides the principal's own.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub action: String,
+    pub resource: String,
+    pub context: BTreeMap<String, Vec<String>>,
+}
+
+impl Request {
+    pub fn new(action: &str, resource: &str) -> Self {
+        Self { action: action.into(), resource: resource.into(), context: BTreeMap::new() }
+    }
+
+    pub fn with(mut self, key: &str, values: &[&str]) -> Self {
+        self.context.insert(key.to_owned(), values.iter().map(|v| (*v).to_owned()).collect());
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allowed,
+    /// Denied by an explicit `Deny`; names the policy and statement.
+    ExplicitDeny(String),
+    ImplicitDeny,
+}
+
+impl Decision {
+    pub fn allowed(&self) -> bool {
+        *self == Decision::Allowed
+    }
+}
+
+/// Which kind of resource policy applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource<'a> {
+    /// None at all (IAM users, groups, roles as resources; anything without one).
+    None,
+    /// A resource-based policy (secret, bus, topic, queue): rule 2.
+    Policy(&'a Value),
+    /// A KMS key policy: rule 3.
+    Key(&'a Value),
+}
+
+/// The request's full context: what it carries plus the principal's global keys.
+fn context(p: &Principal, r: &Request) -> BTreeMap<String, Vec<String>> {
+    let mut c = r.context.clone();
+    c.entry("aws:PrincipalArn".into()).or_insert_with(|| vec![p.arn.clone()]);
+    c.entry("aws:PrincipalAccount".into()).or_insert_with(|| vec![p.account.clone()]);
+    c.entry("aws:PrincipalIsAWSService".into()).or_insert_with(|| vec!["false".into()]);
+    if let Some(user) = p.arn.split(":user/").nth(1).and_then(|path| path.rsplit('/').next()) {
+        c.entry("aws:username".into()).or_insert_with(|| vec![user.to_owned()]);
+    }
+    c
+}
+
+/// Decides one request.
+pub fn evaluate(p: &Principal, r: &Request, resource: Resource<'_>) -> Decision {
+    let ctx = context(p, r);
+    let mut documents: Vec<(&str, &Value, bool)> = p.identity.iter().map(|d| ("identity", d, false)).collect();
+    if let Some(b) = &p.boundary {
+        documents.push(("boundary", b, false));
+    }
+    let resource_doc = match resource {
+        Resource::Policy(d) => Some(("resource policy", d)),
+        Resource::Key(d) => Some(("key policy", d)),
+        Resource::None => None,
+    };
+    if let Some((name, d)) = resource_doc {
+        documents.push((name, d, true));
+    }
+    // Rule 1: an explicit Deny anywhere wins.
+    for (name, doc, is_resource) in &documents {
+        for s in statements(doc) {
+            if s["Effect"] == "Deny" && applies(s, p, r, &ctx, *is_resource) {
+                let sid = s["Sid"].as_str().unwrap_or("(no Sid)");
+                return Decision::ExplicitDeny(format!("{name}: {sid}"));
+            }
+        }
+    }
+    let allows = |doc: &Value, is_resource: bool| {
+        statements(doc).any(|s| s["Effect"] == "Allow" && applies(s, p, r, &ctx, is_resource))
+    };
+    let identity = p.identity.iter().any(|d| allows(d, false));
+    let boundary = p.boundary.as_ref().is_none_or(|b| allows(b, false));
+    let decision = match resource {
+        Resource::Key(key) => {
+            // Rule 3: the key policy decides; the root statement delegates to IAM.
+            let direct = statements(key)
+                .filter(|s| s["Effect"] == "Allow" && applies(s, p, r, &ctx, true))
+                .any(|s| !names_only_root(s, &p.account));
+            let delegated = statements(key)
+                .filter(|s| s["Effect"] == "Allow" && applies(s, p, r, &ctx, true))
+                .any(|s| names_only_root(s, &p.account));
+            (direct && boundary) || (delegated && identity && boundary)
+        }
+        Resource::Policy(doc) => {
+            // Rule 2: identity (within the boundary) or the resource policy.
+            let by_resource =
+                statements(doc).filter(|s| s["Effect"] == "Allow" && applies(s, p, r, &ctx, true)).any(|s| {
+                    let names_me = principals(s).iter().any(|x| x == &p.arn);
+                    names_me || boundary
+                });
+            (identity && boundary) || by_resource
+        }
+        Resource::None => identity && boundary,
+    };
+    if decision { Decision::Allowed } else { Decision::ImplicitDeny }
+}
+
+fn statements(doc: &Value) -> impl Iterator<Item = &Value> {
+    match &doc["Statement"] {
+        Value::Array(a) => a.iter().collect::<Vec<_>>().into_iter(),
+        s @ Value::Object(_) => vec![s].into_iter(),
+        other => panic!("policy without statements: {other}"),
+    }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => {
+            a.iter().map(|x| x.as_str().unwrap_or_else(|| panic!("not a string: {x}")).to_owned()).collect()
+        }
+        Value::Bool(b) => vec![b.to_string()],
+        other => panic!("expected a string or a list of strings, got {other}"),
+    }
+}
+
+/// The `AWS` principals a resource-policy statement names (`*` for everyone).
+fn principals(s: &Value) -> Vec<String> {
+    match &s["Principal"] {
+        Value::String(x) => vec![x.clone()],
+        Value::Object(o) => o.get("AWS").map(strings).unwrap_or_default(),
+        Value::Null => Vec::new(),
+        other => panic!("unsupported Principal {other}"),
+    }
+}
+
+fn names_only_root(s: &Value, account: &str) -> bool {
+    let p = principals(s);
+    !p.is_empty() && p.iter().all(|x| x == &format!("arn:aws:iam::{account}:root") || x == account)
+}
+
+/// Whether a statement covers the request (its effect aside).
+fn applies(s: &Value, p: &Principal, r: &Request, ctx: &BTreeMap<String, Vec<String>>, is_resource: bool) -> bool {
+    for key in s.as_object().expect("statement").keys() {
+        assert!(
+            ["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "Condition"]
+                .contains(&key.as_str()),
+            "unsupported statement element {key}"
+        );
+    }
+    let action = match (&s["Action"], &s["NotAction"]) {
+        (a, Value::Null) if !a.is_null() => {
+            strings(a).iter().any(|x| like(&x.to_lowercase(), &r.action.to_lowercase()))
+        }
+        (Value::Null, n) if !n.is_null() => {
+            !strings(n).iter().any(|x| like(&x.to_lowercase(), &r.action.to_lowercase()))
+        }
+        _ => panic!("statement needs exactly one of Action and NotAction: {s}"),
+    };
+    if !action {
+        return false;
+    }
+    let resource_matches = |pattern: &String| match substitute(pattern, ctx) {
+        Some(pat) => like(&pat, &r.resource) || (pat == "*"),
+        None => false,
+    };
+    let resource = match (&s["Resource"], &s["NotResource"]) {
+        (a, Value::Null) if !a.is_null() => strings(a).iter().any(resource_matches),
+        (Value::Null, n) if !n.is_null() => !strings(n).iter().any(resource_matches),
+        (Value::Null, Value::Null) if is_resource => true,
+        _ => panic!("statement needs exactly one of Resource and NotResource: {s}"),
+    };
+    if !resource {
+        return false;
+    }
+    if is_resource {
+        let named = match &s["Principal"] {
+            Value::String(x) if x == "*" => true,
+            Value::Object(o) => {
+                let aws = o.get("AWS").map(strings).unwrap_or_default().iter().any(|x| {
+                    x == "*" || x == &p.arn || x == &format!("arn:aws:iam::{}:root", p.account) || x == &p.account
+                });
+                let service = o.get("Service").map(strings).unwrap_or_default().iter().any(|x| x == &p.arn);
+                aws || service
+            }
+            other => panic!("resource-policy statement with Principal {other}"),
+        };
+        if !named {
+            return false;
+        }
+    }
+    match &s["Condition"] {
+        Value::Null => true,
+        Value::Object(ops) => ops.iter().all(|(op, keys)| {
+            keys.as_object().expect("condition block").iter().all(|(k, want)| condition(op, k, &strings(want), ctx))
+        }),
+        other => panic!("unsupported Condition {other}"),
+    }
+}
+
+/// `${aws:username}` and other `${key}` variables from the request context; `None` when a
+/// variable cannot be resolved (AWS then does not match the statement).
+fn substitute(text: &str, ctx: &BTreeMap<String, Vec<String>>) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find('}').map(|e| i + e).expect("unclosed ${");
+        let key = &rest[i + 2..end];
+        out.push_str(ctx.get(key)?.first()?);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+fn condition(op: &str, key: &str, want: &[String], ctx: &BTreeMap<String, Vec<String>>) -> bool {
+    let (set, op) = match op.split_once(':') {
+        Some((s @ ("ForAllValues" | "ForAnyValue"), rest)) => (Some(s), rest),
+        _ => (None, op),
+    };
+    let (op, if_exists) = match op.strip_suffix("IfExists") {
+        Some(base) => (base, true),
+        None => (op, false),
+    };
+    let want: Vec<String> =
+        want.iter().map(|w| substitute(w, ctx).unwrap_or_else(|| "\u{0}unresolved".into())).collect();
+    let have = ctx.get(key);
+    if op == "Null" {
+        let absent = have.is_none_or(Vec::is_empty);
+        return want.iter().any(|w| (w == "true") == absent);
+    }
+    let negated = matches!(op, "StringNotEquals" | "StringNotLike" | "ArnNotEquals" | "ArnNotLike");
+    let one = |v: &str| -> bool {
+        let hit = want.iter().any(|w| match op {
+            "StringEquals" | "StringNotEquals" | "ArnEquals" | "ArnNotEquals" => w == v,
+            "StringLike" | "StringNotLike" | "ArnLike" | "ArnNotLike" => like(w, v),
+            "Bool" => w.eq_ignore_ascii_case(v),
+            other => panic!("unsupported condition operator {other}"),
+        });
+        if negated { !hit } else { hit }
+    };
+    match (have, set) {
+        (None, Some("ForAllValues")) => true,
+        (None, _) => if_exists || negated,
+        (Some(vs), Some("ForAllValues")) => vs.iter().all(|v| one(v)),
+        (Some(vs), Some(_)) => vs.iter().any(|v| one(v)),
+        // A single-valued key: negated operators require that no value matches.
+        (Some(vs), None) if negated => vs.iter().all(|v| one(v)),
+        (Some(vs), None) => vs.iter().any(|v| one(v)),
+    }
+}
+
+/// IAM's wildcard match: `*` any run of characters (slashes and colons included), `?` one.
+pub fn like(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// A CloudFormation document with its intrinsics resolved: `Ref`, `Fn::GetAtt`, `Fn::Sub`
+/// (`${X}`, `${X.Attr}`, and `${!x}` for a literal `${x}`). `vars` maps `X` and `X.Attr` to
+/// a string or, for a list parameter, an array.
+pub fn render(v: &Value, vars: &BTreeMap<String, Value>) -> Value {
+    let lookup = |k: &str| vars.get(k).cloned().unwrap_or_else(|| panic!("no value for `{k}` in the test's stack"));
+    match v {
+        Value::Object(o) if o.len() == 1 && o.contains_key("Ref") => lookup(o["Ref"].as_str().expect("Ref")),
+        Value::Object(o) if o.len() == 1 && o.contains_key("Fn::GetAtt") => {
+            let a = o["Fn::GetAtt"].as_array().expect("GetAtt");
+            lookup(&format!("{}.{}", a[0].as_str().expect("id"), a[1].as_str().expect("attr")))
+        }
+        Value::Object(o) if o.len() == 1 && o.contains_key("Fn::Sub") => {
+            let text = o["Fn::Sub"].as_str().expect("the plain Fn::Sub form");
+            let mut out = String::new();
+            let mut rest = text;
+            while let Some(i) = rest.find("${") {
+                out.push_str(&rest[..i]);
+                let end = rest[i..].find('}').map(|e| i + e).expect("unclosed ${");
+                let key = &rest[i + 2..end];
+                match key.strip_prefix('!') {
+                    Some(literal) => out.push_str(&format!("${{{literal}}}")),
+                    None => out.push_str(lookup(key).as_str().unwrap_or_else(|| panic!("`{key}` is not a string"))),
+                }
+                rest = &rest[end + 1..];
+            }
+            out.push_str(rest);
+            Value::String(out)
+        }
+        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), render(v, vars))).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(|x| render(x, vars)).collect()),
+        other => other.clone(),
+    }
+}
