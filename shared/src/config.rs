@@ -60,14 +60,6 @@ pub struct SecretsConfig {
     /// secret's resource policy denies those actions to everyone else.
     #[serde(default)]
     pub writers: Vec<String>,
-    /// Days an unused initial password or access key stays valid: then the sweep removes the
-    /// login profile (a password never used) and deletes the secrets. Default 14.
-    #[serde(default = "default_initial_ttl_days")]
-    pub initial_ttl_days: u32,
-}
-
-fn default_initial_ttl_days() -> u32 {
-    14
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -221,9 +213,6 @@ impl Config {
                     return Err(ValidationError::new(format!("{key}[{i}]"), "must be an IAM principal ARN"));
                 }
             }
-        }
-        if !(1..=365).contains(&self.secrets.initial_ttl_days) {
-            return Err(ValidationError::new("secrets.initial_ttl_days", "must be between 1 and 365"));
         }
         for (key, t) in [("topics.notifications", &self.topics.notifications), ("topics.audit", &self.topics.audit)] {
             if t.trim().is_empty() {

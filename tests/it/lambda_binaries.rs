@@ -161,3 +161,73 @@ async fn the_offboard_and_sweep_binaries_disable_leavers() {
         let _ = std::fs::remove_file(&f.log);
     }
 }
+
+/// A state that names someone else's user, another ARN, or a user this system did not make:
+/// each function refuses it before any write and publishes one failed audit record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_step_input_is_refused_by_every_function_and_changes_nothing() {
+    // GIVEN two onboarded people and a hand-made user who carries Jane's tags but not her path
+    let acct = Account::new().await;
+    let (ctx, inboxes) = acct.ready(config()).await;
+    let jane_hire = event("hire-engineering.json", json!({}));
+    let jane = shared::pipeline::process(&ctx, &jane_hire).await;
+    let zoe = shared::pipeline::process(&ctx, &event("hire-finance-programmatic.json", json!({}))).await;
+    let (jane_arn, zoe_name, zoe_arn) =
+        (jane.user_arn.clone().expect("jane"), zoe.user_name.clone().expect("zoe"), zoe.user_arn.clone().expect("zoe"));
+    let tag = |k: &str, v: &str| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().expect("tag");
+    let mallory = acct
+        .iam()
+        .create_user()
+        .user_name("mallory")
+        .tags(tag("managed-by", "employee-lifecycle"))
+        .tags(tag("employee-id", "E1001"))
+        .send()
+        .await
+        .expect("hand-made user");
+    let mallory_arn = mallory.user().expect("user").arn().to_owned();
+    let secrets_before = acct.secrets().list_secrets().send().await.expect("list").secret_list().len();
+    let zoe_tags_before = acct.iam().list_user_tags().user_name(&zoe_name).send().await.expect("tags").tags().len();
+    inboxes.audit.drain().await;
+    inboxes.notifications.drain().await;
+
+    let forgeries = [
+        ("another person's user", zoe_name.as_str(), zoe_arn.as_str()),
+        ("Jane's name with another ARN", "jane.doe", zoe_arn.as_str()),
+        ("a user this system did not make", "mallory", mallory_arn.as_str()),
+    ];
+    for step in [Step::JoinGroups, Step::TagUser, Step::StorePassword, Step::Notify] {
+        let f = start(&acct, step);
+        for (what, name, arn) in forgeries {
+            // WHEN the function is handed Jane's hire with a forged `createUser`
+            let forged = json!({"event": jane_hire, "createUser":
+                {"userName": name, "userArn": arn, "exists": true, "actions": []}});
+            let answer = tokio::task::block_in_place(|| f.api.invoke(forged, Duration::from_secs(60)));
+            // THEN it refuses, naming why
+            match answer {
+                Some(Answer::Error(e)) => {
+                    assert_eq!(e["errorType"], "Onboarding.UntrustedInput", "{}: {what}: {e}", step.name());
+                    assert!(e["errorMessage"].as_str().is_some_and(|m| m.contains(name)), "{e}");
+                }
+                other => panic!("{}: {what}: expected a refusal, got {other:?}", step.name()),
+            }
+            // AND exactly one failed audit record says so
+            let audit: Vec<Value> = inboxes.audit.drain().await.iter().map(|m| m.json()).collect();
+            assert_eq!(audit.len(), 1, "{}: {what}: {audit:?}", step.name());
+            assert_eq!((audit[0]["step"].as_str(), audit[0]["outcome"].as_str()), (Some(step.name()), Some("failed")));
+        }
+    }
+    // AND nothing was written: no group, tag, secret, login profile or message for anyone
+    assert!(user_groups(&acct, "mallory").await.is_empty());
+    assert!(acct.iam().get_login_profile().user_name("mallory").send().await.is_err());
+    assert_eq!(acct.secrets().list_secrets().send().await.expect("list").secret_list().len(), secrets_before);
+    let zoe_tags = acct.iam().list_user_tags().user_name(&zoe_name).send().await.expect("tags").tags().len();
+    assert_eq!(zoe_tags, zoe_tags_before);
+    assert!(inboxes.notifications.drain().await.is_empty());
+    // (and the genuine state still works: Jane's own ARN passes)
+    let f = start(&acct, Step::TagUser);
+    let genuine = json!({"event": jane_hire, "createUser": {"userName": "jane.doe", "userArn": jane_arn, "exists": true, "actions": []}});
+    match tokio::task::block_in_place(|| f.api.invoke(genuine, Duration::from_secs(60))) {
+        Some(Answer::Response(v)) => assert!(v["actions"].as_array().is_some_and(|a| !a.is_empty()), "{v}"),
+        other => panic!("the genuine state was refused: {other:?}"),
+    }
+}

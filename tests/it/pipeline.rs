@@ -337,3 +337,34 @@ async fn corrected_attributes_are_reconciled_without_touching_foreign_tags() {
         acct.secrets().list_secret_version_ids().secret_id(first.secret_arn.expect("arn")).send().await.expect("v");
     assert_eq!(versions.versions().len(), 1);
 }
+
+#[tokio::test]
+async fn an_event_from_the_future_is_refused_and_the_persons_real_events_still_apply() {
+    let acct = Account::new().await;
+    let (ctx, inboxes) = acct.ready(config()).await;
+    let hire = event("hire-engineering.json", json!({}));
+    assert_eq!(onboard(&ctx, &hire).await.outcome, EventOutcome::Succeeded);
+    // GIVEN a forged change whose envelope time lies years ahead (it would make every real
+    // event after it look stale, the departure included)
+    let mut forged = event("change-transfer.json", json!({"employeeId": "E1001", "eventId": "forged-1"}));
+    forged["time"] = json!("2036-01-01T00:00:00Z");
+    // WHEN it is processed THEN it fails naming `time`, changes nothing and is audited
+    let r = onboard(&ctx, &forged).await;
+    assert_eq!(r.outcome, EventOutcome::Failed);
+    assert!(
+        r.error.as_deref().is_some_and(|e| e.contains("time") && e.contains("ahead of the clock")),
+        "{:?}",
+        r.error
+    );
+    assert_eq!(r.error_type.as_deref(), Some("Onboarding.InvalidEvent"));
+    let tags = acct.iam().list_user_tags().user_name("jane.doe").send().await.expect("tags");
+    let last = tags.tags().iter().find(|t| t.key() == "last-event-time").map(|t| t.value().to_owned());
+    assert_eq!(last.as_deref(), Some("2026-11-20T09:00:00Z"), "the forged time was not recorded");
+    let audit: Vec<Value> = inboxes.audit.drain().await.iter().map(|m| m.json()).collect();
+    assert!(audit.iter().any(|a| a["eventId"] == "forged-1" && a["outcome"] == "failed" && a["terminal"] == true));
+    // AND the person's real, later departure still applies
+    let leave = event("depart-immediate.json", json!({"employeeId": "E1001", "eventId": "leave-1"}));
+    let r = onboard(&ctx, &leave).await;
+    assert_eq!(r.outcome, EventOutcome::Succeeded, "{:?}", r.error);
+    assert_eq!(r.status.as_deref(), Some("disabled"));
+}
