@@ -60,6 +60,14 @@ pub struct SecretsConfig {
     /// secret's resource policy denies those actions to everyone else.
     #[serde(default)]
     pub writers: Vec<String>,
+    /// Days an unused initial credential stays valid. Then the sweep removes a never-used login
+    /// profile and deletes the secrets (an access key itself stays the person's). Default 14.
+    #[serde(default = "default_initial_ttl_days")]
+    pub initial_ttl_days: u32,
+}
+
+fn default_initial_ttl_days() -> u32 {
+    14
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -213,6 +221,9 @@ impl Config {
                     return Err(ValidationError::new(format!("{key}[{i}]"), "must be an IAM principal ARN"));
                 }
             }
+        }
+        if !(1..=3650).contains(&self.secrets.initial_ttl_days) {
+            return Err(ValidationError::new("secrets.initial_ttl_days", "must be between 1 and 3650"));
         }
         for (key, t) in [("topics.notifications", &self.topics.notifications), ("topics.audit", &self.topics.audit)] {
             if t.trim().is_empty() {

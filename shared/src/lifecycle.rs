@@ -94,6 +94,10 @@ pub enum Due {
     Disable,
     /// A disabled leaver whose grace period is over.
     Delete,
+    /// An initial credential was used: its secret is no longer needed and is deleted.
+    RetireCredential,
+    /// An initial credential stayed unused past `secrets.initial_ttl_days`: it is withdrawn.
+    ExpireCredential,
 }
 
 impl Due {
@@ -102,7 +106,28 @@ impl Due {
             Due::Activate => "activate",
             Due::Disable => "disable",
             Due::Delete => "delete",
+            Due::RetireCredential => "retire-credential",
+            Due::ExpireCredential => "expire-credential",
         }
+    }
+}
+
+/// What is due for an initial credential issued at `issued` and last used at `used`: retire its
+/// secret once the credential was used since it was issued (a console password must be changed
+/// at first sign-in, so the stored one is dead; an access key is in the person's hands), expire
+/// it once `ttl_days` have passed unused, otherwise nothing.
+pub fn credential_due(
+    issued: DateTime<Utc>,
+    used: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    ttl_days: u32,
+) -> Option<Due> {
+    if used.is_some_and(|u| u >= issued) {
+        Some(Due::RetireCredential)
+    } else if now >= issued + chrono::TimeDelta::days(i64::from(ttl_days)) {
+        Some(Due::ExpireCredential)
+    } else {
+        None
     }
 }
 
@@ -238,5 +263,19 @@ mod tests {
             prop_assert!((t - naive_end).num_hours().abs() <= 15);
             prop_assert!(is_stale(&tags(&[(LAST_EVENT_TIME, &stamp(t))]), t - chrono::Duration::seconds(1)));
         }
+    }
+
+    #[test]
+    fn an_initial_credential_is_retired_once_used_and_expires_unused() {
+        let t = |s: &str| parse_stamp(s).expect("time");
+        let issued = t("2031-01-05T10:00:00Z");
+        assert_eq!(credential_due(issued, None, t("2031-01-19T09:59:59Z"), 14), None);
+        assert_eq!(credential_due(issued, None, t("2031-01-19T10:00:00Z"), 14), Some(Due::ExpireCredential));
+        assert_eq!(
+            credential_due(issued, Some(t("2031-01-06T08:00:00Z")), t("2031-01-06T09:00:00Z"), 14),
+            Some(Due::RetireCredential)
+        );
+        // A sign-in from before this credential (an earlier employment) does not count.
+        assert_eq!(credential_due(issued, Some(t("2030-06-01T08:00:00Z")), t("2031-01-06T09:00:00Z"), 14), None);
     }
 }

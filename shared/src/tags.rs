@@ -16,6 +16,12 @@ pub const EMPLOYEE_ID: &str = "employee-id";
 /// Set once the welcome message went out (value: the HR event id), so a resend sends none.
 pub const WELCOME_SENT: &str = "welcome-sent";
 
+/// An unused initial password was withdrawn at this time (RFC 3339): a resend does not issue
+/// another; an `Employee Changed` does, and removes the marker.
+pub const CREDENTIALS_EXPIRED: &str = "credentials-expired-at";
+/// The access key whose initial secret was deleted (used, or expired): a resend issues no other.
+pub const ACCESS_KEY_DELIVERED: &str = "access-key-delivered";
+
 /// Set once a change notice went out (value: the HR event id).
 pub const NOTICE_SENT: &str = "notice-sent";
 pub const EMAIL: &str = "email";
@@ -71,7 +77,7 @@ pub fn writable_after_creation() -> Vec<&'static str> {
     HR_KEYS
         .iter()
         .chain(LIFECYCLE_KEYS)
-        .chain([&WELCOME_SENT, &NOTICE_SENT])
+        .chain([&WELCOME_SENT, &NOTICE_SENT, &CREDENTIALS_EXPIRED, &ACCESS_KEY_DELIVERED])
         .copied()
         .filter(|k| *k != MANAGED_BY && *k != EMPLOYEE_ID)
         .collect()

@@ -195,13 +195,17 @@ async fn plan_shows_what_would_change_and_changes_nothing() {
 #[tokio::test]
 async fn hires_changes_departures_and_the_sweep_through_the_cli() {
     // GIVEN the sample hires, onboarded (with a config for the emulator, which lacks
-    // service-specific credentials)
+    // service-specific credentials; and, since this story sweeps years ahead without anyone
+    // signing in, unused credentials that live ten years: their expiry is tested in lifecycle.rs)
     let acct = Account::new().await;
     bootstrapped(&acct).await;
     let cfg_path = root().join("target").join(format!("onboarding-cli-{}.toml", std::process::id()));
     let shipped = std::fs::read_to_string(root().join("onboarding.toml")).expect("config");
-    std::fs::write(&cfg_path, shipped.replace("[retry]", "skip_service_specific_credentials = true\n\n[retry]"))
-        .expect("write config");
+    let emulated = shipped
+        .replace("[retry]", "skip_service_specific_credentials = true\n\n[retry]")
+        .replace("initial_ttl_days = 14", "initial_ttl_days = 3650");
+    assert!(emulated.contains("initial_ttl_days = 3650"));
+    std::fs::write(&cfg_path, emulated).expect("write config");
     let cfg = cfg_path.to_str().expect("utf-8 path");
     let onboarding = |acct: &Account, args: &[&str], stdin: Option<&str>| {
         let mut all = vec!["--config", cfg];

@@ -210,7 +210,7 @@ fn findings(t: &Value, text: &str) -> Vec<String> {
         "iam:UpdateUser",
     ];
     // Actions that have no resource type, so "*" is the only possible resource.
-    const RESOURCELESS: &[&str] = &["iam:ListUsers", "iam:GetAccountPasswordPolicy"];
+    const RESOURCELESS: &[&str] = &["iam:ListUsers", "iam:GetAccountPasswordPolicy", "secretsmanager:ListSecrets"];
     let users = "arn:${AWS::Partition}:iam::${AWS::AccountId}:user${UserPath}*";
     let secrets = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretsPrefix}/*";
     let allowed_groups: BTreeSet<String> = function_config(t).groups.allowed.iter().map(|g| group_arn(g)).collect();
@@ -237,7 +237,9 @@ fn findings(t: &Value, text: &str) -> Vec<String> {
             if iam_user_acts && r.contains(":user") && r != users {
                 bad.push(format!("{role}: users outside the managed path: {r}"));
             }
-            if acts.iter().any(|a| a.starts_with("secretsmanager:")) && r != secrets {
+            if acts.iter().any(|a| a.starts_with("secretsmanager:") && !RESOURCELESS.contains(&a.as_str()))
+                && r != secrets
+            {
                 bad.push(format!("{role}: secrets outside the prefix: {r}"));
             }
             if acts.iter().any(|a| a == "sns:Publish") && r != "Ref:AuditTopic" && r != "Ref:NotificationsTopic" {

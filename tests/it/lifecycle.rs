@@ -41,11 +41,13 @@ fn depart(employee: &str, event_id: &str, time: &str, last_day: &str, immediate:
 }
 
 /// The test configuration: three lead days, 30 grace days, and (moto lacks the API) no
-/// service-specific credentials.
+/// service-specific credentials. The stories here span months without anyone signing in, so
+/// unused credentials live a year (their expiry has its own test, with the shipped 14 days).
 fn lifecycle_config() -> Config {
     let mut cfg = config();
     cfg.lifecycle.lead_days = 3;
     cfg.lifecycle.skip_service_specific_credentials = true;
+    cfg.secrets.initial_ttl_days = 365;
     cfg
 }
 
@@ -448,3 +450,121 @@ wK2nM1Uy+QA5z7RWwHiREJK4Z6MXKRQ+3FJMpRXIcwCAc8MTAM5aFUXhopSMYvO1
 oG2X52USMAoGCCqGSM49BAMCA0cAMEQCIHyKYYpUJYrfjXtdGJAvbR0mOsqfWJeW
 +++euXmmqkKwAiBQT7dtrIK5c4fGqep1nVHVBdQyt40UBKWYzGnTKwkG5w==
 -----END CERTIFICATE-----";
+
+/// Initial credentials do not outlive their purpose. The secrets' issue times are the
+/// emulator's clock, so this test runs at the real time (and 15 days after it). A console
+/// sign-in is simulated through `tests/emulator.py` (AWS sets `PasswordLastUsed`; moto has no
+/// sign-in); an access key is used by calling AWS with it, which the emulator records.
+#[tokio::test]
+async fn initial_credentials_are_deleted_once_used_and_withdrawn_when_unused() {
+    let acct = Account::new().await;
+    let (ctx, inboxes) = acct
+        .ready(Config {
+            secrets: shared::config::SecretsConfig { initial_ttl_days: 14, ..config().secrets },
+            ..lifecycle_config()
+        })
+        .await;
+    let now = Utc::now();
+    let later = now + chrono::TimeDelta::days(15);
+    let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let today = now.date_naive().to_string();
+    let hire = |file: &str| {
+        let mut e = tests::event(file, json!({"startDate": today}));
+        e["time"] = json!(stamp(now - chrono::TimeDelta::hours(1)));
+        e
+    };
+    let (jane_hire, zoe_hire) = (hire("hire-engineering.json"), hire("hire-finance-programmatic.json"));
+    let now_s = stamp(now);
+    assert_eq!(twice(&ctx, &now_s, &jane_hire).await.outcome, EventOutcome::Succeeded);
+    let zoe = twice(&ctx, &now_s, &zoe_hire).await;
+    let zoe_user = zoe.user_name.clone().expect("zoe");
+    inboxes.notifications.drain().await;
+    let live = |acct: &Account| {
+        let c = acct.secrets();
+        async move {
+            let list = c.list_secrets().send().await.expect("list");
+            let mut names: Vec<String> = list
+                .secret_list()
+                .iter()
+                .filter(|s| s.deleted_date().is_none())
+                .filter_map(|s| s.name().map(str::to_owned))
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    // GIVEN nothing used yet: a sweep now changes nothing
+    assert!(sweep_at(&ctx, &now_s).await.items.is_empty());
+    assert_eq!(live(&acct).await.len(), 3);
+
+    // WHEN Jane signs in (and so must change the stored password) and Zoë uses her key
+    acct.sign_in("jane.doe");
+    let key_secret = acct
+        .secrets()
+        .get_secret_value()
+        .secret_id(format!("employee-lifecycle/{zoe_user}/access-key"))
+        .send()
+        .await
+        .expect("key secret");
+    let key: Value = serde_json::from_str(key_secret.secret_string().expect("doc")).expect("json");
+    let (id, secret) = (key["AccessKeyId"].as_str().expect("id"), key["SecretAccessKey"].as_str().expect("secret"));
+    let as_zoe = aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::config::Builder::from(&acct.sdk)
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(id, secret, None, None, "zoe"))
+            .build(),
+    );
+    as_zoe.get_user().user_name(&zoe_user).send().await.expect("Zoë calls AWS with her key");
+
+    // THEN the sweep deletes exactly those two secrets; the login profile and the key stay
+    let s = sweep_at(&ctx, &now_s).await;
+    let mut done: Vec<(String, &str)> = s.items.iter().map(|i| (i.user_name.clone(), i.due.as_str())).collect();
+    done.sort();
+    assert_eq!(done, [("jane.doe".to_owned(), "retire-credential"), (zoe_user.clone(), "retire-credential")]);
+    assert!(s.items.iter().all(|i| i.outcome == SweepOutcome::Succeeded), "{s:?}");
+    assert_eq!(live(&acct).await, [format!("employee-lifecycle/{zoe_user}/console-password")]);
+    assert!(has_login(&acct, "jane.doe").await);
+    let keys = acct.iam().list_access_keys().user_name(&zoe_user).send().await.expect("keys");
+    assert_eq!(keys.access_key_metadata().len(), 1);
+    assert_eq!(user_tags(&acct, &zoe_user).await.get(tags::ACCESS_KEY_DELIVERED).map(String::as_str), Some(id));
+    assert!(sweep_at(&ctx, &now_s).await.items.is_empty(), "retired once");
+
+    // WHEN Zoë's password stays unused past the TTL
+    let later_s = stamp(later);
+    let s = sweep_at(&ctx, &later_s).await;
+    assert_eq!(s.items.len(), 1, "{s:?}");
+    assert_eq!((s.items[0].user_name.as_str(), s.items[0].due.as_str()), (zoe_user.as_str(), "expire-credential"));
+    // THEN it is withdrawn: no login profile, no secret, the manager told, the user marked
+    assert!(!has_login(&acct, &zoe_user).await);
+    assert!(live(&acct).await.is_empty());
+    let t = user_tags(&acct, &zoe_user).await;
+    assert!(t.contains_key(tags::CREDENTIALS_EXPIRED) && !t.contains_key(tags::WELCOME_SENT), "{t:?}");
+    assert_eq!(kinds(&inboxes).await, ["credentials-expired"]);
+    let audit: Vec<Value> = inboxes.audit.drain().await.iter().map(|m| m.json()).collect();
+    assert!(audit.iter().any(|a| a["action"] == "iam:DeleteLoginProfile" && a["employeeId"] == "E1002"));
+    assert!(audit.iter().any(|a| a["action"] == "expire-credential" && a["terminal"] == true));
+
+    // AND a resend of the hire issues nothing again (no password, no second key)
+    let r = twice(&ctx, &later_s, &zoe_hire).await;
+    assert_eq!(r.outcome, EventOutcome::Unchanged, "{r:?}");
+    assert!(!has_login(&acct, &zoe_user).await);
+    assert_eq!(
+        acct.iam().list_access_keys().user_name(&zoe_user).send().await.expect("keys").access_key_metadata().len(),
+        1
+    );
+    assert!(kinds(&inboxes).await.is_empty());
+
+    // WHEN HR's next change arrives THEN the password is re-issued and she is welcomed again
+    let change = hr(
+        "Employee Changed",
+        &stamp(later - chrono::TimeDelta::hours(1)),
+        json!({"eventId": "c-zoe", "employeeId": "E1002", "title": "Head of Finance"}),
+    );
+    let r = twice(&ctx, &later_s, &change).await;
+    assert_eq!(r.outcome, EventOutcome::Succeeded, "{r:?}");
+    assert!(has_login(&acct, &zoe_user).await);
+    assert_eq!(live(&acct).await, [format!("employee-lifecycle/{zoe_user}/console-password")]);
+    assert!(!user_tags(&acct, &zoe_user).await.contains_key(tags::CREDENTIALS_EXPIRED));
+    let mut sent = kinds(&inboxes).await;
+    sent.sort();
+    assert_eq!(sent, ["access-changed", "welcome", "welcome-manager"]);
+}

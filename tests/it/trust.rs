@@ -519,7 +519,7 @@ fn the_roles_write_only_this_systems_tags_and_only_create_user_marks_a_user() {
             .collect()
     };
     let writable: Vec<String> = shared::tags::writable_after_creation().iter().map(|k| k.to_string()).collect();
-    for role in ["TagUserRole", "NotifyRole", "OffboardRole", "SweepRole"] {
+    for role in ["TagUserRole", "NotifyRole", "OffboardRole", "SweepRole", "StorePasswordRole"] {
         assert_eq!(listed(role), writable, "{role}");
     }
 }

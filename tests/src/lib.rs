@@ -44,6 +44,8 @@ pub fn binary(name: &str) -> PathBuf {
 /// The emulator shared by all tests of this process; it stops when the process exits.
 pub struct Emulator {
     pub endpoint: String,
+    /// `tests/emulator.py`'s control port: what AWS does that no API call makes moto do.
+    pub control: String,
     pub recording: PathBuf,
     _stdin: Mutex<ChildStdin>,
     _child: Mutex<Child>,
@@ -76,12 +78,18 @@ pub fn emulator() -> &'static Emulator {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start the emulator");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("emulator port");
-        let port = line.trim().strip_prefix("port=").unwrap_or_else(|| panic!("emulator said {line:?}")).to_owned();
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut read = |key: &str| {
+            let mut line = String::new();
+            out.read_line(&mut line).expect("emulator port");
+            line.trim().strip_prefix(key).unwrap_or_else(|| panic!("emulator said {line:?}")).to_owned()
+        };
+        let port = read("port=");
+        let control = read("control=");
         let stdin = child.stdin.take().expect("stdin");
         Emulator {
             endpoint: format!("http://127.0.0.1:{port}"),
+            control: format!("127.0.0.1:{control}"),
             recording,
             _stdin: Mutex::new(stdin),
             _child: Mutex::new(child),
@@ -202,6 +210,21 @@ impl Account {
             notifications: Inbox::subscribe(&self.sdk, &targets.notifications_topic_arn, "notifications").await,
         };
         (Ctx::new(cfg, aws, targets), inboxes)
+    }
+
+    /// Records a console sign-in of `user` now, as AWS does when the person signs in (sets
+    /// `PasswordLastUsed`; the emulator has no sign-in, so `tests/emulator.py` does it).
+    pub fn sign_in(&self, user: &str) {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&emulator().control).expect("emulator control port");
+        let request = format!(
+            "POST /sign-in?account={}&user={user} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.id
+        );
+        s.write_all(request.as_bytes()).expect("sign-in request");
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).expect("sign-in answer");
+        assert!(answer.starts_with("HTTP/1.0 204") || answer.starts_with("HTTP/1.1 204"), "{answer}");
     }
 
     /// The requests this account sent to the emulator (from its recording), as

@@ -242,13 +242,17 @@ fn applies(s: &Value, p: &Principal, r: &Request, ctx: &BTreeMap<String, Vec<Str
 /// `${aws:username}` and other `${key}` variables from the request context; `None` when a
 /// variable cannot be resolved (AWS then does not match the statement).
 fn substitute(text: &str, ctx: &BTreeMap<String, Vec<String>>) -> Option<String> {
+    expand(text, |key| ctx.get(key)?.first().cloned())
+}
+
+/// `text` with every `${key}` replaced by `value(key)`; `None` when a value is missing.
+fn expand(text: &str, value: impl Fn(&str) -> Option<String>) -> Option<String> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(i) = rest.find("${") {
         out.push_str(&rest[..i]);
         let end = rest[i..].find('}').map(|e| i + e).expect("unclosed ${");
-        let key = &rest[i + 2..end];
-        out.push_str(ctx.get(key)?.first()?);
+        out.push_str(&value(&rest[i + 2..end])?);
         rest = &rest[end + 1..];
     }
     out.push_str(rest);
@@ -328,20 +332,13 @@ pub fn render(v: &Value, vars: &BTreeMap<String, Value>) -> Value {
         }
         Value::Object(o) if o.len() == 1 && o.contains_key("Fn::Sub") => {
             let text = o["Fn::Sub"].as_str().expect("the plain Fn::Sub form");
-            let mut out = String::new();
-            let mut rest = text;
-            while let Some(i) = rest.find("${") {
-                out.push_str(&rest[..i]);
-                let end = rest[i..].find('}').map(|e| i + e).expect("unclosed ${");
-                let key = &rest[i + 2..end];
-                match key.strip_prefix('!') {
-                    Some(literal) => out.push_str(&format!("${{{literal}}}")),
-                    None => out.push_str(lookup(key).as_str().unwrap_or_else(|| panic!("`{key}` is not a string"))),
-                }
-                rest = &rest[end + 1..];
-            }
-            out.push_str(rest);
-            Value::String(out)
+            let out = expand(text, |key| {
+                Some(match key.strip_prefix('!') {
+                    Some(literal) => format!("${{{literal}}}"),
+                    None => lookup(key).as_str().unwrap_or_else(|| panic!("`{key}` is not a string")).to_owned(),
+                })
+            });
+            Value::String(out.expect("every Fn::Sub variable resolves"))
         }
         Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), render(v, vars))).collect()),
         Value::Array(a) => Value::Array(a.iter().map(|x| render(x, vars)).collect()),

@@ -20,8 +20,8 @@ pub struct Iam {
     retry: RetryPolicy,
 }
 
-/// A user as the steps see it. `boundary` comes only from `GetUser` (AWS's `ListUsers` does not
-/// return it).
+/// A user as the steps see it. `boundary` and `password_last_used` come from `GetUser` (AWS's
+/// `ListUsers` returns no boundary).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct User {
     pub name: String,
@@ -30,6 +30,8 @@ pub struct User {
     pub tags: BTreeMap<String, String>,
     /// The permissions boundary's ARN.
     pub boundary: Option<String>,
+    /// When the console password was last used to sign in.
+    pub password_last_used: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl From<&aws_sdk_iam::types::User> for User {
@@ -40,6 +42,7 @@ impl From<&aws_sdk_iam::types::User> for User {
             path: u.path().to_owned(),
             tags: u.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect(),
             boundary: u.permissions_boundary().and_then(|b| b.permissions_boundary_arn()).map(str::to_owned),
+            password_last_used: u.password_last_used().and_then(|t| to_chrono(*t)),
         }
     }
 }
@@ -50,6 +53,10 @@ impl From<&aws_sdk_iam::types::User> for User {
 pub struct Credential {
     pub id: String,
     pub active: bool,
+}
+
+fn to_chrono(t: aws_sdk_iam::primitives::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
 fn active(status: Option<&aws_sdk_iam::types::StatusType>) -> bool {
@@ -261,6 +268,17 @@ impl Iam {
             .iter()
             .filter_map(|k| Some(Credential { id: k.access_key_id()?.to_owned(), active: active(k.status()) }))
             .collect())
+    }
+
+    /// When the access key was last used, if ever (`None` also for a key that no longer exists).
+    pub async fn access_key_last_used(&self, key_id: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
+        let out = absent(
+            self.call("iam:GetAccessKeyLastUsed", transient, || {
+                self.client.get_access_key_last_used().access_key_id(key_id).send()
+            })
+            .await,
+        )?;
+        Ok(out.and_then(|o| o.access_key_last_used()?.last_used_date().copied()).and_then(to_chrono))
     }
 
     /// Creates an access key; the secret half is wrapped at once.

@@ -25,6 +25,16 @@ pub struct SecretInfo {
     pub current_version: Option<String>,
 }
 
+/// A secret as `ListSecrets` shows it: enough for the sweep to decide whether it is still needed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedSecret {
+    pub arn: String,
+    pub name: String,
+    pub tags: BTreeMap<String, String>,
+    /// When its value was last written, i.e. when the credential in it was issued.
+    pub issued: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 impl Secrets {
     pub fn new(client: Client) -> Self {
         Self { client }
@@ -44,6 +54,45 @@ impl Secrets {
             Err(e) => {
                 let e = aws_error("secretsmanager:DescribeSecret", e);
                 if is_code(&e, "ResourceNotFoundException") { Ok(None) } else { Err(e) }
+            }
+        }
+    }
+
+    /// Every secret whose name starts with `prefix` and that is not scheduled for deletion
+    /// (`ListSecrets`, pages of 100: one call per hundred people still onboarding).
+    pub async fn list(&self, prefix: &str) -> Result<Vec<ListedSecret>, Error> {
+        use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
+        let filter = Filter::builder().key(FilterNameStringType::Name).values(prefix).build();
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_secrets()
+                .filters(filter.clone())
+                .max_results(100)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| aws_error("secretsmanager:ListSecrets", e))?;
+            for s in page.secret_list() {
+                let (Some(arn), Some(name)) = (s.arn(), s.name()) else { continue };
+                if s.deleted_date().is_some() || !name.starts_with(prefix) {
+                    continue;
+                }
+                let tags: BTreeMap<String, String> =
+                    s.tags().iter().filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned()))).collect();
+                // The issue time the step recorded; else when the value last changed.
+                let issued = tags.get("issued-at").and_then(|t| crate::lifecycle::parse_stamp(t)).or_else(|| {
+                    s.last_changed_date()
+                        .or(s.created_date())
+                        .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+                });
+                out.push(ListedSecret { arn: arn.to_owned(), name: name.to_owned(), tags, issued });
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return Ok(out),
             }
         }
     }

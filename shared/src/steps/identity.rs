@@ -219,6 +219,7 @@ mod tests {
             path: "/employees/E1/".into(),
             tags: t,
             boundary: Some(BOUNDARY.into()),
+            password_last_used: None,
         }
     }
 

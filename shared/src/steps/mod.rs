@@ -47,8 +47,9 @@ pub enum Step {
 /// The one definition of each flow's order. The pipeline runs them; `shared::asl` generates the
 /// state machines from them.
 pub const ONBOARD: [Step; 5] = [Step::CreateUser, Step::JoinGroups, Step::TagUser, Step::StorePassword, Step::Notify];
-/// `Employee Changed`: find the user (never create), regroup, retag, notify.
-pub const CHANGE: [Step; 4] = [Step::CreateUser, Step::JoinGroups, Step::TagUser, Step::Notify];
+/// `Employee Changed`: find the user (never create), regroup, retag, re-issue a console password
+/// the sweep withdrew unused (nothing otherwise), notify.
+pub const CHANGE: [Step; 5] = [Step::CreateUser, Step::JoinGroups, Step::TagUser, Step::StorePassword, Step::Notify];
 /// `Employee Departed`: disable now or schedule it.
 pub const OFFBOARD: [Step; 1] = [Step::Offboard];
 
@@ -382,6 +383,19 @@ impl<'a> Trail<'a> {
     /// The outcome for a change about to be made: `would-do` in a dry run, else `done`.
     pub fn change(&self) -> Outcome {
         if self.ctx.dry_run { Outcome::WouldDo } else { Outcome::Done }
+    }
+
+    /// Makes a change and records it: `done`, or `would-do` without making it in a dry run.
+    pub async fn apply<T>(
+        &mut self,
+        action: &str,
+        target: &str,
+        change: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<(), Error> {
+        if !self.ctx.dry_run {
+            change.await?;
+        }
+        self.record(action, target, self.change()).await
     }
 
     pub async fn record(&mut self, action: &str, target: &str, outcome: Outcome) -> Result<(), Error> {

@@ -13,7 +13,7 @@ use crate::audit::{Action, Outcome};
 use crate::aws::{account_of, region_of};
 use crate::error::Error;
 use crate::intent::Request;
-use crate::tags::{EMAIL, GIVEN_NAME, WELCOME_SENT};
+use crate::tags::{CREDENTIALS_EXPIRED, EMAIL, GIVEN_NAME, WELCOME_SENT};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -112,7 +112,18 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
             let target = UserRef { name: &user.name, arn: &user.arn, exists: target.exists };
             welcome(ctx, &mut trail, &person, &target, current, state.store_password.as_ref()).await?
         }
-        Request::Change(_) => change_notice(ctx, &mut trail, state, &user.name, current).await?,
+        Request::Change(c) => {
+            let mut sent = change_notice(ctx, &mut trail, state, &user.name, current).await?;
+            // A re-issued password (see store-password) comes with a new welcome.
+            let stored = state.store_password.as_ref();
+            if stored.is_some_and(|s| s.password_secret_arn.is_some())
+                && let Some(person) = Person::from_tags(current, c.meta.event_id.clone())
+            {
+                let target = UserRef { name: &user.name, arn: &user.arn, exists: target.exists };
+                sent.extend(welcome(ctx, &mut trail, &person, &target, current, stored).await?);
+            }
+            sent
+        }
         Request::Depart(_) => return Err(Error::Input("a departure goes to `offboard`, not `notify`".into())),
     };
     Ok(NotifyOutput { sent_to, actions: trail.actions })
@@ -128,7 +139,9 @@ pub(crate) async fn welcome(
     current: &BTreeMap<String, String>,
     stored: Option<&StorePasswordOutput>,
 ) -> Result<Vec<String>, Error> {
-    if current.contains_key(WELCOME_SENT) {
+    // Sent already; or the credentials it announced were withdrawn unused (an `Employee Changed`
+    // re-issues them and removes that marker first).
+    if current.contains_key(WELCOME_SENT) || current.contains_key(CREDENTIALS_EXPIRED) {
         trail.record("sns:Publish", &ctx.targets.notifications_topic_arn, Outcome::AlreadyDone).await?;
         return Ok(Vec::new());
     }

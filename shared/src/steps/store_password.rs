@@ -20,30 +20,71 @@ use crate::error::Error;
 use crate::intent::Request;
 use crate::password;
 use crate::secret::Secret;
-use crate::tags::{EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE};
+use crate::tags::{ACCESS_KEY_DELIVERED, CREDENTIALS_EXPIRED, EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE};
 
 /// Tag on the access-key secret naming the key it holds.
 pub const ACCESS_KEY_ID_TAG: &str = "access-key-id";
+/// Tag on every initial-credential secret naming its user (the boundary lets a user read only
+/// secrets tagged with their own name).
+pub const USER_NAME_TAG: &str = "user-name";
+/// Tag on every initial-credential secret: when its current value was issued (RFC 3339).
+pub const ISSUED_AT_TAG: &str = "issued-at";
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<StorePasswordOutput, Error> {
-    let Request::Hire(intent) = ctx.request(&state.event)? else {
-        return Err(Error::Input("`store-password` handles hires only".into()));
-    };
+    let req = ctx.request(&state.event)?;
+    if matches!(req, Request::Depart(_)) {
+        return Err(Error::Input("a departure goes to `offboard`, not `store-password`".into()));
+    }
     // The user is re-derived and proven the employee's: this step makes credentials readable by
     // the ARN it acts on, so that ARN must never come from the input alone.
-    let Some(found) = identity::target(ctx, state, &intent.hire.meta.employee_id).await? else {
+    let Some(found) = identity::target(ctx, state, &req.meta().employee_id).await? else {
         return Ok(StorePasswordOutput::default());
     };
     let user = &found.user;
-    if hire_is_pending(ctx, &intent, &user.tags) {
-        tracing::info!(user = %user.name, "pre-hire: credentials wait for the sweep at the activation time");
-        return Ok(StorePasswordOutput::default());
-    }
-    let mut trail = Trail::new(ctx, &intent.hire.meta, Step::StorePassword);
     let target = UserRef { name: &user.name, arn: &user.arn, exists: found.exists };
-    let mut out = provision(ctx, &mut trail, &Person::from_hire(&intent.hire), &target).await?;
-    out.actions = trail.actions;
-    Ok(out)
+    match &req {
+        Request::Hire(intent) => {
+            if hire_is_pending(ctx, intent, &user.tags) {
+                tracing::info!(user = %user.name, "pre-hire: credentials wait for the sweep at the activation time");
+                return Ok(StorePasswordOutput::default());
+            }
+            let mut trail = Trail::new(ctx, &intent.hire.meta, Step::StorePassword);
+            let person = Person::from_hire(&intent.hire);
+            let mut out = provision(ctx, &mut trail, &person, &target, &user.tags, Issue::Initial).await?;
+            out.actions = trail.actions;
+            Ok(out)
+        }
+        // A change re-issues a console password the sweep withdrew unused; nothing else.
+        Request::Change(c) if user.tags.contains_key(CREDENTIALS_EXPIRED) => {
+            let mut trail = Trail::new(ctx, &c.meta, Step::StorePassword);
+            let Some(mut person) = Person::from_tags(&user.tags, c.meta.event_id.clone()) else {
+                return Err(Error::Conflict(format!(
+                    "`{}` lacks the tags its welcome needs (email, given-name, employee-id); resend its hire event",
+                    user.name
+                )));
+            };
+            person.access.programmatic = false;
+            let mut out = provision(ctx, &mut trail, &person, &target, &user.tags, Issue::Again).await?;
+            trail
+                .apply(
+                    "iam:UntagUser",
+                    &user.arn,
+                    ctx.aws.iam.untag_user(&user.name, &[CREDENTIALS_EXPIRED.to_owned()]),
+                )
+                .await?;
+            out.actions = trail.actions;
+            Ok(out)
+        }
+        _ => Ok(StorePasswordOutput::default()),
+    }
+}
+
+/// Whether credentials are issued for the first time (a hire, an activation) or again (a change
+/// after the unused password expired).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Issue {
+    Initial,
+    Again,
 }
 
 /// Makes the initial credentials the person's access asks for and stores them; the actions are
@@ -53,16 +94,22 @@ pub(crate) async fn provision(
     trail: &mut Trail<'_>,
     person: &Person,
     user: &UserRef<'_>,
+    user_tags: &BTreeMap<String, String>,
+    issue: Issue,
 ) -> Result<StorePasswordOutput, Error> {
     let mut out = StorePasswordOutput::default();
-    let tags = secret_tags(&person.employee_id, user.name);
+    let tags = secret_tags(&person.employee_id, user.name, ctx.now());
 
     if person.access.console {
         let name = ctx.cfg.password_secret_name(user.name);
         let existing = ctx.aws.secrets.describe(&name).await?;
         check_owned(existing.as_ref(), &person.employee_id)?;
         let has_profile = user.exists && ctx.aws.iam.has_login_profile(user.name).await?;
-        let arn = if has_profile {
+        let withdrawn = user_tags.contains_key(CREDENTIALS_EXPIRED) && issue == Issue::Initial;
+        let arn = if has_profile || withdrawn {
+            if withdrawn {
+                tracing::info!(user = %user.name, "the unused initial password was withdrawn; an Employee Changed re-issues it");
+            }
             trail.record("iam:CreateLoginProfile", user.arn, Outcome::AlreadyDone).await?;
             existing.map(|s| s.arn)
         } else if trail.dry_run() {
@@ -93,7 +140,14 @@ pub(crate) async fn provision(
             .as_ref()
             .and_then(|s| s.tags.get(ACCESS_KEY_ID_TAG))
             .and_then(|id| keys.iter().find(|k| &k.id == id));
-        let arn = if stored.is_some_and(|k| k.active) && existing.as_ref().is_some_and(|s| !s.deleted) {
+        // The sweep deleted the secret once the key was used (or expired): the key is the
+        // person's, and a resend issues no other.
+        let delivered = existing.as_ref().is_none_or(|s| s.deleted)
+            && user_tags.get(ACCESS_KEY_DELIVERED).is_some_and(|id| keys.iter().any(|k| &k.id == id && k.active));
+        let arn = if delivered {
+            trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
+            None
+        } else if stored.is_some_and(|k| k.active) && existing.as_ref().is_some_and(|s| !s.deleted) {
             trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
             existing.map(|s| s.arn)
         } else if trail.dry_run() {
@@ -114,12 +168,8 @@ pub(crate) async fn provision(
             let doc = access_key_document(&key_id, &key_secret);
             let mut tags = tags.clone();
             tags.insert(ACCESS_KEY_ID_TAG.into(), key_id.clone());
-            let had_secret = existing.is_some();
             let arn =
                 write_secret(ctx, trail, &name, "Initial access key", existing, &doc, &person.seed, &tags).await?;
-            if had_secret {
-                ctx.aws.secrets.tag(&arn, &tags).await?;
-            }
             protect(ctx, trail, &arn, user.arn).await?;
             tracing::info!(user = %user.name, access_key_id = %key_id, secret = %arn, "programmatic access ready");
             Some(arn)
@@ -151,11 +201,14 @@ fn access_key_document(key_id: &str, key_secret: &Secret) -> Secret {
     Secret::new(doc)
 }
 
-fn secret_tags(employee_id: &str, user: &str) -> BTreeMap<String, String> {
+/// The secret's tags: whose it is (the boundary and the sweep read `user-name`) and when the
+/// credential in it was issued, on the context's clock (the sweep's TTL counts from it).
+fn secret_tags(employee_id: &str, user: &str, issued: chrono::DateTime<chrono::Utc>) -> BTreeMap<String, String> {
     BTreeMap::from([
         (MANAGED_BY.to_owned(), MANAGED_BY_VALUE.to_owned()),
         (EMPLOYEE_ID.to_owned(), employee_id.to_owned()),
-        ("user-name".to_owned(), user.to_owned()),
+        (USER_NAME_TAG.to_owned(), user.to_owned()),
+        (ISSUED_AT_TAG.to_owned(), crate::lifecycle::stamp(issued)),
     ])
 }
 
@@ -198,6 +251,8 @@ async fn write_secret(
             let purpose = format!("put-after-{}", s.current_version.as_deref().unwrap_or("none"));
             ctx.aws.secrets.put_value(&s.arn, value, &request_token(event_id, name, &purpose)).await?;
             trail.record("secretsmanager:PutSecretValue", &s.arn, Outcome::Done).await?;
+            // A new credential: a new issue time (and, for a key, its id).
+            ctx.aws.secrets.tag(&s.arn, tags).await?;
             Ok(s.arn)
         }
     }

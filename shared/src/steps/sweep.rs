@@ -11,15 +11,19 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::identity::{self, is_managed, is_protected};
-use super::notify::welcome;
+use super::notify::{Message, publish, welcome};
 use super::offboard::{delete, disable};
-use super::store_password::provision;
+use super::store_password::{ACCESS_KEY_ID_TAG, Issue, USER_NAME_TAG, provision};
 use super::{Ctx, Person, Step, Trail, UserRef};
 use crate::audit::{Action, AuditRecord, Ids, Outcome};
 use crate::aws::iam::User;
+use crate::aws::secrets::ListedSecret;
 use crate::error::Error;
 use crate::lifecycle::{self, Due, Status};
-use crate::tags::{ACTIVATE_AT, EMPLOYEE_ID, STATUS};
+use crate::tags::{
+    ACCESS_KEY_DELIVERED, ACTIVATE_AT, CREDENTIALS_EXPIRED, DISPLAY_NAME, EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE,
+    MANAGER_EMAIL, STATUS, WELCOME_SENT,
+};
 
 /// What one sweep did.
 #[derive(Debug, Clone, Serialize)]
@@ -105,44 +109,164 @@ pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
     for (user, d) in due {
         items.push(one(ctx, &user, d, now, quarantined.is_some()).await);
     }
+    for (user, secret, d) in credentials_due(ctx, &users, now).await? {
+        items.push(finish_credential(ctx, &user, &secret, d, now).await);
+    }
     Ok(SweepReport { now: lifecycle::stamp(now), managed: users.len(), quarantined, items })
 }
 
-async fn one(ctx: &Ctx, user: &User, due: Due, now: DateTime<Utc>, quarantined: bool) -> SweepItem {
-    let employee_id = user.tags.get(EMPLOYEE_ID).cloned();
-    let ids = Ids {
-        event_id: Some(format!("sweep-{}-{}", due.as_str(), lifecycle::stamp(now))),
-        employee_id: employee_id.clone(),
-        detail_type: Some("Sweep".into()),
+/// Initial-credential secrets whose credential was used (retire the secret) or stayed unused
+/// past the TTL (withdraw it). One `ListSecrets` per hundred secrets finds them; only people
+/// still onboarding have any. Users that are not active (pending, disabled) are left to the
+/// lifecycle: their secrets wait, or went at the disable.
+async fn credentials_due(
+    ctx: &Ctx,
+    users: &[User],
+    now: DateTime<Utc>,
+) -> Result<Vec<(User, ListedSecret, Due)>, Error> {
+    let prefix = format!("{}/", ctx.cfg.secrets.prefix);
+    let mut out = Vec::new();
+    for secret in ctx.aws.secrets.list(&prefix).await? {
+        let Some(owner) = secret.tags.get(USER_NAME_TAG) else { continue };
+        let Some(user) = users.iter().find(|u| &u.name == owner) else { continue };
+        let ours = secret.tags.get(MANAGED_BY).map(String::as_str) == Some(MANAGED_BY_VALUE)
+            && secret.tags.get(EMPLOYEE_ID) == user.tags.get(EMPLOYEE_ID);
+        let (Some(issued), true, Status::Active) = (secret.issued, ours, identity::status(user)) else { continue };
+        let used = if secret.name == ctx.cfg.password_secret_name(&user.name) {
+            user.password_last_used
+        } else if secret.name == ctx.cfg.access_key_secret_name(&user.name) {
+            match secret.tags.get(ACCESS_KEY_ID_TAG) {
+                Some(id) => ctx.aws.iam.access_key_last_used(id).await?,
+                None => continue,
+            }
+        } else {
+            continue;
+        };
+        if let Some(d) = lifecycle::credential_due(issued, used, now, ctx.cfg.secrets.initial_ttl_days) {
+            out.push((user.clone(), secret, d));
+        }
+    }
+    Ok(out)
+}
+
+/// Retires or withdraws one initial credential, audited, with its terminal record.
+async fn finish_credential(ctx: &Ctx, user: &User, secret: &ListedSecret, due: Due, now: DateTime<Utc>) -> SweepItem {
+    let ids = sweep_ids(user, due, now);
+    let mut trail = Trail::with_ids(ctx, ids.clone(), Step::Sweep);
+    let result = credential(ctx, &mut trail, user, secret, due, now).await;
+    finish(ctx, user, due, ids, trail.actions, result, Status::Active.as_str()).await
+}
+
+async fn credential(
+    ctx: &Ctx,
+    trail: &mut Trail<'_>,
+    user: &User,
+    secret: &ListedSecret,
+    due: Due,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let iam = &ctx.aws.iam;
+    let console = secret.name == ctx.cfg.password_secret_name(&user.name);
+    if console && due == Due::ExpireCredential && iam.has_login_profile(&user.name).await? {
+        // Never used: the password is withdrawn, so nobody can sign in with it any more.
+        trail.apply("iam:DeleteLoginProfile", &user.arn, iam.delete_login_profile(&user.name)).await?;
+    }
+    trail.apply("secretsmanager:DeleteSecret", &secret.arn, ctx.aws.secrets.schedule_deletion(&secret.arn, 7)).await?;
+    let marker = match (console, due) {
+        (true, Due::ExpireCredential) => Some((CREDENTIALS_EXPIRED, lifecycle::stamp(now))),
+        (false, _) => secret.tags.get(ACCESS_KEY_ID_TAG).map(|id| (ACCESS_KEY_DELIVERED, id.clone())),
+        _ => None,
     };
-    let mut item = SweepItem {
+    if let Some((key, value)) = marker {
+        let tags = BTreeMap::from([(key.to_owned(), value)]);
+        trail.apply("iam:TagUser", &user.arn, iam.tag_user(&user.name, &tags)).await?;
+    }
+    if console && due == Due::ExpireCredential {
+        // A re-issue welcomes the person again.
+        if user.tags.contains_key(WELCOME_SENT) {
+            trail.apply("iam:UntagUser", &user.arn, iam.untag_user(&user.name, &[WELCOME_SENT.to_owned()])).await?;
+        }
+        if let Some(manager) = user.tags.get(MANAGER_EMAIL) {
+            let who = user.tags.get(DISPLAY_NAME).unwrap_or(&user.name);
+            let message = Message {
+                recipient: manager.clone(),
+                kind: "credentials-expired",
+                subject: "An unused AWS initial password was withdrawn".into(),
+                body: format!(
+                    "Hello,\n\nThe initial AWS password of {who} (user `{}`) was not used within {} days and has \
+                     been withdrawn. HR's next change for them (or an operator) issues a new one.\n",
+                    user.name, ctx.cfg.secrets.initial_ttl_days
+                ),
+            };
+            let employee = user.tags.get(EMPLOYEE_ID).map(String::as_str).unwrap_or("-");
+            publish(ctx, trail, employee, std::slice::from_ref(&message)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The ids of a sweep action's audit records.
+fn sweep_ids(user: &User, due: Due, now: DateTime<Utc>) -> Ids {
+    Ids {
+        event_id: Some(format!("sweep-{}-{}", due.as_str(), lifecycle::stamp(now))),
+        employee_id: user.tags.get(EMPLOYEE_ID).cloned(),
+        detail_type: Some("Sweep".into()),
+    }
+}
+
+async fn one(ctx: &Ctx, user: &User, due: Due, now: DateTime<Utc>, quarantined: bool) -> SweepItem {
+    let ids = sweep_ids(user, due, now);
+    let held = |outcome: SweepOutcome, status: &str| SweepItem {
         user_name: user.name.clone(),
-        employee_id,
+        employee_id: ids.employee_id.clone(),
         due,
-        outcome: SweepOutcome::Succeeded,
-        status: identity::status(user).as_str().into(),
+        outcome,
+        status: status.into(),
         actions: Vec::new(),
         error: None,
         error_type: None,
     };
     if due != Due::Activate && is_protected(&ctx.cfg, user) {
-        item.outcome = SweepOutcome::Protected;
-        return item;
+        return held(SweepOutcome::Protected, identity::status(user).as_str());
     }
     if due == Due::Disable && quarantined {
-        item.outcome = SweepOutcome::Quarantined;
-        item.status = "quarantined".into();
-        return item;
+        return held(SweepOutcome::Quarantined, "quarantined");
     }
     let mut trail = Trail::with_ids(ctx, ids.clone(), Step::Sweep);
-    let result = match due {
-        Due::Activate => activate(ctx, &mut trail, user, now).await,
-        Due::Disable => disable(ctx, &mut trail, user, None, None).await,
-        Due::Delete => delete(ctx, &mut trail, user).await,
+    let (result, after) = match due {
+        Due::Activate => (activate(ctx, &mut trail, user, now).await, Status::Active.as_str()),
+        Due::Disable => (disable(ctx, &mut trail, user, None, None).await, Status::Disabled.as_str()),
+        Due::Delete => (delete(ctx, &mut trail, user).await, "deleted"),
+        Due::RetireCredential | Due::ExpireCredential => {
+            (Err(Error::Input("a credential is finished by `finish_credential`".into())), "")
+        }
     };
-    item.actions = std::mem::take(&mut trail.actions);
-    let changed = item.actions.iter().any(|a| a.outcome == Outcome::Done);
+    finish(ctx, user, due, ids, trail.actions, result, after).await
+}
+
+/// The item for a due action that ran, and its terminal audit record. `after` is the status
+/// the user is in when it succeeded.
+async fn finish(
+    ctx: &Ctx,
+    user: &User,
+    due: Due,
+    ids: Ids,
+    actions: Vec<Action>,
+    result: Result<(), Error>,
+    after: &str,
+) -> SweepItem {
+    let changed = actions.iter().any(|a| a.outcome == Outcome::Done);
     let error = result.as_ref().err().map(|e| (e.error_type(), e.to_string()));
+    let mut item = SweepItem {
+        user_name: user.name.clone(),
+        employee_id: ids.employee_id.clone(),
+        due,
+        outcome: SweepOutcome::Succeeded,
+        status: identity::status(user).as_str().into(),
+        actions,
+        error: None,
+        error_type: None,
+    };
     match &error {
         Some((t, e)) => {
             tracing::warn!(user = %user.name, due = due.as_str(), error_type = t, error = %e, "sweep action failed");
@@ -151,13 +275,7 @@ async fn one(ctx: &Ctx, user: &User, due: Due, now: DateTime<Utc>, quarantined: 
             item.error = Some(e.clone());
         }
         None if ctx.dry_run => item.outcome = SweepOutcome::WouldChange,
-        None => {
-            item.status = match due {
-                Due::Activate => Status::Active.as_str().into(),
-                Due::Disable => Status::Disabled.as_str().into(),
-                Due::Delete => "deleted".into(),
-            }
-        }
+        None => item.status = after.into(),
     }
     let record = AuditRecord::terminal(&ids, "sweep", due.as_str(), Some(user.arn.clone()), changed, error, Utc::now());
     if let Err(e) = ctx.audit(&record).await {
@@ -179,7 +297,7 @@ async fn activate(ctx: &Ctx, trail: &mut Trail<'_>, user: &User, now: DateTime<U
         ))
     })?;
     let target = UserRef { name: &user.name, arn: &user.arn, exists: true };
-    let stored = provision(ctx, trail, &person, &target).await?;
+    let stored = provision(ctx, trail, &person, &target, &user.tags, Issue::Initial).await?;
     welcome(ctx, trail, &person, &target, &user.tags, Some(&stored)).await?;
     if !trail.dry_run() {
         let tags = BTreeMap::from([(STATUS.to_owned(), Status::Active.as_str().to_owned())]);
