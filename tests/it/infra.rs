@@ -135,6 +135,7 @@ fn function_config(t: &Value) -> Config {
         ("NotificationsTopic", "arn:aws:sns:eu-west-1:123456789012:onboarding-notifications"),
         ("AuditTopic", "arn:aws:sns:eu-west-1:123456789012:onboarding-audit"),
         ("SignIn", ""),
+        ("Readers", ""),
         ("Timezone", "UTC"),
         ("LeadDays", "0"),
         ("GraceDays", "30"),

@@ -23,6 +23,7 @@ const STACK: &str = "employee-lifecycle";
 const REGION: &str = "us-east-1";
 const HR_PUBLISHER: &str = "arn:aws:iam::111122223333:role/workday-integration";
 const AUDITOR: &str = "arn:aws:iam::111122223333:role/auditors";
+const SERVICE_DESK: &str = "arn:aws:iam::111122223333:role/service-desk";
 
 fn arn(service: &str, rest: &str) -> String {
     format!("arn:aws:{service}:{REGION}:{ACCOUNT}:{rest}")
@@ -66,6 +67,7 @@ fn stack() -> Value {
     put("HrSource", json!("hr.workday"));
     put("HrPublishers", json!([HR_PUBLISHER]));
     put("AuditReaders", json!([AUDITOR]));
+    put("SecretReaders", json!([SERVICE_DESK]));
     for (id, r) in t["Resources"].as_object().expect("resources") {
         let props = &r["Properties"];
         let (reference, resource_arn) = match r["Type"].as_str().expect("type") {
@@ -416,6 +418,12 @@ fn the_secrets_key_decrypts_only_the_persons_own_secrets_through_secrets_manager
     allowed(&jane, decrypt(&secret_arn("jane.doe", "console-password"), Some(sm)), k);
     denied(&jane, decrypt(&secret_arn("bob.smith", "console-password"), Some(sm)), k);
     denied(&jane, decrypt(&secret_arn("jane.doe", "console-password"), None), k);
+    // The configured readers (the service desk that hands passwords over) decrypt any initial
+    // credential, still only through Secrets Manager.
+    let desk = allowed_to("service desk", SERVICE_DESK, &["secretsmanager:GetSecretValue"]);
+    allowed(&desk, decrypt(&secret_arn("bob.smith", "console-password"), Some(sm)), k);
+    denied(&desk, decrypt(&secret_arn("bob.smith", "console-password"), None), k);
+    denied(&desk, decrypt(&arn("secretsmanager", "secret:team/database-AbCdEf"), Some(sm)), k);
     // An administrator with kms:* in IAM: the key policy gives no cryptographic right to the
     // account, so none.
     denied(&admin(), decrypt(&secret_arn("jane.doe", "console-password"), Some(sm)), k);
