@@ -195,6 +195,10 @@ fn record(flow: Flow, outcome: &str, skipper: Option<Step>, next: &str) -> Value
         ("ignored", Some(s)) => {
             fields.insert("reason.$".into(), json!(format!("$.{}.skipped", s.state_key())));
         }
+        // A departure says when access ended (null while it is only scheduled).
+        ("succeeded", _) if flow.steps().contains(&Step::Offboard) => {
+            fields.insert("accessEndedAt.$".into(), json!(format!("$.{}.accessEndedAt", Step::Offboard.state_key())));
+        }
         _ => {}
     }
     if flow == Flow::Sweep {

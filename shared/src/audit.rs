@@ -81,6 +81,10 @@ pub struct AuditRecord {
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_type: Option<String>,
+    /// On the terminal record of a departure or a sweep's disable: when access ended (the
+    /// disable's first change), so time-to-revoke can be computed from records alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_ended_at: Option<String>,
 }
 
 impl AuditRecord {
@@ -100,6 +104,7 @@ impl AuditRecord {
             reason: None,
             error: None,
             error_type: None,
+            access_ended_at: None,
         }
     }
 
@@ -129,10 +134,17 @@ impl AuditRecord {
             reason: None,
             error_type: error.as_ref().map(|(t, _)| (*t).to_owned()),
             error: error.map(|(_, m)| m),
+            access_ended_at: None,
         }
     }
 
     /// A successful terminal record's outcome told more precisely (`ignored`, `quarantined`).
+    /// Marks when access ended (see [`AuditRecord::access_ended_at`]).
+    pub fn access_ended(mut self, at: Option<DateTime<Utc>>) -> Self {
+        self.access_ended_at = at.map(stamp);
+        self
+    }
+
     pub fn because(mut self, outcome: Outcome, reason: &str) -> Self {
         if self.outcome != Outcome::Failed {
             self.outcome = outcome;
@@ -161,6 +173,7 @@ impl AuditRecord {
             )),
             error: None,
             error_type: None,
+            access_ended_at: None,
         }
     }
 
@@ -181,6 +194,7 @@ impl AuditRecord {
             reason: None,
             error: Some(error),
             error_type: Some(error_type.into()),
+            access_ended_at: None,
         }
     }
 }

@@ -120,9 +120,10 @@ pub struct LifecycleConfig {
     pub max_disable_percent: u32,
     /// Lets every run and sweep pass the guard (the CLI's `--allow-mass-offboarding` does it once).
     pub allow_mass_offboarding: bool,
-    /// Skips service-specific credentials (CodeCommit, Keyspaces) in the delete cleanup. Only for
-    /// an emulator without that API (moto); in AWS, DeleteUser fails while such credentials remain.
-    pub skip_service_specific_credentials: bool,
+    /// Skips service-specific credentials (CodeCommit, Keyspaces) at disable and delete. Only for
+    /// an emulator without that API (moto); in AWS, DeleteUser fails while such credentials
+    /// remain. Unset: skipped only when the SDK talks to a custom endpoint (an emulator).
+    pub skip_service_specific_credentials: Option<bool>,
 }
 
 impl Default for LifecycleConfig {
@@ -135,7 +136,7 @@ impl Default for LifecycleConfig {
             max_disables: 10,
             max_disable_percent: 10,
             allow_mass_offboarding: false,
-            skip_service_specific_credentials: false,
+            skip_service_specific_credentials: None,
         }
     }
 }

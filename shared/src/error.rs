@@ -51,6 +51,10 @@ pub enum Error {
     #[error("untrusted step input: {0}")]
     Untrusted(String),
 
+    /// Audit records of changes already made could not be published (each is in the log).
+    #[error("{count} audit record(s) could not be published after the changes were made: {cause}")]
+    AuditUndelivered { count: usize, cause: String },
+
     /// The operating system's random source failed.
     #[error("random source failed: {0}")]
     Random(String),
@@ -102,6 +106,7 @@ impl Error {
             Error::Missing { .. } => "Onboarding.MissingResource",
             Error::Conflict(_) => "Onboarding.Conflict",
             Error::Untrusted(_) => "Onboarding.UntrustedInput",
+            Error::AuditUndelivered { .. } => "Onboarding.AuditUndelivered",
             Error::Random(_) => TRANSIENT_ERROR_TYPE,
         }
     }

@@ -62,6 +62,8 @@ pub struct EventReport {
     pub reason: Option<String>,
     /// For a departure scheduled ahead: when access ends (RFC 3339).
     pub disable_at: Option<String>,
+    /// For a disabled leaver: when access ended (RFC 3339).
+    pub access_ended_at: Option<String>,
     pub user_name: Option<String>,
     pub user_arn: Option<String>,
     pub secret_arn: Option<String>,
@@ -188,6 +190,8 @@ async fn finish(
         result.as_ref().err().map(|e| (e.error_type(), e.to_string())),
         Utc::now(),
     );
+    let access_ended_at = offboard.and_then(|o| o.access_ended_at.clone());
+    terminal.access_ended_at = access_ended_at.clone();
     if let Some(r) = &reason {
         terminal = terminal.because(if quarantined.is_some() { Outcome::Quarantined } else { Outcome::Ignored }, r);
     }
@@ -226,6 +230,7 @@ async fn finish(
         status,
         reason,
         disable_at: offboard.and_then(|o| o.disable_at.clone()),
+        access_ended_at,
         user_name,
         user_arn,
         secret_arn: stored.and_then(|s| s.password_secret_arn.clone()),

@@ -78,6 +78,13 @@ pub fn boundary(secrets_prefix: &str) -> Value {
                 ]
             },
             {
+                "Sid": "DenyEverythingOnceAccessIsRevoked",
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"Null": {format!("aws:PrincipalTag/{}", crate::tags::ACCESS_REVOKED): "false"}}
+            },
+            {
                 "Sid": "DenyIamWritesButOwnPasswordAndMfa",
                 "Effect": "Deny",
                 "NotAction": never_on_iam,

@@ -64,10 +64,14 @@ pub const DISABLED_AT: &str = "disabled-at";
 pub const DELETE_AT: &str = "delete-at";
 /// Envelope `time` of the newest HR event applied to this user: older ones are ignored.
 pub const LAST_EVENT_TIME: &str = "last-event-time";
+/// When access was revoked (RFC 3339): while it is on the user, the permissions boundary denies
+/// the user every action, with any credential or session already issued. Written first by a
+/// disable; a rehire's `tag-user` removes it (it is owned, and a hire does not ask for it).
+pub const ACCESS_REVOKED: &str = "access-revoked";
 
 /// The due dates and state that live on the user itself, so no other database is needed.
 pub const LIFECYCLE_KEYS: &[&str] =
-    &[STATUS, ACTIVATE_AT, LAST_DAY, DISABLE_AT, DISABLED_AT, DELETE_AT, LAST_EVENT_TIME];
+    &[STATUS, ACTIVATE_AT, LAST_DAY, DISABLE_AT, DISABLED_AT, DELETE_AT, LAST_EVENT_TIME, ACCESS_REVOKED];
 
 /// The keys this stack's roles may write on a user that already exists: every owned key and the
 /// message markers, but never the identity (`managed-by`, `employee-id`), which only

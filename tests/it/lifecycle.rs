@@ -46,7 +46,7 @@ fn depart(employee: &str, event_id: &str, time: &str, last_day: &str, immediate:
 fn lifecycle_config() -> Config {
     let mut cfg = config();
     cfg.lifecycle.lead_days = 3;
-    cfg.lifecycle.skip_service_specific_credentials = true;
+    cfg.lifecycle.skip_service_specific_credentials = Some(true);
     cfg.secrets.initial_ttl_days = 365;
     cfg
 }
@@ -567,4 +567,68 @@ async fn initial_credentials_are_deleted_once_used_and_withdrawn_when_unused() {
     let mut sent = kinds(&inboxes).await;
     sent.sort();
     assert_eq!(sent, ["access-changed", "welcome", "welcome-manager"]);
+}
+
+/// A disable ends access first (the deny-all tag), then removes every credential; a failing
+/// audit topic neither stops nor undoes it, and the failure is loud.
+#[tokio::test]
+async fn a_disable_revokes_first_and_never_waits_for_the_audit_trail() {
+    let acct = Account::new().await;
+    let (ctx, _inboxes) = acct.ready(lifecycle_config()).await;
+    let r = twice(&ctx, "2031-01-05T10:00:00Z", &hire("h1", "2031-01-05T09:00:00Z", "2031-01-05")).await;
+    let user = r.user_name.expect("user");
+    acct.iam().create_access_key().user_name(&user).send().await.expect("the person's own key");
+
+    // GIVEN the audit topic is gone (a broken key policy, a deleted topic: any publish fails)
+    acct.sns().delete_topic().topic_arn(&ctx.targets.audit_topic_arn).send().await.expect("delete topic");
+    let (logs, guard) = tests::capture_logs();
+    let leave = depart("E5001", "d1", "2031-02-01T09:00:00Z", "2031-02-28", true);
+    let ctx_now = Ctx { now: Some(at("2031-02-01T10:00:00Z")), ..ctx.clone() };
+    let failed = process(&ctx_now, &leave).await;
+    drop(guard);
+
+    // THEN the event fails, loudly, with every record of what was done in the log
+    assert_eq!(failed.outcome, EventOutcome::Failed);
+    assert_eq!(failed.error_type.as_deref(), Some("Onboarding.AuditUndelivered"), "{:?}", failed.error);
+    let logs = logs.text();
+    assert!(logs.matches("audit record undelivered").count() >= 4, "{logs}");
+    // AND yet access ended, first, and entirely (checked through the API and the recording)
+    let tags = user_tags(&acct, &user).await;
+    assert_eq!(tags.get(tags::ACCESS_REVOKED).map(String::as_str), Some("2031-02-01T10:00:00Z"));
+    assert!(!has_login(&acct, &user).await);
+    let keys = acct.iam().list_access_keys().user_name(&user).send().await.expect("keys");
+    assert!(keys.access_key_metadata().iter().all(|k| k.status().map(|s| s.as_str()) == Some("Inactive")));
+    assert!(user_groups(&acct, &user).await.is_empty());
+    let writes: Vec<String> = acct
+        .recorded()
+        .into_iter()
+        .filter(|(a, b)| {
+            ["TagUser", "DeleteLoginProfile", "UpdateAccessKey", "RemoveUserFromGroup"].contains(&a.as_str())
+                && b.contains(&user)
+        })
+        .map(|(a, b)| if b.contains("access-revoked") { "revoke".to_owned() } else { a })
+        .collect();
+    let revoke = writes.iter().position(|w| w == "revoke").expect("the revocation tag was written");
+    let removals: Vec<usize> =
+        writes.iter().enumerate().filter(|(_, w)| *w != "TagUser" && *w != "revoke").map(|(i, _)| i).collect();
+    assert_eq!(removals.len(), 4, "login profile, key, two groups: {writes:?}");
+    assert!(removals.iter().all(|&i| i > revoke), "access ended before any credential was touched: {writes:?}");
+
+    // WHEN the topic is back and HR's delivery is retried THEN it completes, and the terminal
+    // record and the report say when access ended (the first attempt's time, kept)
+    let topic = acct.sns().create_topic().name("onboarding-audit").send().await.expect("topic");
+    assert_eq!(topic.topic_arn(), Some(ctx.targets.audit_topic_arn.as_str()));
+    let audit = tests::Inbox::subscribe(&acct.sdk, &ctx.targets.audit_topic_arn, "audit-again").await;
+    let later = Ctx { now: Some(at("2031-02-01T11:00:00Z")), ..ctx.clone() };
+    let done = process(&later, &leave).await;
+    assert_eq!(done.outcome, EventOutcome::Succeeded, "{:?}", done.error);
+    assert_eq!(done.status.as_deref(), Some("disabled"));
+    assert_eq!(done.access_ended_at.as_deref(), Some("2031-02-01T10:00:00Z"));
+    let records: Vec<Value> = audit.drain().await.iter().map(|m| m.json()).collect();
+    let terminal = records.iter().find(|r| r["terminal"] == true).expect("terminal record");
+    assert_eq!(terminal["accessEndedAt"], "2031-02-01T10:00:00Z");
+    // The revocation tag is the first action of the offboard step.
+    let first = records.iter().find(|r| r["step"] == "offboard").expect("an offboard record");
+    assert_eq!(first["action"], "iam:TagUser");
+    assert!(first["target"].as_str().is_some_and(|t| t.contains("access-revoked")), "{first}");
 }

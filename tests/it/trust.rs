@@ -531,3 +531,38 @@ fn the_roles_write_only_this_systems_tags_and_only_create_user_marks_a_user() {
         assert_eq!(listed(role), writable, "{role}");
     }
 }
+
+#[test]
+fn a_disabled_leaver_can_do_nothing_at_all_with_any_credential_or_session() {
+    let s = stack();
+    let jane = employee(&s, "jane.doe", "E1");
+    let me = user_arn("E1", "jane.doe");
+    let own_secret = secret_arn("jane.doe", "console-password");
+    // What she could do yesterday (the ceiling allows it) ...
+    let yesterday = [
+        mfa(Request::new("s3:GetObject", "arn:aws:s3:::team-bucket/report.csv")),
+        mfa(Request::new("iam:ChangePassword", &me)),
+        mfa(Request::new("iam:DeactivateMFADevice", &me)),
+        mfa(Request::new("sts:GetSessionToken", "*")),
+        mfa(Request::new("secretsmanager:GetSecretValue", &own_secret))
+            .with("aws:ResourceTag/user-name", &["jane.doe"]),
+    ];
+    for r in &yesterday {
+        allowed(&jane, r.clone(), Resource::None);
+    }
+    // ... is denied the moment the revocation tag is on her user: the boundary's first Deny
+    // matches every request she signs, with a key, a console session or session credentials.
+    let revoked = |r: &Request| r.clone().with("aws:PrincipalTag/access-revoked", &["2031-02-01T10:00:00Z"]);
+    for r in &yesterday {
+        let d = evaluate(&jane, &revoked(r), Resource::None);
+        assert_eq!(d, Decision::ExplicitDeny("boundary: DenyEverythingOnceAccessIsRevoked".into()), "{}", r.action);
+    }
+    // Even what a resource policy grants her by name.
+    let (secret_policy, read) = (
+        policies::secret_policy(&me, &[], &[]),
+        mfa(Request::new("secretsmanager:GetSecretValue", &own_secret))
+            .with("aws:ResourceTag/user-name", &["jane.doe"]),
+    );
+    allowed(&jane, read.clone(), Resource::Policy(&secret_policy));
+    denied(&jane, revoked(&read), Resource::Policy(&secret_policy));
+}

@@ -434,6 +434,19 @@ impl Iam {
             .collect())
     }
 
+    pub async fn set_service_specific_credential_active(&self, name: &str, id: &str, on: bool) -> Result<(), Error> {
+        self.call("iam:UpdateServiceSpecificCredential", transient, || {
+            self.client
+                .update_service_specific_credential()
+                .user_name(name)
+                .service_specific_credential_id(id)
+                .status(status(on))
+                .send()
+        })
+        .await?;
+        Ok(())
+    }
+
     pub async fn delete_service_specific_credential(&self, name: &str, id: &str) -> Result<bool, Error> {
         gone(
             self.call("iam:DeleteServiceSpecificCredential", transient, || {

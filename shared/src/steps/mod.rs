@@ -192,6 +192,10 @@ pub struct OffboardOutput {
     pub status: Option<Status>,
     /// When access ends (RFC 3339), for a departure scheduled ahead.
     pub disable_at: Option<String>,
+    /// When access ended (RFC 3339), once the user is disabled. Always present (null while
+    /// none): the state machine's terminal record reads it.
+    #[serde(default)]
+    pub access_ended_at: Option<String>,
     /// Why nothing was done (unknown employee, not managed, protected, stale). Absent (not
     /// null) otherwise: the state machine's Choice tests for its presence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -324,6 +328,11 @@ impl Ctx {
         self.now.unwrap_or_else(Utc::now)
     }
 
+    /// Whether service-specific credentials are left alone (see the config key).
+    pub fn skip_service_specific_credentials(&self) -> bool {
+        self.cfg.lifecycle.skip_service_specific_credentials.unwrap_or(self.aws.custom_endpoint)
+    }
+
     /// The request an event makes, validated, including that its `time` is not ahead of this
     /// context's clock (see [`crate::event::check_time`]). Every step and the pipeline read
     /// events through here.
@@ -357,6 +366,9 @@ pub(crate) struct Trail<'a> {
     ids: Ids,
     step: Step,
     pub actions: Vec<Action>,
+    /// While revoking access, records wait here: a failing audit topic must not stop a
+    /// revocation half-way ([`Trail::hold`], [`Trail::release`]).
+    held: Option<Vec<AuditRecord>>,
 }
 
 impl<'a> Trail<'a> {
@@ -373,7 +385,7 @@ impl<'a> Trail<'a> {
     }
 
     pub fn with_ids(ctx: &'a Ctx, ids: Ids, step: Step) -> Self {
-        Self { ctx, ids, step, actions: Vec::new() }
+        Self { ctx, ids, step, actions: Vec::new(), held: None }
     }
 
     pub fn dry_run(&self) -> bool {
@@ -401,9 +413,38 @@ impl<'a> Trail<'a> {
     pub async fn record(&mut self, action: &str, target: &str, outcome: Outcome) -> Result<(), Error> {
         let a = Action { step: self.step.name().into(), action: action.into(), target: target.into(), outcome };
         tracing::info!(step = self.step.name(), action, target, outcome = ?outcome, "action");
-        self.ctx.audit(&AuditRecord::for_action(&self.ids, &a, Utc::now())).await?;
+        let record = AuditRecord::for_action(&self.ids, &a, Utc::now());
+        match &mut self.held {
+            Some(held) => held.push(record),
+            None => self.ctx.audit(&record).await?,
+        }
         self.actions.push(a);
         Ok(())
+    }
+
+    /// From now on, records are kept until [`Trail::release`] instead of published one by one.
+    pub fn hold(&mut self) {
+        self.held.get_or_insert_with(Vec::new);
+    }
+
+    /// Publishes every held record (each with the SDK's retries) and stops holding. A record
+    /// that cannot be published is logged in full at error level (`audit record undelivered`,
+    /// which the stack's metric filter alarms on) and the step fails after all were tried.
+    pub async fn release(&mut self) -> Result<(), Error> {
+        let mut undelivered = 0usize;
+        let mut first: Option<Error> = None;
+        for record in self.held.take().unwrap_or_default() {
+            if let Err(e) = self.ctx.audit(&record).await {
+                let json = serde_json::to_string(&record).unwrap_or_default();
+                tracing::error!(record = %json, error = %e, "audit record undelivered");
+                undelivered += 1;
+                first.get_or_insert(e);
+            }
+        }
+        match first {
+            None => Ok(()),
+            Some(e) => Err(Error::AuditUndelivered { count: undelivered, cause: e.to_string() }),
+        }
     }
 }
 
@@ -414,20 +455,20 @@ pub async fn run(step: Step, ctx: &Ctx, state: &mut State) -> Result<Value, Erro
     }
     match step {
         Step::CreateUser => {
-            let o = create_user::run(ctx, state).await?;
+            let o = Box::pin(create_user::run(ctx, state)).await?;
             json(state.create_user.insert(o))
         }
         Step::JoinGroups => {
-            let o = join_groups::run(ctx, state).await?;
+            let o = Box::pin(join_groups::run(ctx, state)).await?;
             json(state.join_groups.insert(o))
         }
         Step::TagUser => {
-            let o = tag_user::run(ctx, state).await?;
+            let o = Box::pin(tag_user::run(ctx, state)).await?;
             json(state.tag_user.insert(o))
         }
         #[cfg(feature = "secrets")]
         Step::StorePassword => {
-            let o = store_password::run(ctx, state).await?;
+            let o = Box::pin(store_password::run(ctx, state)).await?;
             json(state.store_password.insert(o))
         }
         #[cfg(not(feature = "secrets"))]
@@ -435,12 +476,12 @@ pub async fn run(step: Step, ctx: &Ctx, state: &mut State) -> Result<Value, Erro
             Err(Error::Input("store-password needs the `secrets` feature of the shared crate".into()))
         }
         Step::Notify => {
-            let o = notify::run(ctx, state).await?;
+            let o = Box::pin(notify::run(ctx, state)).await?;
             json(state.notify.insert(o))
         }
         #[cfg(feature = "secrets")]
         Step::Offboard => {
-            let o = offboard::run(ctx, state).await?;
+            let o = Box::pin(offboard::run(ctx, state)).await?;
             json(state.offboard.insert(o))
         }
         #[cfg(not(feature = "secrets"))]

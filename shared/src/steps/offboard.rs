@@ -22,8 +22,8 @@ use crate::error::Error;
 use crate::intent::Request;
 use crate::lifecycle::{self, Status};
 use crate::tags::{
-    ACTIVATE_AT, DELETE_AT, DISABLE_AT, DISABLED_AT, LAST_DAY, LAST_EVENT_TIME, MANAGER_EMAIL, NOTICE_SENT, STATUS,
-    WELCOME_SENT,
+    ACCESS_REVOKED, ACTIVATE_AT, DELETE_AT, DISABLE_AT, DISABLED_AT, LAST_DAY, LAST_EVENT_TIME, MANAGER_EMAIL,
+    NOTICE_SENT, STATUS, WELCOME_SENT,
 };
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
@@ -50,6 +50,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
     match decision {
         DepartureDecision::AlreadyDisabled => {
             trail.record("lifecycle:Disable", &user.arn, Outcome::AlreadyDone).await?;
+            out.access_ended_at = user.tags.get(ACCESS_REVOKED).or(user.tags.get(DISABLED_AT)).cloned();
         }
         DepartureDecision::Schedule(disable_at) => {
             // Ahead of time: the due date lives on the user; the sweep acts on it.
@@ -63,8 +64,9 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
             out.disable_at = Some(lifecycle::stamp(disable_at));
         }
         DepartureDecision::DisableNow => {
-            disable(ctx, &mut trail, user, Some(d.meta.time), d.reason.as_deref()).await?;
+            let ended = Box::pin(disable(ctx, &mut trail, user, Some(d.meta.time), d.reason.as_deref())).await?;
             out.status = Some(Status::Disabled);
+            out.access_ended_at = Some(lifecycle::stamp(ended));
         }
     }
     out.actions = trail.actions;
@@ -102,60 +104,89 @@ async fn set_tags(
     Ok(trail.change())
 }
 
-/// Records a change (not made in a dry run, where `apply` is skipped).
-macro_rules! change {
-    ($trail:expr, $action:expr, $target:expr, $apply:expr) => {{
-        if !$trail.dry_run() {
-            $apply;
-        }
-        $trail.record($action, &$target, $trail.change()).await?;
-    }};
-}
-
-/// Takes every way in away and keeps the user for the grace period. The status tag is written
-/// last: a crash before it leaves the user `active`, and the retry does the rest.
+/// Ends every way in, then keeps the user for the grace period; returns when access ended.
+///
+/// The first change is the `access-revoked` tag, on which the permissions boundary denies the
+/// user everything, whatever credential or session they hold (console sessions and
+/// `GetSessionToken` credentials issued earlier included). Then every credential goes: login
+/// profile deleted; access keys, SSH keys, signing certificates and service-specific credentials
+/// deactivated; every group left; the initial-credential secrets scheduled for deletion. The
+/// audit records wait until all of that was tried (a failing audit topic never stops a
+/// revocation half-way), then go out; one that cannot is logged and fails the step. The status
+/// tag is written last: a crash before it leaves the user `active`, and the retry does the rest.
 pub(crate) async fn disable(
     ctx: &Ctx,
     trail: &mut Trail<'_>,
     user: &User,
     event_time: Option<DateTime<Utc>>,
     reason: Option<&str>,
-) -> Result<(), Error> {
+) -> Result<DateTime<Utc>, Error> {
+    trail.hold();
+    let revoked = revoke(ctx, trail, user).await;
+    let released = trail.release().await;
+    let ended = revoked?;
+    released?;
+    finish_disable(ctx, trail, user, ended, event_time, reason).await?;
+    Ok(ended)
+}
+
+/// Every way in, ended; returns when (the `access-revoked` time, kept from an earlier attempt).
+async fn revoke(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Result<DateTime<Utc>, Error> {
     let iam = &ctx.aws.iam;
     let name = user.name.as_str();
+    let ended = match user.tags.get(ACCESS_REVOKED).and_then(|t| lifecycle::parse_stamp(t)) {
+        Some(at) => {
+            trail.record("iam:TagUser", &format!("{} ({ACCESS_REVOKED})", user.arn), Outcome::AlreadyDone).await?;
+            at
+        }
+        None => {
+            let at = ctx.now();
+            let tag = BTreeMap::from([(ACCESS_REVOKED.to_owned(), lifecycle::stamp(at))]);
+            trail.apply("iam:TagUser", &format!("{} ({ACCESS_REVOKED})", user.arn), iam.tag_user(name, &tag)).await?;
+            at
+        }
+    };
     if iam.has_login_profile(name).await? {
-        change!(trail, "iam:DeleteLoginProfile", user.arn, iam.delete_login_profile(name).await?);
+        trail.apply("iam:DeleteLoginProfile", &user.arn, iam.delete_login_profile(name)).await?;
     }
     for k in iam.access_keys(name).await?.into_iter().filter(|k| k.active) {
-        change!(
-            trail,
-            "iam:UpdateAccessKey",
-            format!("{}/access-key/{} (Inactive)", user.arn, k.id),
-            iam.set_access_key_active(name, &k.id, false).await?
-        );
+        let target = format!("{}/access-key/{} (Inactive)", user.arn, k.id);
+        trail.apply("iam:UpdateAccessKey", &target, iam.set_access_key_active(name, &k.id, false)).await?;
     }
     for k in iam.ssh_public_keys(name).await?.into_iter().filter(|k| k.active) {
-        change!(
-            trail,
-            "iam:UpdateSSHPublicKey",
-            format!("{}/ssh-public-key/{} (Inactive)", user.arn, k.id),
-            iam.set_ssh_public_key_active(name, &k.id, false).await?
-        );
+        let target = format!("{}/ssh-public-key/{} (Inactive)", user.arn, k.id);
+        trail.apply("iam:UpdateSSHPublicKey", &target, iam.set_ssh_public_key_active(name, &k.id, false)).await?;
     }
     for c in iam.signing_certificates(name).await?.into_iter().filter(|c| c.active) {
-        change!(
-            trail,
-            "iam:UpdateSigningCertificate",
-            format!("{}/signing-certificate/{} (Inactive)", user.arn, c.id),
-            iam.set_signing_certificate_active(name, &c.id, false).await?
-        );
+        let target = format!("{}/signing-certificate/{} (Inactive)", user.arn, c.id);
+        trail
+            .apply("iam:UpdateSigningCertificate", &target, iam.set_signing_certificate_active(name, &c.id, false))
+            .await?;
+    }
+    if !ctx.skip_service_specific_credentials() {
+        for c in iam.service_specific_credentials(name).await?.into_iter().filter(|c| c.active) {
+            let target = format!("{}/service-specific-credential/{} (Inactive)", user.arn, c.id);
+            let off = iam.set_service_specific_credential_active(name, &c.id, false);
+            trail.apply("iam:UpdateServiceSpecificCredential", &target, off).await?;
+        }
     }
     for g in iam.groups_for_user(name).await? {
-        change!(trail, "iam:RemoveUserFromGroup", format!("group/{g}"), iam.remove_user_from_group(name, &g).await?);
+        trail.apply("iam:RemoveUserFromGroup", &format!("group/{g}"), iam.remove_user_from_group(name, &g)).await?;
     }
     schedule_secret_deletion(ctx, trail, name).await?;
+    Ok(ended)
+}
 
-    let now = ctx.now();
+/// After the revocation: the manager told, the status and due dates written.
+async fn finish_disable(
+    ctx: &Ctx,
+    trail: &mut Trail<'_>,
+    user: &User,
+    ended: DateTime<Utc>,
+    event_time: Option<DateTime<Utc>>,
+    reason: Option<&str>,
+) -> Result<(), Error> {
+    let name = user.name.as_str();
     let tags = &user.tags;
     if let Some(manager) = tags.get(MANAGER_EMAIL) {
         let who = tags.get(crate::tags::DISPLAY_NAME).unwrap_or(&user.name);
@@ -167,7 +198,7 @@ pub(crate) async fn disable(
             body: format!(
                 "Hello,\n\nThe AWS access of {who} (user `{name}`) ended on {}.{why} The user is disabled and \
                  will be deleted after {} days; anything they own must be handed over before then.\n",
-                lifecycle::stamp(now),
+                lifecycle::stamp(ended),
                 ctx.cfg.lifecycle.grace_days
             ),
         };
@@ -175,7 +206,7 @@ pub(crate) async fn disable(
         publish(ctx, trail, employee, std::slice::from_ref(&message)).await?;
     }
 
-    let disabled_at = tags.get(DISABLED_AT).and_then(|t| lifecycle::parse_stamp(t)).unwrap_or(now);
+    let disabled_at = tags.get(DISABLED_AT).and_then(|t| lifecycle::parse_stamp(t)).unwrap_or(ended);
     let mut set = BTreeMap::from([
         (STATUS.to_owned(), Status::Disabled.as_str().to_owned()),
         (DISABLED_AT.to_owned(), lifecycle::stamp(disabled_at)),
@@ -194,12 +225,8 @@ pub(crate) async fn disable(
 async fn schedule_secret_deletion(ctx: &Ctx, trail: &mut Trail<'_>, user: &str) -> Result<(), Error> {
     for name in [ctx.cfg.password_secret_name(user), ctx.cfg.access_key_secret_name(user)] {
         if let Some(s) = ctx.aws.secrets.describe(&name).await?.filter(|s| !s.deleted) {
-            change!(
-                trail,
-                "secretsmanager:DeleteSecret",
-                s.arn,
-                ctx.aws.secrets.schedule_deletion(&s.arn, ctx.cfg.lifecycle.grace_days.into()).await?
-            );
+            let days = ctx.cfg.lifecycle.grace_days.into();
+            trail.apply("secretsmanager:DeleteSecret", &s.arn, ctx.aws.secrets.schedule_deletion(&s.arn, days)).await?;
         }
     }
     Ok(())
@@ -216,65 +243,66 @@ pub(crate) async fn delete(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Res
     let iam = &ctx.aws.iam;
     let name = user.name.as_str();
     if iam.has_login_profile(name).await? {
-        change!(trail, "iam:DeleteLoginProfile", user.arn, iam.delete_login_profile(name).await?);
+        trail.apply("iam:DeleteLoginProfile", &user.arn, iam.delete_login_profile(name)).await?;
     }
     for k in iam.access_keys(name).await? {
-        change!(
-            trail,
-            "iam:DeleteAccessKey",
-            format!("{}/access-key/{}", user.arn, k.id),
-            iam.delete_access_key(name, &k.id).await?
-        );
+        trail
+            .apply(
+                "iam:DeleteAccessKey",
+                &format!("{}/access-key/{}", user.arn, k.id),
+                iam.delete_access_key(name, &k.id),
+            )
+            .await?;
     }
     for c in iam.signing_certificates(name).await? {
-        change!(
-            trail,
-            "iam:DeleteSigningCertificate",
-            format!("{}/signing-certificate/{}", user.arn, c.id),
-            iam.delete_signing_certificate(name, &c.id).await?
-        );
+        trail
+            .apply(
+                "iam:DeleteSigningCertificate",
+                &format!("{}/signing-certificate/{}", user.arn, c.id),
+                iam.delete_signing_certificate(name, &c.id),
+            )
+            .await?;
     }
     for k in iam.ssh_public_keys(name).await? {
-        change!(
-            trail,
-            "iam:DeleteSSHPublicKey",
-            format!("{}/ssh-public-key/{}", user.arn, k.id),
-            iam.delete_ssh_public_key(name, &k.id).await?
-        );
+        trail
+            .apply(
+                "iam:DeleteSSHPublicKey",
+                &format!("{}/ssh-public-key/{}", user.arn, k.id),
+                iam.delete_ssh_public_key(name, &k.id),
+            )
+            .await?;
     }
-    if !ctx.cfg.lifecycle.skip_service_specific_credentials {
+    if !ctx.skip_service_specific_credentials() {
         for c in iam.service_specific_credentials(name).await? {
-            change!(
-                trail,
-                "iam:DeleteServiceSpecificCredential",
-                format!("{}/service-specific-credential/{}", user.arn, c.id),
-                iam.delete_service_specific_credential(name, &c.id).await?
-            );
+            trail
+                .apply(
+                    "iam:DeleteServiceSpecificCredential",
+                    &format!("{}/service-specific-credential/{}", user.arn, c.id),
+                    iam.delete_service_specific_credential(name, &c.id),
+                )
+                .await?;
         }
     }
     for serial in iam.mfa_devices(name).await? {
-        change!(trail, "iam:DeactivateMFADevice", serial, iam.deactivate_mfa_device(name, &serial).await?);
+        trail.apply("iam:DeactivateMFADevice", &serial, iam.deactivate_mfa_device(name, &serial)).await?;
         // Hardware and FIDO devices belong to the company's stock; virtual ones die with the user.
         if serial.contains(":mfa/") {
-            change!(trail, "iam:DeleteVirtualMFADevice", serial, iam.delete_virtual_mfa_device(&serial).await?);
+            trail.apply("iam:DeleteVirtualMFADevice", &serial, iam.delete_virtual_mfa_device(&serial)).await?;
         }
     }
     for p in iam.inline_policies(name).await? {
-        change!(
-            trail,
-            "iam:DeleteUserPolicy",
-            format!("{}/policy/{p}", user.arn),
-            iam.delete_user_policy(name, &p).await?
-        );
+        trail
+            .apply("iam:DeleteUserPolicy", &format!("{}/policy/{p}", user.arn), iam.delete_user_policy(name, &p))
+            .await?;
     }
     for arn in iam.attached_policies(name).await? {
-        change!(trail, "iam:DetachUserPolicy", arn, iam.detach_user_policy(name, &arn).await?);
+        trail.apply("iam:DetachUserPolicy", &arn, iam.detach_user_policy(name, &arn)).await?;
     }
     for g in iam.groups_for_user(name).await? {
-        change!(trail, "iam:RemoveUserFromGroup", format!("group/{g}"), iam.remove_user_from_group(name, &g).await?);
+        trail.apply("iam:RemoveUserFromGroup", &format!("group/{g}"), iam.remove_user_from_group(name, &g)).await?;
     }
     schedule_secret_deletion(ctx, trail, name).await?;
-    change!(trail, "iam:DeleteUser", user.arn, iam.delete_user(name).await?);
+    trail.apply("iam:DeleteUser", &user.arn, iam.delete_user(name)).await?;
     tracing::info!(user = %name, "deleted");
     Ok(())
 }

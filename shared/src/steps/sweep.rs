@@ -107,10 +107,10 @@ pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
     }
     let mut items = Vec::with_capacity(due.len());
     for (user, d) in due {
-        items.push(one(ctx, &user, d, now, quarantined.is_some()).await);
+        items.push(Box::pin(one(ctx, &user, d, now, quarantined.is_some())).await);
     }
     for (user, secret, d) in credentials_due(ctx, &users, now).await? {
-        items.push(finish_credential(ctx, &user, &secret, d, now).await);
+        items.push(Box::pin(finish_credential(ctx, &user, &secret, d, now)).await);
     }
     Ok(SweepReport { now: lifecycle::stamp(now), managed: users.len(), quarantined, items })
 }
@@ -153,7 +153,7 @@ async fn credentials_due(
 async fn finish_credential(ctx: &Ctx, user: &User, secret: &ListedSecret, due: Due, now: DateTime<Utc>) -> SweepItem {
     let ids = sweep_ids(user, due, now);
     let mut trail = Trail::with_ids(ctx, ids.clone(), Step::Sweep);
-    let result = credential(ctx, &mut trail, user, secret, due, now).await;
+    let result = credential(ctx, &mut trail, user, secret, due, now).await.map(|()| None);
     finish(ctx, user, due, ids, trail.actions, result, Status::Active.as_str()).await
 }
 
@@ -233,10 +233,13 @@ async fn one(ctx: &Ctx, user: &User, due: Due, now: DateTime<Utc>, quarantined: 
         return held(SweepOutcome::Quarantined, "quarantined");
     }
     let mut trail = Trail::with_ids(ctx, ids.clone(), Step::Sweep);
+    let none = |r: Result<(), Error>| r.map(|()| None);
     let (result, after) = match due {
-        Due::Activate => (activate(ctx, &mut trail, user, now).await, Status::Active.as_str()),
-        Due::Disable => (disable(ctx, &mut trail, user, None, None).await, Status::Disabled.as_str()),
-        Due::Delete => (delete(ctx, &mut trail, user).await, "deleted"),
+        Due::Activate => (none(Box::pin(activate(ctx, &mut trail, user, now)).await), Status::Active.as_str()),
+        Due::Disable => {
+            (Box::pin(disable(ctx, &mut trail, user, None, None)).await.map(Some), Status::Disabled.as_str())
+        }
+        Due::Delete => (none(Box::pin(delete(ctx, &mut trail, user)).await), "deleted"),
         Due::RetireCredential | Due::ExpireCredential => {
             (Err(Error::Input("a credential is finished by `finish_credential`".into())), "")
         }
@@ -245,16 +248,18 @@ async fn one(ctx: &Ctx, user: &User, due: Due, now: DateTime<Utc>, quarantined: 
 }
 
 /// The item for a due action that ran, and its terminal audit record. `after` is the status
-/// the user is in when it succeeded.
+/// the user is in when it succeeded; `result` says when access ended, for a disable.
 async fn finish(
     ctx: &Ctx,
     user: &User,
     due: Due,
     ids: Ids,
     actions: Vec<Action>,
-    result: Result<(), Error>,
+    result: Result<Option<DateTime<Utc>>, Error>,
     after: &str,
 ) -> SweepItem {
+    let ended = result.as_ref().ok().copied().flatten();
+    let result = result.map(|_| ());
     let changed = actions.iter().any(|a| a.outcome == Outcome::Done);
     let error = result.as_ref().err().map(|e| (e.error_type(), e.to_string()));
     let mut item = SweepItem {
@@ -277,7 +282,8 @@ async fn finish(
         None if ctx.dry_run => item.outcome = SweepOutcome::WouldChange,
         None => item.status = after.into(),
     }
-    let record = AuditRecord::terminal(&ids, "sweep", due.as_str(), Some(user.arn.clone()), changed, error, Utc::now());
+    let record = AuditRecord::terminal(&ids, "sweep", due.as_str(), Some(user.arn.clone()), changed, error, Utc::now())
+        .access_ended(ended);
     if let Err(e) = ctx.audit(&record).await {
         tracing::error!(error = %e, "could not publish the sweep's terminal record");
         item.outcome = SweepOutcome::Failed;
