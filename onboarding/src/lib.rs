@@ -75,6 +75,32 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Departures the mass-departure guard holds for an operator.
+    Quarantine {
+        #[command(subcommand)]
+        action: QuarantineAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineAction {
+    /// Every held departure (marked held, or overdue and kept back by the guard).
+    List,
+    /// Disable them now, past the guard; audited with your identity.
+    Release {
+        /// Every held departure.
+        #[arg(long, conflicts_with = "employees")]
+        all: bool,
+        /// Employee ids of held departures.
+        #[arg(required_unless_present = "all")]
+        employees: Vec<String>,
+    },
+    /// Drop them: the people keep their access (HR sent them in error); audited with your identity.
+    Discard {
+        /// Employee ids of held departures.
+        #[arg(required = true)]
+        employees: Vec<String>,
+    },
 }
 
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
@@ -95,7 +121,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     };
     // Read every input before touching AWS: an unreadable file is a usage error.
     let inputs = match &cli.command {
-        Command::Bootstrap | Command::Sweep { .. } => Vec::new(),
+        Command::Bootstrap | Command::Sweep { .. } | Command::Quarantine { .. } => Vec::new(),
         Command::Plan { files } | Command::Run { files } => match read_inputs(files) {
             Ok(i) => i,
             Err(e) => {
@@ -134,9 +160,10 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         return match shared::steps::sweep::run(&ctx).await {
             Ok(report) => {
                 render::sweep(out, cli.output, &report);
+                let held = report.items.iter().any(|i| i.outcome == shared::steps::sweep::SweepOutcome::Quarantined);
                 if report.failed() {
                     EXIT_EVENT_FAILED
-                } else if report.quarantined.is_some() {
+                } else if report.quarantined.is_some() || held {
                     EXIT_QUARANTINED
                 } else {
                     EXIT_OK
@@ -148,6 +175,9 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
         };
     }
+    if let Command::Quarantine { action } = &cli.command {
+        return quarantine(&ctx, &sdk, action, cli.output, out, err).await;
+    }
     let reports = pipeline::run_all(&ctx, inputs).await;
     for r in &reports {
         render::report(out, cli.output, r);
@@ -158,6 +188,51 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         EXIT_QUARANTINED
     } else {
         EXIT_OK
+    }
+}
+
+async fn quarantine(
+    ctx: &Ctx,
+    sdk: &aws_config::SdkConfig,
+    action: &QuarantineAction,
+    format: Output,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    use shared::steps::quarantine::{self, Decision, Which};
+    let (which, decision) = match action {
+        QuarantineAction::List => {
+            return match quarantine::list(ctx).await {
+                Ok(held) => {
+                    render::held(out, format, held.iter().map(|(_, h)| h));
+                    EXIT_OK
+                }
+                Err(e) => {
+                    let _ = writeln!(err, "error: {e}");
+                    EXIT_EVENT_FAILED
+                }
+            };
+        }
+        QuarantineAction::Release { all: true, .. } => (Which::All, Decision::Release),
+        QuarantineAction::Release { employees, .. } => (Which::Employees(employees.clone()), Decision::Release),
+        QuarantineAction::Discard { employees } => (Which::Employees(employees.clone()), Decision::Discard),
+    };
+    let operator = match aws::sts::caller(sdk).await {
+        Ok(arn) => arn,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot tell who you are, and a decision is audited with it: {e}");
+            return EXIT_EVENT_FAILED;
+        }
+    };
+    match quarantine::decide(ctx, &which, decision, &operator).await {
+        Ok(done) => {
+            render::held(out, format, done.iter());
+            if done.iter().any(|h| h.outcome == "failed") { EXIT_EVENT_FAILED } else { EXIT_OK }
+        }
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            if matches!(e, shared::Error::Conflict(_)) { EXIT_USAGE } else { EXIT_EVENT_FAILED }
+        }
     }
 }
 

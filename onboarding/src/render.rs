@@ -4,6 +4,7 @@ use std::io::Write;
 
 use shared::audit::{Action, Outcome};
 use shared::pipeline::EventReport;
+use shared::steps::quarantine::Held;
 use shared::steps::sweep::SweepReport;
 
 use crate::Output;
@@ -105,5 +106,29 @@ pub fn bootstrap(out: &mut dyn Write, format: Output, items: &[Item]) {
                 writeln!(out, "{:<13} {:<11} {}", if i.created { "created" } else { "already there" }, i.kind, i.name)
             }
         };
+    }
+}
+
+/// Held departures, or what a decision did to them: one line (or JSON object) each.
+pub fn held<'a>(out: &mut dyn Write, format: Output, items: impl Iterator<Item = &'a Held>) {
+    let mut any = false;
+    for h in items {
+        any = true;
+        let _ = match format {
+            Output::Json => writeln!(out, "{}", serde_json::to_string(h).unwrap_or_default()),
+            Output::Text => writeln!(
+                out,
+                "{:<10} employee {}  user {}  held since {}  access due to end {}{}",
+                h.outcome,
+                h.employee_id.as_deref().unwrap_or("-"),
+                h.user_name,
+                h.held_since.as_deref().unwrap_or("- (overdue)"),
+                h.disable_at.as_deref().unwrap_or("-"),
+                h.error.as_deref().map(|e| format!("\n    error: {e}")).unwrap_or_default(),
+            ),
+        };
+    }
+    if !any && format == Output::Text {
+        let _ = writeln!(out, "no held departures");
     }
 }

@@ -95,7 +95,7 @@ pub fn definition(flow: Flow) -> Value {
                 json!({
                     "Type": "Choice",
                     "Comment": "The event changes nothing (unknown employee, stale event, protected user, leaver): record why and stop.",
-                    "Choices": [{"Variable": format!("$.{}.skipped", step.state_key()), "IsPresent": true, "Next": "Record ignored"}],
+                    "Choices": choices(step),
                     "Default": after,
                 }),
             );
@@ -109,6 +109,10 @@ pub fn definition(flow: Flow) -> Value {
     if skipper.is_some() {
         states.insert("Record ignored".into(), record(flow, "ignored", skipper.copied(), "Publish ignored"));
         states.insert("Publish ignored".into(), publish("Done"));
+    }
+    if steps.contains(&Step::Offboard) {
+        states.insert("Record held".into(), record(flow, "quarantined", None, "Publish held"));
+        states.insert("Publish held".into(), publish("Done"));
     }
     states.insert("Record failed".into(), record(flow, "failed", None, "Publish failed"));
     states.insert("Publish failed".into(), publish("Failed"));
@@ -139,6 +143,17 @@ pub fn definition(flow: Flow) -> Value {
         "StartAt": start,
         "States": states,
     })
+}
+
+/// Where a step's output sends the flow besides on: `skipped` (the event changes nothing) and,
+/// for `offboard`, `held` (the mass-departure guard holds the disable for an operator).
+fn choices(step: Step) -> Value {
+    let key = step.state_key();
+    let mut c = vec![json!({"Variable": format!("$.{key}.skipped"), "IsPresent": true, "Next": "Record ignored"})];
+    if step == Step::Offboard {
+        c.push(json!({"Variable": format!("$.{key}.held"), "IsPresent": true, "Next": "Record held"}));
+    }
+    Value::Array(c)
 }
 
 /// The step that may decide the event changes nothing (its output then has `skipped`).
@@ -194,6 +209,9 @@ fn record(flow: Flow, outcome: &str, skipper: Option<Step>, next: &str) -> Value
         }
         ("ignored", Some(s)) => {
             fields.insert("reason.$".into(), json!(format!("$.{}.skipped", s.state_key())));
+        }
+        ("quarantined", _) => {
+            fields.insert("reason.$".into(), json!(format!("$.{}.held", Step::Offboard.state_key())));
         }
         // A departure says when access ended (null while it is only scheduled).
         ("succeeded", _) if flow.steps().contains(&Step::Offboard) => {

@@ -207,6 +207,17 @@ pub struct Ids {
     pub detail_type: Option<String>,
 }
 
+impl Ids {
+    /// The ids of a validated event.
+    pub fn of(meta: &crate::event::EventMeta) -> Self {
+        Self {
+            event_id: Some(meta.event_id.clone()),
+            employee_id: Some(meta.employee_id.clone()),
+            detail_type: Some(meta.detail_type.clone()),
+        }
+    }
+}
+
 fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }

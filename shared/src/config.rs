@@ -118,6 +118,9 @@ pub struct LifecycleConfig {
     /// Mass-departure guard: ... or more than this share (percent) of the managed users, when it
     /// would disable more than one.
     pub max_disable_percent: u32,
+    /// Mass-departure guard across executions: disables within this many minutes (by every run,
+    /// execution and sweep) count together; one over the limits is held for an operator.
+    pub guard_window_minutes: u32,
     /// Lets every run and sweep pass the guard (the CLI's `--allow-mass-offboarding` does it once).
     pub allow_mass_offboarding: bool,
     /// Skips service-specific credentials (CodeCommit, Keyspaces) at disable and delete. Only for
@@ -135,6 +138,7 @@ impl Default for LifecycleConfig {
             protect: Vec::new(),
             max_disables: 10,
             max_disable_percent: 10,
+            guard_window_minutes: 60,
             allow_mass_offboarding: false,
             skip_service_specific_credentials: None,
         }
@@ -248,6 +252,9 @@ impl Config {
         }
         if l.grace_days > 3650 {
             return Err(ValidationError::new("lifecycle.grace_days", "must be between 0 and 3650"));
+        }
+        if !(1..=10_080).contains(&l.guard_window_minutes) {
+            return Err(ValidationError::new("lifecycle.guard_window_minutes", "must be between 1 and 10080 (a week)"));
         }
         if l.max_disable_percent > 100 {
             return Err(ValidationError::new("lifecycle.max_disable_percent", "must be between 0 and 100"));

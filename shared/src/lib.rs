@@ -17,6 +17,7 @@ pub mod lambda;
 pub mod lifecycle;
 pub mod mapping;
 pub mod password;
+#[cfg(feature = "secrets")]
 pub mod pipeline;
 pub mod policies;
 pub mod retry;

@@ -11,7 +11,7 @@ use jiff::tz::TimeZone as Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::config::LifecycleConfig;
-use crate::tags::{ACTIVATE_AT, DELETE_AT, DISABLE_AT, LAST_EVENT_TIME, STATUS};
+use crate::tags::{ACCESS_REVOKED, ACTIVATE_AT, DELETE_AT, DISABLE_AT, LAST_EVENT_TIME, STATUS};
 
 /// Where a user is in the lifecycle. A user without the status tag (made before it existed) is
 /// active.
@@ -174,6 +174,36 @@ pub fn guard(disables: usize, managed: usize, cfg: &LifecycleConfig, allow: bool
     None
 }
 
+/// Users disabled within the guard's window (`lifecycle.guard_window_minutes` up to `now`), by
+/// their `access-revoked` tag: the count every run, execution and sweep shares, read from IAM.
+pub fn recent_disables<'a>(
+    users: impl IntoIterator<Item = &'a BTreeMap<String, String>>,
+    now: DateTime<Utc>,
+    cfg: &LifecycleConfig,
+) -> usize {
+    let since = now - chrono::TimeDelta::minutes(i64::from(cfg.guard_window_minutes));
+    users
+        .into_iter()
+        .filter(|t| t.get(ACCESS_REVOKED).and_then(|v| parse_stamp(v)).is_some_and(|at| at > since && at <= now))
+        .count()
+}
+
+/// The guard across executions: why one more disable must wait for an operator when `recent`
+/// users were disabled within the window, or `None` when it may go ahead. A count, shared by
+/// every run, execution and sweep (`lifecycle.max_disables` per `guard_window_minutes`); the
+/// share of the directory stays a rule for one run or sweep ([`guard`]), since over a window it
+/// would hold the second leaver of a small team.
+pub fn window_guard(recent: usize, cfg: &LifecycleConfig, allow: bool) -> Option<String> {
+    if allow || cfg.allow_mass_offboarding || recent < cfg.max_disables as usize {
+        return None;
+    }
+    Some(format!(
+        "{recent} users were disabled in the last {} minutes and lifecycle.max_disables is {}; \
+         held for an operator: `onboarding quarantine list`",
+        cfg.guard_window_minutes, cfg.max_disables
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,5 +307,18 @@ mod tests {
         );
         // A sign-in from before this credential (an earlier employment) does not count.
         assert_eq!(credential_due(issued, Some(t("2030-06-01T08:00:00Z")), t("2031-01-06T09:00:00Z"), 14), None);
+    }
+
+    #[test]
+    fn the_window_counts_disables_of_every_run_and_holds_the_one_too_many() {
+        let cfg = LifecycleConfig { max_disables: 3, ..LifecycleConfig::default() };
+        let now = parse_stamp("2031-02-01T10:00:00Z").expect("now");
+        let at = |m: i64| tags(&[(ACCESS_REVOKED, &stamp(now - chrono::TimeDelta::minutes(m)))]);
+        let users = [at(5), at(30), at(59), at(61), tags(&[])];
+        assert_eq!(recent_disables(&users, now, &cfg), 3, "only the last 60 minutes count");
+        assert!(window_guard(2, &cfg, false).is_none(), "the third of three may go, whatever the share");
+        let held = window_guard(3, &cfg, false).expect("the fourth is held");
+        assert!(held.contains("quarantine list") && held.contains("max_disables is 3"), "{held}");
+        assert!(window_guard(3, &cfg, true).is_none(), "the operator's override");
     }
 }

@@ -138,9 +138,27 @@ pub async fn process(ctx: &Ctx, raw: &Value) -> EventReport {
     finish(ctx, ids_of(raw), &state, result, None).await
 }
 
-/// A departure the guard held back: reported, audited, not touched.
+/// A departure the batch guard held back: marked held on the user (so it waits for an operator,
+/// `onboarding quarantine`), reported and audited; no access is touched.
 async fn quarantine(ctx: &Ctx, raw: &Value, reason: &str) -> EventReport {
-    finish(ctx, ids_of(raw), &State::new(raw.clone()), Ok(()), Some(reason)).await
+    let mut state = State::new(raw.clone());
+    let held = async {
+        let Request::Depart(d) = ctx.request(raw)? else { return Ok(()) };
+        let Some(user) = identity::find(ctx, &d.meta.employee_id).await? else { return Ok(()) };
+        let mut trail = steps::Trail::new(ctx, &d.meta, steps::Step::Offboard);
+        // The batch's one alert went out already.
+        steps::offboard::hold(ctx, &mut trail, &Ids::of(&d.meta), &user, Some(&d), reason, false).await?;
+        state.offboard = Some(steps::OffboardOutput {
+            user_name: Some(user.name.clone()),
+            user_arn: Some(user.arn.clone()),
+            held: Some(reason.to_owned()),
+            actions: trail.actions,
+            ..steps::OffboardOutput::default()
+        });
+        Ok::<(), Error>(())
+    }
+    .await;
+    finish(ctx, ids_of(raw), &state, held, Some(reason)).await
 }
 
 /// An entry that is not even JSON: reported failed, with its failed terminal audit record.
@@ -180,6 +198,8 @@ async fn finish(
         .filter(|n| !n.is_empty());
     let actions = state.actions();
     let changed = actions.iter().any(|a| a.outcome == Outcome::Done);
+    // A departure the guard held within its own step (a separate execution over the window).
+    let quarantined = quarantined.or(offboard.and_then(|o| o.held.as_deref()));
     let reason = quarantined.or(state.skipped()).map(str::to_owned);
     let mut terminal = AuditRecord::terminal(
         &ids,

@@ -68,10 +68,13 @@ pub const LAST_EVENT_TIME: &str = "last-event-time";
 /// the user every action, with any credential or session already issued. Written first by a
 /// disable; a rehire's `tag-user` removes it (it is owned, and a hire does not ask for it).
 pub const ACCESS_REVOKED: &str = "access-revoked";
+/// A departure the mass-departure guard held (RFC 3339, when): its disable waits for an
+/// operator (`onboarding quarantine release` or `discard`); the sweep re-alerts until then.
+pub const DISABLE_HELD: &str = "disable-held";
 
 /// The due dates and state that live on the user itself, so no other database is needed.
 pub const LIFECYCLE_KEYS: &[&str] =
-    &[STATUS, ACTIVATE_AT, LAST_DAY, DISABLE_AT, DISABLED_AT, DELETE_AT, LAST_EVENT_TIME, ACCESS_REVOKED];
+    &[STATUS, ACTIVATE_AT, LAST_DAY, DISABLE_AT, DISABLED_AT, DELETE_AT, LAST_EVENT_TIME, ACCESS_REVOKED, DISABLE_HELD];
 
 /// The keys this stack's roles may write on a user that already exists: every owned key and the
 /// message markers, but never the identity (`managed-by`, `employee-id`), which only

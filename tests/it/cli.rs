@@ -279,3 +279,106 @@ async fn hires_changes_departures_and_the_sweep_through_the_cli() {
     assert!(json_lines(&allowed).iter().all(|r| r["status"] == "disabled"));
     let _ = std::fs::remove_file(&cfg_path);
 }
+
+/// The guard spans separate runs: fifteen `onboarding run` invocations, each with one immediate
+/// departure, against `max_disables = 10`: ten disabled, five held. The held ones wait on the
+/// users themselves (a new process finds them), are re-alerted by the sweep, and an operator
+/// releases or discards them, audited with their identity.
+#[tokio::test]
+async fn the_guard_spans_separate_runs_and_holds_until_an_operator_decides() {
+    let acct = Account::new().await;
+    let audit = bootstrapped(&acct).await;
+    let cfg_path = root().join("target").join(format!("onboarding-guard-{}-{}.toml", std::process::id(), acct.id));
+    let shipped = std::fs::read_to_string(root().join("onboarding.toml")).expect("config");
+    assert!(shipped.contains("max_disables = 10"), "the shipped limit this story is about");
+    std::fs::write(&cfg_path, &shipped).expect("write config");
+    let cfg = cfg_path.to_str().expect("utf-8 path");
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut all = vec!["--config", cfg, "--output", "json"];
+        all.extend_from_slice(args);
+        onboarding(&acct, &all, stdin)
+    };
+    // GIVEN fifteen people
+    const NAMES: [&str; 15] = [
+        "Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India", "Juliett", "Kilo", "Lima",
+        "Mike", "November", "Oscar",
+    ];
+    let hires: Vec<String> = NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            tests::event(
+                "hire-engineering.json",
+                serde_json::json!({"eventId": format!("h-{i}"), "employeeId": format!("E90{i:02}"), "familyName": n}),
+            )
+            .to_string()
+        })
+        .collect();
+    let hired = run(&["run", "-"], Some(&hires.join("\n")));
+    assert_eq!(hired.status.code(), Some(0), "{}", String::from_utf8_lossy(&hired.stderr));
+    audit.drain().await;
+
+    // WHEN each departs in a run of its own
+    let mut codes = Vec::new();
+    for i in 0..15 {
+        let leave = tests::event(
+            "depart-immediate.json",
+            serde_json::json!({"eventId": format!("d-{i}"), "employeeId": format!("E90{i:02}")}),
+        );
+        let out = run(&["run", "-"], Some(&leave.to_string()));
+        let report = &json_lines(&out)[0];
+        codes.push((out.status.code(), report["status"].as_str().unwrap_or("?").to_owned()));
+    }
+    // THEN ten are disabled and five held (exit 3: an operator must look)
+    let disabled = codes.iter().filter(|(c, s)| *c == Some(0) && s == "disabled").count();
+    let held = codes.iter().filter(|(c, s)| *c == Some(3) && s == "quarantined").count();
+    assert_eq!((disabled, held), (10, 5), "{codes:?}");
+    let alerts: Vec<Value> =
+        audit.drain().await.iter().filter(|m| m.attributes["event-type"] == "alert").map(|m| m.json()).collect();
+    assert_eq!(alerts.len(), 5, "one alert per held departure");
+
+    // AND a new process lists exactly those five; a resend keeps them held
+    let listed = json_lines(&run(&["quarantine", "list"], None));
+    let mut held_ids: Vec<String> = listed.iter().map(|h| h["employeeId"].as_str().expect("id").to_owned()).collect();
+    held_ids.sort();
+    assert_eq!(held_ids, ["E9010", "E9011", "E9012", "E9013", "E9014"]);
+    assert!(listed.iter().all(|h| h["outcome"] == "held" && h["heldSince"].is_string()));
+    let resend = tests::event("depart-immediate.json", serde_json::json!({"eventId": "d-10", "employeeId": "E9010"}));
+    let again = run(&["run", "-"], Some(&resend.to_string()));
+    assert_eq!((again.status.code(), json_lines(&again)[0]["status"].as_str()), (Some(3), Some("quarantined")));
+    // AND each sweep re-alerts them
+    audit.drain().await;
+    let swept = run(&["sweep"], None);
+    assert_eq!(swept.status.code(), Some(3), "{}", String::from_utf8_lossy(&swept.stderr));
+    let realert: Vec<Value> =
+        audit.drain().await.iter().filter(|m| m.attributes["event-type"] == "alert").map(|m| m.json()).collect();
+    assert!(
+        realert.iter().any(|a| a["reason"].as_str().is_some_and(|r| r.contains("5 departure(s) held"))),
+        "{realert:?}"
+    );
+    let jane = |i: usize| format!("jane.{}", NAMES[i].to_lowercase());
+    assert!(acct.iam().get_login_profile().user_name(jane(10)).send().await.is_ok(), "held means untouched");
+
+    // WHEN the operator releases one, discards one, then releases the rest
+    let released = json_lines(&run(&["quarantine", "release", "E9010"], None));
+    assert_eq!((released.len(), released[0]["outcome"].as_str()), (1, Some("released")));
+    let discarded = run(&["quarantine", "discard", "E9011"], None);
+    assert_eq!(json_lines(&discarded)[0]["outcome"], "discarded");
+    let unknown = run(&["quarantine", "release", "E0000"], None);
+    assert_eq!(unknown.status.code(), Some(2), "an id that names no held departure is refused");
+    let rest = json_lines(&run(&["quarantine", "release", "--all"], None));
+    assert_eq!(rest.iter().filter(|h| h["outcome"] == "released").count(), 3);
+    // THEN the released are disabled, the discarded keeps access, nothing is held any more
+    for i in [10, 12, 13, 14] {
+        assert!(acct.iam().get_login_profile().user_name(jane(i)).send().await.is_err(), "{} disabled", jane(i));
+    }
+    assert!(acct.iam().get_login_profile().user_name(jane(11)).send().await.is_ok(), "discarded: access kept");
+    assert!(json_lines(&run(&["quarantine", "list"], None)).is_empty());
+    // AND each decision is audited with who made it
+    let operator = format!("arn:aws:iam::{}:user/test-admin", acct.id);
+    let decisions: Vec<Value> =
+        audit.drain().await.iter().map(|m| m.json()).filter(|r| r["step"] == "quarantine").collect();
+    assert_eq!(decisions.len(), 5, "{decisions:?}");
+    assert!(decisions.iter().all(|d| d["reason"].as_str().is_some_and(|r| r.contains(&operator))), "{decisions:?}");
+    assert!(decisions.iter().filter(|d| d["action"] == "release").all(|d| d["accessEndedAt"].is_string()));
+}

@@ -141,6 +141,7 @@ fn function_config(t: &Value) -> Config {
         ("GraceDays", "30"),
         ("MaxDisables", "10"),
         ("MaxDisablePercent", "10"),
+        ("GuardWindowMinutes", "60"),
     ] {
         text = text.replace(&format!("${{{k}}}"), v);
     }
@@ -211,7 +212,12 @@ fn findings(t: &Value, text: &str) -> Vec<String> {
         "iam:UpdateUser",
     ];
     // Actions that have no resource type, so "*" is the only possible resource.
-    const RESOURCELESS: &[&str] = &["iam:ListUsers", "iam:GetAccountPasswordPolicy", "secretsmanager:ListSecrets"];
+    const RESOURCELESS: &[&str] = &[
+        "iam:ListUsers",
+        "iam:GetAccountPasswordPolicy",
+        "iam:GetAccountAuthorizationDetails",
+        "secretsmanager:ListSecrets",
+    ];
     let users = "arn:${AWS::Partition}:iam::${AWS::AccountId}:user${UserPath}*";
     let secrets = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretsPrefix}/*";
     let allowed_groups: BTreeSet<String> = function_config(t).groups.allowed.iter().map(|g| group_arn(g)).collect();
@@ -337,6 +343,7 @@ const NOT_IN_THE_EMULATOR: &[&str] = &[
     "AWS::SQS::QueuePolicy",
     "AWS::SNS::TopicPolicy",
     "AWS::Events::EventBusPolicy",
+    "AWS::Logs::MetricFilter",
 ];
 
 #[tokio::test]

@@ -25,10 +25,17 @@ impl Drop for Function {
 }
 
 fn start(acct: &Account, step: Step) -> Function {
+    start_with(acct, step, |toml| toml)
+}
+
+/// A function started with the shipped config, edited by `edit` (it must change something).
+fn start_with(acct: &Account, step: Step, edit: impl Fn(String) -> String) -> Function {
     let api = RuntimeApi::start();
-    let toml = std::fs::read_to_string(root().join("onboarding.toml"))
-        .expect("config")
-        .replace("base_delay_ms = 200", "base_delay_ms = 5");
+    let toml = edit(
+        std::fs::read_to_string(root().join("onboarding.toml"))
+            .expect("config")
+            .replace("base_delay_ms = 200", "base_delay_ms = 5"),
+    );
     let log = std::env::temp_dir().join(format!("onboarding-{}-{}-{}.log", step.name(), acct.id, std::process::id()));
     let out = File::create(&log).expect("log file");
     let child = api
@@ -230,4 +237,51 @@ async fn forged_step_input_is_refused_by_every_function_and_changes_nothing() {
         Some(Answer::Response(v)) => assert!(v["actions"].as_array().is_some_and(|a| !a.is_empty()), "{v}"),
         other => panic!("the genuine state was refused: {other:?}"),
     }
+}
+
+/// Separate invocations of the offboard function share the mass-departure guard (the count is
+/// IAM's, not the process's): with `max_disables = 2`, the third departure is held, and a new
+/// cold start holds it still.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn separate_offboard_invocations_share_the_guard() {
+    let acct = Account::new().await;
+    let (ctx, inboxes) = acct.ready(config()).await;
+    for (i, n) in ["Ames", "Banks", "Cole"].iter().enumerate() {
+        let hire = event(
+            "hire-engineering.json",
+            json!({"eventId": format!("h{i}"), "employeeId": format!("E80{i}"), "familyName": n}),
+        );
+        let r = shared::pipeline::process(&ctx, &hire).await;
+        assert_eq!(r.outcome, shared::pipeline::EventOutcome::Succeeded, "{:?}", r.error);
+    }
+    inboxes.audit.drain().await;
+    let guarded = |t: String| {
+        let t = t.replace("max_disables = 10", "max_disables = 2");
+        assert!(t.contains("max_disables = 2"));
+        t
+    };
+    let leave = |i: usize| json!({"event": event("depart-immediate.json", json!({"eventId": format!("d{i}"), "employeeId": format!("E80{i}")}))});
+    let mut outputs = Vec::new();
+    for i in 0..3 {
+        // A cold start each time: nothing is shared but what IAM holds.
+        let f = start_with(&acct, Step::Offboard, guarded);
+        match tokio::task::block_in_place(|| f.api.invoke(leave(i), Duration::from_secs(60))) {
+            Some(Answer::Response(v)) => outputs.push(v),
+            other => panic!("offboard {i}: {other:?}\n{}", std::fs::read_to_string(&f.log).unwrap_or_default()),
+        }
+    }
+    assert_eq!(outputs[0]["status"], "disabled");
+    assert_eq!(outputs[1]["status"], "disabled");
+    assert!(outputs[2]["held"].as_str().is_some_and(|r| r.contains("max_disables")), "{}", outputs[2]);
+    assert!(acct.iam().get_login_profile().user_name("jane.cole").send().await.is_ok(), "held: untouched");
+    let tags = tests::user_tags(&acct, "jane.cole").await;
+    assert!(tags.contains_key("disable-held"), "{tags:?}");
+    // A resend to a fresh instance keeps it held.
+    let f = start_with(&acct, Step::Offboard, guarded);
+    match tokio::task::block_in_place(|| f.api.invoke(leave(2), Duration::from_secs(60))) {
+        Some(Answer::Response(v)) => assert!(v["held"].is_string(), "{v}"),
+        other => panic!("{other:?}"),
+    }
+    let alerts = inboxes.audit.drain().await.iter().filter(|m| m.attributes["event-type"] == "alert").count();
+    assert_eq!(alerts, 2, "an alert each time it is held");
 }

@@ -119,6 +119,44 @@ impl Iam {
         Ok(out.and_then(|o| o.user().map(User::from)))
     }
 
+    /// Every user under `path_prefix` with its tags, path and boundary, read with
+    /// `GetAccountAuthorizationDetails` (one call per page of up to 1,000 users, not one per user).
+    pub async fn users_with_tags(&self, path_prefix: &str) -> Result<Vec<User>, Error> {
+        use aws_sdk_iam::types::EntityType;
+        let mut users = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .call("iam:GetAccountAuthorizationDetails", transient, || {
+                    self.client
+                        .get_account_authorization_details()
+                        .filter(EntityType::User)
+                        .max_items(1000)
+                        .set_marker(marker.clone())
+                        .send()
+                })
+                .await?;
+            for u in page.user_detail_list() {
+                let path = u.path().unwrap_or("/");
+                if !path.starts_with(path_prefix) {
+                    continue;
+                }
+                users.push(User {
+                    name: u.user_name().unwrap_or_default().to_owned(),
+                    arn: u.arn().unwrap_or_default().to_owned(),
+                    path: path.to_owned(),
+                    tags: u.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect(),
+                    boundary: u.permissions_boundary().and_then(|b| b.permissions_boundary_arn()).map(str::to_owned),
+                    password_last_used: None,
+                });
+            }
+            match page.marker() {
+                Some(m) if page.is_truncated() => marker = Some(m.to_owned()),
+                _ => return Ok(users),
+            }
+        }
+    }
+
     /// The user, waiting (within the retry bounds) for one created moments ago to be visible.
     pub async fn wait_for_user(&self, name: &str) -> Result<User, Error> {
         let out = self

@@ -13,6 +13,8 @@ pub mod iam;
 #[cfg(feature = "secrets")]
 pub mod secrets;
 pub mod sns;
+#[cfg(feature = "operator")]
+pub mod sts;
 
 /// Which certificate authorities the HTTPS client trusts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

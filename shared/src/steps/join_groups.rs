@@ -57,21 +57,16 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<JoinGroupsOutput, Error> {
         if current.contains(g) {
             trail.record("iam:AddUserToGroup", arn, Outcome::AlreadyDone).await?;
         } else {
-            if !trail.dry_run() {
-                ctx.aws.iam.add_user_to_group(&user.name, g).await?;
-                tracing::info!(user = %user.name, group = %g, "joined group");
-            }
-            trail.record("iam:AddUserToGroup", arn, trail.change()).await?;
+            trail.apply("iam:AddUserToGroup", arn, ctx.aws.iam.add_user_to_group(&user.name, g)).await?;
+            tracing::info!(user = %user.name, group = %g, "joined group");
         }
     }
     let stale: Vec<String> =
         current.iter().filter(|g| ctx.cfg.groups.allowed.contains(g) && !wanted.contains(g)).cloned().collect();
     for g in &stale {
-        if !trail.dry_run() {
-            ctx.aws.iam.remove_user_from_group(&user.name, g).await?;
-            tracing::info!(user = %user.name, group = %g, "left group that no longer applies");
-        }
-        trail.record("iam:RemoveUserFromGroup", &group_arn(ctx, g).await?, trail.change()).await?;
+        let arn = group_arn(ctx, g).await?;
+        trail.apply("iam:RemoveUserFromGroup", &arn, ctx.aws.iam.remove_user_from_group(&user.name, g)).await?;
+        tracing::info!(user = %user.name, group = %g, "left group that no longer applies");
     }
     if membership.no_rule_matched {
         tracing::info!(user = %user.name, "no mapping rule matched; always-groups only");

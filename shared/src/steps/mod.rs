@@ -21,6 +21,8 @@ pub mod notify;
 #[cfg(feature = "secrets")]
 pub mod offboard;
 #[cfg(feature = "secrets")]
+pub mod quarantine;
+#[cfg(feature = "secrets")]
 pub mod store_password;
 #[cfg(feature = "secrets")]
 pub mod sweep;
@@ -200,6 +202,9 @@ pub struct OffboardOutput {
     /// null) otherwise: the state machine's Choice tests for its presence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// Why the mass-departure guard held the disable for an operator (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
     pub actions: Vec<Action>,
 }
 
@@ -373,15 +378,13 @@ pub(crate) struct Trail<'a> {
 
 impl<'a> Trail<'a> {
     pub fn new(ctx: &'a Ctx, meta: &EventMeta, step: Step) -> Self {
-        Self::with_ids(
-            ctx,
-            Ids {
-                event_id: Some(meta.event_id.clone()),
-                employee_id: Some(meta.employee_id.clone()),
-                detail_type: Some(meta.detail_type.clone()),
-            },
-            step,
-        )
+        Self::with_ids(ctx, Ids::of(meta), step)
+    }
+
+    /// The step whose trail this is.
+    #[cfg(feature = "secrets")]
+    pub fn step(&self) -> Step {
+        self.step
     }
 
     pub fn with_ids(ctx: &'a Ctx, ids: Ids, step: Step) -> Self {
@@ -423,6 +426,7 @@ impl<'a> Trail<'a> {
     }
 
     /// From now on, records are kept until [`Trail::release`] instead of published one by one.
+    #[cfg(feature = "secrets")]
     pub fn hold(&mut self) {
         self.held.get_or_insert_with(Vec::new);
     }
@@ -430,6 +434,7 @@ impl<'a> Trail<'a> {
     /// Publishes every held record (each with the SDK's retries) and stops holding. A record
     /// that cannot be published is logged in full at error level (`audit record undelivered`,
     /// which the stack's metric filter alarms on) and the step fails after all were tried.
+    #[cfg(feature = "secrets")]
     pub async fn release(&mut self) -> Result<(), Error> {
         let mut undelivered = 0usize;
         let mut first: Option<Error> = None;

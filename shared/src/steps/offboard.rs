@@ -16,14 +16,15 @@ use chrono::{DateTime, Utc};
 use super::identity::{self, DepartureDecision, is_protected};
 use super::notify::{Message, publish};
 use super::{Ctx, OffboardOutput, State, Step, Trail};
-use crate::audit::Outcome;
+use crate::audit::{AuditRecord, Ids, Outcome};
 use crate::aws::iam::User;
 use crate::error::Error;
+use crate::event::Departure;
 use crate::intent::Request;
 use crate::lifecycle::{self, Status};
 use crate::tags::{
-    ACCESS_REVOKED, ACTIVATE_AT, DELETE_AT, DISABLE_AT, DISABLED_AT, LAST_DAY, LAST_EVENT_TIME, MANAGER_EMAIL,
-    NOTICE_SENT, STATUS, WELCOME_SENT,
+    ACCESS_REVOKED, ACTIVATE_AT, DELETE_AT, DISABLE_AT, DISABLE_HELD, DISABLED_AT, LAST_DAY, LAST_EVENT_TIME,
+    MANAGER_EMAIL, NOTICE_SENT, STATUS, WELCOME_SENT,
 };
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
@@ -63,18 +64,75 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
             trail.record("lifecycle:ScheduleDisable", &user.arn, outcome).await?;
             out.disable_at = Some(lifecycle::stamp(disable_at));
         }
-        DepartureDecision::DisableNow => {
-            let ended = Box::pin(disable(ctx, &mut trail, user, Some(d.meta.time), d.reason.as_deref())).await?;
-            out.status = Some(Status::Disabled);
-            out.access_ended_at = Some(lifecycle::stamp(ended));
-        }
+        DepartureDecision::DisableNow => match admit(ctx, user).await? {
+            Some(reason) => {
+                let ids = Ids::of(&d.meta);
+                hold(ctx, &mut trail, &ids, user, Some(&d), &reason, true).await?;
+                out.held = Some(reason);
+            }
+            None => {
+                let ended = Box::pin(disable(ctx, &mut trail, user, Some(d.meta.time), d.reason.as_deref())).await?;
+                out.status = Some(Status::Disabled);
+                out.access_ended_at = Some(lifecycle::stamp(ended));
+            }
+        },
     }
     out.actions = trail.actions;
     Ok(out)
 }
 
+/// The mass-departure guard across executions: `Some(why)` when this user's disable must wait
+/// for an operator. A user already held stays held until an operator decides; otherwise the
+/// disables of the window, counted from IAM (every run, execution and sweep alike), decide.
+pub(crate) async fn admit(ctx: &Ctx, user: &User) -> Result<Option<String>, Error> {
+    // The operator's override (`--allow-mass-offboarding`) is their decision, held or not.
+    let allow = ctx.allow_mass_offboarding || ctx.cfg.lifecycle.allow_mass_offboarding;
+    if allow {
+        return Ok(None);
+    }
+    if let Some(since) = user.tags.get(DISABLE_HELD) {
+        return Ok(Some(format!(
+            "held by the mass-departure guard since {since}; an operator releases or discards it \
+             (`onboarding quarantine release|discard`)"
+        )));
+    }
+    let users = ctx.aws.iam.users_with_tags(&ctx.cfg.iam.user_path).await?;
+    let managed: Vec<&User> = users.iter().filter(|u| identity::is_managed(ctx.owner(), u)).collect();
+    let recent = lifecycle::recent_disables(managed.iter().map(|u| &u.tags), ctx.now(), &ctx.cfg.lifecycle);
+    Ok(lifecycle::window_guard(recent, &ctx.cfg.lifecycle, allow))
+}
+
+/// Holds a departure for an operator: the disable is due now and marked held (so no sweep or
+/// resend does it), and an alert goes to the audit topic. Idempotent.
+pub(crate) async fn hold(
+    ctx: &Ctx,
+    trail: &mut Trail<'_>,
+    ids: &Ids,
+    user: &User,
+    departure: Option<&Departure>,
+    reason: &str,
+    alert: bool,
+) -> Result<(), Error> {
+    let now = lifecycle::stamp(ctx.now());
+    let mut tags = BTreeMap::from([
+        (DISABLE_HELD.to_owned(), user.tags.get(DISABLE_HELD).cloned().unwrap_or_else(|| now.clone())),
+        (DISABLE_AT.to_owned(), user.tags.get(DISABLE_AT).cloned().unwrap_or(now)),
+    ]);
+    if let Some(d) = departure {
+        tags.insert(LAST_DAY.to_owned(), d.last_day.to_string());
+        tags.insert(LAST_EVENT_TIME.to_owned(), lifecycle::stamp(d.meta.time));
+    }
+    let outcome = set_tags(ctx, trail, user, &tags, &[]).await?;
+    trail.record("lifecycle:HoldDisable", &user.arn, outcome).await?;
+    tracing::warn!(user = %user.name, reason, "mass-departure guard: disable held for an operator");
+    if alert {
+        ctx.audit(&AuditRecord::alert(ids, trail.step().name(), reason, Utc::now())).await?;
+    }
+    Ok(())
+}
+
 /// Sets and removes tags where they differ; returns whether anything changed.
-async fn set_tags(
+pub(crate) async fn set_tags(
     ctx: &Ctx,
     trail: &mut Trail<'_>,
     user: &User,
@@ -215,7 +273,7 @@ async fn finish_disable(
     if let Some(t) = event_time {
         set.insert(LAST_EVENT_TIME.to_owned(), lifecycle::stamp(t));
     }
-    set_tags(ctx, trail, user, &set, &[ACTIVATE_AT, DISABLE_AT, WELCOME_SENT, NOTICE_SENT]).await?;
+    set_tags(ctx, trail, user, &set, &[ACTIVATE_AT, DISABLE_AT, WELCOME_SENT, NOTICE_SENT, DISABLE_HELD]).await?;
     tracing::info!(user = %name, "disabled");
     Ok(())
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::identity::{self, is_managed, is_protected};
 use super::notify::{Message, publish, welcome};
-use super::offboard::{delete, disable};
+use super::offboard::{admit, delete, disable, hold};
 use super::store_password::{ACCESS_KEY_ID_TAG, Issue, USER_NAME_TAG, provision};
 use super::{Ctx, Person, Step, Trail, UserRef};
 use crate::audit::{Action, AuditRecord, Ids, Outcome};
@@ -21,8 +21,8 @@ use crate::aws::secrets::ListedSecret;
 use crate::error::Error;
 use crate::lifecycle::{self, Due, Status};
 use crate::tags::{
-    ACCESS_KEY_DELIVERED, ACTIVATE_AT, CREDENTIALS_EXPIRED, DISPLAY_NAME, EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE,
-    MANAGER_EMAIL, STATUS, WELCOME_SENT,
+    ACCESS_KEY_DELIVERED, ACTIVATE_AT, CREDENTIALS_EXPIRED, DISABLE_HELD, DISPLAY_NAME, EMPLOYEE_ID, MANAGED_BY,
+    MANAGED_BY_VALUE, MANAGER_EMAIL, STATUS, WELCOME_SENT,
 };
 
 /// What one sweep did.
@@ -104,6 +104,14 @@ pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
         tracing::warn!(disables, managed = users.len(), reason = %reason, "mass-departure guard: no user disabled");
         let ids = Ids { event_id: Some(format!("sweep-{}", lifecycle::stamp(now))), ..Ids::default() };
         ctx.audit(&AuditRecord::alert(&ids, "sweep", reason, Utc::now())).await?;
+    }
+    let held = due.iter().filter(|(u, d)| *d == Due::Disable && u.tags.contains_key(DISABLE_HELD)).count();
+    if held > 0 && !ctx.allow_mass_offboarding && !ctx.cfg.lifecycle.allow_mass_offboarding {
+        // Re-alerted every sweep until an operator decides (`onboarding quarantine`).
+        let reason = format!("{held} departure(s) held by the mass-departure guard await an operator");
+        tracing::warn!(held, "mass-departure guard: departures still held");
+        let ids = Ids { event_id: Some(format!("sweep-{}", lifecycle::stamp(now))), ..Ids::default() };
+        ctx.audit(&AuditRecord::alert(&ids, "sweep", &reason, Utc::now())).await?;
     }
     let mut items = Vec::with_capacity(due.len());
     for (user, d) in due {
@@ -233,6 +241,22 @@ async fn one(ctx: &Ctx, user: &User, due: Due, now: DateTime<Utc>, quarantined: 
         return held(SweepOutcome::Quarantined, "quarantined");
     }
     let mut trail = Trail::with_ids(ctx, ids.clone(), Step::Sweep);
+    if due == Due::Disable {
+        // The guard across executions (and a hold an operator has not decided yet).
+        let verdict = match admit(ctx, user).await {
+            Ok(Some(reason)) => {
+                let new = !user.tags.contains_key(DISABLE_HELD);
+                hold(ctx, &mut trail, &ids, user, None, &reason, new).await.map(|()| true)
+            }
+            Ok(None) => Ok(false),
+            Err(e) => Err(e),
+        };
+        match verdict {
+            Ok(true) => return SweepItem { actions: trail.actions, ..held(SweepOutcome::Quarantined, "quarantined") },
+            Ok(false) => {}
+            Err(e) => return finish(ctx, user, due, ids, trail.actions, Err(e), "").await,
+        }
+    }
     let none = |r: Result<(), Error>| r.map(|()| None);
     let (result, after) = match due {
         Due::Activate => (none(Box::pin(activate(ctx, &mut trail, user, now)).await), Status::Active.as_str()),
@@ -305,11 +329,8 @@ async fn activate(ctx: &Ctx, trail: &mut Trail<'_>, user: &User, now: DateTime<U
     let target = UserRef { name: &user.name, arn: &user.arn, exists: true };
     let stored = provision(ctx, trail, &person, &target, &user.tags, Issue::Initial).await?;
     welcome(ctx, trail, &person, &target, &user.tags, Some(&stored)).await?;
-    if !trail.dry_run() {
-        let tags = BTreeMap::from([(STATUS.to_owned(), Status::Active.as_str().to_owned())]);
-        ctx.aws.iam.tag_user(&user.name, &tags).await?;
-        ctx.aws.iam.untag_user(&user.name, &[ACTIVATE_AT.to_owned()]).await?;
-    }
-    trail.record("iam:TagUser", &user.arn, trail.change()).await?;
+    let tags = BTreeMap::from([(STATUS.to_owned(), Status::Active.as_str().to_owned())]);
+    trail.apply("iam:TagUser", &user.arn, ctx.aws.iam.tag_user(&user.name, &tags)).await?;
+    trail.apply("iam:UntagUser", &user.arn, ctx.aws.iam.untag_user(&user.name, &[ACTIVATE_AT.to_owned()])).await?;
     Ok(())
 }

@@ -66,16 +66,10 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
         trail.record("iam:TagUser", &target, Outcome::AlreadyDone).await?;
     }
     if !diff.set.is_empty() {
-        if !trail.dry_run() {
-            ctx.aws.iam.tag_user(&user.name, &diff.set).await?;
-        }
-        trail.record("iam:TagUser", &target, trail.change()).await?;
+        trail.apply("iam:TagUser", &target, ctx.aws.iam.tag_user(&user.name, &diff.set)).await?;
     }
     if !diff.remove.is_empty() {
-        if !trail.dry_run() {
-            ctx.aws.iam.untag_user(&user.name, &diff.remove).await?;
-        }
-        trail.record("iam:UntagUser", &target, trail.change()).await?;
+        trail.apply("iam:UntagUser", &target, ctx.aws.iam.untag_user(&user.name, &diff.remove)).await?;
     }
     Ok(TagUserOutput { set: diff.set.into_keys().collect(), removed: diff.remove, status, actions: trail.actions })
 }
