@@ -1,6 +1,6 @@
 //! `onboarding bootstrap`: what the config names and a local run needs, created idempotently:
-//! the SNS topics, the permissions boundary, the groups, and on the always-groups the
-//! self-service and force-MFA policies.
+//! the SNS topics, the tombstones table, the permissions boundary, the groups, and on the
+//! always-groups the self-service and force-MFA policies.
 
 use shared::aws::Aws;
 use shared::config::Config;
@@ -34,6 +34,12 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, String> {
             .await
             .map_err(|e| format!("sns:CreateTopic {topic}: {}", shared::aws::describe(&e)))?;
         items.push(Item { kind: "sns topic", name: topic.clone(), created: !existed });
+    }
+
+    let table = &cfg.lifecycle.tombstones_table;
+    if !table.starts_with("arn:") {
+        let created = aws.tombstones.create_table(table).await.map_err(|e| e.to_string())?;
+        items.push(Item { kind: "dynamodb table", name: table.clone(), created });
     }
 
     let policy = |name: String, doc: serde_json::Value| async move {

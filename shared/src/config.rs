@@ -121,6 +121,17 @@ pub struct LifecycleConfig {
     /// Mass-departure guard across executions: disables within this many minutes (by every run,
     /// execution and sweep) count together; one over the limits is held for an operator.
     pub guard_window_minutes: u32,
+    /// DynamoDB table (name or ARN) of the tombstones deleted people leave; `onboarding
+    /// bootstrap` creates it.
+    pub tombstones_table: String,
+    /// Days a tombstone is kept (DynamoDB TTL): at least the HR bus archive's retention, so a
+    /// replay cannot bring a deleted person back. Default 400.
+    pub tombstone_days: u32,
+    /// The target (the offboard state machine's ARN) a one-time EventBridge schedule per
+    /// scheduled departure starts at `disable-at`, and the role the scheduler uses. Unset (the
+    /// CLI): the sweep alone disables scheduled departures.
+    pub schedule_target: Option<String>,
+    pub schedule_role: Option<String>,
     /// Lets every run and sweep pass the guard (the CLI's `--allow-mass-offboarding` does it once).
     pub allow_mass_offboarding: bool,
     /// Skips service-specific credentials (CodeCommit, Keyspaces) at disable and delete. Only for
@@ -139,6 +150,10 @@ impl Default for LifecycleConfig {
             max_disables: 10,
             max_disable_percent: 10,
             guard_window_minutes: 60,
+            tombstones_table: "employee-lifecycle-tombstones".into(),
+            tombstone_days: 400,
+            schedule_target: None,
+            schedule_role: None,
             allow_mass_offboarding: false,
             skip_service_specific_credentials: None,
         }
@@ -255,6 +270,22 @@ impl Config {
         }
         if !(1..=10_080).contains(&l.guard_window_minutes) {
             return Err(ValidationError::new("lifecycle.guard_window_minutes", "must be between 1 and 10080 (a week)"));
+        }
+        if !(1..=3650).contains(&l.tombstone_days) {
+            return Err(ValidationError::new("lifecycle.tombstone_days", "must be between 1 and 3650"));
+        }
+        if l.tombstones_table.trim().is_empty() {
+            return Err(ValidationError::new("lifecycle.tombstones_table", "must name a DynamoDB table (name or ARN)"));
+        }
+        match (&l.schedule_target, &l.schedule_role) {
+            (None, None) => {}
+            (Some(t), Some(r)) if t.starts_with("arn:") && r.starts_with("arn:") => {}
+            _ => {
+                return Err(ValidationError::new(
+                    "lifecycle.schedule_target",
+                    "schedule_target and schedule_role go together, both ARNs (or neither: the sweep alone disables)",
+                ));
+            }
         }
         if l.max_disable_percent > 100 {
             return Err(ValidationError::new("lifecycle.max_disable_percent", "must be between 0 and 100"));

@@ -104,7 +104,7 @@ pub fn boundary(secrets_prefix: &str) -> Value {
             {
                 "Sid": "DenyDrivingThisSystem",
                 "Effect": "Deny",
-                "Action": ["events:*", "states:*", "lambda:*", "sns:*", "sqs:*", "scheduler:*"],
+                "Action": ["events:*", "states:*", "lambda:*", "sns:*", "sqs:*", "scheduler:*", "dynamodb:*"],
                 "Resource": [
                     format!("arn:aws:events:*:*:event-bus/{HR_BUS}"),
                     format!("arn:aws:events:*:*:rule/{HR_BUS}/*"),
@@ -114,7 +114,8 @@ pub fn boundary(secrets_prefix: &str) -> Value {
                     format!("arn:aws:lambda:*:*:function:{FUNCTIONS_AND_FLOWS_PREFIX}*"),
                     format!("arn:aws:sns:*:*:{TOPICS_AND_QUEUES_PREFIX}*"),
                     format!("arn:aws:sqs:*:*:{TOPICS_AND_QUEUES_PREFIX}*"),
-                    format!("arn:aws:scheduler:*:*:schedule/{FUNCTIONS_AND_FLOWS_PREFIX}*")
+                    format!("arn:aws:scheduler:*:*:schedule/*/{FUNCTIONS_AND_FLOWS_PREFIX}*"),
+                    format!("arn:aws:dynamodb:*:*:table/{FUNCTIONS_AND_FLOWS_PREFIX}*")
                 ]
             },
             {

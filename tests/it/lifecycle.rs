@@ -632,3 +632,99 @@ async fn a_disable_revokes_first_and_never_waits_for_the_audit_trail() {
     assert_eq!(first["action"], "iam:TagUser");
     assert!(first["target"].as_str().is_some_and(|t| t.contains("access-revoked")), "{first}");
 }
+
+/// Deleted people stay deleted: the tombstone outlives the user, an archive replay or a late
+/// resend is ignored with the reason, and only a genuinely newer hire brings the person back.
+#[tokio::test]
+async fn deleted_people_stay_deleted_unless_genuinely_rehired() {
+    let acct = Account::new().await;
+    let (ctx, _inboxes) = acct.ready(lifecycle_config()).await;
+    let first = hire("h1", "2031-01-05T09:00:00Z", "2031-01-05");
+    let change = hr(
+        "Employee Changed",
+        "2031-01-20T09:00:00Z",
+        json!({"eventId": "c1", "employeeId": "E5001", "title": "Staff Engineer"}),
+    );
+    let leave = depart("E5001", "d1", "2031-02-01T09:00:00Z", "2031-01-31", true);
+    twice(&ctx, "2031-01-05T10:00:00Z", &first).await;
+    twice(&ctx, "2031-01-20T10:00:00Z", &change).await;
+    twice(&ctx, "2031-02-01T10:00:00Z", &leave).await;
+    let s = sweep_at(&ctx, "2031-03-04T00:00:00Z").await;
+    assert_eq!(s.items.iter().map(|i| i.status.as_str()).collect::<Vec<_>>(), ["deleted"], "{s:?}");
+
+    // THEN the tombstone remembers the person, through the AWS API
+    let item = aws_sdk_dynamodb::Client::new(&acct.sdk)
+        .get_item()
+        .table_name("employee-lifecycle-tombstones")
+        .key("employeeId", aws_sdk_dynamodb::types::AttributeValue::S("E5001".into()))
+        .send()
+        .await
+        .expect("get tombstone");
+    let item = item.item().expect("a tombstone");
+    let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+    assert_eq!(text("lastEventTime").as_deref(), Some("2031-02-01T09:00:00Z"));
+    assert_eq!(text("userName").as_deref(), Some("jane.doe"));
+    let expires: i64 = item["expiresAt"].as_n().expect("ttl").parse().expect("number");
+    assert!(expires > at("2032-03-01T00:00:00Z").timestamp(), "kept longer than the 365-day archive");
+
+    // WHEN the archive is replayed (every old event again, in order)
+    for (now, ev) in
+        [("2031-03-05T10:00:00Z", &first), ("2031-03-05T10:00:00Z", &change), ("2031-03-05T10:00:00Z", &leave)]
+    {
+        let r = twice(&ctx, now, ev).await;
+        // THEN each is ignored with the reason, and nothing is created
+        assert_eq!(r.outcome, EventOutcome::Ignored, "{r:?}");
+        assert!(r.reason.as_deref().is_some_and(|why| why.contains("E5001")), "{r:?}");
+    }
+    let late = twice(&ctx, "2031-03-05T10:00:00Z", &first).await;
+    assert!(late.reason.as_deref().is_some_and(|r| r.contains("was deleted on 2031-03-04")), "{late:?}");
+    assert!(acct.iam().get_user().user_name("jane.doe").send().await.is_err(), "not resurrected");
+
+    // WHEN HR genuinely rehires the person (a newer hire) THEN they are back, fresh
+    let again = hire("h2", "2031-06-01T09:00:00Z", "2031-06-01");
+    let r = twice(&ctx, "2031-06-01T10:00:00Z", &again).await;
+    assert_eq!((r.outcome, r.status.as_deref()), (EventOutcome::Succeeded, Some("active")), "{r:?}");
+    assert!(has_login(&acct, "jane.doe").await);
+}
+
+/// A scheduled departure ends on time: the offboard step creates a one-time schedule for its
+/// moment, targeting the offboard flow with the departure itself; the emulator never fires it,
+/// so the test invokes that target with that input at that time.
+#[tokio::test]
+async fn a_scheduled_departure_is_disabled_by_its_own_schedule() {
+    let acct = Account::new().await;
+    let mut cfg = lifecycle_config();
+    let machine = format!("arn:aws:states:us-east-1:{}:stateMachine:employee-offboard", acct.id);
+    let role = format!("arn:aws:iam::{}:role/employee-lifecycle-SchedulerRole-ABC", acct.id);
+    cfg.lifecycle.schedule_target = Some(machine.clone());
+    cfg.lifecycle.schedule_role = Some(role.clone());
+    let (ctx, _inboxes) = acct.ready(cfg).await;
+    twice(&ctx, "2031-01-05T10:00:00Z", &hire("h1", "2031-01-05T09:00:00Z", "2031-01-05")).await;
+
+    // WHEN a departure is scheduled for the end of 30 May
+    let leave = depart("E5001", "d1", "2031-05-01T09:00:00Z", "2031-05-30", false);
+    let r = twice(&ctx, "2031-05-01T10:00:00Z", &leave).await;
+    assert_eq!(r.disable_at.as_deref(), Some("2031-05-31T00:00:00Z"));
+
+    // THEN its schedule fires then, at the offboard flow, with the departure as input
+    let scheduler = aws_sdk_scheduler::Client::new(&acct.sdk);
+    let s = scheduler.get_schedule().name("employee-disable-E5001").send().await.expect("schedule");
+    assert_eq!(s.schedule_expression(), Some("at(2031-05-31T00:00:00)"));
+    assert_eq!(s.schedule_expression_timezone(), Some("UTC"));
+    let target = s.target().expect("target");
+    assert_eq!((target.arn(), target.role_arn()), (machine.as_str(), role.as_str()));
+    let input: Value = serde_json::from_str(target.input().expect("input")).expect("json");
+    assert_eq!(input, leave);
+
+    // WHEN that target runs with that input at that moment THEN access ends, and the schedule
+    // (done) is gone
+    let ctx_then = Ctx { now: Some(at("2031-05-31T00:00:30Z")), ..ctx.clone() };
+    let fired = process(&ctx_then, &input).await;
+    assert_eq!((fired.outcome, fired.status.as_deref()), (EventOutcome::Succeeded, Some("disabled")), "{fired:?}");
+    assert_eq!(fired.access_ended_at.as_deref(), Some("2031-05-31T00:00:30Z"));
+    assert!(!has_login(&acct, "jane.doe").await);
+    assert!(scheduler.get_schedule().name("employee-disable-E5001").send().await.is_err());
+    // A second firing (at least once) changes nothing.
+    let again = process(&ctx_then, &input).await;
+    assert_eq!(again.outcome, EventOutcome::Unchanged, "{again:?}");
+}

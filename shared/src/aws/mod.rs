@@ -11,10 +11,14 @@ use crate::retry::RetryPolicy;
 
 pub mod iam;
 #[cfg(feature = "secrets")]
+pub mod scheduler;
+#[cfg(feature = "secrets")]
 pub mod secrets;
 pub mod sns;
 #[cfg(feature = "operator")]
 pub mod sts;
+#[cfg(feature = "tombstones")]
+pub mod tombstones;
 
 /// Which certificate authorities the HTTPS client trusts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +82,10 @@ pub struct Aws {
     pub sns: sns::Sns,
     #[cfg(feature = "secrets")]
     pub secrets: secrets::Secrets,
+    #[cfg(feature = "secrets")]
+    pub scheduler: scheduler::Scheduler,
+    #[cfg(feature = "tombstones")]
+    pub tombstones: tombstones::Tombstones,
 }
 
 impl Aws {
@@ -88,6 +96,10 @@ impl Aws {
             sns: sns::Sns::new(aws_sdk_sns::Client::new(sdk)),
             #[cfg(feature = "secrets")]
             secrets: secrets::Secrets::new(aws_sdk_secretsmanager::Client::new(sdk)),
+            #[cfg(feature = "secrets")]
+            scheduler: scheduler::Scheduler::new(aws_sdk_scheduler::Client::new(sdk)),
+            #[cfg(feature = "tombstones")]
+            tombstones: tombstones::Tombstones::new(aws_sdk_dynamodb::Client::new(sdk)),
         }
     }
 }

@@ -110,6 +110,10 @@ async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
         }
         return Ok(out);
     }
+    #[cfg(feature = "tombstones")]
+    if let Some(reason) = tombstone_refusal(ctx, meta).await? {
+        return Ok(CreateUserOutput::skip(None, reason));
+    }
     let path = employee_path(&ctx.cfg, &meta.employee_id);
     let mut n = 1;
     let mut races = 0;
@@ -156,4 +160,25 @@ async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
         intent.base_name,
         variant(&intent.base_name, MAX_VARIANTS)
     )))
+}
+
+/// Why a hire for someone this system deleted must create nothing: the event is not newer than
+/// the last one applied to them (a replay of the bus archive, a late resend). A genuinely newer
+/// hire is a rehire and goes ahead.
+#[cfg(feature = "tombstones")]
+async fn tombstone_refusal(ctx: &Ctx, meta: &crate::event::EventMeta) -> Result<Option<String>, Error> {
+    let table = &ctx.cfg.lifecycle.tombstones_table;
+    let Some(t) = ctx.aws.tombstones.get(table, &meta.employee_id).await? else { return Ok(None) };
+    let last = t.last_event_time.unwrap_or(t.deleted_at);
+    Ok((meta.time <= last).then(|| {
+        format!(
+            "employee `{}` (user `{}`) was deleted on {}; this event ({}) is not newer than the last one applied \
+             to them ({}): a replay or a late resend, so nothing is created",
+            meta.employee_id,
+            t.user_name,
+            crate::lifecycle::stamp(t.deleted_at),
+            crate::lifecycle::stamp(meta.time),
+            crate::lifecycle::stamp(last)
+        )
+    }))
 }

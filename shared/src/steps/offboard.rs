@@ -18,13 +18,16 @@ use super::notify::{Message, publish};
 use super::{Ctx, OffboardOutput, State, Step, Trail};
 use crate::audit::{AuditRecord, Ids, Outcome};
 use crate::aws::iam::User;
+use crate::aws::scheduler::ScheduleTarget;
+use crate::aws::tombstones::Tombstone;
 use crate::error::Error;
 use crate::event::Departure;
 use crate::intent::Request;
 use crate::lifecycle::{self, Status};
+use crate::policies::FUNCTIONS_AND_FLOWS_PREFIX;
 use crate::tags::{
-    ACCESS_REVOKED, ACTIVATE_AT, DELETE_AT, DISABLE_AT, DISABLE_HELD, DISABLED_AT, LAST_DAY, LAST_EVENT_TIME,
-    MANAGER_EMAIL, NOTICE_SENT, STATUS, WELCOME_SENT,
+    ACCESS_REVOKED, ACTIVATE_AT, DELETE_AT, DISABLE_AT, DISABLE_HELD, DISABLED_AT, EMPLOYEE_ID, LAST_DAY,
+    LAST_EVENT_TIME, MANAGER_EMAIL, NOTICE_SENT, STATUS, WELCOME_SENT,
 };
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
@@ -62,6 +65,20 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
             ]);
             let outcome = set_tags(ctx, &mut trail, user, &tags, &[]).await?;
             trail.record("lifecycle:ScheduleDisable", &user.arn, outcome).await?;
+            // On time: a one-time schedule starts this departure again at its moment (the sweep
+            // stays the safety net). Written each time, so a new last day moves it.
+            let l = &ctx.cfg.lifecycle;
+            if let (Some(arn), Some(role_arn)) = (&l.schedule_target, &l.schedule_role) {
+                let input = serde_json::to_string(&state.event).map_err(|e| Error::Input(e.to_string()))?;
+                let target = ScheduleTarget { arn, role_arn, input: &input };
+                let name = schedule_name(&d.meta.employee_id);
+                let outcome = match ctx.dry_run {
+                    true => Outcome::WouldDo,
+                    false if ctx.aws.scheduler.put_once(&name, disable_at, &target).await? => Outcome::Done,
+                    false => Outcome::AlreadyDone,
+                };
+                trail.record("scheduler:CreateSchedule", &name, outcome).await?;
+            }
             out.disable_at = Some(lifecycle::stamp(disable_at));
         }
         DepartureDecision::DisableNow => match admit(ctx, user).await? {
@@ -274,6 +291,15 @@ async fn finish_disable(
         set.insert(LAST_EVENT_TIME.to_owned(), lifecycle::stamp(t));
     }
     set_tags(ctx, trail, user, &set, &[ACTIVATE_AT, DISABLE_AT, WELCOME_SENT, NOTICE_SENT, DISABLE_HELD]).await?;
+    if ctx.cfg.lifecycle.schedule_target.is_some()
+        && let Some(employee) = tags.get(crate::tags::EMPLOYEE_ID)
+    {
+        // Done: a schedule still waiting (the disable came from HR or the sweep) is not needed.
+        let schedule = schedule_name(employee);
+        if !ctx.dry_run && ctx.aws.scheduler.delete(&schedule).await? {
+            trail.record("scheduler:DeleteSchedule", &schedule, Outcome::Done).await?;
+        }
+    }
     tracing::info!(user = %name, "disabled");
     Ok(())
 }
@@ -360,7 +386,30 @@ pub(crate) async fn delete(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Res
         trail.apply("iam:RemoveUserFromGroup", &format!("group/{g}"), iam.remove_user_from_group(name, &g)).await?;
     }
     schedule_secret_deletion(ctx, trail, name).await?;
+    // The tombstone before the user: a crash in between leaves both, and the retry deletes.
+    let l = &ctx.cfg.lifecycle;
+    let tombstone = Tombstone {
+        employee_id: user.tags.get(EMPLOYEE_ID).cloned().unwrap_or_default(),
+        user_name: user.name.clone(),
+        last_event_time: user.tags.get(LAST_EVENT_TIME).and_then(|t| lifecycle::parse_stamp(t)),
+        deleted_at: ctx.now(),
+    };
+    let expires = ctx.now() + chrono::TimeDelta::days(i64::from(l.tombstone_days));
+    let target = format!("{}/{}", l.tombstones_table, tombstone.employee_id);
+    trail.apply("dynamodb:PutItem", &target, ctx.aws.tombstones.put(&l.tombstones_table, &tombstone, expires)).await?;
     trail.apply("iam:DeleteUser", &user.arn, iam.delete_user(name)).await?;
     tracing::info!(user = %name, "deleted");
     Ok(())
+}
+
+/// The name of an employee's one-time disable schedule (at most 64 characters, as the
+/// scheduler allows).
+pub fn schedule_name(employee_id: &str) -> String {
+    let name = format!("{FUNCTIONS_AND_FLOWS_PREFIX}disable-{employee_id}");
+    if name.len() <= 64 {
+        return name;
+    }
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(employee_id.as_bytes()));
+    format!("{FUNCTIONS_AND_FLOWS_PREFIX}disable-{}", &digest[..40])
 }
