@@ -34,9 +34,10 @@ pub enum Error {
     #[error("invalid step input: {0}")]
     Input(String),
 
-    /// An AWS call failed. Keeps the AWS error code and message.
-    #[error("{operation} failed: {code}: {message}")]
-    Aws { operation: &'static str, code: String, message: String },
+    /// An AWS call failed. Keeps the AWS error code and message, the HTTP status and the
+    /// request id (what AWS support asks for), on one line.
+    #[error("{operation} failed: {code}: {message}{}", context(*status, request_id.as_deref()))]
+    Aws { operation: &'static str, code: String, message: String, status: Option<u16>, request_id: Option<String> },
 
     /// Something the configuration names does not exist in the account (e.g. a group).
     #[error("{kind} `{name}` does not exist in the account; {hint}")]
@@ -58,6 +59,16 @@ pub enum Error {
     /// The operating system's random source failed.
     #[error("random source failed: {0}")]
     Random(String),
+}
+
+/// ` (HTTP 500, request id abc)`, or what of it is known.
+fn context(status: Option<u16>, request_id: Option<&str>) -> String {
+    match (status, request_id) {
+        (Some(s), Some(id)) => format!(" (HTTP {s}, request id {id})"),
+        (Some(s), None) => format!(" (HTTP {s})"),
+        (None, Some(id)) => format!(" (request id {id})"),
+        (None, None) => String::new(),
+    }
 }
 
 /// The `errorType` of a failure worth retrying; the only one a state machine retries.
@@ -85,7 +96,7 @@ impl Error {
     /// The AWS error code, if this is an AWS error.
     pub fn aws_code(&self) -> Option<&str> {
         match self {
-            Error::Aws { code, .. } => Some(code),
+            Error::Aws { code, .. } => Some(code.as_str()),
             _ => None,
         }
     }

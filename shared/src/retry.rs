@@ -78,7 +78,7 @@ mod tests {
     }
 
     fn aws(code: &str) -> Error {
-        Error::Aws { operation: "Op", code: code.into(), message: "m".into() }
+        Error::Aws { operation: "Op", code: code.into(), message: "m".into(), status: None, request_id: None }
     }
 
     #[tokio::test]

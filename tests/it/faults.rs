@@ -187,3 +187,26 @@ async fn service_specific_credentials_are_listed_and_deleted() {
     assert!(!iam.delete_service_specific_credential("jane.doe", "ACCA1").await.expect("already gone is fine"));
     assert_eq!(delete.num_calls(), 2);
 }
+
+/// An AWS failure reaches the operator as one readable line: `service:Action failed: Code:
+/// message (HTTP status, request id)`, never the SDK's debug structure (which stays in the
+/// debug log). The emulator answers 500 with an HTML page for an API it lacks: the case an
+/// operator saw as a screenful of `ServiceError { source: ... }`.
+#[tokio::test]
+async fn a_failed_aws_call_is_one_readable_line() {
+    let acct = tests::Account::new().await;
+    let (ctx, _inboxes) = acct.ready(tests::config()).await;
+    let e = ctx.aws.iam.service_specific_credentials("nobody").await.expect_err("moto lacks the API");
+    let line = e.to_string();
+    assert!(line.starts_with("iam:ListServiceSpecificCredentials failed: "), "{line}");
+    assert!(line.contains("(HTTP 500"), "{line}");
+    assert!(!line.contains('\n') && line.len() < 300, "{line}");
+    for noise in ["ServiceError", "source:", "Response {", "SdkBody", "TypeErasedBox"] {
+        assert!(!line.contains(noise), "{noise} in {line}");
+    }
+    // An AWS answer with a code and message keeps both, and the request id.
+    let e = ctx.aws.iam.set_access_key_active("nobody", "AKIAEXAMPLE", false).await.expect_err("no such user");
+    let line = e.to_string();
+    assert!(line.starts_with("iam:UpdateAccessKey failed: NoSuchEntity: "), "{line}");
+    assert!(line.contains("HTTP 404") && line.contains("request id"), "{line}");
+}

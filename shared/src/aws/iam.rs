@@ -97,7 +97,7 @@ impl Iam {
     }
 
     /// One API call: errors keep their AWS code; `retryable` ones are retried within the policy.
-    async fn call<T, E, R, F, Fut>(
+    async fn call<T, E, F, Fut>(
         &self,
         operation: &'static str,
         retryable: fn(&Error) -> bool,
@@ -105,9 +105,8 @@ impl Iam {
     ) -> Result<T, Error>
     where
         F: Fn() -> Fut,
-        Fut: Future<Output = Result<T, SdkError<E, R>>>,
+        Fut: Future<Output = Result<T, SdkError<E, super::HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug,
     {
         retry::retry(self.retry, operation, retryable, || async { send().await.map_err(|e| aws_error(operation, e)) })
             .await

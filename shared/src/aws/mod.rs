@@ -104,30 +104,35 @@ impl Aws {
     }
 }
 
-/// Converts an SDK error, keeping the AWS error code and message.
-pub(crate) fn aws_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> Error
+/// The SDK's HTTP response type (the same for every service client).
+pub type HttpResponse = aws_sdk_iam::config::http::HttpResponse;
+
+/// Converts an SDK error into one line an operator can read: `service:Action failed: Code:
+/// message (HTTP status, request id ...)`. The SDK's whole error chain goes to the debug log.
+pub(crate) fn aws_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
+    use aws_sdk_iam::operation::RequestId;
+    tracing::debug!(operation, error = ?err, "AWS call failed");
     let (code, message) = code_and_message(&err);
-    Error::Aws { operation, code, message }
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let request_id = err.request_id().map(str::to_owned);
+    Error::Aws { operation, code, message, status, request_id }
 }
 
 /// `code: message` of an SDK error, for callers outside the steps (bootstrap).
-pub fn describe<E, R>(err: &SdkError<E, R>) -> String
+pub fn describe<E>(err: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
     let (code, message) = code_and_message(err);
     format!("{code}: {message}")
 }
 
-fn code_and_message<E, R>(err: &SdkError<E, R>) -> (String, String)
+fn code_and_message<E>(err: &SdkError<E, HttpResponse>) -> (String, String)
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
     let code = match (err, err.code()) {
         (_, Some(c)) => c,
@@ -137,9 +142,24 @@ where
     };
     let message = match err.message() {
         Some(m) => m.to_owned(),
-        None => aws_sdk_iam::error::DisplayErrorContext(err).to_string(),
+        None => match err {
+            SdkError::TimeoutError(_) => "the request timed out".to_owned(),
+            SdkError::DispatchFailure(_) => format!("could not send the request: {}", innermost(err)),
+            SdkError::ConstructionFailure(_) => format!("could not build the request: {}", innermost(err)),
+            SdkError::ResponseError(_) => "the response could not be read".to_owned(),
+            _ => "the service answered without an error message the SDK could read".to_owned(),
+        },
     };
-    (code.to_owned(), message)
+    (code.to_owned(), message.lines().next().unwrap_or_default().chars().take(300).collect())
+}
+
+/// The deepest cause of an error (e.g. `Connection refused (os error 111)`), on one line.
+fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut e = err;
+    while let Some(next) = e.source() {
+        e = next;
+    }
+    e.to_string()
 }
 
 /// Whether an error carries this AWS code.
