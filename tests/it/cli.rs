@@ -199,7 +199,7 @@ async fn hires_changes_departures_and_the_sweep_through_the_cli() {
     // signing in, unused credentials that live ten years: their expiry is tested in lifecycle.rs)
     let acct = Account::new().await;
     bootstrapped(&acct).await;
-    let cfg_path = root().join("target").join(format!("onboarding-cli-{}.toml", std::process::id()));
+    let cfg_path = tests::scratch().join(format!("onboarding-cli-{}.toml", std::process::id()));
     let shipped = std::fs::read_to_string(root().join("onboarding.toml")).expect("config");
     let emulated = shipped
         .replace("[retry]", "skip_service_specific_credentials = true\n\n[retry]")
@@ -288,7 +288,7 @@ async fn hires_changes_departures_and_the_sweep_through_the_cli() {
 async fn the_guard_spans_separate_runs_and_holds_until_an_operator_decides() {
     let acct = Account::new().await;
     let audit = bootstrapped(&acct).await;
-    let cfg_path = root().join("target").join(format!("onboarding-guard-{}-{}.toml", std::process::id(), acct.id));
+    let cfg_path = tests::scratch().join(format!("onboarding-guard-{}-{}.toml", std::process::id(), acct.id));
     let shipped = std::fs::read_to_string(root().join("onboarding.toml")).expect("config");
     assert!(shipped.contains("max_disables = 10"), "the shipped limit this story is about");
     std::fs::write(&cfg_path, &shipped).expect("write config");

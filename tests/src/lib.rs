@@ -33,10 +33,25 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
+/// Cargo's target directory: as `cargo xtask test` resolved it (`ONBOARDING_TARGET_DIR`), else
+/// `CARGO_TARGET_DIR`, else `./target`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("ONBOARDING_TARGET_DIR")
+        .or_else(|| std::env::var_os("CARGO_TARGET_DIR"))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// A scratch directory for files the tests write (configs, recordings), inside the target dir.
+pub fn scratch() -> PathBuf {
+    let dir = target_dir().join("test-scratch");
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
 /// A binary of this workspace (built by `cargo xtask test` before the tests run).
 pub fn binary(name: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
-    let path = target.join("debug").join(name);
+    let path = target_dir().join("debug").join(name);
     assert!(path.exists(), "{} is missing: run `cargo xtask test` (it builds the binaries first)", path.display());
     path
 }
@@ -65,7 +80,7 @@ pub fn emulator() -> &'static Emulator {
         );
         // The recording holds request bodies (test passwords included): keep it under target/,
         // one file per run, and clear earlier runs' files.
-        let dir = root().join("target").join("moto-recordings");
+        let dir = target_dir().join("moto-recordings");
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("recording dir");
         let recording = dir.join(format!("{}.jsonl", std::process::id()));

@@ -31,7 +31,9 @@ fn main() -> ExitCode {
         Some("emulator") => emulator_forever(),
         Some("gen-infra") => run(cargo().args(["run", "--quiet", "--package", "tests", "--bin", "gen-infra"])),
         _ => {
-            eprintln!("usage: cargo xtask <test [cargo test args]|demo|bench|lint|emulator|gen-infra|package [--dev]>");
+            eprintln!(
+                "usage: cargo xtask <test [--all-arches] [cargo test args]|demo|bench|lint|emulator|gen-infra|package [--dev] [--host-arch]>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -52,6 +54,40 @@ fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(root());
     c
+}
+
+/// Cargo's target directory as cargo itself resolves it (`CARGO_TARGET_DIR`, a config's
+/// `build.target-dir`, or `./target`), from `cargo metadata`.
+fn target_dir() -> Result<PathBuf> {
+    target_dir_of(cargo())
+}
+
+fn target_dir_of(mut cargo: Command) -> Result<PathBuf> {
+    let out = cargo
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("cargo metadata failed: {}", out.status));
+    }
+    target_directory(&String::from_utf8_lossy(&out.stdout))
+        .ok_or_else(|| "cargo metadata gave no target_directory".to_owned())
+}
+
+/// The `target_directory` value of `cargo metadata`'s JSON (std only: no JSON parser here).
+fn target_directory(json: &str) -> Option<PathBuf> {
+    let start = json.find("\"target_directory\":\"")? + "\"target_directory\":\"".len();
+    let mut value = String::new();
+    let mut chars = json[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(PathBuf::from(value)),
+            '\\' => value.push(chars.next()?),
+            c => value.push(c),
+        }
+    }
+    None
 }
 
 fn run(cmd: &mut Command) -> Result {
@@ -85,15 +121,24 @@ fn venv_python() -> Result<PathBuf> {
 fn test(extra: &[String]) -> Result {
     let python = venv_python()?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    // The Lambda zips, unoptimised but built and linked exactly as `package` does; a test checks them.
-    let packages = package(&["--dev".to_owned()])?;
+    // The Lambda zips, unoptimised but built and linked exactly as `package` does; a test checks
+    // them. Both architectures in CI (CI=true) or with --all-arches; the host's alone otherwise,
+    // which halves the common loop's time.
+    let all_arches = extra.iter().any(|a| a == "--all-arches") || std::env::var_os("CI").is_some();
+    let extra: Vec<&String> = extra.iter().filter(|a| *a != "--all-arches").collect();
+    let mut package_args = vec!["--dev".to_owned()];
+    if !all_arches {
+        package_args.push("--host-arch".to_owned());
+    }
+    let packages = package(&package_args)?;
     // One build for all: binaries (the tests run them) and test targets share a feature set.
     run(cargo().args(["build", "--workspace", "--bins"]))?;
     run(cargo()
         .args(["test", "--workspace"])
         .args(extra)
         .env("ONBOARDING_PYTHON", &python)
-        .env("ONBOARDING_PACKAGES", &packages))
+        .env("ONBOARDING_PACKAGES", &packages)
+        .env("ONBOARDING_TARGET_DIR", target_dir()?))
 }
 
 /// Every Lambda binary (= package = directory under `functions/`).
@@ -107,15 +152,22 @@ const GLIBC: &str = "2.34";
 /// that directory.
 fn package(args: &[String]) -> Result<PathBuf> {
     let dev = args.iter().any(|a| a == "--dev");
+    let host_only = args.iter().any(|a| a == "--host-arch");
     let python = venv_python()?;
+    let target = target_dir()?;
     let bin = python.parent().ok_or("venv without bin")?.to_path_buf();
     // cargo finds `cargo-zigbuild` on PATH; it finds Zig (the `ziglang` package) by itself.
     let path = std::env::join_paths(
         std::iter::once(bin.clone()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
     )
     .map_err(|e| e.to_string())?;
-    let out = root().join("target").join(if dev { "lambda-dev" } else { "lambda" });
+    let out = target.join(if dev { "lambda-dev" } else { "lambda" });
     for (arch, triple) in [("x86_64", "x86_64-unknown-linux-gnu"), ("arm64", "aarch64-unknown-linux-gnu")] {
+        let host = if cfg!(target_arch = "aarch64") { "arm64" } else { "x86_64" };
+        if host_only && arch != host {
+            eprintln!("xtask: skipping {arch} zips (the host's architecture only; --all-arches or CI builds both)");
+            continue;
+        }
         if !has_target(triple) {
             eprintln!("xtask: skipping {arch}: the toolchain has no {triple} (rustup target add {triple})");
             continue;
@@ -137,7 +189,7 @@ fn package(args: &[String]) -> Result<PathBuf> {
                 c.arg("--release");
             }
             run(&mut c)?;
-            let built = root().join("target").join(triple).join(if dev { "debug" } else { "release" }).join(f);
+            let built = target.join(triple).join(if dev { "debug" } else { "release" }).join(f);
             let zip = dir.join(format!("{f}.zip"));
             run(Command::new(&python).args(["-c", ZIP_BOOTSTRAP]).arg(&built).arg(&zip))?;
         }
@@ -178,14 +230,15 @@ fn bench() -> Result {
         run(cargo().args(["build", "--release", "--quiet", "--package", f]))?;
     }
     run(cargo().args(["build", "--quiet", "--package", "tests", "--bins"]))?;
-    let release = root().join("target").join("release");
+    let target = target_dir()?;
+    let release = target.join("release");
     // Zipped as `package` zips them (the host build; `package` links the same code for glibc 2.34).
-    let zips = root().join("target").join("lambda-bench");
+    let zips = target.join("lambda-bench");
     std::fs::create_dir_all(&zips).map_err(|e| e.to_string())?;
     for f in FUNCTIONS {
         run(Command::new(&python).args(["-c", ZIP_BOOTSTRAP]).arg(release.join(f)).arg(zips.join(format!("{f}.zip"))))?;
     }
-    run(Command::new(root().join("target").join("debug").join("bench-functions"))
+    run(Command::new(target.join("debug").join("bench-functions"))
         .arg(release)
         .arg(zips)
         .current_dir(root())
@@ -242,7 +295,8 @@ fn emulator_forever() -> Result {
 fn demo() -> Result {
     run(cargo().args(["build", "--quiet", "--package", "onboarding", "--package", "tests", "--bins"]))?;
     let emu = start_emulator()?;
-    let bin = |name: &str| root().join("target").join("debug").join(name);
+    let target = target_dir()?;
+    let bin = |name: &str| target.join("debug").join(name);
     let with_aws = |mut c: Command| {
         c.current_dir(root())
             .env("AWS_ENDPOINT_URL", &emu.endpoint)
@@ -254,7 +308,7 @@ fn demo() -> Result {
         c
     };
     // The shipped config, except for what the emulator lacks (service-specific credentials).
-    let config = root().join("target").join("demo-onboarding.toml");
+    let config = target.join("demo-onboarding.toml");
     let shipped = std::fs::read_to_string(root().join("onboarding.toml")).map_err(|e| e.to_string())?;
     std::fs::write(&config, shipped.replace("[retry]", "skip_service_specific_credentials = true\n\n[retry]"))
         .map_err(|e| e.to_string())?;
@@ -303,4 +357,22 @@ fn demo() -> Result {
     step("what AWS now holds, and what the audit and notification topics carried");
     run(with_aws(Command::new(bin("demo-trail"))).arg("show"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_directory_is_cargos_own() {
+        // A user's CARGO_TARGET_DIR is honoured (cargo metadata resolves it, as cargo builds).
+        let elsewhere = std::env::temp_dir().join(format!("xtask-target-{}", std::process::id()));
+        let mut c = cargo();
+        c.env("CARGO_TARGET_DIR", &elsewhere);
+        assert_eq!(target_dir_of(c).expect("cargo metadata"), elsewhere);
+        // And escaped characters in the JSON are read back.
+        let json = r#"{"packages":[],"target_directory":"/a/b \"c\"\\d","version":1}"#;
+        assert_eq!(target_directory(json), Some(PathBuf::from("/a/b \"c\"\\d")));
+        assert_eq!(target_directory("{}"), None);
+    }
 }
