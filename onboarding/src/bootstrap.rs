@@ -2,6 +2,7 @@
 //! the SNS topics, the tombstones table, the permissions boundary, the groups, and on the
 //! always-groups the self-service and force-MFA policies.
 
+use shared::Error;
 use shared::aws::Aws;
 use shared::config::Config;
 use shared::policies;
@@ -14,48 +15,32 @@ pub struct Item {
     pub created: bool,
 }
 
-fn code<E: aws_sdk_iam::error::ProvideErrorMetadata>(e: &E) -> &str {
-    e.code().unwrap_or("Unknown")
-}
-
-pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, String> {
-    let iam = aws.iam.client();
-    let sns = aws.sns.client();
+pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, Error> {
     let mut items = Vec::new();
 
     for topic in [&cfg.topics.notifications, &cfg.topics.audit] {
         if topic.starts_with("arn:") {
             continue;
         }
-        let existed = aws.sns.find_topic(topic).await.map_err(|e| e.to_string())?.is_some();
-        sns.create_topic()
-            .name(topic)
-            .send()
-            .await
-            .map_err(|e| format!("sns:CreateTopic {topic}: {}", shared::aws::describe(&e)))?;
+        let existed = aws.sns.find_topic(topic).await?.is_some();
+        aws.sns.create_topic(topic).await?;
         items.push(Item { kind: "sns topic", name: topic.clone(), created: !existed });
     }
 
     let table = &cfg.lifecycle.tombstones_table;
     if !table.starts_with("arn:") {
-        let created = aws.tombstones.create_table(table).await.map_err(|e| e.to_string())?;
+        let created = aws.tombstones.create_table(table).await?;
         items.push(Item { kind: "dynamodb table", name: table.clone(), created });
     }
 
     let policy = |name: String, doc: serde_json::Value| async move {
-        let arn = aws.iam.find_local_policy(&name).await.map_err(|e| e.to_string())?;
-        if let Some(arn) = arn {
-            return Ok::<_, String>((arn, Item { kind: "iam policy", name, created: false }));
+        if let Some(arn) = aws.iam.find_local_policy(&name).await? {
+            return Ok::<_, Error>((arn, Item { kind: "iam policy", name, created: false }));
         }
-        let out = iam
-            .create_policy()
-            .policy_name(&name)
-            .description("Installed by employee-lifecycle onboarding bootstrap")
-            .policy_document(doc.to_string())
-            .send()
-            .await
-            .map_err(|e| format!("iam:CreatePolicy {name}: {}", shared::aws::describe(&e)))?;
-        let arn = out.policy().and_then(|p| p.arn()).unwrap_or_default().to_owned();
+        let arn = aws
+            .iam
+            .create_policy(&name, "Installed by employee-lifecycle onboarding bootstrap", &doc.to_string())
+            .await?;
         Ok((arn, Item { kind: "iam policy", name, created: true }))
     };
 
@@ -69,23 +54,12 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, String> {
     items.push(item);
 
     for group in &cfg.groups.allowed {
-        let created = match iam.create_group().group_name(group).send().await {
-            Ok(_) => true,
-            Err(e) if code(&e) == "EntityAlreadyExists" => false,
-            Err(e) => {
-                return Err(format!("iam:CreateGroup {group}: {}", shared::aws::describe(&e)));
-            }
-        };
+        let created = aws.iam.create_group(group).await?;
         items.push(Item { kind: "iam group", name: group.clone(), created });
     }
     for group in &cfg.groups.always {
         for arn in [&self_service, &force_mfa] {
-            iam.attach_group_policy()
-                .group_name(group)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map_err(|e| format!("iam:AttachGroupPolicy {group}: {}", shared::aws::describe(&e)))?;
+            aws.iam.attach_group_policy(group, arn).await?;
         }
     }
     Ok(items)

@@ -92,10 +92,6 @@ impl Iam {
         Self { client, retry }
     }
 
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
     /// One API call: errors keep their AWS code; `retryable` ones are retried within the policy.
     async fn call<T, E, F, Fut>(
         &self,
@@ -116,6 +112,34 @@ impl Iam {
     pub async fn get_user(&self, name: &str) -> Result<Option<User>, Error> {
         let out = absent(self.call("iam:GetUser", transient, || self.client.get_user().user_name(name).send()).await)?;
         Ok(out.and_then(|o| o.user().map(User::from)))
+    }
+
+    /// Creates a customer-managed policy; returns its ARN.
+    pub async fn create_policy(&self, name: &str, description: &str, document: &str) -> Result<String, Error> {
+        let out = self
+            .call("iam:CreatePolicy", transient, || {
+                self.client.create_policy().policy_name(name).description(description).policy_document(document).send()
+            })
+            .await?;
+        Ok(out.policy().and_then(|p| p.arn()).unwrap_or_default().to_owned())
+    }
+
+    /// Creates the group; `false` when it existed.
+    pub async fn create_group(&self, name: &str) -> Result<bool, Error> {
+        match self.call("iam:CreateGroup", transient, || self.client.create_group().group_name(name).send()).await {
+            Ok(_) => Ok(true),
+            Err(e) if is_code(&e, "EntityAlreadyExists") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Attaches a managed policy to a group (a no-op when attached).
+    pub async fn attach_group_policy(&self, group: &str, policy_arn: &str) -> Result<(), Error> {
+        self.call("iam:AttachGroupPolicy", transient, || {
+            self.client.attach_group_policy().group_name(group).policy_arn(policy_arn).send()
+        })
+        .await?;
+        Ok(())
     }
 
     /// Every user under `path_prefix` with its tags, path and boundary, read with

@@ -121,15 +121,6 @@ where
     Error::Aws { operation, code, message, status, request_id }
 }
 
-/// `code: message` of an SDK error, for callers outside the steps (bootstrap).
-pub fn describe<E>(err: &SdkError<E, HttpResponse>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    let (code, message) = code_and_message(err);
-    format!("{code}: {message}")
-}
-
 fn code_and_message<E>(err: &SdkError<E, HttpResponse>) -> (String, String)
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,

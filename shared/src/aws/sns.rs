@@ -16,10 +16,6 @@ impl Sns {
         Self { client }
     }
 
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
     /// Publishes a message with string attributes (for subscription filter policies).
     pub async fn publish(
         &self,
@@ -62,5 +58,11 @@ impl Sns {
                 None => return Ok(None),
             }
         }
+    }
+
+    /// Creates the topic (idempotent in SNS: an existing one's ARN comes back).
+    pub async fn create_topic(&self, name: &str) -> Result<String, Error> {
+        let out = self.client.create_topic().name(name).send().await.map_err(|e| aws_error("sns:CreateTopic", e))?;
+        Ok(out.topic_arn().unwrap_or_default().to_owned())
     }
 }
