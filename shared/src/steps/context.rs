@@ -1,0 +1,112 @@
+//! What every step runs with, built once per process: the config, the clients, the resolved
+//! targets, and the run's options (dry run, clock, the guard's override).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::audit::{AuditRecord, Outcome};
+use crate::aws::Aws;
+use crate::config::Config;
+use crate::error::Error;
+use crate::intent::Request;
+
+/// Where names in the config point, resolved once at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Targets {
+    pub notifications_topic_arn: String,
+    pub audit_topic_arn: String,
+    pub boundary_arn: String,
+    /// Whether a user must carry `boundary_arn` to be this system's (`iam.require_boundary`;
+    /// when unset, true unless the SDK talks to an emulator).
+    pub require_boundary: bool,
+}
+
+impl Targets {
+    /// Resolves topic and policy names to ARNs (no call where the config already gives ARNs).
+    pub async fn resolve(cfg: &Config, aws: &Aws) -> Result<Self, Error> {
+        let topic = |name: String| async move {
+            if name.starts_with("arn:") {
+                return Ok(name);
+            }
+            aws.sns.find_topic(&name).await?.ok_or(Error::Missing {
+                kind: "SNS topic",
+                name,
+                hint: "create it (`onboarding bootstrap`) or give its ARN",
+            })
+        };
+        let boundary = &cfg.iam.permissions_boundary;
+        let boundary_arn = if boundary.starts_with("arn:") {
+            boundary.clone()
+        } else {
+            aws.iam.find_local_policy(boundary).await?.ok_or(Error::Missing {
+                kind: "permissions boundary policy",
+                name: boundary.clone(),
+                hint: "create it (`onboarding bootstrap`) or give its ARN",
+            })?
+        };
+        let require_boundary = cfg.iam.require_boundary.unwrap_or(!aws.custom_endpoint);
+        if !require_boundary {
+            tracing::warn!("users are recognised without checking their permissions boundary (iam.require_boundary)");
+        }
+        Ok(Self {
+            notifications_topic_arn: topic(cfg.topics.notifications.clone()).await?,
+            audit_topic_arn: topic(cfg.topics.audit.clone()).await?,
+            boundary_arn,
+            require_boundary,
+        })
+    }
+}
+
+/// Everything a step needs, built once per process.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub cfg: Config,
+    pub aws: Aws,
+    pub targets: Targets,
+    /// Plan only: read, never write, publish nothing.
+    pub dry_run: bool,
+    /// The instant due dates are compared with; the clock when `None` (always, in a Lambda).
+    pub now: Option<DateTime<Utc>>,
+    /// Lets this run pass the mass-departure guard (the operator's explicit override).
+    pub allow_mass_offboarding: bool,
+}
+
+impl Ctx {
+    pub fn new(cfg: Config, aws: Aws, targets: Targets) -> Self {
+        Self { cfg, aws, targets, dry_run: false, now: None, allow_mass_offboarding: false }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now.unwrap_or_else(Utc::now)
+    }
+
+    /// Whether service-specific credentials are left alone (see the config key).
+    pub fn skip_service_specific_credentials(&self) -> bool {
+        self.cfg.lifecycle.skip_service_specific_credentials.unwrap_or(self.aws.custom_endpoint)
+    }
+
+    /// The request an event makes, validated, including that its `time` is not ahead of this
+    /// context's clock (see [`crate::event::check_time`]). Every step and the pipeline read
+    /// events through here.
+    pub fn request(&self, raw: &Value) -> Result<Request, Error> {
+        let req = Request::from_event(&self.cfg, raw)?;
+        crate::event::check_time(req.meta(), self.now())?;
+        Ok(req)
+    }
+
+    /// Publishes an audit record (not in a dry run).
+    pub async fn audit(&self, record: &AuditRecord) -> Result<(), Error> {
+        if self.dry_run {
+            return Ok(());
+        }
+        let body = serde_json::to_string(record).map_err(|e| Error::Input(e.to_string()))?;
+        let kind = if record.outcome == Outcome::Quarantined && !record.terminal { "alert" } else { "audit" };
+        let mut attrs =
+            vec![("step", record.step.as_str()), ("outcome", record.outcome.as_str()), ("event-type", kind)];
+        if let Some(e) = &record.employee_id {
+            attrs.push(("employee-id", e));
+        }
+        self.aws.sns.publish(&self.targets.audit_topic_arn, None, &body, &attrs).await?;
+        Ok(())
+    }
+}

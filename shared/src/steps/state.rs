@@ -1,0 +1,128 @@
+//! What flows between steps (as a state machine hands it over): the HR event and every earlier
+//! step's output. The outputs of `store-password` and `offboard` live here, not in their
+//! modules, because those modules exist only with the `secrets` feature while every step reads
+//! the state.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{CreateUserOutput, JoinGroupsOutput, NotifyOutput, TagUserOutput};
+use crate::audit::Action;
+use crate::error::Error;
+use crate::lifecycle::Status;
+
+/// What flows between steps: the event and every earlier step's output.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct State {
+    pub event: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_user: Option<CreateUserOutput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join_groups: Option<JoinGroupsOutput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag_user: Option<TagUserOutput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_password: Option<StorePasswordOutput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifyOutput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offboard: Option<OffboardOutput>,
+}
+
+impl State {
+    pub fn new(event: Value) -> Self {
+        Self { event, ..Self::default() }
+    }
+
+    /// Accepts either a state (`{"event": ..., "createUser": ...}`) or a bare HR event.
+    pub fn from_input(input: Value) -> Result<Self, Error> {
+        if input.get("detail-type").is_some() {
+            return Ok(Self::new(input));
+        }
+        serde_json::from_value(input)
+            .map_err(|e| Error::Input(format!("expected {{\"event\": ..}} with earlier step outputs: {e}")))
+    }
+
+    /// The created user, which every step after `create-user` needs.
+    pub fn user(&self) -> Result<&CreateUserOutput, Error> {
+        self.create_user.as_ref().ok_or_else(|| Error::Input("`createUser` is missing: run create-user first".into()))
+    }
+
+    /// The user to work on, or `None` when `create-user` decided the event changes nothing
+    /// (an unknown employee, a stale event, a leaver): the later steps then do nothing.
+    pub fn target(&self) -> Result<Option<&CreateUserOutput>, Error> {
+        let u = self.user()?;
+        Ok(if u.skipped.is_some() { None } else { Some(u) })
+    }
+
+    /// Why the event changes nothing, if a step decided so.
+    pub fn skipped(&self) -> Option<&str> {
+        self.create_user
+            .as_ref()
+            .and_then(|u| u.skipped.as_deref())
+            .or_else(|| self.offboard.as_ref().and_then(|o| o.skipped.as_deref()))
+    }
+
+    /// The user's lifecycle status after the steps so far.
+    pub fn status(&self) -> Option<Status> {
+        self.offboard
+            .as_ref()
+            .and_then(|o| o.status)
+            .or_else(|| self.tag_user.as_ref().and_then(|t| t.status))
+            .or_else(|| self.create_user.as_ref().and_then(|u| u.status))
+    }
+
+    /// Every action recorded so far, in step order.
+    pub fn actions(&self) -> Vec<Action> {
+        [
+            self.create_user.as_ref().map(|o| &o.actions),
+            self.join_groups.as_ref().map(|o| &o.actions),
+            self.tag_user.as_ref().map(|o| &o.actions),
+            self.store_password.as_ref().map(|o| &o.actions),
+            self.notify.as_ref().map(|o| &o.actions),
+            self.offboard.as_ref().map(|o| &o.actions),
+        ]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .cloned()
+        .collect()
+    }
+}
+
+/// Output of `store-password`. Holds ARNs and names, never a secret value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorePasswordOutput {
+    /// Secret holding the initial console password (console access).
+    pub password_secret_arn: Option<String>,
+    pub password_secret_name: Option<String>,
+    /// Secret holding the initial access key (programmatic access).
+    pub access_key_secret_arn: Option<String>,
+    pub access_key_secret_name: Option<String>,
+    pub actions: Vec<Action>,
+}
+
+/// Output of `offboard`. `status` is the user's after the step.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OffboardOutput {
+    pub user_name: Option<String>,
+    pub user_arn: Option<String>,
+    pub status: Option<Status>,
+    /// When access ends (RFC 3339), for a departure scheduled ahead.
+    pub disable_at: Option<String>,
+    /// When access ended (RFC 3339), once the user is disabled. Always present (null while
+    /// none): the state machine's terminal record reads it.
+    #[serde(default)]
+    pub access_ended_at: Option<String>,
+    /// Why nothing was done (unknown employee, not managed, protected, stale). Absent (not
+    /// null) otherwise: the state machine's Choice tests for its presence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// Why the mass-departure guard held the disable for an operator (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
+    pub actions: Vec<Action>,
+}
