@@ -5,7 +5,6 @@
 //! Effects (the only modules that name SDK types): [`aws`].
 //! Behaviour: [`steps`] (one module per Lambda step) and [`pipeline`] (the step order, once).
 
-pub mod asl;
 pub mod audit;
 pub mod aws;
 pub mod config;

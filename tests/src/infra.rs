@@ -1,7 +1,7 @@
 //! The deployment artefacts as the tests and `gen-infra` see them.
 
+use crate::asl::{self, Flow};
 use serde_json::Value;
-use shared::asl::{self, Flow};
 
 /// A flow's state machine as committed: pretty JSON with a final newline.
 pub fn rendered(flow: Flow) -> String {

@@ -18,6 +18,7 @@ use shared::aws::Aws;
 use shared::config::Config;
 use shared::steps::{Ctx, Targets};
 
+pub mod asl;
 pub mod elf;
 pub mod inbox;
 pub mod infra;

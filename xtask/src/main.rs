@@ -12,7 +12,8 @@
 //! - `cargo xtask package [--dev]`: every function as a Lambda zip (`bootstrap` at the root) for
 //!   x86_64 and arm64, linked against glibc 2.34 (provided.al2023) with cargo-zigbuild and Zig
 //!   from the project venv; `--dev` builds unoptimised zips for the tests' checks.
-//! - `cargo xtask gen-infra`: writes the state machines generated from `shared::steps`.
+//! - `cargo xtask gen-infra`: rewrites the state machines generated from `shared::steps` (it
+//!   runs the test that checks them, which rewrites a stale file).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(),
         Some("package") => package(&args[1..]).map(|_| ()),
         Some("emulator") => emulator_forever(),
-        Some("gen-infra") => run(cargo().args(["run", "--quiet", "--package", "tests", "--bin", "gen-infra"])),
+        Some("gen-infra") => gen_infra(),
         _ => {
             eprintln!(
                 "usage: cargo xtask <test [--all-arches] [cargo test args]|demo|bench|lint|emulator|gen-infra|package [--dev] [--host-arch]>"
@@ -141,9 +142,32 @@ fn test(extra: &[String]) -> Result {
         .env("ONBOARDING_TARGET_DIR", target_dir()?))
 }
 
-/// Every Lambda binary (= package = directory under `functions/`).
-const FUNCTIONS: [&str; 7] =
-    ["create-user", "join-groups", "tag-user", "store-password", "notify", "offboard", "sweep"];
+/// Every Lambda binary: the directories under `functions/` (directory = package = binary).
+fn functions() -> Result<Vec<String>> {
+    let dir = root().join("functions");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Rewrites the committed state machines from the flows (the infra test does it when stale).
+fn gen_infra() -> Result {
+    let status = cargo()
+        .args(["test", "--quiet", "--package", "tests", "--test", "it", "--", "committed_state_machines"])
+        .status()
+        .map_err(|e| e.to_string())?;
+    if status.success() {
+        println!("infra/statemachines/ is up to date");
+    } else {
+        println!("infra/statemachines/ regenerated: review and commit it");
+    }
+    Ok(())
+}
 
 /// glibc of `provided.al2023`: binaries must not need a newer symbol.
 const GLIBC: &str = "2.34";
@@ -155,6 +179,7 @@ fn package(args: &[String]) -> Result<PathBuf> {
     let host_only = args.iter().any(|a| a == "--host-arch");
     let python = venv_python()?;
     let target = target_dir()?;
+    let functions = functions()?;
     let bin = python.parent().ok_or("venv without bin")?.to_path_buf();
     // cargo finds `cargo-zigbuild` on PATH; it finds Zig (the `ziglang` package) by itself.
     let path = std::env::join_paths(
@@ -175,7 +200,7 @@ fn package(args: &[String]) -> Result<PathBuf> {
         let dir = out.join(arch);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         // One package per build, so each links only the features it uses.
-        for f in FUNCTIONS {
+        for f in &functions {
             let mut c = cargo();
             c.env("PATH", &path).args([
                 "zigbuild",
@@ -193,7 +218,7 @@ fn package(args: &[String]) -> Result<PathBuf> {
             let zip = dir.join(format!("{f}.zip"));
             run(Command::new(&python).args(["-c", ZIP_BOOTSTRAP]).arg(&built).arg(&zip))?;
         }
-        println!("{}: {} zips", dir.display(), FUNCTIONS.len());
+        println!("{}: {} zips", dir.display(), functions.len());
     }
     Ok(out)
 }
@@ -224,9 +249,10 @@ fn has_target(triple: &str) -> bool {
 
 fn bench() -> Result {
     let python = venv_python()?;
+    let functions = functions()?;
     // One package per build: features are resolved per build, so `create-user` does not get the
     // Secrets Manager feature `store-password` turns on.
-    for f in FUNCTIONS {
+    for f in &functions {
         run(cargo().args(["build", "--release", "--quiet", "--package", f]))?;
     }
     run(cargo().args(["build", "--quiet", "--package", "tests", "--bins"]))?;
@@ -235,7 +261,7 @@ fn bench() -> Result {
     // Zipped as `package` zips them (the host build; `package` links the same code for glibc 2.34).
     let zips = target.join("lambda-bench");
     std::fs::create_dir_all(&zips).map_err(|e| e.to_string())?;
-    for f in FUNCTIONS {
+    for f in &functions {
         run(Command::new(&python).args(["-c", ZIP_BOOTSTRAP]).arg(release.join(f)).arg(zips.join(format!("{f}.zip"))))?;
     }
     run(Command::new(target.join("debug").join("bench-functions"))

@@ -15,7 +15,7 @@ pub enum Step {
     Sweep,
 }
 
-/// The one definition of each flow's order. The pipeline runs them; `shared::asl` generates the
+/// The one definition of each flow's order. The pipeline runs them; the tests crate's `asl` generates the
 /// state machines from them.
 pub const ONBOARD: [Step; 5] = [Step::CreateUser, Step::JoinGroups, Step::TagUser, Step::StorePassword, Step::Notify];
 /// `Employee Changed`: find the user (never create), regroup, retag, re-issue a console password

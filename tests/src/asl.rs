@@ -1,6 +1,7 @@
-//! The Step Functions state machines, generated from the flows defined in [`crate::steps`]: the
-//! deployed order cannot drift from the order the CLI and the tests run. `cargo xtask gen-infra`
-//! writes them to `infra/statemachines/`; a test fails when the committed files differ.
+//! The Step Functions state machines, generated from the flows defined in `shared::steps`: the
+//! deployed order cannot drift from the order the CLI and the tests run. Deployment tooling, so
+//! it lives with the deployment's checks: `tests/it/infra.rs` renders them, and when a committed
+//! file differs it rewrites it and fails (commit the result); `cargo xtask gen-infra` runs that.
 //!
 //! Every Lambda task retries transient failures with backoff and catches everything else into a
 //! failure path that publishes the failed terminal audit record and fails the execution (for the
@@ -9,9 +10,9 @@
 
 use serde_json::{Value, json};
 
-use crate::audit::SCHEMA_VERSION;
-use crate::error::TRANSIENT_ERROR_TYPE;
-use crate::steps::{CHANGE, OFFBOARD, ONBOARD, Step};
+use shared::audit::SCHEMA_VERSION;
+use shared::error::TRANSIENT_ERROR_TYPE;
+use shared::steps::{CHANGE, OFFBOARD, ONBOARD, Step};
 
 /// A deployed flow: one state machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,9 +48,9 @@ impl Flow {
     /// Started by an HR event (the others by the schedule).
     pub const fn detail_type(self) -> Option<&'static str> {
         match self {
-            Flow::Onboard => Some(crate::event::HIRED),
-            Flow::Change => Some(crate::event::CHANGED),
-            Flow::Offboard => Some(crate::event::DEPARTED),
+            Flow::Onboard => Some(shared::event::HIRED),
+            Flow::Change => Some(shared::event::CHANGED),
+            Flow::Offboard => Some(shared::event::DEPARTED),
             Flow::Sweep => None,
         }
     }
