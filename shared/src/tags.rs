@@ -205,6 +205,15 @@ pub fn diff(current: &BTreeMap<String, String>, desired: &BTreeMap<String, Strin
     TagDiff { set, remove }
 }
 
+/// What to change so that the `set` tags hold and the `remove` keys are gone, whatever else
+/// the user carries (a lifecycle transition; [`diff`] reconciles every owned key instead).
+pub fn change(current: &BTreeMap<String, String>, set: &BTreeMap<String, String>, remove: &[&str]) -> TagDiff {
+    TagDiff {
+        set: set.iter().filter(|(k, v)| current.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        remove: remove.iter().filter(|k| current.contains_key(**k)).map(|k| (*k).to_owned()).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +239,15 @@ mod tests {
         assert_eq!(d.set, m(&[("department", "Engineering"), ("email", "a@b.c")]));
         assert_eq!(d.remove, vec!["title".to_string()]);
         assert!(diff(&desired, &desired).is_empty());
+    }
+
+    #[test]
+    fn a_change_sets_and_removes_only_what_differs() {
+        let current = m(&[("lifecycle-status", "active"), (WELCOME_SENT, "e1"), ("team-owner", "alice")]);
+        let d = change(&current, &m(&[("lifecycle-status", "disabled")]), &[WELCOME_SENT, DISABLE_AT]);
+        assert_eq!(d.set, m(&[("lifecycle-status", "disabled")]));
+        assert_eq!(d.remove, vec![WELCOME_SENT.to_string()], "only keys the user has");
+        assert!(change(&current, &m(&[("lifecycle-status", "active")]), &[DISABLE_AT]).is_empty());
     }
 
     #[test]

@@ -25,6 +25,7 @@ use crate::event::Departure;
 use crate::intent::Request;
 use crate::lifecycle::{self, Status};
 use crate::policies::FUNCTIONS_AND_FLOWS_PREFIX;
+use crate::tags;
 use crate::tags::{
     ACCESS_REVOKED, ACTIVATE_AT, DELETE_AT, DISABLE_AT, DISABLE_HELD, DISABLED_AT, EMPLOYEE_ID, LAST_DAY,
     LAST_EVENT_TIME, MANAGER_EMAIL, NOTICE_SENT, STATUS, WELCOME_SENT,
@@ -156,25 +157,15 @@ pub(crate) async fn set_tags(
     set: &BTreeMap<String, String>,
     remove: &[&str],
 ) -> Result<Outcome, Error> {
-    let set: BTreeMap<String, String> =
-        set.iter().filter(|(k, v)| user.tags.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-    let remove: Vec<String> = remove.iter().filter(|k| user.tags.contains_key(**k)).map(|k| (*k).to_owned()).collect();
-    if set.is_empty() && remove.is_empty() {
+    let diff = tags::change(&user.tags, set, remove);
+    if diff.is_empty() {
         return Ok(Outcome::AlreadyDone);
     }
-    if !trail.dry_run() {
-        if !set.is_empty() {
-            ctx.aws.iam.tag_user(&user.name, &set).await?;
-        }
-        if !remove.is_empty() {
-            ctx.aws.iam.untag_user(&user.name, &remove).await?;
-        }
+    if !diff.set.is_empty() {
+        trail.apply("iam:TagUser", &user.arn, ctx.aws.iam.tag_user(&user.name, &diff.set)).await?;
     }
-    if !set.is_empty() {
-        trail.record("iam:TagUser", &user.arn, trail.change()).await?;
-    }
-    if !remove.is_empty() {
-        trail.record("iam:UntagUser", &user.arn, trail.change()).await?;
+    if !diff.remove.is_empty() {
+        trail.apply("iam:UntagUser", &user.arn, ctx.aws.iam.untag_user(&user.name, &diff.remove)).await?;
     }
     Ok(trail.change())
 }
