@@ -88,16 +88,17 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
-    pub fn for_action(ids: &Ids, a: &Action, now: DateTime<Utc>) -> Self {
+    /// A record about `ids` with every optional field empty: the one place the fields are listed.
+    fn new(ids: &Ids, step: &str, action: &str, outcome: Outcome, now: DateTime<Utc>) -> Self {
         Self {
             schema_version: SCHEMA_VERSION,
             event_id: ids.event_id.clone(),
             employee_id: ids.employee_id.clone(),
             detail_type: ids.detail_type.clone(),
-            step: a.step.clone(),
-            action: a.action.clone(),
-            target: Some(a.target.clone()),
-            outcome: a.outcome,
+            step: step.into(),
+            action: action.into(),
+            target: None,
+            outcome,
             terminal: false,
             changed: None,
             timestamp: stamp(now),
@@ -106,6 +107,10 @@ impl AuditRecord {
             error_type: None,
             access_ended_at: None,
         }
+    }
+
+    pub fn for_action(ids: &Ids, a: &Action, now: DateTime<Utc>) -> Self {
+        Self { target: Some(a.target.clone()), ..Self::new(ids, &a.step, &a.action, a.outcome, now) }
     }
 
     /// The terminal record of a flow (`step` `pipeline`, `action` `onboard`, `change` or
@@ -119,32 +124,24 @@ impl AuditRecord {
         error: Option<(&str, String)>,
         now: DateTime<Utc>,
     ) -> Self {
+        let outcome = if error.is_some() { Outcome::Failed } else { Outcome::Succeeded };
         Self {
-            schema_version: SCHEMA_VERSION,
-            event_id: ids.event_id.clone(),
-            employee_id: ids.employee_id.clone(),
-            detail_type: ids.detail_type.clone(),
-            step: step.into(),
-            action: action.into(),
             target,
-            outcome: if error.is_some() { Outcome::Failed } else { Outcome::Succeeded },
             terminal: true,
             changed: Some(changed),
-            timestamp: stamp(now),
-            reason: None,
             error_type: error.as_ref().map(|(t, _)| (*t).to_owned()),
             error: error.map(|(_, m)| m),
-            access_ended_at: None,
+            ..Self::new(ids, step, action, outcome, now)
         }
     }
 
-    /// A successful terminal record's outcome told more precisely (`ignored`, `quarantined`).
     /// Marks when access ended (see [`AuditRecord::access_ended_at`]).
     pub fn access_ended(mut self, at: Option<DateTime<Utc>>) -> Self {
         self.access_ended_at = at.map(stamp);
         self
     }
 
+    /// A successful terminal record's outcome told more precisely (`ignored`, `quarantined`).
     pub fn because(mut self, outcome: Outcome, reason: &str) -> Self {
         if self.outcome != Outcome::Failed {
             self.outcome = outcome;
@@ -153,48 +150,24 @@ impl AuditRecord {
         self
     }
 
-    /// The mass-departure guard's alert: nothing was disabled, an operator must look.
+    /// The mass-departure guard's alert: departures held, an operator must look.
     pub fn alert(ids: &Ids, step: &str, reason: &str, now: DateTime<Utc>) -> Self {
         Self {
-            schema_version: SCHEMA_VERSION,
-            event_id: ids.event_id.clone(),
             employee_id: None,
-            detail_type: ids.detail_type.clone(),
-            step: step.into(),
-            action: "mass-departure-guard".into(),
-            target: None,
-            outcome: Outcome::Quarantined,
-            terminal: false,
-            changed: None,
-            timestamp: stamp(now),
             reason: Some(format!(
-                "{reason}; nothing was disabled. Check HR's feed, then rerun with --allow-mass-offboarding \
-                 (or set lifecycle.allow_mass_offboarding) to proceed"
+                "{reason}; nothing was disabled. Check HR's feed, then release or discard the held departures \
+                 (`onboarding quarantine`), or rerun with --allow-mass-offboarding"
             )),
-            error: None,
-            error_type: None,
-            access_ended_at: None,
+            ..Self::new(ids, step, "mass-departure-guard", Outcome::Quarantined, now)
         }
     }
 
     /// A step that failed (not terminal: a state machine may still retry it).
     pub fn step_failed(ids: &Ids, step: &str, error_type: &str, error: String, now: DateTime<Utc>) -> Self {
         Self {
-            schema_version: SCHEMA_VERSION,
-            event_id: ids.event_id.clone(),
-            employee_id: ids.employee_id.clone(),
-            detail_type: ids.detail_type.clone(),
-            step: step.into(),
-            action: step.into(),
-            target: None,
-            outcome: Outcome::Failed,
-            terminal: false,
-            changed: None,
-            timestamp: stamp(now),
-            reason: None,
             error: Some(error),
             error_type: Some(error_type.into()),
-            access_ended_at: None,
+            ..Self::new(ids, step, step, Outcome::Failed, now)
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::aws::iam::User;
 use crate::config::Config;
 use crate::error::Error;
 use crate::event::Departure;
+use crate::intent::Request;
 use crate::lifecycle::{self, Status};
 use crate::tags::{EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE};
 
@@ -81,6 +82,13 @@ pub struct Target {
     pub user: User,
     /// False only in a dry run for a user not created yet.
     pub exists: bool,
+}
+
+/// What a step after `create-user` starts from: the event's request and the proven target.
+/// `None` when `create-user` decided the event changes nothing.
+pub async fn request_and_target(ctx: &Ctx, state: &State) -> Result<Option<(Request, Target)>, Error> {
+    let req = ctx.request(&state.event)?;
+    Ok(target(ctx, state, &req.meta().employee_id).await?.map(|t| (req, t)))
 }
 
 /// Resolves the user named in the state and proves it is the event's employee's, as this system

@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::identity;
 use super::{Ctx, State, Step, Trail};
 use crate::audit::{Action, Outcome};
 use crate::error::Error;
@@ -26,8 +25,7 @@ pub struct JoinGroupsOutput {
 }
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<JoinGroupsOutput, Error> {
-    let req = ctx.request(&state.event)?;
-    let Some(target) = identity::target(ctx, state, &req.meta().employee_id).await? else {
+    let Some((req, target)) = super::identity::request_and_target(ctx, state).await? else {
         return Ok(JoinGroupsOutput::default());
     };
     let user = &target.user;

@@ -95,8 +95,7 @@ pub fn welcome_messages(w: &Welcome<'_>) -> Vec<Message> {
 }
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
-    let req = ctx.request(&state.event)?;
-    let Some(target) = super::identity::target(ctx, state, &req.meta().employee_id).await? else {
+    let Some((req, target)) = super::identity::request_and_target(ctx, state).await? else {
         return Ok(NotifyOutput::default());
     };
     let user = &target.user;
@@ -109,8 +108,8 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
                 return Ok(NotifyOutput::default());
             }
             let person = Person::from_hire(&intent.hire);
-            let target = UserRef { name: &user.name, arn: &user.arn, exists: target.exists };
-            welcome(ctx, &mut trail, &person, &target, current, state.store_password.as_ref()).await?
+            let target = UserRef { name: &user.name, arn: &user.arn, exists: target.exists, tags: current };
+            welcome(ctx, &mut trail, &person, &target, state.store_password.as_ref()).await?
         }
         Request::Change(c) => {
             let mut sent = change_notice(ctx, &mut trail, state, &user.name, current).await?;
@@ -119,8 +118,8 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
             if stored.is_some_and(|s| s.password_secret_arn.is_some())
                 && let Some(person) = Person::from_tags(current, c.meta.event_id.clone())
             {
-                let target = UserRef { name: &user.name, arn: &user.arn, exists: target.exists };
-                sent.extend(welcome(ctx, &mut trail, &person, &target, current, stored).await?);
+                let target = UserRef { name: &user.name, arn: &user.arn, exists: target.exists, tags: current };
+                sent.extend(welcome(ctx, &mut trail, &person, &target, stored).await?);
             }
             sent
         }
@@ -136,9 +135,9 @@ pub(crate) async fn welcome(
     trail: &mut Trail<'_>,
     person: &Person,
     user: &UserRef<'_>,
-    current: &BTreeMap<String, String>,
     stored: Option<&StorePasswordOutput>,
 ) -> Result<Vec<String>, Error> {
+    let current = user.tags;
     // Sent already; or the credentials it announced were withdrawn unused (an `Employee Changed`
     // re-issues them and removes that marker first).
     if current.contains_key(WELCOME_SENT) || current.contains_key(CREDENTIALS_EXPIRED) {

@@ -53,4 +53,6 @@ pub struct UserRef<'a> {
     pub arn: &'a str,
     /// False only in a dry run for a user not created yet.
     pub exists: bool,
+    /// Its tags as read at the start of the step.
+    pub tags: &'a std::collections::BTreeMap<String, String>,
 }

@@ -41,7 +41,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<StorePasswordOutput, Error>
         return Ok(StorePasswordOutput::default());
     };
     let user = &found.user;
-    let target = UserRef { name: &user.name, arn: &user.arn, exists: found.exists };
+    let target = UserRef { name: &user.name, arn: &user.arn, exists: found.exists, tags: &user.tags };
     match &req {
         Request::Hire(intent) => {
             if hire_is_pending(ctx, intent, &user.tags) {
@@ -50,7 +50,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<StorePasswordOutput, Error>
             }
             let mut trail = Trail::new(ctx, &intent.hire.meta, Step::StorePassword);
             let person = Person::from_hire(&intent.hire);
-            let mut out = provision(ctx, &mut trail, &person, &target, &user.tags, Issue::Initial).await?;
+            let mut out = provision(ctx, &mut trail, &person, &target, Issue::Initial).await?;
             out.actions = trail.actions;
             Ok(out)
         }
@@ -64,7 +64,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<StorePasswordOutput, Error>
                 )));
             };
             person.access.programmatic = false;
-            let mut out = provision(ctx, &mut trail, &person, &target, &user.tags, Issue::Again).await?;
+            let mut out = provision(ctx, &mut trail, &person, &target, Issue::Again).await?;
             trail
                 .apply(
                     "iam:UntagUser",
@@ -94,9 +94,9 @@ pub(crate) async fn provision(
     trail: &mut Trail<'_>,
     person: &Person,
     user: &UserRef<'_>,
-    user_tags: &BTreeMap<String, String>,
     issue: Issue,
 ) -> Result<StorePasswordOutput, Error> {
+    let user_tags = user.tags;
     let mut out = StorePasswordOutput::default();
     let tags = secret_tags(&person.employee_id, user.name, ctx.now());
 

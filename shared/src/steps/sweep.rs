@@ -326,9 +326,9 @@ async fn activate(ctx: &Ctx, trail: &mut Trail<'_>, user: &User, now: DateTime<U
             user.name
         ))
     })?;
-    let target = UserRef { name: &user.name, arn: &user.arn, exists: true };
-    let stored = provision(ctx, trail, &person, &target, &user.tags, Issue::Initial).await?;
-    welcome(ctx, trail, &person, &target, &user.tags, Some(&stored)).await?;
+    let target = UserRef { name: &user.name, arn: &user.arn, exists: true, tags: &user.tags };
+    let stored = provision(ctx, trail, &person, &target, Issue::Initial).await?;
+    welcome(ctx, trail, &person, &target, Some(&stored)).await?;
     let tags = BTreeMap::from([(STATUS.to_owned(), Status::Active.as_str().to_owned())]);
     trail.apply("iam:TagUser", &user.arn, ctx.aws.iam.tag_user(&user.name, &tags)).await?;
     trail.apply("iam:UntagUser", &user.arn, ctx.aws.iam.untag_user(&user.name, &[ACTIVATE_AT.to_owned()])).await?;

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::identity;
 use super::{Ctx, State, Step, Trail};
 use crate::audit::{Action, Outcome};
 use crate::error::Error;
@@ -36,8 +35,7 @@ pub fn hire_is_pending(ctx: &Ctx, intent: &Intent, current: &BTreeMap<String, St
 }
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
-    let req = ctx.request(&state.event)?;
-    let Some(target) = identity::target(ctx, state, &req.meta().employee_id).await? else {
+    let Some((req, target)) = super::identity::request_and_target(ctx, state).await? else {
         return Ok(TagUserOutput::default());
     };
     let user = &target.user;
