@@ -728,3 +728,45 @@ async fn a_scheduled_departure_is_disabled_by_its_own_schedule() {
     let again = process(&ctx_then, &input).await;
     assert_eq!(again.outcome, EventOutcome::Unchanged, "{again:?}");
 }
+
+/// A sweep with a broken audit topic still ends the access that is due (its alerts and records
+/// are logged and alarmed instead), and keeps what an operator holds held.
+#[tokio::test]
+async fn a_sweep_revokes_what_is_due_even_when_the_audit_topic_fails() {
+    let acct = Account::new().await;
+    // (Two users, both due: the per-sweep share rule would hold both; this is not about it.)
+    let mut cfg = lifecycle_config();
+    cfg.lifecycle.max_disable_percent = 100;
+    let (ctx, _inboxes) = acct.ready(cfg).await;
+    for (id, name) in [("E6001", "Held"), ("E6002", "Due")] {
+        let mut h = hire(&format!("h-{id}"), "2031-01-05T09:00:00Z", "2031-01-05");
+        h["detail"]["employeeId"] = json!(id);
+        h["detail"]["familyName"] = json!(name);
+        twice(&ctx, "2031-01-05T10:00:00Z", &h).await;
+    }
+    // GIVEN one departure held by the guard earlier, one simply due, and no audit topic
+    let tag = |k: &str, v: &str| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().expect("tag");
+    for (user, held) in [("jane.held", true), ("jane.due", false)] {
+        let mut req = acct.iam().tag_user().user_name(user).tags(tag("disable-at", "2031-02-01T00:00:00Z"));
+        if held {
+            req = req.tags(tag("disable-held", "2031-02-01T00:00:00Z"));
+        }
+        req.send().await.expect("tag");
+    }
+    acct.sns().delete_topic().topic_arn(&ctx.targets.audit_topic_arn).send().await.expect("delete topic");
+    let (logs, guard) = tests::capture_logs();
+    let s = sweep_at(&ctx, "2031-02-01T10:00:00Z").await;
+    drop(guard);
+    // THEN the due one lost access (and its item says the records did not go out), the held one
+    // is untouched, and the undelivered alert is in the log
+    let item = |u: &str| s.items.iter().find(|i| i.user_name == u).unwrap_or_else(|| panic!("{u}: {s:?}"));
+    // (its "still held" record cannot be published either, so that item fails; nothing changes)
+    assert!(matches!(item("jane.held").outcome, SweepOutcome::Quarantined | SweepOutcome::Failed));
+    assert!(item("jane.held").actions.iter().all(|a| a.outcome != shared::audit::Outcome::Done));
+    assert_eq!(item("jane.due").outcome, SweepOutcome::Failed);
+    assert_eq!(item("jane.due").error_type.as_deref(), Some("Onboarding.AuditUndelivered"));
+    assert!(user_tags(&acct, "jane.due").await.contains_key(tags::ACCESS_REVOKED));
+    assert!(!has_login(&acct, "jane.due").await);
+    assert!(has_login(&acct, "jane.held").await);
+    assert!(logs.text().contains("held by the mass-departure guard await an operator"), "the alert is logged");
+}

@@ -103,7 +103,7 @@ pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
     if let Some(reason) = &quarantined {
         tracing::warn!(disables, managed = users.len(), reason = %reason, "mass-departure guard: no user disabled");
         let ids = Ids { event_id: Some(format!("sweep-{}", lifecycle::stamp(now))), ..Ids::default() };
-        ctx.audit(&AuditRecord::alert(&ids, "sweep", reason, Utc::now())).await?;
+        alert(ctx, &AuditRecord::alert(&ids, "sweep", reason, Utc::now())).await;
     }
     let held = due.iter().filter(|(u, d)| *d == Due::Disable && u.tags.contains_key(DISABLE_HELD)).count();
     if held > 0 && !ctx.allow_mass_offboarding && !ctx.cfg.lifecycle.allow_mass_offboarding {
@@ -111,7 +111,7 @@ pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
         let reason = format!("{held} departure(s) held by the mass-departure guard await an operator");
         tracing::warn!(held, "mass-departure guard: departures still held");
         let ids = Ids { event_id: Some(format!("sweep-{}", lifecycle::stamp(now))), ..Ids::default() };
-        ctx.audit(&AuditRecord::alert(&ids, "sweep", &reason, Utc::now())).await?;
+        alert(ctx, &AuditRecord::alert(&ids, "sweep", &reason, Utc::now())).await;
     }
     let mut items = Vec::with_capacity(due.len());
     for (user, d) in due {
@@ -121,6 +121,15 @@ pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
         items.push(Box::pin(finish_credential(ctx, &user, &secret, d, now)).await);
     }
     Ok(SweepReport { now: lifecycle::stamp(now), managed: users.len(), quarantined, items })
+}
+
+/// Publishes a guard alert; one that cannot go out is logged in full (`audit record
+/// undelivered`, alarmed in the stack) and the sweep goes on: its disables never wait for the
+/// audit trail.
+async fn alert(ctx: &Ctx, record: &AuditRecord) {
+    if let Err(e) = ctx.audit(record).await {
+        super::trail::undelivered_record(record, &e);
+    }
 }
 
 /// Initial-credential secrets whose credential was used (retire the secret) or stayed unused
