@@ -382,3 +382,64 @@ async fn the_guard_spans_separate_runs_and_holds_until_an_operator_decides() {
     assert!(decisions.iter().all(|d| d["reason"].as_str().is_some_and(|r| r.contains(&operator))), "{decisions:?}");
     assert!(decisions.iter().filter(|d| d["action"] == "release").all(|d| d["accessEndedAt"].is_string()));
 }
+
+/// Five deliveries of the same hire at the same moment (five processes): none fails, the person
+/// has one user, one stored access key (losers delete theirs), one version of each secret, and a
+/// welcome (the losers of the secret race leave it to the winner).
+#[tokio::test]
+async fn concurrent_deliveries_of_one_hire_all_end_clean() {
+    let acct = Account::new().await;
+    let audit = bootstrapped(&acct).await;
+    let hire = tests::event("hire-finance-programmatic.json", serde_json::json!({})).to_string();
+    let children: Vec<_> = (0..5)
+        .map(|_| {
+            let mut cmd = acct.command(binary("onboarding"));
+            cmd.args(["run", "--output", "json", "-"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let mut child = cmd.spawn().expect("spawn");
+            child.stdin.take().expect("stdin").write_all(hire.as_bytes()).expect("write");
+            child
+        })
+        .collect();
+    let outs: Vec<Output> = children.into_iter().map(|c| c.wait_with_output().expect("output")).collect();
+    let outcomes: Vec<(Option<i32>, String)> = outs
+        .iter()
+        .map(|o| (o.status.code(), json_lines(o)[0]["outcome"].as_str().unwrap_or("?").to_owned()))
+        .collect();
+    assert!(
+        outcomes.iter().all(|(c, o)| *c == Some(0) && (o == "succeeded" || o == "unchanged")),
+        "{outcomes:?}\n{}",
+        outs.iter().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).collect::<String>()
+    );
+    assert_eq!(user_names(&acct).await, ["zoe.obrien-nunez"]);
+    let user = "zoe.obrien-nunez";
+    acct.iam().get_login_profile().user_name(user).send().await.expect("one login profile");
+    let keys = acct.iam().list_access_keys().user_name(user).send().await.expect("keys");
+    let ids: Vec<&str> = keys.access_key_metadata().iter().filter_map(|k| k.access_key_id()).collect();
+    assert_eq!(ids.len(), 1, "the losers deleted the keys nobody could hold: {ids:?}");
+    let stored = acct
+        .secrets()
+        .get_secret_value()
+        .secret_id(format!("employee-lifecycle/{user}/access-key"))
+        .send()
+        .await
+        .expect("key secret");
+    let doc: Value = serde_json::from_str(stored.secret_string().expect("doc")).expect("json");
+    assert_eq!(doc["AccessKeyId"], ids[0], "the key the person has is the stored one");
+    for kind in ["console-password", "access-key"] {
+        let versions = acct
+            .secrets()
+            .list_secret_version_ids()
+            .secret_id(format!("employee-lifecycle/{user}/{kind}"))
+            .send()
+            .await
+            .expect("versions");
+        assert_eq!(versions.versions().len(), 1, "{kind}: one version, the winner's");
+    }
+    let terminals: Vec<Value> =
+        audit.drain().await.iter().map(|m| m.json()).filter(|r| r["terminal"] == true).collect();
+    assert_eq!(terminals.len(), 5);
+    assert!(terminals.iter().all(|t| t["outcome"] == "succeeded"), "no failed terminal record: {terminals:?}");
+}

@@ -120,6 +120,15 @@ async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
     while n <= MAX_VARIANTS {
         let name = variant(&intent.base_name, n);
         match ctx.aws.iam.get_user(&name).await? {
+            // The person's own user, made by a concurrent delivery of this event between our
+            // look-up and our create (`EntityAlreadyExists` sent us back here): already done.
+            Some(u) if u.tags.get(EMPLOYEE_ID) == Some(&meta.employee_id) && u.path == path => {
+                if let Err(why) = identity::ownership(ctx.owner(), &u) {
+                    return Err(Error::Conflict(why));
+                }
+                trail.record("iam:CreateUser", &u.arn, Outcome::AlreadyDone).await?;
+                return Ok(CreateUserOutput::found(&u, trail.actions));
+            }
             // The person's id on a user outside their employee path: not made by this system
             // (ours live at the path), so never adopted, and never given a second user either.
             Some(u) if u.tags.get(EMPLOYEE_ID) == Some(&meta.employee_id) => {

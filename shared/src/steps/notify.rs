@@ -139,8 +139,10 @@ pub(crate) async fn welcome(
 ) -> Result<Vec<String>, Error> {
     let current = user.tags;
     // Sent already; or the credentials it announced were withdrawn unused (an `Employee Changed`
-    // re-issues them and removes that marker first).
-    if current.contains_key(WELCOME_SENT) || current.contains_key(CREDENTIALS_EXPIRED) {
+    // re-issues them and removes that marker first); or another delivery of this event made the
+    // credentials at the same moment, and welcomes the person itself.
+    let concurrent = stored.is_some_and(|s| s.concurrent);
+    if current.contains_key(WELCOME_SENT) || current.contains_key(CREDENTIALS_EXPIRED) || concurrent {
         trail.record("sns:Publish", &ctx.targets.notifications_topic_arn, Outcome::AlreadyDone).await?;
         return Ok(Vec::new());
     }

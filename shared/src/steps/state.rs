@@ -101,6 +101,10 @@ pub struct StorePasswordOutput {
     /// Secret holding the initial access key (programmatic access).
     pub access_key_secret_arn: Option<String>,
     pub access_key_secret_name: Option<String>,
+    /// Another delivery of the same event made the credentials at the same moment (it won the
+    /// race for the secret): it sets the login profile and sends the welcome, not this one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub concurrent: bool,
     pub actions: Vec<Action>,
 }
 

@@ -116,16 +116,34 @@ pub(crate) async fn provision(
             trail.record("secretsmanager:CreateSecret", &name, Outcome::WouldDo).await?;
             trail.record("iam:CreateLoginProfile", user.name, Outcome::WouldDo).await?;
             existing.map(|s| s.arn)
+        } else if created_by_this_event(existing.as_ref(), &person.seed, &name)
+            && login_profile_appears(ctx, user.name).await?
+        {
+            // A concurrent delivery of this event created the secret and has now set the login
+            // profile with the password in it: writing ours would split the two.
+            out.concurrent = true;
+            trail.record("iam:CreateLoginProfile", user.arn, Outcome::AlreadyDone).await?;
+            existing.map(|s| s.arn)
         } else {
             let policy = ctx.aws.iam.password_policy().await?;
             let pw = password::generate(&policy)?;
-            let arn =
-                write_secret(ctx, trail, &name, "Initial console password", existing, &pw, &person.seed, &tags).await?;
-            protect(ctx, trail, &arn, user.arn).await?;
-            ctx.aws.iam.set_login_profile(user.name, &pw).await?;
-            tracing::info!(user = %user.name, secret = %arn, "console access ready, reset required");
-            trail.record("iam:CreateLoginProfile", user.arn, Outcome::Done).await?;
-            Some(arn)
+            match write_secret(ctx, trail, &name, "Initial console password", existing, &pw, &person.seed, &tags)
+                .await?
+            {
+                Written::Mine(arn) => {
+                    protect(ctx, trail, &arn, user.arn).await?;
+                    ctx.aws.iam.set_login_profile(user.name, &pw).await?;
+                    tracing::info!(user = %user.name, secret = %arn, "console access ready, reset required");
+                    trail.record("iam:CreateLoginProfile", user.arn, Outcome::Done).await?;
+                    Some(arn)
+                }
+                // The winner's password is the stored one: it sets the login profile, not us.
+                Written::Theirs(arn) => {
+                    out.concurrent = true;
+                    trail.record("iam:CreateLoginProfile", user.arn, Outcome::AlreadyDone).await?;
+                    Some(arn)
+                }
+            }
         };
         out.password_secret_arn = arn;
         out.password_secret_name = Some(name);
@@ -163,21 +181,92 @@ pub(crate) async fn provision(
                     .record("iam:DeleteAccessKey", &format!("{}/access-key/{}", user.arn, old.id), Outcome::Done)
                     .await?;
             }
-            let (key_id, key_secret) = ctx.aws.iam.create_access_key(user.name).await?;
+            let Some((key_id, key_secret)) =
+                create_key_unless_theirs(ctx, user.name, &name, &person.employee_id).await?
+            else {
+                // Concurrent deliveries filled the user's two key slots; one stored its key.
+                out.concurrent = true;
+                trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
+                out.access_key_secret_arn = ctx.aws.secrets.describe(&name).await?.map(|s| s.arn);
+                out.access_key_secret_name = Some(name);
+                return Ok(out);
+            };
             trail.record("iam:CreateAccessKey", &format!("{}/access-key/{key_id}", user.arn), Outcome::Done).await?;
             let doc = access_key_document(&key_id, &key_secret);
             let mut tags = tags.clone();
             tags.insert(ACCESS_KEY_ID_TAG.into(), key_id.clone());
-            let arn =
-                write_secret(ctx, trail, &name, "Initial access key", existing, &doc, &person.seed, &tags).await?;
-            protect(ctx, trail, &arn, user.arn).await?;
-            tracing::info!(user = %user.name, access_key_id = %key_id, secret = %arn, "programmatic access ready");
-            Some(arn)
+            match write_secret(ctx, trail, &name, "Initial access key", existing, &doc, &person.seed, &tags).await? {
+                Written::Mine(arn) => {
+                    protect(ctx, trail, &arn, user.arn).await?;
+                    tracing::info!(user = %user.name, access_key_id = %key_id, secret = %arn, "programmatic access ready");
+                    Some(arn)
+                }
+                // The winner stored its key; ours can never be stored (its secret half is gone
+                // with this process): delete it rather than leave a key nobody holds.
+                Written::Theirs(arn) => {
+                    out.concurrent = true;
+                    let target = format!("{}/access-key/{key_id}", user.arn);
+                    trail
+                        .apply("iam:DeleteAccessKey", &target, ctx.aws.iam.delete_access_key(user.name, &key_id))
+                        .await?;
+                    Some(arn)
+                }
+            }
         };
         out.access_key_secret_arn = arn;
         out.access_key_secret_name = Some(name);
     }
     Ok(out)
+}
+
+/// Whether the secret's current value was written by this event's own create (its version id is
+/// the create's deterministic `ClientRequestToken`): a delivery of this event made it, now or
+/// before it crashed.
+fn created_by_this_event(existing: Option<&SecretInfo>, seed: &str, name: &str) -> bool {
+    existing.is_some_and(|s| s.current_version.as_deref() == Some(request_token(seed, name, "create").as_str()))
+}
+
+/// Waits, within the retry bounds, for the login profile a concurrent delivery is setting;
+/// `false` when none appears (that delivery died: recover by writing a fresh password to both).
+async fn login_profile_appears(ctx: &Ctx, user: &str) -> Result<bool, Error> {
+    let policy = ctx.cfg.retry_policy();
+    for attempt in 0..policy.max_attempts {
+        if ctx.aws.iam.has_login_profile(user).await? {
+            return Ok(true);
+        }
+        tokio::time::sleep(policy.delay(attempt)).await;
+    }
+    Ok(false)
+}
+
+/// Creates an access key, unless concurrent deliveries of the same event hold the user's two
+/// key slots (`LimitExceeded`): then waits (within the retry bounds) for one of them to store
+/// its key, and returns `None` once it has (the person's key is that one). Still full after the
+/// bounds: the `LimitExceeded` error (a person who made two keys of their own).
+async fn create_key_unless_theirs(
+    ctx: &Ctx,
+    user: &str,
+    secret_name: &str,
+    employee_id: &str,
+) -> Result<Option<(String, Secret)>, Error> {
+    let policy = ctx.cfg.retry_policy();
+    let mut attempt = 0;
+    loop {
+        match ctx.aws.iam.create_access_key(user).await {
+            Ok(key) => return Ok(Some(key)),
+            Err(e) if e.aws_code() == Some("LimitExceeded") && attempt + 1 < policy.max_attempts => {
+                tokio::time::sleep(policy.delay(attempt)).await;
+                attempt += 1;
+                let stored = ctx.aws.secrets.describe(secret_name).await?.filter(|s| !s.deleted);
+                if stored.is_some() {
+                    check_owned(stored.as_ref(), employee_id)?;
+                    tracing::info!(user, "another delivery of this event stored the access key");
+                    return Ok(None);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// `{"AccessKeyId": ..., "SecretAccessKey": ...}`, written straight into one buffer that the
@@ -212,6 +301,15 @@ fn secret_tags(employee_id: &str, user: &str, issued: chrono::DateTime<chrono::U
     ])
 }
 
+/// Who wrote the secret's value.
+enum Written {
+    /// This run: the value in it is the one this run made.
+    Mine(String),
+    /// Another delivery of the same event, at the same moment (`ResourceExistsException` on the
+    /// create): the value in it is theirs.
+    Theirs(String),
+}
+
 /// Creates the secret, or writes a new version into the one a failed earlier attempt left.
 #[allow(clippy::too_many_arguments)]
 async fn write_secret(
@@ -223,23 +321,28 @@ async fn write_secret(
     value: &Secret,
     event_id: &str,
     tags: &BTreeMap<String, String>,
-) -> Result<String, Error> {
+) -> Result<Written, Error> {
     match existing {
         None => {
-            let arn = ctx
-                .aws
-                .secrets
-                .create(
-                    name,
-                    description,
-                    value,
-                    &request_token(event_id, name, "create"),
-                    ctx.cfg.secrets.kms_key_id.as_deref(),
-                    tags,
-                )
-                .await?;
-            trail.record("secretsmanager:CreateSecret", &arn, Outcome::Done).await?;
-            Ok(arn)
+            let token = request_token(event_id, name, "create");
+            let kms = ctx.cfg.secrets.kms_key_id.as_deref();
+            match ctx.aws.secrets.create(name, description, value, &token, kms, tags).await {
+                Ok(arn) => {
+                    trail.record("secretsmanager:CreateSecret", &arn, Outcome::Done).await?;
+                    Ok(Written::Mine(arn))
+                }
+                Err(e) if e.aws_code() == Some("ResourceExistsException") => {
+                    // Someone made it between our look and our create: ours only if it is this
+                    // system's for this person (checked as any existing secret is).
+                    let found = ctx.aws.secrets.describe(name).await?;
+                    check_owned(found.as_ref(), tags.get(EMPLOYEE_ID).map(String::as_str).unwrap_or_default())?;
+                    let arn = found.map(|s| s.arn).ok_or(e)?;
+                    tracing::info!(secret = %arn, "another delivery of this event created the secret first");
+                    trail.record("secretsmanager:CreateSecret", &arn, Outcome::AlreadyDone).await?;
+                    Ok(Written::Theirs(arn))
+                }
+                Err(e) => Err(e),
+            }
         }
         Some(s) => {
             if s.deleted {
@@ -253,7 +356,7 @@ async fn write_secret(
             trail.record("secretsmanager:PutSecretValue", &s.arn, Outcome::Done).await?;
             // A new credential: a new issue time (and, for a key, its id).
             ctx.aws.secrets.tag(&s.arn, tags).await?;
-            Ok(s.arn)
+            Ok(Written::Mine(s.arn))
         }
     }
 }
