@@ -419,14 +419,7 @@ async fn concurrent_deliveries_of_one_hire_all_end_clean() {
     let keys = acct.iam().list_access_keys().user_name(user).send().await.expect("keys");
     let ids: Vec<&str> = keys.access_key_metadata().iter().filter_map(|k| k.access_key_id()).collect();
     assert_eq!(ids.len(), 1, "the losers deleted the keys nobody could hold: {ids:?}");
-    let stored = acct
-        .secrets()
-        .get_secret_value()
-        .secret_id(format!("employee-lifecycle/{user}/access-key"))
-        .send()
-        .await
-        .expect("key secret");
-    let doc: Value = serde_json::from_str(stored.secret_string().expect("doc")).expect("json");
+    let doc = acct.access_key_document(&format!("employee-lifecycle/{user}/access-key")).await;
     assert_eq!(doc["AccessKeyId"], ids[0], "the key the person has is the stored one");
     for kind in ["console-password", "access-key"] {
         let versions = acct

@@ -74,8 +74,7 @@ async fn every_function_binary_runs_its_step_under_a_lambda_runtime() {
     assert_eq!(user_groups(&acct, &user).await, ["AllEmployees", "Finance"]);
     acct.iam().get_login_profile().user_name(&user).send().await.expect("login profile");
     let secret = state["storePassword"]["passwordSecretArn"].as_str().expect("secret arn");
-    let value = acct.secrets().get_secret_value().secret_id(secret).send().await.expect("secret");
-    let password = value.secret_string().expect("password").to_owned();
+    let password = acct.secret_value(secret).await;
     assert_eq!(state["notify"]["sentTo"], json!(["zoe.obrien@example.com", "grace.hopper@example.com"]));
     assert_eq!(inboxes.notifications.drain().await.len(), 2);
 
@@ -100,14 +99,7 @@ async fn every_function_binary_runs_its_step_under_a_lambda_runtime() {
     );
 
     // AND no function logged a secret (their logs, JSON at debug level, were captured)
-    let key = acct
-        .secrets()
-        .get_secret_value()
-        .secret_id(state["storePassword"]["accessKeySecretArn"].as_str().expect("arn"))
-        .send()
-        .await
-        .expect("key");
-    let key: Value = serde_json::from_str(key.secret_string().expect("text")).expect("json");
+    let key = acct.access_key_document(state["storePassword"]["accessKeySecretArn"].as_str().expect("arn")).await;
     let secret_key = key["SecretAccessKey"].as_str().expect("secret key").to_owned();
     let logs: String = functions.iter().map(|(_, f)| std::fs::read_to_string(&f.log).unwrap_or_default()).collect();
     assert!(logs.contains("\"level\""), "no JSON logs captured");

@@ -499,14 +499,7 @@ async fn initial_credentials_are_deleted_once_used_and_withdrawn_when_unused() {
 
     // WHEN Jane signs in (and so must change the stored password) and Zoë uses her key
     acct.sign_in("jane.doe");
-    let key_secret = acct
-        .secrets()
-        .get_secret_value()
-        .secret_id(format!("employee-lifecycle/{zoe_user}/access-key"))
-        .send()
-        .await
-        .expect("key secret");
-    let key: Value = serde_json::from_str(key_secret.secret_string().expect("doc")).expect("json");
+    let key = acct.access_key_document(&format!("employee-lifecycle/{zoe_user}/access-key")).await;
     let (id, secret) = (key["AccessKeyId"].as_str().expect("id"), key["SecretAccessKey"].as_str().expect("secret"));
     let as_zoe = aws_sdk_iam::Client::from_conf(
         aws_sdk_iam::config::Builder::from(&acct.sdk)

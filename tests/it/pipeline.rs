@@ -43,9 +43,8 @@ async fn sample_hires_become_ready_secured_users() {
         // AND it can sign in to the console with the stored password
         acct.iam().get_login_profile().user_name(*user).send().await.expect("login profile");
         let secret_name = format!("employee-lifecycle/{user}/console-password");
-        let value = acct.secrets().get_secret_value().secret_id(&secret_name).send().await.expect("secret");
-        let password = value.secret_string().expect("string");
-        assert!(shared::password::PasswordPolicy::AWS_DEFAULT.accepts(password));
+        let password = acct.secret_value(&secret_name).await;
+        assert!(shared::password::PasswordPolicy::AWS_DEFAULT.accepts(&password));
         assert!(password.len() >= 20);
 
         // AND the secret's resource policy lets only that user read it
@@ -204,14 +203,7 @@ async fn programmatic_access_stores_the_key_it_created() {
     assert!(r.secret_arn.is_none());
     let keys = acct.iam().list_access_keys().user_name(&user).send().await.expect("keys");
     let id = keys.access_key_metadata()[0].access_key_id().expect("id");
-    let stored = acct
-        .secrets()
-        .get_secret_value()
-        .secret_id(r.access_key_secret_arn.expect("arn"))
-        .send()
-        .await
-        .expect("secret");
-    let stored: Value = serde_json::from_str(stored.secret_string().expect("text")).expect("json");
+    let stored = acct.access_key_document(&r.access_key_secret_arn.expect("arn")).await;
     assert_eq!(stored["AccessKeyId"], id);
     assert!(stored["SecretAccessKey"].as_str().is_some_and(|s| s.len() >= 30));
 }
@@ -257,21 +249,11 @@ async fn a_run_that_died_after_storing_the_secret_recovers_with_one_consistent_p
     // THEN the step writes a fresh password into the existing secret and sets the same one on the profile
     assert_eq!(r.outcome, EventOutcome::Succeeded, "{:?}", r.error);
     assert!(r.actions.iter().any(|a| a.action == "secretsmanager:PutSecretValue"));
-    let current = acct
-        .secrets()
-        .get_secret_value()
-        .secret_id("employee-lifecycle/jane.doe/console-password")
-        .send()
-        .await
-        .expect("secret");
-    assert_ne!(current.secret_string(), Some("stale-value-from-the-dead-run"));
+    let current = acct.secret_value("employee-lifecycle/jane.doe/console-password").await;
+    assert_ne!(current, "stale-value-from-the-dead-run");
     let sent = acct.recorded();
     let (_, profile) = sent.iter().find(|(a, _)| a == "CreateLoginProfile").expect("CreateLoginProfile sent");
-    assert_eq!(
-        form_value(profile, "Password").as_deref(),
-        current.secret_string(),
-        "login profile and secret disagree"
-    );
+    assert_eq!(form_value(profile, "Password").as_deref(), Some(current.as_str()), "login profile and secret disagree");
 }
 
 #[tokio::test]
@@ -292,8 +274,7 @@ async fn the_generated_password_meets_a_strict_account_policy() {
 
     let r = onboard(&ctx, &event("hire-engineering.json", json!({}))).await;
     assert_eq!(r.outcome, EventOutcome::Succeeded, "{:?}", r.error);
-    let value = acct.secrets().get_secret_value().secret_id(r.secret_arn.expect("arn")).send().await.expect("secret");
-    let pw = value.secret_string().expect("password");
+    let pw = acct.secret_value(&r.secret_arn.expect("arn")).await;
     assert_eq!(pw.len(), 40);
     let strict = shared::password::PasswordPolicy {
         minimum_length: 40,
@@ -302,7 +283,7 @@ async fn the_generated_password_meets_a_strict_account_policy() {
         require_numbers: true,
         require_symbols: true,
     };
-    assert!(strict.accepts(pw));
+    assert!(strict.accepts(&pw));
 }
 
 #[tokio::test]

@@ -4,29 +4,15 @@
 
 use std::process::Stdio;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::pipeline::{EventOutcome, process as onboard};
 use tests::{Account, binary, capture_logs, config, event};
 
 /// The secret values stored for a user, read back through the API.
 async fn stored_secrets(acct: &Account, user: &str) -> Vec<String> {
     let mut found = Vec::new();
-    let pw = acct
-        .secrets()
-        .get_secret_value()
-        .secret_id(format!("employee-lifecycle/{user}/console-password"))
-        .send()
-        .await
-        .expect("password");
-    found.push(pw.secret_string().expect("password").to_owned());
-    let key = acct
-        .secrets()
-        .get_secret_value()
-        .secret_id(format!("employee-lifecycle/{user}/access-key"))
-        .send()
-        .await
-        .expect("key");
-    let key: Value = serde_json::from_str(key.secret_string().expect("key")).expect("json");
+    found.push(acct.secret_value(&format!("employee-lifecycle/{user}/console-password")).await);
+    let key = acct.access_key_document(&format!("employee-lifecycle/{user}/access-key")).await;
     found.push(key["SecretAccessKey"].as_str().expect("secret key").to_owned());
     assert!(found.iter().all(|s| s.len() >= 20), "implausible secrets");
     found

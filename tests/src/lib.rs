@@ -228,6 +228,17 @@ impl Account {
         (Ctx::new(cfg, aws, targets), inboxes)
     }
 
+    /// A secret's current value (by name or ARN), read back through the API.
+    pub async fn secret_value(&self, id: &str) -> String {
+        let out = self.secrets().get_secret_value().secret_id(id).send().await;
+        out.unwrap_or_else(|e| panic!("GetSecretValue {id}: {e}")).secret_string().expect("a string secret").to_owned()
+    }
+
+    /// A stored access key (`AccessKeyId`, `SecretAccessKey`), by the secret's name or ARN.
+    pub async fn access_key_document(&self, id: &str) -> serde_json::Value {
+        serde_json::from_str(&self.secret_value(id).await).expect("the access-key secret is JSON")
+    }
+
     /// Records a console sign-in of `user` now, as AWS does when the person signs in (sets
     /// `PasswordLastUsed`; the emulator has no sign-in, so `tests/emulator.py` does it).
     pub fn sign_in(&self, user: &str) {
