@@ -98,6 +98,10 @@ fn stack() -> Value {
                 let a = arn("states", &format!("stateMachine:{}", props["Name"].as_str().expect("name")));
                 (a.clone(), a)
             }
+            "AWS::DynamoDB::Table" => {
+                let name = props["TableName"].as_str().expect("table name");
+                (name.to_owned(), arn("dynamodb", &format!("table/{name}")))
+            }
             "AWS::IAM::ManagedPolicy" => {
                 let a = format!("arn:aws:iam::{ACCOUNT}:policy/{}", props["ManagedPolicyName"].as_str().expect("name"));
                 (a.clone(), a)
@@ -565,4 +569,36 @@ fn a_disabled_leaver_can_do_nothing_at_all_with_any_credential_or_session() {
     );
     allowed(&jane, read.clone(), Resource::Policy(&secret_policy));
     denied(&jane, revoked(&read), Resource::Policy(&secret_policy));
+}
+
+#[test]
+fn only_the_scheduler_role_is_passed_and_only_to_the_scheduler_and_tombstones_stay_this_systems() {
+    let s = stack();
+    let offboard = function_role(&s, "OffboardRole");
+    let scheduler_role = role_arn("SchedulerRole");
+    let pass = |role: &str, to: &str| Request::new("iam:PassRole", role).with("iam:PassedToService", &[to]);
+    allowed(&offboard, pass(&scheduler_role, "scheduler.amazonaws.com"), Resource::None);
+    denied(&offboard, pass(&scheduler_role, "lambda.amazonaws.com"), Resource::None);
+    denied(&offboard, pass(&role_arn("SweepRole"), "scheduler.amazonaws.com"), Resource::None);
+    denied(
+        &offboard,
+        pass(&format!("arn:aws:iam::{ACCOUNT}:role/Administrator"), "scheduler.amazonaws.com"),
+        Resource::None,
+    );
+    denied(&function_role(&s, "NotifyRole"), pass(&scheduler_role, "scheduler.amazonaws.com"), Resource::None);
+    // The schedules: offboard makes only employee-disable-*; an employee none at all.
+    let schedule = |name: &str| arn("scheduler", &format!("schedule/default/{name}"));
+    allowed(&offboard, Request::new("scheduler:CreateSchedule", &schedule("employee-disable-E1")), Resource::None);
+    denied(&offboard, Request::new("scheduler:CreateSchedule", &schedule("anything-else")), Resource::None);
+    let jane = employee(&s, "jane.doe", "E1");
+    denied(&jane, mfa(Request::new("scheduler:DeleteSchedule", &schedule("employee-disable-E2"))), Resource::None);
+    // The tombstones: create-user reads, the sweep writes, nobody else, no employee.
+    let table = arn("dynamodb", "table/employee-lifecycle-tombstones");
+    allowed(&function_role(&s, "CreateUserRole"), Request::new("dynamodb:GetItem", &table), Resource::None);
+    denied(&function_role(&s, "CreateUserRole"), Request::new("dynamodb:PutItem", &table), Resource::None);
+    allowed(&function_role(&s, "SweepRole"), Request::new("dynamodb:PutItem", &table), Resource::None);
+    denied(&function_role(&s, "TagUserRole"), Request::new("dynamodb:PutItem", &table), Resource::None);
+    for action in ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:GetItem"] {
+        denied(&jane, mfa(Request::new(action, &table)), Resource::None);
+    }
 }
