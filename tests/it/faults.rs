@@ -9,7 +9,7 @@ use aws_sdk_iam::operation::add_user_to_group::{AddUserToGroupError, AddUserToGr
 use aws_sdk_iam::operation::create_login_profile::CreateLoginProfileError;
 use aws_sdk_iam::operation::create_user::CreateUserError;
 use aws_smithy_mocks::{Rule, RuleMode, create_mock_http_client, mock};
-use shared::aws::iam::Iam;
+use shared::aws::iam::{CredentialKind, Iam};
 use shared::retry::RetryPolicy;
 use shared::secret::Secret;
 
@@ -181,10 +181,14 @@ async fn service_specific_credentials_are_listed_and_deleted() {
         .error(|| DeleteServiceSpecificCredentialError::generic(err("NoSuchEntity")))
         .build();
     let iam = iam(&[&list, &delete]);
-    let found = iam.service_specific_credentials("jane.doe").await.expect("list");
+    let found = iam.credentials("jane.doe", CredentialKind::ServiceSpecific).await.expect("list");
     assert_eq!((found.len(), found[0].id.as_str(), found[0].active), (1, "ACCA1", true));
-    assert!(iam.delete_service_specific_credential("jane.doe", "ACCA1").await.expect("deleted"));
-    assert!(!iam.delete_service_specific_credential("jane.doe", "ACCA1").await.expect("already gone is fine"));
+    assert!(iam.delete_credential("jane.doe", CredentialKind::ServiceSpecific, "ACCA1").await.expect("deleted"));
+    assert!(
+        !iam.delete_credential("jane.doe", CredentialKind::ServiceSpecific, "ACCA1")
+            .await
+            .expect("already gone is fine")
+    );
     assert_eq!(delete.num_calls(), 2);
 }
 
@@ -196,7 +200,7 @@ async fn service_specific_credentials_are_listed_and_deleted() {
 async fn a_failed_aws_call_is_one_readable_line() {
     let acct = tests::Account::new().await;
     let (ctx, _inboxes) = acct.ready(tests::config()).await;
-    let e = ctx.aws.iam.service_specific_credentials("nobody").await.expect_err("moto lacks the API");
+    let e = ctx.aws.iam.credentials("nobody", CredentialKind::ServiceSpecific).await.expect_err("moto lacks the API");
     let line = e.to_string();
     assert!(line.starts_with("iam:ListServiceSpecificCredentials failed: "), "{line}");
     assert!(line.contains("(HTTP 500"), "{line}");
@@ -205,7 +209,12 @@ async fn a_failed_aws_call_is_one_readable_line() {
         assert!(!line.contains(noise), "{noise} in {line}");
     }
     // An AWS answer with a code and message keeps both, and the request id.
-    let e = ctx.aws.iam.set_access_key_active("nobody", "AKIAEXAMPLE", false).await.expect_err("no such user");
+    let e = ctx
+        .aws
+        .iam
+        .set_credential_active("nobody", CredentialKind::AccessKey, "AKIAEXAMPLE", false)
+        .await
+        .expect_err("no such user");
     let line = e.to_string();
     assert!(line.starts_with("iam:UpdateAccessKey failed: NoSuchEntity: "), "{line}");
     assert!(line.contains("HTTP 404") && line.contains("request id"), "{line}");

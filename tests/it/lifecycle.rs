@@ -149,18 +149,14 @@ async fn one_person_from_pre_hire_to_deletion_and_rehire() {
     iam.put_user_policy()
         .user_name(&user)
         .policy_name("extra")
-        .policy_document(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#,
-        )
+        .policy_document(allow("s3:ListBucket"))
         .send()
         .await
         .expect("inline policy");
     let managed = iam
         .create_policy()
         .policy_name("team-extra")
-        .policy_document(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:ListQueues","Resource":"*"}]}"#,
-        )
+        .policy_document(allow("sqs:ListQueues"))
         .send()
         .await
         .expect("managed policy");
@@ -762,4 +758,9 @@ async fn a_sweep_revokes_what_is_due_even_when_the_audit_topic_fails() {
     assert!(!has_login(&acct, "jane.due").await);
     assert!(has_login(&acct, "jane.held").await);
     assert!(logs.text().contains("held by the mass-departure guard await an operator"), "the alert is logged");
+}
+
+/// A one-statement policy document allowing `action` on everything.
+fn allow(action: &str) -> String {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}).to_string()
 }

@@ -44,14 +44,7 @@ async fn no_secret_in_logs_reports_notifications_or_audit_records() {
     assert_absent(&secrets, "the logs", &logs);
     assert_absent(&secrets, "the report", &serde_json::to_string(&report).expect("json"));
     assert_absent(&secrets, "the failure report", &serde_json::to_string(&failed).expect("json"));
-    let notes: Vec<String> = inboxes
-        .notifications
-        .drain()
-        .await
-        .iter()
-        .map(|m| format!("{:?} {} {:?}", m.subject, m.message, m.attributes))
-        .collect();
-    assert_absent(&secrets, "the notifications", &notes.join("\n"));
+    assert_absent(&secrets, "the notifications", &inboxes.notifications.drain_text().await);
     let audit: Vec<String> = inboxes.audit.drain().await.iter().map(|m| m.message.clone()).collect();
     assert!(audit.len() > 10);
     assert_absent(&secrets, "the audit records", &audit.join("\n"));
@@ -105,15 +98,9 @@ async fn no_secret_when_the_sweep_makes_a_pre_hires_credentials() {
     assert!(logs.contains("CreateLoginProfile"), "the SDK's own TRACE logs were not captured");
     assert_absent(&secrets, "the logs", &logs);
     assert_absent(&secrets, "the sweep report", &serde_json::to_string(&report).expect("json"));
-    let notes: Vec<String> = inboxes
-        .notifications
-        .drain()
-        .await
-        .iter()
-        .map(|m| format!("{:?} {} {:?}", m.subject, m.message, m.attributes))
-        .collect();
-    assert!(notes.iter().any(|n| n.contains("welcome")), "the sweep sent the welcome");
-    assert_absent(&secrets, "the notifications", &notes.join("\n"));
+    let notes = inboxes.notifications.drain_text().await;
+    assert!(notes.contains("welcome"), "the sweep sent the welcome");
+    assert_absent(&secrets, "the notifications", &notes);
     let audit: Vec<String> = inboxes.audit.drain().await.iter().map(|m| m.message.clone()).collect();
     assert_absent(&secrets, "the audit records", &audit.join("\n"));
 }

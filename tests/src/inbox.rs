@@ -64,6 +64,13 @@ impl Inbox {
         Some(Self { sqs, url })
     }
 
+    /// Everything delivered so far as one text (subject, body and attributes of each message),
+    /// for checking that something appears, or does not, anywhere in what was sent.
+    pub async fn drain_text(&self) -> String {
+        let all = self.drain().await;
+        all.iter().map(|m| format!("{:?} {} {:?}", m.subject, m.message, m.attributes)).collect::<Vec<_>>().join("\n")
+    }
+
     /// Everything delivered so far (and removes it from the queue).
     pub async fn drain(&self) -> Vec<Delivered> {
         let mut all = Vec::new();

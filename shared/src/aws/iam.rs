@@ -55,6 +55,58 @@ pub struct Credential {
     pub active: bool,
 }
 
+/// The long-lived credentials a user can hold besides the console password, in the order AWS
+/// requires them gone before the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialKind {
+    AccessKey,
+    SigningCertificate,
+    SshPublicKey,
+    /// CodeCommit and Keyspaces credentials.
+    ServiceSpecific,
+}
+
+impl CredentialKind {
+    pub const ALL: [Self; 4] = [Self::AccessKey, Self::SigningCertificate, Self::SshPublicKey, Self::ServiceSpecific];
+
+    pub fn list_action(self) -> &'static str {
+        match self {
+            Self::AccessKey => "iam:ListAccessKeys",
+            Self::SigningCertificate => "iam:ListSigningCertificates",
+            Self::SshPublicKey => "iam:ListSSHPublicKeys",
+            Self::ServiceSpecific => "iam:ListServiceSpecificCredentials",
+        }
+    }
+
+    pub fn update_action(self) -> &'static str {
+        match self {
+            Self::AccessKey => "iam:UpdateAccessKey",
+            Self::SigningCertificate => "iam:UpdateSigningCertificate",
+            Self::SshPublicKey => "iam:UpdateSSHPublicKey",
+            Self::ServiceSpecific => "iam:UpdateServiceSpecificCredential",
+        }
+    }
+
+    pub fn delete_action(self) -> &'static str {
+        match self {
+            Self::AccessKey => "iam:DeleteAccessKey",
+            Self::SigningCertificate => "iam:DeleteSigningCertificate",
+            Self::SshPublicKey => "iam:DeleteSSHPublicKey",
+            Self::ServiceSpecific => "iam:DeleteServiceSpecificCredential",
+        }
+    }
+
+    /// Its part of an audit target: `{user arn}/{segment}/{id}`.
+    pub fn segment(self) -> &'static str {
+        match self {
+            Self::AccessKey => "access-key",
+            Self::SigningCertificate => "signing-certificate",
+            Self::SshPublicKey => "ssh-public-key",
+            Self::ServiceSpecific => "service-specific-credential",
+        }
+    }
+}
+
 fn to_chrono(t: aws_sdk_iam::primitives::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
@@ -65,6 +117,11 @@ fn active(status: Option<&aws_sdk_iam::types::StatusType>) -> bool {
 
 fn status(active: bool) -> aws_sdk_iam::types::StatusType {
     if active { aws_sdk_iam::types::StatusType::Active } else { aws_sdk_iam::types::StatusType::Inactive }
+}
+
+/// The marker of the next page, when AWS says the listing is truncated.
+fn truncated(is_truncated: bool, marker: Option<&str>) -> Option<&str> {
+    marker.filter(|_| is_truncated)
 }
 
 /// `Ok(false)` for `NoSuchEntity`: what was to be removed is already gone.
@@ -108,6 +165,34 @@ impl Iam {
             .await
     }
 
+    /// Every item of a marker-paginated listing, one call per page: `send(marker)` requests a
+    /// page, `items(page)` takes what it holds. The next page is asked for while AWS says the
+    /// listing is truncated.
+    async fn paged<T, O, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        retryable: fn(&Error) -> bool,
+        send: F,
+        items: impl Fn(&O) -> Vec<T>,
+        next: impl Fn(&O) -> Option<&str>,
+    ) -> Result<Vec<T>, Error>
+    where
+        F: Fn(Option<String>) -> Fut,
+        Fut: Future<Output = Result<O, SdkError<E, super::HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let mut all = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self.call(operation, retryable, || send(marker.clone())).await?;
+            all.extend(items(&page));
+            match next(&page) {
+                Some(m) => marker = Some(m.to_owned()),
+                None => return Ok(all),
+            }
+        }
+    }
+
     /// The user, or `None` when it does not exist.
     pub async fn get_user(&self, name: &str) -> Result<Option<User>, Error> {
         let out = absent(self.call("iam:GetUser", transient, || self.client.get_user().user_name(name).send()).await)?;
@@ -146,38 +231,32 @@ impl Iam {
     /// `GetAccountAuthorizationDetails` (one call per page of up to 1,000 users, not one per user).
     pub async fn users_with_tags(&self, path_prefix: &str) -> Result<Vec<User>, Error> {
         use aws_sdk_iam::types::EntityType;
-        let mut users = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .call("iam:GetAccountAuthorizationDetails", transient, || {
-                    self.client
-                        .get_account_authorization_details()
-                        .filter(EntityType::User)
-                        .max_items(1000)
-                        .set_marker(marker.clone())
-                        .send()
-                })
-                .await?;
-            for u in page.user_detail_list() {
-                let path = u.path().unwrap_or("/");
-                if !path.starts_with(path_prefix) {
-                    continue;
-                }
-                users.push(User {
-                    name: u.user_name().unwrap_or_default().to_owned(),
-                    arn: u.arn().unwrap_or_default().to_owned(),
-                    path: path.to_owned(),
-                    tags: u.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect(),
-                    boundary: u.permissions_boundary().and_then(|b| b.permissions_boundary_arn()).map(str::to_owned),
-                    password_last_used: None,
-                });
-            }
-            match page.marker() {
-                Some(m) if page.is_truncated() => marker = Some(m.to_owned()),
-                _ => return Ok(users),
-            }
-        }
+        self.paged(
+            "iam:GetAccountAuthorizationDetails",
+            transient,
+            |marker| {
+                let read = self.client.get_account_authorization_details().filter(EntityType::User);
+                read.max_items(1000).set_marker(marker).send()
+            },
+            |page| {
+                let under = page.user_detail_list().iter().filter(|u| u.path().unwrap_or("/").starts_with(path_prefix));
+                under
+                    .map(|u| User {
+                        name: u.user_name().unwrap_or_default().to_owned(),
+                        arn: u.arn().unwrap_or_default().to_owned(),
+                        path: u.path().unwrap_or("/").to_owned(),
+                        tags: u.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect(),
+                        boundary: u
+                            .permissions_boundary()
+                            .and_then(|b| b.permissions_boundary_arn())
+                            .map(str::to_owned),
+                        password_last_used: None,
+                    })
+                    .collect()
+            },
+            |page| truncated(page.is_truncated(), page.marker()),
+        )
+        .await
     }
 
     /// The user, waiting (within the retry bounds) for one created moments ago to be visible.
@@ -237,20 +316,14 @@ impl Iam {
 
     /// The names of the user's groups (all pages). A user not yet visible is waited for.
     pub async fn groups_for_user(&self, name: &str) -> Result<Vec<String>, Error> {
-        let mut groups = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let out = self
-                .call("iam:ListGroupsForUser", transient_or_not_yet_visible, || {
-                    self.client.list_groups_for_user().user_name(name).set_marker(marker.clone()).send()
-                })
-                .await?;
-            groups.extend(out.groups().iter().map(|g| g.group_name().to_owned()));
-            match out.marker() {
-                Some(m) if out.is_truncated() => marker = Some(m.to_owned()),
-                _ => return Ok(groups),
-            }
-        }
+        self.paged(
+            "iam:ListGroupsForUser",
+            transient_or_not_yet_visible,
+            |marker| self.client.list_groups_for_user().user_name(name).set_marker(marker).send(),
+            |page| page.groups().iter().map(|g| g.group_name().to_owned()).collect(),
+            |page| truncated(page.is_truncated(), page.marker()),
+        )
+        .await
     }
 
     pub async fn add_user_to_group(&self, name: &str, group: &str) -> Result<(), Error> {
@@ -378,20 +451,14 @@ impl Iam {
 
     /// Every user under `path_prefix` (all pages). ListUsers carries no tags.
     pub async fn list_users(&self, path_prefix: &str) -> Result<Vec<User>, Error> {
-        let mut users = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let out = self
-                .call("iam:ListUsers", transient, || {
-                    self.client.list_users().path_prefix(path_prefix).set_marker(marker.clone()).send()
-                })
-                .await?;
-            users.extend(out.users().iter().map(User::from));
-            match out.marker() {
-                Some(m) if out.is_truncated() => marker = Some(m.to_owned()),
-                _ => return Ok(users),
-            }
-        }
+        self.paged(
+            "iam:ListUsers",
+            transient,
+            |marker| self.client.list_users().path_prefix(path_prefix).set_marker(marker).send(),
+            |page| page.users().iter().map(User::from).collect(),
+            |page| truncated(page.is_truncated(), page.marker()),
+        )
+        .await
     }
 
     /// Removes the console password; `false` when there was none.
@@ -404,121 +471,105 @@ impl Iam {
         )
     }
 
-    pub async fn set_access_key_active(&self, name: &str, id: &str, on: bool) -> Result<(), Error> {
-        self.call("iam:UpdateAccessKey", transient, || {
-            self.client.update_access_key().user_name(name).access_key_id(id).status(status(on)).send()
+    /// The user's credentials of one kind (each kind has at most a handful: one page).
+    pub async fn credentials(&self, name: &str, kind: CredentialKind) -> Result<Vec<Credential>, Error> {
+        let c = &self.client;
+        let list = |id: &str, status: &aws_sdk_iam::types::StatusType| Credential {
+            id: id.to_owned(),
+            active: active(Some(status)),
+        };
+        Ok(match kind {
+            CredentialKind::AccessKey => return self.access_keys(name).await,
+            CredentialKind::SigningCertificate => {
+                let out = self
+                    .call(kind.list_action(), transient, || c.list_signing_certificates().user_name(name).send())
+                    .await?;
+                out.certificates().iter().map(|x| list(x.certificate_id(), x.status())).collect()
+            }
+            CredentialKind::SshPublicKey => {
+                let out = self
+                    .call(kind.list_action(), transient, || c.list_ssh_public_keys().user_name(name).send())
+                    .await?;
+                out.ssh_public_keys().iter().map(|x| list(x.ssh_public_key_id(), x.status())).collect()
+            }
+            CredentialKind::ServiceSpecific => {
+                let out = self
+                    .call(kind.list_action(), transient, || {
+                        c.list_service_specific_credentials().user_name(name).send()
+                    })
+                    .await?;
+                out.service_specific_credentials()
+                    .iter()
+                    .map(|x| list(x.service_specific_credential_id(), x.status()))
+                    .collect()
+            }
         })
-        .await?;
-        Ok(())
     }
 
-    pub async fn delete_access_key(&self, name: &str, id: &str) -> Result<bool, Error> {
-        gone(
-            self.call("iam:DeleteAccessKey", transient, || {
-                self.client.delete_access_key().user_name(name).access_key_id(id).send()
-            })
-            .await,
-        )
+    /// Turns one credential on or off.
+    pub async fn set_credential_active(
+        &self,
+        name: &str,
+        kind: CredentialKind,
+        id: &str,
+        on: bool,
+    ) -> Result<(), Error> {
+        let (c, action, st) = (&self.client, kind.update_action(), status(on));
+        match kind {
+            CredentialKind::AccessKey => self
+                .call(action, transient, || {
+                    c.update_access_key().user_name(name).access_key_id(id).status(st.clone()).send()
+                })
+                .await
+                .map(drop),
+            CredentialKind::SigningCertificate => self
+                .call(action, transient, || {
+                    c.update_signing_certificate().user_name(name).certificate_id(id).status(st.clone()).send()
+                })
+                .await
+                .map(drop),
+            CredentialKind::SshPublicKey => self
+                .call(action, transient, || {
+                    c.update_ssh_public_key().user_name(name).ssh_public_key_id(id).status(st.clone()).send()
+                })
+                .await
+                .map(drop),
+            CredentialKind::ServiceSpecific => self
+                .call(action, transient, || {
+                    c.update_service_specific_credential()
+                        .user_name(name)
+                        .service_specific_credential_id(id)
+                        .status(st.clone())
+                        .send()
+                })
+                .await
+                .map(drop),
+        }
     }
 
-    /// Signing certificates (at most two per user: one page).
-    pub async fn signing_certificates(&self, name: &str) -> Result<Vec<Credential>, Error> {
-        let out = self
-            .call("iam:ListSigningCertificates", transient, || {
-                self.client.list_signing_certificates().user_name(name).send()
-            })
-            .await?;
-        Ok(out
-            .certificates()
-            .iter()
-            .map(|c| Credential { id: c.certificate_id().to_owned(), active: active(Some(c.status())) })
-            .collect())
-    }
-
-    pub async fn set_signing_certificate_active(&self, name: &str, id: &str, on: bool) -> Result<(), Error> {
-        self.call("iam:UpdateSigningCertificate", transient, || {
-            self.client.update_signing_certificate().user_name(name).certificate_id(id).status(status(on)).send()
+    /// Deletes one credential; `false` when it was already gone.
+    pub async fn delete_credential(&self, name: &str, kind: CredentialKind, id: &str) -> Result<bool, Error> {
+        let (c, action) = (&self.client, kind.delete_action());
+        gone(match kind {
+            CredentialKind::AccessKey => self
+                .call(action, transient, || c.delete_access_key().user_name(name).access_key_id(id).send())
+                .await
+                .map(drop),
+            CredentialKind::SigningCertificate => self
+                .call(action, transient, || c.delete_signing_certificate().user_name(name).certificate_id(id).send())
+                .await
+                .map(drop),
+            CredentialKind::SshPublicKey => self
+                .call(action, transient, || c.delete_ssh_public_key().user_name(name).ssh_public_key_id(id).send())
+                .await
+                .map(drop),
+            CredentialKind::ServiceSpecific => self
+                .call(action, transient, || {
+                    c.delete_service_specific_credential().user_name(name).service_specific_credential_id(id).send()
+                })
+                .await
+                .map(drop),
         })
-        .await?;
-        Ok(())
-    }
-
-    pub async fn delete_signing_certificate(&self, name: &str, id: &str) -> Result<bool, Error> {
-        gone(
-            self.call("iam:DeleteSigningCertificate", transient, || {
-                self.client.delete_signing_certificate().user_name(name).certificate_id(id).send()
-            })
-            .await,
-        )
-    }
-
-    /// SSH public keys (at most five per user: one page).
-    pub async fn ssh_public_keys(&self, name: &str) -> Result<Vec<Credential>, Error> {
-        let out = self
-            .call("iam:ListSSHPublicKeys", transient, || self.client.list_ssh_public_keys().user_name(name).send())
-            .await?;
-        Ok(out
-            .ssh_public_keys()
-            .iter()
-            .map(|k| Credential { id: k.ssh_public_key_id().to_owned(), active: active(Some(k.status())) })
-            .collect())
-    }
-
-    pub async fn set_ssh_public_key_active(&self, name: &str, id: &str, on: bool) -> Result<(), Error> {
-        self.call("iam:UpdateSSHPublicKey", transient, || {
-            self.client.update_ssh_public_key().user_name(name).ssh_public_key_id(id).status(status(on)).send()
-        })
-        .await?;
-        Ok(())
-    }
-
-    pub async fn delete_ssh_public_key(&self, name: &str, id: &str) -> Result<bool, Error> {
-        gone(
-            self.call("iam:DeleteSSHPublicKey", transient, || {
-                self.client.delete_ssh_public_key().user_name(name).ssh_public_key_id(id).send()
-            })
-            .await,
-        )
-    }
-
-    /// Service-specific credentials (CodeCommit, Keyspaces; a few per service: one page).
-    pub async fn service_specific_credentials(&self, name: &str) -> Result<Vec<Credential>, Error> {
-        let out = self
-            .call("iam:ListServiceSpecificCredentials", transient, || {
-                self.client.list_service_specific_credentials().user_name(name).send()
-            })
-            .await?;
-        Ok(out
-            .service_specific_credentials()
-            .iter()
-            .map(|c| Credential { id: c.service_specific_credential_id().to_owned(), active: active(Some(c.status())) })
-            .collect())
-    }
-
-    pub async fn set_service_specific_credential_active(&self, name: &str, id: &str, on: bool) -> Result<(), Error> {
-        self.call("iam:UpdateServiceSpecificCredential", transient, || {
-            self.client
-                .update_service_specific_credential()
-                .user_name(name)
-                .service_specific_credential_id(id)
-                .status(status(on))
-                .send()
-        })
-        .await?;
-        Ok(())
-    }
-
-    pub async fn delete_service_specific_credential(&self, name: &str, id: &str) -> Result<bool, Error> {
-        gone(
-            self.call("iam:DeleteServiceSpecificCredential", transient, || {
-                self.client
-                    .delete_service_specific_credential()
-                    .user_name(name)
-                    .service_specific_credential_id(id)
-                    .send()
-            })
-            .await,
-        )
     }
 
     /// Serial numbers of the user's MFA devices (at most eight: one page).
@@ -549,20 +600,14 @@ impl Iam {
 
     /// Names of the user's inline policies (all pages).
     pub async fn inline_policies(&self, name: &str) -> Result<Vec<String>, Error> {
-        let mut names = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let out = self
-                .call("iam:ListUserPolicies", transient, || {
-                    self.client.list_user_policies().user_name(name).set_marker(marker.clone()).send()
-                })
-                .await?;
-            names.extend(out.policy_names().iter().cloned());
-            match out.marker() {
-                Some(m) if out.is_truncated() => marker = Some(m.to_owned()),
-                _ => return Ok(names),
-            }
-        }
+        self.paged(
+            "iam:ListUserPolicies",
+            transient,
+            |marker| self.client.list_user_policies().user_name(name).set_marker(marker).send(),
+            |page| page.policy_names().to_vec(),
+            |page| truncated(page.is_truncated(), page.marker()),
+        )
+        .await
     }
 
     pub async fn delete_user_policy(&self, name: &str, policy: &str) -> Result<bool, Error> {
@@ -576,20 +621,14 @@ impl Iam {
 
     /// ARNs of the managed policies attached to the user (all pages).
     pub async fn attached_policies(&self, name: &str) -> Result<Vec<String>, Error> {
-        let mut arns = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let out = self
-                .call("iam:ListAttachedUserPolicies", transient, || {
-                    self.client.list_attached_user_policies().user_name(name).set_marker(marker.clone()).send()
-                })
-                .await?;
-            arns.extend(out.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)));
-            match out.marker() {
-                Some(m) if out.is_truncated() => marker = Some(m.to_owned()),
-                _ => return Ok(arns),
-            }
-        }
+        self.paged(
+            "iam:ListAttachedUserPolicies",
+            transient,
+            |marker| self.client.list_attached_user_policies().user_name(name).set_marker(marker).send(),
+            |page| page.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect(),
+            |page| truncated(page.is_truncated(), page.marker()),
+        )
+        .await
     }
 
     pub async fn detach_user_policy(&self, name: &str, arn: &str) -> Result<bool, Error> {

@@ -17,7 +17,7 @@ use super::identity::{self, DepartureDecision, is_protected};
 use super::notify::{Message, publish};
 use super::{Ctx, OffboardOutput, State, Step, Trail};
 use crate::audit::{AuditRecord, Ids, Outcome};
-use crate::aws::iam::User;
+use crate::aws::iam::{CredentialKind, User};
 use crate::aws::scheduler::ScheduleTarget;
 use crate::aws::tombstones::Tombstone;
 use crate::error::Error;
@@ -215,25 +215,10 @@ async fn revoke(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Result<DateTim
     if iam.has_login_profile(name).await? {
         trail.apply("iam:DeleteLoginProfile", &user.arn, iam.delete_login_profile(name)).await?;
     }
-    for k in iam.access_keys(name).await?.into_iter().filter(|k| k.active) {
-        let target = format!("{}/access-key/{} (Inactive)", user.arn, k.id);
-        trail.apply("iam:UpdateAccessKey", &target, iam.set_access_key_active(name, &k.id, false)).await?;
-    }
-    for k in iam.ssh_public_keys(name).await?.into_iter().filter(|k| k.active) {
-        let target = format!("{}/ssh-public-key/{} (Inactive)", user.arn, k.id);
-        trail.apply("iam:UpdateSSHPublicKey", &target, iam.set_ssh_public_key_active(name, &k.id, false)).await?;
-    }
-    for c in iam.signing_certificates(name).await?.into_iter().filter(|c| c.active) {
-        let target = format!("{}/signing-certificate/{} (Inactive)", user.arn, c.id);
-        trail
-            .apply("iam:UpdateSigningCertificate", &target, iam.set_signing_certificate_active(name, &c.id, false))
-            .await?;
-    }
-    if !ctx.skip_service_specific_credentials() {
-        for c in iam.service_specific_credentials(name).await?.into_iter().filter(|c| c.active) {
-            let target = format!("{}/service-specific-credential/{} (Inactive)", user.arn, c.id);
-            let off = iam.set_service_specific_credential_active(name, &c.id, false);
-            trail.apply("iam:UpdateServiceSpecificCredential", &target, off).await?;
+    for kind in credential_kinds(ctx) {
+        for c in iam.credentials(name, kind).await?.into_iter().filter(|c| c.active) {
+            let target = format!("{}/{}/{} (Inactive)", user.arn, kind.segment(), c.id);
+            trail.apply(kind.update_action(), &target, iam.set_credential_active(name, kind, &c.id, false)).await?;
         }
     }
     for g in iam.groups_for_user(name).await? {
@@ -320,42 +305,10 @@ pub(crate) async fn delete(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Res
     if iam.has_login_profile(name).await? {
         trail.apply("iam:DeleteLoginProfile", &user.arn, iam.delete_login_profile(name)).await?;
     }
-    for k in iam.access_keys(name).await? {
-        trail
-            .apply(
-                "iam:DeleteAccessKey",
-                &format!("{}/access-key/{}", user.arn, k.id),
-                iam.delete_access_key(name, &k.id),
-            )
-            .await?;
-    }
-    for c in iam.signing_certificates(name).await? {
-        trail
-            .apply(
-                "iam:DeleteSigningCertificate",
-                &format!("{}/signing-certificate/{}", user.arn, c.id),
-                iam.delete_signing_certificate(name, &c.id),
-            )
-            .await?;
-    }
-    for k in iam.ssh_public_keys(name).await? {
-        trail
-            .apply(
-                "iam:DeleteSSHPublicKey",
-                &format!("{}/ssh-public-key/{}", user.arn, k.id),
-                iam.delete_ssh_public_key(name, &k.id),
-            )
-            .await?;
-    }
-    if !ctx.skip_service_specific_credentials() {
-        for c in iam.service_specific_credentials(name).await? {
-            trail
-                .apply(
-                    "iam:DeleteServiceSpecificCredential",
-                    &format!("{}/service-specific-credential/{}", user.arn, c.id),
-                    iam.delete_service_specific_credential(name, &c.id),
-                )
-                .await?;
+    for kind in credential_kinds(ctx) {
+        for c in iam.credentials(name, kind).await? {
+            let target = format!("{}/{}/{}", user.arn, kind.segment(), c.id);
+            trail.apply(kind.delete_action(), &target, iam.delete_credential(name, kind, &c.id)).await?;
         }
     }
     for serial in iam.mfa_devices(name).await? {
@@ -403,4 +356,11 @@ pub fn schedule_name(employee_id: &str) -> String {
     use sha2::Digest;
     let digest = hex::encode(sha2::Sha256::digest(employee_id.as_bytes()));
     format!("{FUNCTIONS_AND_FLOWS_PREFIX}disable-{}", &digest[..40])
+}
+
+/// The kinds of credential to end, in AWS's delete order (without service-specific credentials
+/// where the configuration says the API is missing, as in the emulator).
+fn credential_kinds(ctx: &Ctx) -> impl Iterator<Item = CredentialKind> {
+    let skip = ctx.skip_service_specific_credentials();
+    CredentialKind::ALL.into_iter().filter(move |k| !(skip && *k == CredentialKind::ServiceSpecific))
 }

@@ -15,6 +15,7 @@ use super::identity;
 use super::tag_user::hire_is_pending;
 use super::{Ctx, Person, State, Step, StorePasswordOutput, Trail, UserRef};
 use crate::audit::Outcome;
+use crate::aws::iam::CredentialKind;
 use crate::aws::secrets::SecretInfo;
 use crate::error::Error;
 use crate::intent::Request;
@@ -176,7 +177,7 @@ pub(crate) async fn provision(
             // A rehire: the key stored for the previous employment was deactivated when they
             // left. It is ours and dead: delete it rather than hold two keys.
             if let Some(old) = stored.filter(|k| !k.active) {
-                ctx.aws.iam.delete_access_key(user.name, &old.id).await?;
+                ctx.aws.iam.delete_credential(user.name, CredentialKind::AccessKey, &old.id).await?;
                 trail
                     .record("iam:DeleteAccessKey", &format!("{}/access-key/{}", user.arn, old.id), Outcome::Done)
                     .await?;
@@ -207,7 +208,11 @@ pub(crate) async fn provision(
                     out.concurrent = true;
                     let target = format!("{}/access-key/{key_id}", user.arn);
                     trail
-                        .apply("iam:DeleteAccessKey", &target, ctx.aws.iam.delete_access_key(user.name, &key_id))
+                        .apply(
+                            "iam:DeleteAccessKey",
+                            &target,
+                            ctx.aws.iam.delete_credential(user.name, CredentialKind::AccessKey, &key_id),
+                        )
                         .await?;
                     Some(arn)
                 }
