@@ -1,6 +1,7 @@
 //! The integration tests: one binary, modules inside (each test binary relinks the AWS SDK).
 
 mod cli;
+mod crash;
 mod events;
 mod faults;
 mod infra;

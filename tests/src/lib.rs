@@ -23,6 +23,7 @@ pub mod elf;
 pub mod inbox;
 pub mod infra;
 pub mod policy;
+pub mod proxy;
 pub mod runtime_api;
 
 pub use inbox::Inbox;

@@ -183,4 +183,16 @@ impl Secrets {
             .map_err(|e| aws_error("secretsmanager:PutResourcePolicy", e))?;
         Ok(())
     }
+
+    /// The secret's resource policy, if it has one.
+    pub async fn resource_policy(&self, secret_id: &str) -> Result<Option<String>, Error> {
+        let out = self
+            .client
+            .get_resource_policy()
+            .secret_id(secret_id)
+            .send()
+            .await
+            .map_err(|e| aws_error("secretsmanager:GetResourcePolicy", e))?;
+        Ok(out.resource_policy().map(str::to_owned))
+    }
 }

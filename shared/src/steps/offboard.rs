@@ -161,11 +161,13 @@ pub(crate) async fn set_tags(
     if diff.is_empty() {
         return Ok(Outcome::AlreadyDone);
     }
-    if !diff.set.is_empty() {
-        trail.apply("iam:TagUser", &user.arn, ctx.aws.iam.tag_user(&user.name, &diff.set)).await?;
-    }
+    // Removals first: what is set (a status, a due date) marks the change done, so a crash in
+    // between leaves it undone, and the retry makes both.
     if !diff.remove.is_empty() {
         trail.apply("iam:UntagUser", &user.arn, ctx.aws.iam.untag_user(&user.name, &diff.remove)).await?;
+    }
+    if !diff.set.is_empty() {
+        trail.apply("iam:TagUser", &user.arn, ctx.aws.iam.tag_user(&user.name, &diff.set)).await?;
     }
     Ok(trail.change())
 }

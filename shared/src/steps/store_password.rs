@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::intent::Request;
 use crate::password;
 use crate::secret::Secret;
-use crate::tags::{ACCESS_KEY_DELIVERED, CREDENTIALS_EXPIRED, EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE};
+use crate::tags::{ACCESS_KEY_DELIVERED, CREDENTIALS_EXPIRED, EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE, WELCOME_SENT};
 
 /// Tag on the access-key secret naming the key it holds.
 pub const ACCESS_KEY_ID_TAG: &str = "access-key-id";
@@ -166,9 +166,13 @@ pub(crate) async fn provision(
         let arn = if delivered {
             trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
             None
-        } else if stored.is_some_and(|k| k.active) && existing.as_ref().is_some_and(|s| !s.deleted) {
+        } else if stored.is_some_and(|k| k.active)
+            && let Some(secret) = existing.as_ref().filter(|s| !s.deleted)
+        {
             trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
-            existing.map(|s| s.arn)
+            // A delivery that died between storing the key and protecting the secret.
+            ensure_protected(ctx, trail, &secret.arn, user.arn).await?;
+            Some(secret.arn.clone())
         } else if trail.dry_run() {
             trail.record("iam:CreateAccessKey", user.name, Outcome::WouldDo).await?;
             trail.record("secretsmanager:CreateSecret", &name, Outcome::WouldDo).await?;
@@ -181,6 +185,30 @@ pub(crate) async fn provision(
                 trail
                     .record("iam:DeleteAccessKey", &format!("{}/access-key/{}", user.arn, old.id), Outcome::Done)
                     .await?;
+            }
+            // A delivery that died between CreateAccessKey and storing the key left a key nobody
+            // holds (its secret half died with that process). Until the welcome, only this
+            // system makes keys for the user, so an active key that is not the stored one is
+            // such an orphan, unless a delivery still running stores it within the retry bounds.
+            let unstored: Vec<&str> = keys
+                .iter()
+                .filter(|k| k.active && stored.is_none_or(|s| s.id != k.id))
+                .map(|k| k.id.as_str())
+                .collect();
+            if !unstored.is_empty() && !user_tags.contains_key(WELCOME_SENT) {
+                if let Some(arn) = stored_by_another_delivery(ctx, &name, &unstored).await? {
+                    out.concurrent = true;
+                    trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
+                    out.access_key_secret_arn = Some(arn);
+                    out.access_key_secret_name = Some(name);
+                    return Ok(out);
+                }
+                for id in unstored {
+                    tracing::warn!(user = %user.name, access_key_id = id, "deleting an access key whose secret half was never stored");
+                    let target = format!("{}/access-key/{id} (never stored)", user.arn);
+                    let delete = ctx.aws.iam.delete_credential(user.name, CredentialKind::AccessKey, id);
+                    trail.apply("iam:DeleteAccessKey", &target, delete).await?;
+                }
             }
             let Some((key_id, key_secret)) =
                 create_key_unless_theirs(ctx, user.name, &name, &person.employee_id).await?
@@ -242,6 +270,22 @@ async fn login_profile_appears(ctx: &Ctx, user: &str) -> Result<bool, Error> {
         tokio::time::sleep(policy.delay(attempt)).await;
     }
     Ok(false)
+}
+
+/// Waits, within the retry bounds, for a delivery still running to store one of the `keys` in
+/// the secret `name`; its ARN once one has, `None` when none does (those deliveries died).
+async fn stored_by_another_delivery(ctx: &Ctx, name: &str, keys: &[&str]) -> Result<Option<String>, Error> {
+    let policy = ctx.cfg.retry_policy();
+    for attempt in 0..policy.max_attempts {
+        tokio::time::sleep(policy.delay(attempt)).await;
+        let secret = ctx.aws.secrets.describe(name).await?.filter(|s| !s.deleted);
+        if let Some(s) = secret.filter(|s| s.tags.get(ACCESS_KEY_ID_TAG).is_some_and(|id| keys.contains(&id.as_str())))
+        {
+            tracing::info!(secret = %s.arn, "another delivery of this event stored the access key");
+            return Ok(Some(s.arn));
+        }
+    }
+    Ok(None)
 }
 
 /// Creates an access key, unless concurrent deliveries of the same event hold the user's two
@@ -373,6 +417,20 @@ async fn protect(ctx: &Ctx, trail: &mut Trail<'_>, secret_arn: &str, user_arn: &
     let policy = crate::policies::secret_policy(user_arn, &s.readers, &s.writers).to_string();
     ctx.aws.secrets.put_resource_policy(secret_arn, &policy).await?;
     trail.record("secretsmanager:PutResourcePolicy", secret_arn, Outcome::Done).await
+}
+
+/// Protects the secret unless its resource policy already is the one [`protect`] writes.
+async fn ensure_protected(ctx: &Ctx, trail: &mut Trail<'_>, secret_arn: &str, user_arn: &str) -> Result<(), Error> {
+    let s = &ctx.cfg.secrets;
+    let want = crate::policies::secret_policy(user_arn, &s.readers, &s.writers);
+    let has = ctx.aws.secrets.resource_policy(secret_arn).await?;
+    if has.and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok()).as_ref() == Some(&want) {
+        return Ok(());
+    }
+    if trail.dry_run() {
+        return trail.record("secretsmanager:PutResourcePolicy", secret_arn, Outcome::WouldDo).await;
+    }
+    protect(ctx, trail, secret_arn, user_arn).await
 }
 
 /// An existing secret at the expected name is used only if this system made it for this
