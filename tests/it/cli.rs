@@ -383,36 +383,18 @@ async fn the_guard_spans_separate_runs_and_holds_until_an_operator_decides() {
     assert!(decisions.iter().filter(|d| d["action"] == "release").all(|d| d["accessEndedAt"].is_string()));
 }
 
-/// Five deliveries of the same hire at the same moment (five processes): none fails, the person
-/// has one user, one stored access key (losers delete theirs), one version of each secret, and a
-/// welcome (the losers of the secret race leave it to the winner).
+/// Five deliveries of the same event at the same moment (five processes), for a hire and then
+/// a departure: none fails, the person has one user, one stored access key (losers delete
+/// theirs), one version of each secret, a welcome, and the leaver ends disabled. Which delivery
+/// says `changed: true`: each that changed something itself (at least one; a loser that made
+/// and deleted a key also did), shown the same in its report and its terminal audit record.
 #[tokio::test]
-async fn concurrent_deliveries_of_one_hire_all_end_clean() {
+async fn concurrent_deliveries_of_one_event_all_end_clean() {
     let acct = Account::new().await;
-    let audit = bootstrapped(&acct).await;
+    let (_ctx, inboxes) = acct.ready(config()).await;
+    let audit = &inboxes.audit;
     let hire = tests::event("hire-finance-programmatic.json", serde_json::json!({})).to_string();
-    let children: Vec<_> = (0..5)
-        .map(|_| {
-            let mut cmd = acct.command(binary("onboarding"));
-            cmd.args(["run", "--output", "json", "-"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-            let mut child = cmd.spawn().expect("spawn");
-            child.stdin.take().expect("stdin").write_all(hire.as_bytes()).expect("write");
-            child
-        })
-        .collect();
-    let outs: Vec<Output> = children.into_iter().map(|c| c.wait_with_output().expect("output")).collect();
-    let outcomes: Vec<(Option<i32>, String)> = outs
-        .iter()
-        .map(|o| (o.status.code(), json_lines(o)[0]["outcome"].as_str().unwrap_or("?").to_owned()))
-        .collect();
-    assert!(
-        outcomes.iter().all(|(c, o)| *c == Some(0) && (o == "succeeded" || o == "unchanged")),
-        "{outcomes:?}\n{}",
-        outs.iter().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).collect::<String>()
-    );
+    let reports = deliver_five_times(&acct, &hire);
     assert_eq!(user_names(&acct).await, ["zoe.obrien-nunez"]);
     let user = "zoe.obrien-nunez";
     acct.iam().get_login_profile().user_name(user).send().await.expect("one login profile");
@@ -431,8 +413,64 @@ async fn concurrent_deliveries_of_one_hire_all_end_clean() {
             .expect("versions");
         assert_eq!(versions.versions().len(), 1, "{kind}: one version, the winner's");
     }
+    let welcomes = inboxes.notifications.drain().await;
+    let welcomes = welcomes.iter().filter(|m| m.attributes.get("event-type").map(String::as_str) == Some("welcome"));
+    let welcomes = welcomes.count();
+    // At least once; a delivery that finds the winner's login profile before its welcome tag
+    // sends one more (README, "Limits and known gaps").
+    assert!((1..=5).contains(&welcomes), "{welcomes} welcomes");
+    terminals_agree_with_reports(audit, &reports).await;
+
+    let departure = tests::event("depart-immediate.json", serde_json::json!({"employeeId": "E1002"})).to_string();
+    let reports = deliver_five_times(&acct, &departure);
+    let tags = tests::user_tags(&acct, user).await;
+    assert_eq!(tags.get("lifecycle-status").map(String::as_str), Some("disabled"), "{tags:?}");
+    assert!(tags.contains_key("access-revoked"));
+    assert!(acct.iam().get_login_profile().user_name(user).send().await.is_err(), "no console access");
+    let keys = acct.iam().list_access_keys().user_name(user).send().await.expect("keys");
+    assert!(keys.access_key_metadata().iter().all(|k| k.status().map(|s| s.as_str()) == Some("Inactive")));
+    assert!(tests::user_groups(&acct, user).await.is_empty());
+    terminals_agree_with_reports(audit, &reports).await;
+}
+
+/// Runs `event` in five `onboarding run` processes started together; each must end
+/// `succeeded` or `unchanged`. Returns their reports.
+fn deliver_five_times(acct: &Account, event: &str) -> Vec<Value> {
+    let children: Vec<_> = (0..5)
+        .map(|_| {
+            let mut cmd = acct.command(binary("onboarding"));
+            cmd.args(["run", "--output", "json", "-"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let mut child = cmd.spawn().expect("spawn");
+            child.stdin.take().expect("stdin").write_all(event.as_bytes()).expect("write");
+            child
+        })
+        .collect();
+    let outs: Vec<Output> = children.into_iter().map(|c| c.wait_with_output().expect("output")).collect();
+    let reports: Vec<Value> = outs.iter().map(|o| json_lines(o)[0].clone()).collect();
+    assert!(
+        outs.iter()
+            .zip(&reports)
+            .all(|(o, r)| o.status.code() == Some(0) && (r["outcome"] == "succeeded" || r["outcome"] == "unchanged")),
+        "{reports:#?}"
+    );
+    reports
+}
+
+/// One terminal record per delivery; `changed: true` on as many as reports say `succeeded`
+/// (at least one), each of which did something itself.
+async fn terminals_agree_with_reports(audit: &Inbox, reports: &[Value]) {
+    let did = |r: &Value| r["actions"].as_array().is_some_and(|a| a.iter().any(|a| a["outcome"] == "done"));
+    for r in reports {
+        assert_eq!(r["outcome"] == "succeeded", did(r), "succeeded exactly when it changed something: {r:#}");
+    }
+    let succeeded = reports.iter().filter(|r| r["outcome"] == "succeeded").count();
+    assert!(succeeded >= 1, "someone did the work: {reports:#?}");
     let terminals: Vec<Value> =
         audit.drain().await.iter().map(|m| m.json()).filter(|r| r["terminal"] == true).collect();
     assert_eq!(terminals.len(), 5);
     assert!(terminals.iter().all(|t| t["outcome"] == "succeeded"), "no failed terminal record: {terminals:?}");
+    assert_eq!(terminals.iter().filter(|t| t["changed"] == true).count(), succeeded, "{terminals:#?}");
 }

@@ -277,3 +277,84 @@ async fn separate_offboard_invocations_share_the_guard() {
     let alerts = inboxes.audit.drain().await.iter().filter(|m| m.attributes["event-type"] == "alert").count();
     assert_eq!(alerts, 2, "an alert each time it is held");
 }
+
+/// Three executions of the onboarding flow for the same hire at the same moment, each with its
+/// own instance of every function (concurrent Lambdas are separate processes), then three of the
+/// offboard function for the person's departure: every invocation answers (none fails), and
+/// the account ends as after one execution: one user, one login profile, one stored key, a
+/// welcome (at most one per execution, README), and the leaver disabled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_invocations_of_every_function_end_clean() {
+    const N: usize = 3;
+    let acct = Account::new().await;
+    let (_ctx, inboxes) = acct.ready(config()).await;
+    let executions: Vec<Vec<(Step, Function)>> =
+        (0..N).map(|_| ONBOARD.iter().map(|&s| (s, start(&acct, s))).collect()).collect();
+    let hire = json!({"event": event("hire-finance-programmatic.json", json!({}))});
+    let finals: Vec<Value> = tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            let runs: Vec<_> = executions
+                .iter()
+                .map(|functions| {
+                    let mut state = hire.clone();
+                    scope.spawn(move || {
+                        for (step, f) in functions {
+                            match f.api.invoke(state.clone(), Duration::from_secs(120)) {
+                                Some(Answer::Response(v)) => state[step.state_key()] = v,
+                                other => panic!("{}: {other:?}", step.name()),
+                            }
+                        }
+                        state
+                    })
+                })
+                .collect();
+            runs.into_iter().map(|r| r.join().expect("an execution failed")).collect()
+        })
+    });
+    let user = "zoe.obrien-nunez";
+    assert!(finals.iter().all(|s| s["createUser"]["userName"] == user), "{finals:#?}");
+    assert_eq!(tests::user_names(&acct).await, [user]);
+    assert_eq!(user_groups(&acct, user).await, ["AllEmployees", "Finance"]);
+    acct.iam().get_login_profile().user_name(user).send().await.expect("login profile");
+    let keys = acct.iam().list_access_keys().user_name(user).send().await.expect("keys");
+    let ids: Vec<&str> = keys.access_key_metadata().iter().filter_map(|k| k.access_key_id()).collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let doc = acct.access_key_document(&format!("employee-lifecycle/{user}/access-key")).await;
+    assert_eq!(doc["AccessKeyId"], ids[0], "the key the person has is the stored one");
+    let kinds: Vec<String> =
+        inboxes.notifications.drain().await.iter().map(|m| m.attributes["event-type"].clone()).collect();
+    let welcomes = kinds.iter().filter(|k| *k == "welcome").count();
+    assert!(
+        (1..=N).contains(&welcomes),
+        "{kinds:?} {:#?}",
+        finals.iter().map(|s| &s["storePassword"]).collect::<Vec<_>>()
+    );
+
+    let offboards: Vec<Function> = (0..N).map(|_| start(&acct, Step::Offboard)).collect();
+    let leave = json!({"event": event("depart-immediate.json", json!({"employeeId": "E1002"}))});
+    let answers: Vec<Option<Answer>> = tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            let calls: Vec<_> = offboards
+                .iter()
+                .map(|f| {
+                    let leave = leave.clone();
+                    scope.spawn(move || f.api.invoke(leave, Duration::from_secs(120)))
+                })
+                .collect();
+            calls.into_iter().map(|c| c.join().expect("invoke")).collect()
+        })
+    });
+    for a in &answers {
+        assert!(matches!(a, Some(Answer::Response(v)) if v["status"] == "disabled"), "{answers:#?}");
+    }
+    assert!(acct.iam().get_login_profile().user_name(user).send().await.is_err());
+    let keys = acct.iam().list_access_keys().user_name(user).send().await.expect("keys");
+    assert!(keys.access_key_metadata().iter().all(|k| k.status().is_some_and(|s| s.as_str() == "Inactive")));
+    assert!(user_groups(&acct, user).await.is_empty());
+    let ended = inboxes.notifications.drain().await;
+    let told = ended.iter().filter(|m| m.attributes["event-type"] == "access-ended").count();
+    assert!((1..=N).contains(&told), "the manager told at least once: {told}");
+    for f in executions.iter().flatten().map(|(_, f)| f).chain(&offboards) {
+        let _ = std::fs::remove_file(&f.log);
+    }
+}

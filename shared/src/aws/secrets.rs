@@ -160,16 +160,24 @@ impl Secrets {
         Ok(())
     }
 
-    /// Schedules the secret's deletion after `recovery_days` (7-30); it can be restored until then.
-    pub async fn schedule_deletion(&self, secret_id: &str, recovery_days: i64) -> Result<(), Error> {
-        self.client
+    /// Schedules the secret's deletion after `recovery_days` (7-30); it can be restored until
+    /// then. `false` when its deletion was already scheduled (by a concurrent delivery).
+    pub async fn schedule_deletion(&self, secret_id: &str, recovery_days: i64) -> Result<bool, Error> {
+        let sent = self
+            .client
             .delete_secret()
             .secret_id(secret_id)
             .recovery_window_in_days(recovery_days.clamp(7, 30))
             .send()
             .await
-            .map_err(|e| aws_error("secretsmanager:DeleteSecret", e))?;
-        Ok(())
+            .map_err(|e| aws_error("secretsmanager:DeleteSecret", e));
+        match sent {
+            Ok(_) => Ok(true),
+            // AWS's words: "You can't perform this operation on the secret because it was marked
+            // for deletion"; the emulator's: "... a secret that's currently marked deleted".
+            Err(e) if is_code(&e, "InvalidRequestException") && e.to_string().contains("marked") => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn put_resource_policy(&self, secret_id: &str, policy: &str) -> Result<(), Error> {

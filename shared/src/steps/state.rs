@@ -101,8 +101,8 @@ pub struct StorePasswordOutput {
     /// Secret holding the initial access key (programmatic access).
     pub access_key_secret_arn: Option<String>,
     pub access_key_secret_name: Option<String>,
-    /// Another delivery of the same event made the credentials at the same moment (it won the
-    /// race for the secret): it sets the login profile and sends the welcome, not this one.
+    /// Another delivery of the same event made the first credential (the password, else the
+    /// access key) at the same moment: it won that race, and it sends the welcome, not this one.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub concurrent: bool,
     pub actions: Vec<Action>,

@@ -151,6 +151,10 @@ pub(crate) async fn provision(
     }
 
     if person.access.programmatic {
+        // The welcome is sent by the delivery that made the first credential (the password
+        // when there is one): losing the key's race alone must not silence it, or two
+        // deliveries that each won one race would both leave the welcome to the other.
+        let lost_the_welcome_race = !person.access.console;
         let name = ctx.cfg.access_key_secret_name(user.name);
         let existing = ctx.aws.secrets.describe(&name).await?;
         check_owned(existing.as_ref(), &person.employee_id)?;
@@ -197,7 +201,7 @@ pub(crate) async fn provision(
                 .collect();
             if !unstored.is_empty() && !user_tags.contains_key(WELCOME_SENT) {
                 if let Some(arn) = stored_by_another_delivery(ctx, &name, &unstored).await? {
-                    out.concurrent = true;
+                    out.concurrent |= lost_the_welcome_race;
                     trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
                     out.access_key_secret_arn = Some(arn);
                     out.access_key_secret_name = Some(name);
@@ -214,7 +218,7 @@ pub(crate) async fn provision(
                 create_key_unless_theirs(ctx, user.name, &name, &person.employee_id).await?
             else {
                 // Concurrent deliveries filled the user's two key slots; one stored its key.
-                out.concurrent = true;
+                out.concurrent |= lost_the_welcome_race;
                 trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
                 out.access_key_secret_arn = ctx.aws.secrets.describe(&name).await?.map(|s| s.arn);
                 out.access_key_secret_name = Some(name);
@@ -233,7 +237,7 @@ pub(crate) async fn provision(
                 // The winner stored its key; ours can never be stored (its secret half is gone
                 // with this process): delete it rather than leave a key nobody holds.
                 Written::Theirs(arn) => {
-                    out.concurrent = true;
+                    out.concurrent |= lost_the_welcome_race;
                     let target = format!("{}/access-key/{key_id}", user.arn);
                     trail
                         .apply(

@@ -43,17 +43,20 @@ impl<'a> Trail<'a> {
         if self.ctx.dry_run { Outcome::WouldDo } else { Outcome::Done }
     }
 
-    /// Makes a change and records it: `done`, or `would-do` without making it in a dry run.
-    pub async fn apply<T>(
+    /// Makes a change and records it: `done`, `already-done` when the call found it made (a
+    /// concurrent delivery, a retry), or `would-do` without making it in a dry run.
+    pub async fn apply<T: Changed>(
         &mut self,
         action: &str,
         target: &str,
         change: impl std::future::Future<Output = Result<T, Error>>,
     ) -> Result<(), Error> {
-        if !self.ctx.dry_run {
-            change.await?;
-        }
-        self.record(action, target, self.change()).await
+        let outcome = match self.ctx.dry_run {
+            true => Outcome::WouldDo,
+            false if change.await?.changed() => Outcome::Done,
+            false => Outcome::AlreadyDone,
+        };
+        self.record(action, target, outcome).await
     }
 
     pub async fn record(&mut self, action: &str, target: &str, outcome: Outcome) -> Result<(), Error> {
@@ -100,4 +103,22 @@ impl<'a> Trail<'a> {
 pub(crate) fn undelivered_record(record: &AuditRecord, e: &Error) {
     let json = serde_json::to_string(record).unwrap_or_default();
     tracing::error!(record = %json, error = %e, "audit record undelivered");
+}
+
+/// Whether a change call changed anything: `()` did; a `bool` is `false` when the call found
+/// the work done (a delete answered `NoSuchEntity`, a deletion already scheduled).
+pub trait Changed {
+    fn changed(&self) -> bool;
+}
+
+impl Changed for () {
+    fn changed(&self) -> bool {
+        true
+    }
+}
+
+impl Changed for bool {
+    fn changed(&self) -> bool {
+        *self
+    }
 }
