@@ -63,4 +63,39 @@ mod tests {
         let err = e[1].as_ref().expect_err("malformed");
         assert!(err.message.contains("malformed JSON in f.jsonl at line 2"), "{err}");
     }
+
+    /// The input reader splits any text (10,000 generated: JSON fragments, lines, garbage)
+    /// without a panic, and every entry it cannot read says at which line.
+    #[test]
+    fn any_text_splits_and_every_bad_entry_names_its_line() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
+        let piece = prop_oneof![
+            Just("{\"a\": 1}".to_owned()),
+            Just("[{\"a\": 1}, 2]".to_owned()),
+            Just("\n".to_owned()),
+            Just("\r\n".to_owned()),
+            Just("{".to_owned()),
+            Just("]".to_owned()),
+            Just("\"\\u202e\"".to_owned()),
+            "\\PC{0,20}",
+            "[\\x00-\\x7f]{0,20}",
+        ];
+        let config = Config {
+            cases: 10_000,
+            failure_persistence: Some(Box::new(FileFailurePersistence::Off)),
+            ..Config::default()
+        };
+        TestRunner::new(config)
+            .run(&prop::collection::vec(piece, 0..12), |pieces| {
+                let text = pieces.concat();
+                for e in entries("input.jsonl", &text) {
+                    if let Err(e) = e {
+                        prop_assert!(e.message.contains("input.jsonl at line"), "{e}");
+                    }
+                }
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
 }

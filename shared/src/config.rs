@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
+use crate::event::clip;
 use crate::mapping::GroupConfig;
 use crate::retry::RetryPolicy;
 
@@ -201,7 +202,17 @@ impl Config {
     pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
         let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             origin: origin.to_owned(),
-            message: e.to_string().trim_end().replace('\n', " "),
+            // Where, and what is wrong; not the offending line itself, which can be any length.
+            message: match e.span() {
+                Some(span) => {
+                    let before = &text[..span.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.chars().rev().take_while(|c| *c != '\n').count() + 1;
+                    format!("line {line}, column {column}: {}", clip(e.message().trim_end(), 300))
+                }
+                None => clip(e.message().trim_end(), 300),
+            }
+            .replace('\n', " "),
         })?;
         cfg.validate().map_err(|error| ConfigError::Invalid { origin: origin.to_owned(), error })?;
         Ok(cfg)
@@ -212,7 +223,7 @@ impl Config {
         if !(p.starts_with('/') && p.ends_with('/') && p.len() <= 512 && p.chars().all(|c| c.is_ascii_graphic())) {
             return Err(ValidationError::new(
                 "iam.user_path",
-                format!("`{p}` is not an IAM path; expected e.g. `/employees/`"),
+                format!("`{}` is not an IAM path; expected e.g. `/employees/`", clip(p, 96)),
             ));
         }
         if p == "/" {
@@ -259,7 +270,7 @@ impl Config {
         if jiff::tz::TimeZone::get(&l.timezone).is_err() {
             return Err(ValidationError::new(
                 "lifecycle.timezone",
-                format!("`{}` is not an IANA time zone; expected e.g. `UTC` or `Europe/Berlin`", l.timezone),
+                format!("`{}` is not an IANA time zone; expected e.g. `UTC` or `Europe/Berlin`", clip(&l.timezone, 96)),
             ));
         }
         if l.lead_days > 365 {

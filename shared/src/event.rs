@@ -284,7 +284,13 @@ fn deserialize<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, Va
             )
         } else {
             let field = if path == "." { prefix.trim_end_matches('.').to_owned() } else { format!("{prefix}{path}") };
-            ValidationError::new(if field.is_empty() { "(event)".into() } else { field }, inner)
+            // serde quotes the value it refused (`invalid type: string "…", expected …`): keep
+            // what was expected, and only the start of what came.
+            let message = match inner.split_once(", expected") {
+                Some((got, expected)) => format!("{}, expected{}", clip(got, 96), clip(expected, 200)),
+                None => clip(&inner, 300),
+            };
+            ValidationError::new(if field.is_empty() { "(event)".into() } else { clip(&field, 96) }, message)
         }
     })
 }

@@ -10,6 +10,8 @@ pub mod aws;
 pub mod config;
 pub mod error;
 pub mod event;
+#[cfg(test)]
+mod fuzz;
 pub mod intent;
 #[cfg(feature = "lambda")]
 pub mod lambda;

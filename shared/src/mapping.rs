@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
+use crate::event::clip;
 use crate::tags::sanitize;
 
 /// IAM's limit on groups per user.
@@ -62,14 +63,17 @@ impl GroupConfig {
             if !is_group_name(g) {
                 return Err(ValidationError::new(
                     format!("groups.allowed[{i}]"),
-                    format!("`{g}` is not a valid IAM group name ([A-Za-z0-9+=,.@_-], 1-128 characters)"),
+                    format!("`{}` is not a valid IAM group name ([A-Za-z0-9+=,.@_-], 1-128 characters)", clip(g, 96)),
                 ));
             }
         }
         let check = |key: String, groups: &[String]| -> Result<(), ValidationError> {
             for g in groups {
                 if !self.allowed.contains(g) {
-                    return Err(ValidationError::new(key.clone(), format!("group `{g}` is not in groups.allowed")));
+                    return Err(ValidationError::new(
+                        key.clone(),
+                        format!("group `{}` is not in groups.allowed", clip(g, 96)),
+                    ));
                 }
             }
             Ok(())
@@ -105,7 +109,7 @@ impl GroupConfig {
         }
         // Defence in depth: validate() already guarantees this for a loaded config.
         if let Some(g) = groups.iter().find(|g| !self.allowed.contains(g)) {
-            return Err(ValidationError::new("groups", format!("group `{g}` is not in groups.allowed")));
+            return Err(ValidationError::new("groups", format!("group `{}` is not in groups.allowed", clip(g, 96))));
         }
         if groups.len() > MAX_GROUPS {
             return Err(ValidationError::new(
