@@ -14,6 +14,7 @@ use shared::steps::{Ctx, Targets};
 pub mod bootstrap;
 pub mod input;
 pub mod render;
+pub mod serve;
 
 /// Exit codes.
 pub const EXIT_OK: u8 = 0;
@@ -75,6 +76,31 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// HR's front door: answer signed webhooks (Standard Webhooks v1) on `POST /hooks/{source}`
+    /// and run accepted events through the pipeline here, until Ctrl-C or SIGTERM.
+    Serve {
+        /// Address to listen on (`127.0.0.1:0` picks a free port; the first line says which).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Accepted events waiting for the pipeline, at most; a full queue answers 503.
+        #[arg(long, default_value_t = 1024)]
+        queue: usize,
+    },
+    /// Print the webhook headers (or a `curl` command) for a body, signed with a source's secret,
+    /// to test an HR integration.
+    Sign {
+        /// The source (`[[intake.sources]]` name) whose secret signs.
+        #[arg(long)]
+        source: String,
+        /// The `webhook-id`; default: a random `msg_...`.
+        #[arg(long)]
+        id: Option<String>,
+        /// Print a `curl` command posting to this base URL (e.g. http://127.0.0.1:8080).
+        #[arg(long)]
+        curl: Option<String>,
+        /// The body: `{"type", "timestamp", "data"}`.
+        file: String,
+    },
     /// Departures the mass-departure guard holds for an operator.
     Quarantine {
         #[command(subcommand)]
@@ -119,9 +145,25 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             return EXIT_USAGE;
         }
     };
+    if let Command::Sign { source, id, curl, file } = &cli.command {
+        return match serve::sign(&cfg, source, file, id.as_deref(), curl.as_deref(), cli.now.unwrap_or_else(Utc::now)) {
+            Ok(text) => {
+                let _ = writeln!(out, "{text}");
+                EXIT_OK
+            }
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                EXIT_USAGE
+            }
+        };
+    }
     // Read every input before touching AWS: an unreadable file is a usage error.
     let inputs = match &cli.command {
-        Command::Bootstrap | Command::Sweep { .. } | Command::Quarantine { .. } => Vec::new(),
+        Command::Bootstrap
+        | Command::Sweep { .. }
+        | Command::Quarantine { .. }
+        | Command::Serve { .. }
+        | Command::Sign { .. } => Vec::new(),
         Command::Plan { files } | Command::Run { files } => match read_inputs(files) {
             Ok(i) => i,
             Err(e) => {
@@ -172,6 +214,16 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             Err(e) => {
                 let _ = writeln!(err, "error: sweep failed: {e}");
                 EXIT_EVENT_FAILED
+            }
+        };
+    }
+    if let Command::Serve { listen, queue } = &cli.command {
+        return match serve::serve(ctx, listen, *queue, cli.output, out).await {
+            Ok(0) => EXIT_OK,
+            Ok(_) => EXIT_EVENT_FAILED,
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                EXIT_USAGE
             }
         };
     }

@@ -162,6 +162,22 @@ impl AuditRecord {
         }
     }
 
+    /// The one record of a webhook request (step `intake`, action `webhook:Receive`, target
+    /// `webhook/{source}/{webhook-id}`): `done` when accepted, `already-done` for a replay
+    /// answered again, `failed` with the status and reason otherwise. Never the body.
+    pub fn intake(ids: &Ids, target: &str, answer: &crate::webhook::Answer, now: DateTime<Utc>) -> Self {
+        let outcome = match answer.status {
+            202 => Outcome::Done,
+            200 => Outcome::AlreadyDone,
+            _ => Outcome::Failed,
+        };
+        let reason = answer.error.as_ref().map(|e| match &answer.field {
+            Some(f) => format!("{} {}: {f}: {e}", answer.status, answer.outcome),
+            None => format!("{} {}: {e}", answer.status, answer.outcome),
+        });
+        Self { target: Some(target.to_owned()), reason, ..Self::new(ids, "intake", "webhook:Receive", outcome, now) }
+    }
+
     /// A step that failed (not terminal: a state machine may still retry it).
     pub fn step_failed(ids: &Ids, step: &str, error_type: &str, error: String, now: DateTime<Utc>) -> Self {
         Self {

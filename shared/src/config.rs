@@ -29,6 +29,35 @@ pub struct Config {
     pub retry: RetryConfig,
     #[serde(default)]
     pub lifecycle: LifecycleConfig,
+    #[serde(default)]
+    pub intake: IntakeConfig,
+}
+
+/// HR's front door: who may post signed webhooks, and where the deployed intake keeps its
+/// memory of accepted requests and hands events on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeConfig {
+    #[serde(default)]
+    pub sources: Vec<IntakeSource>,
+    /// Deployed: the DynamoDB table remembering accepted `webhook-id`s for 24 hours.
+    pub dedupe_table: Option<String>,
+    /// Deployed: the EventBridge bus the intake puts accepted events on.
+    pub event_bus: Option<String>,
+}
+
+/// One sender. Its requests come to `POST /hooks/{name}` and become events from `hr.{name}`.
+/// Its signing secrets (`whsec_...`, two during a rotation) come from Secrets Manager (the
+/// deployed intake), an environment variable or a file (`onboarding serve`, `onboarding sign`);
+/// an environment variable or file may hold two, separated by whitespace.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeSource {
+    pub name: String,
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    pub secret_env: Option<String>,
+    pub secret_file: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -219,6 +248,7 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), ValidationError> {
+        self.validate_intake()?;
         let p = &self.iam.user_path;
         if !(p.starts_with('/') && p.ends_with('/') && p.len() <= 512 && p.chars().all(|c| c.is_ascii_graphic())) {
             return Err(ValidationError::new(
@@ -317,6 +347,36 @@ impl Config {
             base_delay: Duration::from_millis(self.retry.base_delay_ms),
             max_delay: Duration::from_millis(self.retry.max_delay_ms),
         }
+    }
+
+    fn validate_intake(&self) -> Result<(), ValidationError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, src) in self.intake.sources.iter().enumerate() {
+            let at = |k: &str| format!("intake.sources[{i}].{k}");
+            let n = &src.name;
+            if n.is_empty()
+                || n.len() > 32
+                || !n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                return Err(ValidationError::new(at("name"), "1-32 characters of a-z, 0-9 and -"));
+            }
+            if !seen.insert(n.as_str()) {
+                return Err(ValidationError::new(at("name"), format!("`{n}` is named twice")));
+            }
+            if src.secrets.len() > 2 || src.secrets.iter().any(|a| !a.starts_with("arn:")) {
+                return Err(ValidationError::new(
+                    at("secrets"),
+                    "at most two Secrets Manager ARNs (two during a rotation)",
+                ));
+            }
+            if src.secret_env.is_some() && src.secret_file.is_some() {
+                return Err(ValidationError::new(
+                    at("secret_env"),
+                    "name the secret in one place: secret_env or secret_file",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Secret name for a user's initial console password.

@@ -261,7 +261,7 @@ fn employee_id(field: &str, v: &str) -> Result<String, ValidationError> {
     token(field, v, 64, |c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
-fn deserialize<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, ValidationError> {
+pub(crate) fn deserialize<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, ValidationError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();

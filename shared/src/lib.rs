@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 #[cfg(test)]
 mod fuzz;
+pub mod intake;
 pub mod intent;
 #[cfg(feature = "lambda")]
 pub mod lambda;
@@ -26,5 +27,6 @@ pub mod secret;
 pub mod steps;
 pub mod tags;
 pub mod username;
+pub mod webhook;
 
 pub use error::{Error, ValidationError};

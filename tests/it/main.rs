@@ -5,6 +5,7 @@ mod crash;
 mod events;
 mod faults;
 mod infra;
+mod intake;
 mod lambda_binaries;
 mod lifecycle;
 mod pipeline;

@@ -20,6 +20,7 @@ use shared::steps::{Ctx, Targets};
 
 pub mod asl;
 pub mod elf;
+pub mod http;
 pub mod inbox;
 pub mod infra;
 pub mod policy;

@@ -1,0 +1,291 @@
+//! The intake: one HTTP request in, one answer out, one audit record. The same code answers in
+//! the `intake` Lambda (behind a Function URL, handing on to the bus) and in `onboarding serve`
+//! (handing on to the pipeline in process); only the [`Dedupe`], [`HandOn`] and [`Audit`]
+//! behind it differ.
+//!
+//! Answers: `202` accepted and handed on; `200` a `webhook-id` accepted within 24 hours (the first
+//! answer again, nothing handed on twice); `400` a malformed body, an invalid field (named) or a
+//! timestamp out of tolerance; `401` a missing or bad signature or an unknown source; `413` a body
+//! over 256 KiB; `404`/`405` another path or method; `503` only when it could not hand on (the
+//! sender retries).
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::audit::{AuditRecord, Ids};
+use crate::error::Error;
+use crate::event::HrEvent;
+use crate::webhook::{self, Answer, Headers, Refusal, SigningSecret};
+
+/// One request as the server or the Function URL saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    /// Header names in any case.
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+impl<'a> Request<'a> {
+    fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Where an accepted request's `webhook-id` is remembered.
+pub enum Claim {
+    /// This request may hand the event on; nobody else holds the id.
+    Mine,
+    /// The id was accepted before: its answer.
+    Answered(Answer),
+    /// Another request with this id is being handled right now.
+    Busy,
+}
+
+/// Remembers accepted `webhook-id`s for [`webhook::REMEMBER`]. A claim is a lease: one not
+/// answered within [`CLAIM_LEASE`] (its holder died) may be taken over.
+pub trait Dedupe: Send + Sync {
+    fn claim(&self, key: &str, now: DateTime<Utc>) -> impl Future<Output = Result<Claim, Error>> + Send;
+    fn answered(
+        &self,
+        key: &str,
+        answer: &Answer,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Forgets a claim whose event could not be handed on.
+    fn release(&self, key: &str) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// How long a claim holds before another request with the same id may take it over.
+pub const CLAIM_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
+/// Where accepted events go: the bus, or the local pipeline's queue.
+pub trait HandOn: Send + Sync {
+    fn hand_on(&self, envelope: &Value, event: &HrEvent) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// Where the one record per request goes.
+pub trait Audit: Send + Sync {
+    fn audit(&self, record: &AuditRecord) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+impl Audit for crate::steps::Ctx {
+    async fn audit(&self, record: &AuditRecord) -> Result<(), Error> {
+        crate::steps::Ctx::audit(self, record).await
+    }
+}
+
+pub struct Intake<D, H, A> {
+    /// Each source's name and its signing secrets.
+    pub sources: BTreeMap<String, Vec<SigningSecret>>,
+    pub dedupe: D,
+    pub hand_on: H,
+    pub audit: A,
+}
+
+impl<D: Dedupe, H: HandOn, A: Audit> Intake<D, H, A> {
+    /// Answers one request and leaves its audit record (source, `webhook-id`, outcome, reason;
+    /// never the body, a signature or a secret). A record that cannot be published is logged
+    /// (`Onboarding.AuditUndelivered`) and does not change the answer: the event is already
+    /// handed on, or refused.
+    pub async fn handle(&self, req: &Request<'_>, now: DateTime<Utc>) -> Answer {
+        let source = req.path.strip_prefix("/hooks/").filter(|s| !s.is_empty() && !s.contains('/'));
+        let (answer, ids) = self.answer(req, source, now).await;
+        let id = req.header(webhook::HEADER_ID).map(|i| crate::event::clip(i, 256));
+        let target = format!("webhook/{}/{}", source.unwrap_or("-"), id.as_deref().unwrap_or("-"));
+        let record = AuditRecord::intake(&ids, &target, &answer, now);
+        if let Err(e) = self.audit.audit(&record).await {
+            tracing::error!(error = %e, error_type = "Onboarding.AuditUndelivered", target, "intake audit record undelivered");
+        }
+        tracing::info!(status = answer.status, outcome = %answer.outcome, target, "webhook answered");
+        answer
+    }
+
+    async fn answer(&self, req: &Request<'_>, source: Option<&str>, now: DateTime<Utc>) -> (Answer, Ids) {
+        let id = req.header(webhook::HEADER_ID);
+        let refuse = |status, outcome, field: Option<&str>, error: &str| {
+            (Answer::refused(id, Refusal::new(status, outcome, field, error)), Ids::default())
+        };
+        let Some(source) = source else {
+            return refuse(404, "not-found", None, "post to /hooks/{source}");
+        };
+        if req.method != "POST" {
+            return refuse(405, "method-not-allowed", None, "only POST");
+        }
+        let Some(secrets) = self.sources.get(source) else {
+            return refuse(401, "unauthorized", Some("source"), "no such source");
+        };
+        if req.body.len() > webhook::MAX_BODY {
+            return refuse(413, "too-large", None, "the body is over 256 KiB");
+        }
+        let headers = Headers::find(|h| req.header(h));
+        let id = match webhook::verify(secrets, &headers, req.body, now) {
+            Ok(id) => id,
+            Err(r) => return (Answer::refused(headers.id, r), Ids::default()),
+        };
+        let key = format!("{source}/{id}");
+        match self.dedupe.claim(&key, now).await {
+            Ok(Claim::Mine) => {}
+            Ok(Claim::Answered(mut first)) => {
+                first.status = 200;
+                return (first, Ids::default());
+            }
+            Ok(Claim::Busy) => return refuse(503, "unavailable", None, "this webhook-id is being handled; retry"),
+            Err(e) => {
+                tracing::error!(error = %e, "intake: the dedupe store failed");
+                return refuse(503, "unavailable", None, "could not check for a replay; retry");
+            }
+        }
+        let (envelope, event) = match webhook::envelope(source, id, req.body, now) {
+            Ok(v) => v,
+            Err(e) => {
+                self.forget(&key).await;
+                return (Answer::refused(Some(id), Refusal::invalid(e)), Ids::default());
+            }
+        };
+        let ids = Ids::of(event.meta());
+        if let Err(e) = self.hand_on.hand_on(&envelope, &event).await {
+            tracing::error!(error = %e, "intake: could not hand the event on");
+            self.forget(&key).await;
+            return (
+                Answer::refused(Some(id), Refusal::new(503, "unavailable", None, "could not hand on; retry")),
+                ids,
+            );
+        }
+        let answer = Answer::accepted(id);
+        if let Err(e) = self.dedupe.answered(&key, &answer, now).await {
+            // Handed on already: a resend may hand it on again, which the pipeline absorbs.
+            tracing::warn!(error = %e, "intake: the accepted webhook-id was not remembered");
+        }
+        (answer, ids)
+    }
+
+    async fn forget(&self, key: &str) {
+        if let Err(e) = self.dedupe.release(key).await {
+            tracing::warn!(error = %e, "intake: a claim was not released; it lapses after its lease");
+        }
+    }
+}
+
+/// Remembers ids in memory (`onboarding serve`): a restart forgets them, and a resend after it
+/// is handed on again, which the pipeline's idempotency absorbs.
+#[derive(Default)]
+pub struct MemoryDedupe {
+    /// Per key: when it was claimed or answered, and the answer once there is one.
+    seen: Mutex<HashMap<String, Seen>>,
+}
+
+type Seen = (DateTime<Utc>, Option<Answer>);
+
+impl Dedupe for MemoryDedupe {
+    async fn claim(&self, key: &str, now: DateTime<Utc>) -> Result<Claim, Error> {
+        let mut seen = self.seen.lock().map_err(|_| Error::Input("dedupe lock poisoned".into()))?;
+        if seen.len() > 100_000 {
+            seen.retain(|_, (at, _)| now - *at < webhook::REMEMBER);
+        }
+        match seen.get(key) {
+            Some((at, Some(answer))) if now - *at < webhook::REMEMBER => Ok(Claim::Answered(answer.clone())),
+            Some((at, None)) if now - *at < CLAIM_LEASE => Ok(Claim::Busy),
+            _ => {
+                seen.insert(key.to_owned(), (now, None));
+                Ok(Claim::Mine)
+            }
+        }
+    }
+
+    async fn answered(&self, key: &str, answer: &Answer, now: DateTime<Utc>) -> Result<(), Error> {
+        let mut seen = self.seen.lock().map_err(|_| Error::Input("dedupe lock poisoned".into()))?;
+        seen.insert(key.to_owned(), (now, Some(answer.clone())));
+        Ok(())
+    }
+
+    async fn release(&self, key: &str) -> Result<(), Error> {
+        let mut seen = self.seen.lock().map_err(|_| Error::Input("dedupe lock poisoned".into()))?;
+        seen.remove(key);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Outcome;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[derive(Default)]
+    struct Counting(AtomicUsize, Mutex<Vec<AuditRecord>>);
+
+    impl HandOn for Counting {
+        async fn hand_on(&self, _: &Value, _: &HrEvent) -> Result<(), Error> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    impl Audit for Counting {
+        async fn audit(&self, r: &AuditRecord) -> Result<(), Error> {
+            self.1.lock().expect("lock").push(r.clone());
+            Ok(())
+        }
+    }
+
+    const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+    fn body() -> Vec<u8> {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../events/depart-immediate.json"))
+            .expect("sample");
+        let sample: Value = serde_json::from_str(&text).expect("json");
+        serde_json::json!({"type": "employee.departed", "timestamp": "2026-11-27T08:05:00Z", "data": sample["detail"]})
+            .to_string()
+            .into_bytes()
+    }
+
+    fn signed(id: &str, body: &[u8], now: DateTime<Utc>) -> Vec<(String, String)> {
+        let s = SigningSecret::parse(SECRET).expect("secret");
+        vec![
+            ("Webhook-Id".into(), id.into()),
+            ("webhook-timestamp".into(), now.timestamp().to_string()),
+            ("webhook-signature".into(), s.sign(id, now.timestamp(), body)),
+        ]
+    }
+
+    #[tokio::test]
+    async fn accepted_once_then_the_same_answer_and_nothing_handed_on_twice() {
+        let now: DateTime<Utc> = "2026-11-28T00:00:00Z".parse().expect("now");
+        let intake = Intake {
+            sources: BTreeMap::from([("workday".into(), vec![SigningSecret::parse(SECRET).expect("s")])]),
+            dedupe: MemoryDedupe::default(),
+            hand_on: Counting::default(),
+            audit: Counting::default(),
+        };
+        let body = body();
+        let headers = signed("msg_1", &body, now);
+        let req = Request { method: "POST", path: "/hooks/workday", headers: &headers, body: &body };
+        let first = intake.handle(&req, now).await;
+        assert_eq!((first.status, first.outcome.as_str()), (202, "accepted"));
+        let again = intake.handle(&req, now).await;
+        assert_eq!((again.status, again.body()), (200, first.body()));
+        assert_eq!(intake.hand_on.0.load(Ordering::SeqCst), 1);
+
+        for (method, path, status) in
+            [("GET", "/hooks/workday", 405), ("POST", "/other", 404), ("POST", "/hooks/adp", 401)]
+        {
+            let a = intake.handle(&Request { method, path, ..req }, now).await;
+            assert_eq!(a.status, status, "{method} {path}");
+        }
+        let big = vec![b' '; webhook::MAX_BODY + 1];
+        assert_eq!(intake.handle(&Request { body: &big, ..req }, now).await.status, 413);
+        let records = intake.audit.1.lock().expect("lock").clone();
+        assert_eq!(records.len(), 6, "one record per request");
+        assert_eq!(records[0].outcome, Outcome::Done);
+        assert_eq!(records[1].outcome, Outcome::AlreadyDone);
+        assert!(records[2..].iter().all(|r| r.outcome == Outcome::Failed && r.reason.is_some()));
+        assert_eq!(records[0].target.as_deref(), Some("webhook/workday/msg_1"));
+        assert_eq!(records[0].event_id.as_deref(), Some("hr-evt-3002"));
+    }
+}
