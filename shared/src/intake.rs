@@ -90,9 +90,9 @@ pub struct Intake<D, H, A> {
 
 impl<D: Dedupe, H: HandOn, A: Audit> Intake<D, H, A> {
     /// Answers one request and leaves its audit record (source, `webhook-id`, outcome, reason;
-    /// never the body, a signature or a secret). A record that cannot be published is logged
-    /// (`Onboarding.AuditUndelivered`) and does not change the answer: the event is already
-    /// handed on, or refused.
+    /// never the body, a signature or a secret). A record that cannot be published is logged in
+    /// full (`audit record undelivered`, which the stack counts and alarms on) and does not change
+    /// the answer: the event is already handed on, or refused.
     pub async fn handle(&self, req: &Request<'_>, now: DateTime<Utc>) -> Answer {
         let source = req.path.strip_prefix("/hooks/").filter(|s| !s.is_empty() && !s.contains('/'));
         let (answer, ids) = self.answer(req, source, now).await;
@@ -100,7 +100,7 @@ impl<D: Dedupe, H: HandOn, A: Audit> Intake<D, H, A> {
         let target = format!("webhook/{}/{}", source.unwrap_or("-"), id.as_deref().unwrap_or("-"));
         let record = AuditRecord::intake(&ids, &target, &answer, now);
         if let Err(e) = self.audit.audit(&record).await {
-            tracing::error!(error = %e, error_type = "Onboarding.AuditUndelivered", target, "intake audit record undelivered");
+            crate::steps::trail::undelivered_record(&record, &e);
         }
         tracing::info!(status = answer.status, outcome = %answer.outcome, target, "webhook answered");
         answer
@@ -170,6 +170,36 @@ impl<D: Dedupe, H: HandOn, A: Audit> Intake<D, H, A> {
             tracing::warn!(error = %e, "intake: a claim was not released; it lapses after its lease");
         }
     }
+}
+
+/// A Lambda Function URL event (payload format 2.0) as the parts of a [`Request`]: method,
+/// path, headers, and the body (base64-decoded when the event says it is encoded).
+pub fn from_function_url(ev: &Value) -> (String, String, Vec<(String, String)>, Vec<u8>) {
+    use base64::Engine;
+    let method = ev["requestContext"]["http"]["method"].as_str().unwrap_or("GET").to_owned();
+    let path = ev["rawPath"].as_str().unwrap_or("/").to_owned();
+    let headers = ev["headers"]
+        .as_object()
+        .map(|h| h.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+        .unwrap_or_default();
+    let raw = ev["body"].as_str().unwrap_or_default();
+    let body = if ev["isBase64Encoded"].as_bool() == Some(true) {
+        // Undecodable base64 cannot carry a valid signature: an empty body is refused as such.
+        base64::engine::general_purpose::STANDARD.decode(raw).unwrap_or_default()
+    } else {
+        raw.as_bytes().to_vec()
+    };
+    (method, path, headers, body)
+}
+
+/// An answer as a Function URL response.
+pub fn to_function_url(answer: &Answer) -> Value {
+    serde_json::json!({
+        "statusCode": answer.status,
+        "headers": {"content-type": "application/json"},
+        "body": answer.body(),
+        "isBase64Encoded": false,
+    })
 }
 
 /// Remembers ids in memory (`onboarding serve`): a restart forgets them, and a resend after it

@@ -253,3 +253,129 @@ async fn serve_under_load_loses_and_doubles_nothing() {
     );
     eprintln!("{REQUESTS} requests from {CLIENTS} clients answered in {answered_in:?}");
 }
+
+/// A Function URL event (payload format 2.0) for a POST, the body plain or base64-encoded.
+fn function_url_event(path: &str, headers: &[(&str, String)], body: &[u8], base64: bool) -> Value {
+    use base64::Engine;
+    let headers: serde_json::Map<String, Value> = headers.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect();
+    json!({
+        "version": "2.0",
+        "rawPath": path,
+        "headers": headers,
+        "requestContext": {"http": {"method": "POST", "path": path}},
+        "body": if base64 { base64::engine::general_purpose::STANDARD.encode(body) } else { String::from_utf8_lossy(body).into_owned() },
+        "isBase64Encoded": base64,
+    })
+}
+
+/// The `intake` binary under the Runtime API host, with its signing secret in Secrets Manager,
+/// its dedupe table in DynamoDB and the HR bus in EventBridge: a signed hire is accepted (plain
+/// body), its replay (base64 body) answered 200 from the table, a forgery 401; the one event it
+/// put on the bus is read back through an SQS target of a rule, with the body's `data` as detail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_intake_function_puts_verified_webhooks_on_the_bus_once() {
+    let acct = Account::new().await;
+    let (ctx, inboxes) = acct.ready(tests::config()).await;
+    let sm = acct.secrets();
+    let secret = sm.create_secret().name("hr/workday-signing").secret_string(SECRET).send().await.expect("secret");
+    let secret_arn = secret.arn().expect("arn").to_owned();
+    let ddb = aws_sdk_dynamodb::Client::new(&acct.sdk);
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    ddb.create_table()
+        .table_name("employee-lifecycle-webhooks")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("webhookKey")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attr"),
+        )
+        .key_schema(
+            KeySchemaElement::builder().attribute_name("webhookKey").key_type(KeyType::Hash).build().expect("key"),
+        )
+        .send()
+        .await
+        .expect("dedupe table");
+    let events = aws_sdk_eventbridge::Client::new(&acct.sdk);
+    events.create_event_bus().name("hr-events").send().await.expect("bus");
+    let queue = acct.sqs().create_queue().queue_name("hr-events-target").send().await.expect("queue");
+    let queue_url = queue.queue_url().expect("url").to_owned();
+    let queue_arn = format!("arn:aws:sqs:us-east-1:{}:hr-events-target", acct.id);
+    events
+        .put_rule()
+        .name("hires")
+        .event_bus_name("hr-events")
+        .event_pattern(json!({"source": ["hr.workday"], "detail-type": ["Employee Hired"]}).to_string())
+        .send()
+        .await
+        .expect("rule");
+    events
+        .put_targets()
+        .rule("hires")
+        .event_bus_name("hr-events")
+        .targets(aws_sdk_eventbridge::types::Target::builder().id("q").arn(&queue_arn).build().expect("target"))
+        .send()
+        .await
+        .expect("target");
+
+    let shipped = std::fs::read_to_string(tests::root().join("onboarding.toml")).expect("config");
+    let toml = format!(
+        "{}\n[[intake.sources]]\nname = \"workday\"\nsecrets = [\"{secret_arn}\"]\n",
+        shipped
+            .replace("audit = \"onboarding-audit\"", &format!("audit = \"{}\"", ctx.targets.audit_topic_arn))
+            .replace(
+                "[intake]\n",
+                "[intake]\ndedupe_table = \"employee-lifecycle-webhooks\"\nevent_bus = \"hr-events\"\n"
+            )
+    );
+    assert!(toml.contains("dedupe_table") && toml.contains(&ctx.targets.audit_topic_arn), "the config was edited");
+    let api = tests::runtime_api::RuntimeApi::start();
+    let log = scratch().join(format!("intake-{}.log", acct.id));
+    let mut child = api
+        .command(&binary("intake"), "intake", acct.env(), &toml)
+        .stdout(Stdio::from(std::fs::File::create(&log).expect("log")))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("intake binary");
+
+    let now = chrono::Utc::now().timestamp();
+    let hire = body("hire-engineering.json", json!({}));
+    let invoke = |ev: Value| match api.invoke(ev, Duration::from_secs(30)) {
+        Some(tests::runtime_api::Answer::Response(v)) => (
+            v["statusCode"].as_u64().unwrap_or(0),
+            serde_json::from_str::<Value>(v["body"].as_str().unwrap_or("")).unwrap_or(Value::Null),
+        ),
+        other => panic!("{other:?}\n{}", std::fs::read_to_string(&log).unwrap_or_default()),
+    };
+    let (first, again, forged) = tokio::task::block_in_place(|| {
+        let h = signed(SECRET, "msg_1", now, &hire);
+        let first = invoke(function_url_event("/hooks/workday", &h, &hire, false));
+        let again = invoke(function_url_event("/hooks/workday", &h, &hire, true));
+        let forged = invoke(function_url_event("/hooks/workday", &signed(ROTATED, "msg_2", now, &hire), &hire, false));
+        (first, again, forged)
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!((first.0, first.1["outcome"].as_str()), (202, Some("accepted")), "{first:?}");
+    assert_eq!((again.0, &again.1), (200, &first.1), "the replay gets the first answer");
+    assert_eq!((forged.0, forged.1["field"].as_str()), (401, Some("webhook-signature")));
+
+    let got =
+        acct.sqs().receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.expect("receive");
+    let put: Vec<Value> = got.messages().iter().filter_map(|m| serde_json::from_str(m.body()?).ok()).collect();
+    assert_eq!(put.len(), 1, "one event on the bus: {put:#?}");
+    let sent: Value = serde_json::from_slice(&hire).expect("json");
+    assert_eq!(
+        (put[0]["source"].as_str(), put[0]["detail-type"].as_str()),
+        (Some("hr.workday"), Some("Employee Hired"))
+    );
+    assert_eq!(put[0]["detail"], sent["data"]);
+    assert!(user_names(&acct).await.is_empty(), "the intake makes no user itself");
+    let records: Vec<Value> =
+        inboxes.audit.drain().await.iter().map(|m| m.json()).filter(|r| r["step"] == "intake").collect();
+    let outcomes: Vec<&str> = records.iter().filter_map(|r| r["outcome"].as_str()).collect();
+    assert_eq!(outcomes, ["done", "already-done", "failed"]);
+    let logs = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!logs.contains(SECRET.trim_start_matches("whsec_")), "the signing secret is never logged");
+}

@@ -25,6 +25,9 @@ const HR_PUBLISHER: &str = "arn:aws:iam::111122223333:role/workday-integration";
 const AUDITOR: &str = "arn:aws:iam::111122223333:role/auditors";
 const SERVICE_DESK: &str = "arn:aws:iam::111122223333:role/service-desk";
 
+/// An operator-made signing secret for the intake (`IntakeSigningSecrets`).
+const SIGNING_SECRET: &str = "arn:aws:secretsmanager:us-east-1:111122223333:secret:hr/workday-signing-AbCdEf";
+
 fn arn(service: &str, rest: &str) -> String {
     format!("arn:aws:{service}:{REGION}:{ACCOUNT}:{rest}")
 }
@@ -68,6 +71,10 @@ fn stack() -> Value {
     put("HrPublishers", json!([HR_PUBLISHER]));
     put("AuditReaders", json!([AUDITOR]));
     put("SecretReaders", json!([SERVICE_DESK]));
+    put("IntakeSigningSecrets", json!([SIGNING_SECRET]));
+    for (condition, holds) in [("HasSignInUrl", false), ("HasSecretReaders", true), ("HasIntakeSecrets", true)] {
+        put(&format!("Condition:{condition}"), json!(holds));
+    }
     for (id, r) in t["Resources"].as_object().expect("resources") {
         let props = &r["Properties"];
         let (reference, resource_arn) = match r["Type"].as_str().expect("type") {
@@ -453,6 +460,10 @@ fn only_named_publishers_put_hr_events_and_only_the_sources_start_flows() {
     denied(&admin(), put(), on);
     denied(&allowed_to("another app", &format!("arn:aws:iam::{ACCOUNT}:role/app"), &["events:PutEvents"]), put(), on);
     denied(&employee(&s, "jane.doe", "E1"), mfa(put()), on);
+    // The intake (HR's verified webhooks) puts; it may not put on another bus.
+    let intake = function_role(&s, "IntakeRole");
+    allowed(&intake, put(), on);
+    denied(&intake, Request::new("events:PutEvents", &arn("events", "event-bus/default")), Resource::None);
     for rule in ["OnboardRule", "ChangeRule", "OffboardRule"] {
         assert_eq!(resource(&s, rule)["EventPattern"]["source"], json!(["hr.workday"]), "{rule}: exact sources only");
     }
@@ -600,5 +611,35 @@ fn only_the_scheduler_role_is_passed_and_only_to_the_scheduler_and_tombstones_st
     denied(&function_role(&s, "TagUserRole"), Request::new("dynamodb:PutItem", &table), Resource::None);
     for action in ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:GetItem"] {
         denied(&jane, mfa(Request::new(action, &table)), Resource::None);
+    }
+}
+
+/// The intake holds the only read of a secret in this system: its own signing secrets. It
+/// cannot read anyone's credentials, touch IAM, or publish anything but audit records; and no
+/// other role of the stack can read the signing secrets.
+#[test]
+fn only_the_intake_reads_the_signing_secrets_and_the_intake_can_do_nothing_else() {
+    let s = stack();
+    let intake = function_role(&s, "IntakeRole");
+    let read = |arn: &str| Request::new("secretsmanager:GetSecretValue", arn);
+    allowed(&intake, read(SIGNING_SECRET), Resource::None);
+    denied(&intake, read(&secret_arn("jane.doe", "console-password")), Resource::None);
+    denied(&intake, read(&arn("secretsmanager", "secret:hr/other-signing-AbCdEf")), Resource::None);
+    for action in ["iam:CreateUser", "iam:GetUser", "iam:TagUser", "iam:AddUserToGroup", "iam:CreateAccessKey"] {
+        denied(&intake, Request::new(action, &user_arn("E1", "jane.doe")), Resource::None);
+    }
+    let notifications = arn("sns", "onboarding-notifications");
+    denied(&intake, Request::new("sns:Publish", &notifications), Resource::None);
+    allowed(&intake, Request::new("sns:Publish", &arn("sns", "onboarding-audit")), Resource::None);
+    for role in [
+        "CreateUserRole",
+        "JoinGroupsRole",
+        "TagUserRole",
+        "StorePasswordRole",
+        "NotifyRole",
+        "OffboardRole",
+        "SweepRole",
+    ] {
+        denied(&function_role(&s, role), read(SIGNING_SECRET), Resource::None);
     }
 }

@@ -320,11 +320,38 @@ pub fn like(pattern: &str, text: &str) -> bool {
 }
 
 /// A CloudFormation document with its intrinsics resolved: `Ref`, `Fn::GetAtt`, `Fn::Sub`
-/// (`${X}`, `${X.Attr}`, and `${!x}` for a literal `${x}`). `vars` maps `X` and `X.Attr` to
-/// a string or, for a list parameter, an array.
+/// (`${X}`, `${X.Attr}`, and `${!x}` for a literal `${x}`), `Fn::Join`, `Fn::Split`,
+/// `Fn::Select`, and `Fn::If` (the condition's value under `Condition:Name`; a branch
+/// `Ref: AWS::NoValue` drops the element). `vars` maps `X` and `X.Attr` to a string or, for a
+/// list parameter, an array.
 pub fn render(v: &Value, vars: &BTreeMap<String, Value>) -> Value {
     let lookup = |k: &str| vars.get(k).cloned().unwrap_or_else(|| panic!("no value for `{k}` in the test's stack"));
+    let args = |o: &serde_json::Map<String, Value>, f: &str| -> Vec<Value> {
+        o[f].as_array().unwrap_or_else(|| panic!("{f} takes a list")).iter().map(|x| render(x, vars)).collect()
+    };
+    let text = |v: &Value| v.as_str().unwrap_or_else(|| panic!("a string, not {v}")).to_owned();
     match v {
+        Value::Object(o) if o.len() == 1 && o.get("Ref") == Some(&Value::from("AWS::NoValue")) => no_value(),
+        Value::Object(o) if o.len() == 1 && o.contains_key("Fn::If") => {
+            let a = o["Fn::If"].as_array().expect("Fn::If takes a list");
+            let name = a[0].as_str().expect("a condition name");
+            let holds = lookup(&format!("Condition:{name}")).as_bool().expect("a condition is a bool");
+            render(&a[if holds { 1 } else { 2 }], vars)
+        }
+        Value::Object(o) if o.len() == 1 && o.contains_key("Fn::Join") => {
+            let a = args(o, "Fn::Join");
+            let parts = a[1].as_array().expect("Fn::Join joins a list").iter().map(text).collect::<Vec<_>>();
+            Value::String(parts.join(&text(&a[0])))
+        }
+        Value::Object(o) if o.len() == 1 && o.contains_key("Fn::Split") => {
+            let a = args(o, "Fn::Split");
+            Value::Array(text(&a[1]).split(&text(&a[0])).map(Value::from).collect())
+        }
+        Value::Object(o) if o.len() == 1 && o.contains_key("Fn::Select") => {
+            let a = args(o, "Fn::Select");
+            let i = a[0].as_u64().or_else(|| a[0].as_str().and_then(|s| s.parse().ok())).expect("an index") as usize;
+            a[1][i].clone()
+        }
         Value::Object(o) if o.len() == 1 && o.contains_key("Ref") => lookup(o["Ref"].as_str().expect("Ref")),
         Value::Object(o) if o.len() == 1 && o.contains_key("Fn::GetAtt") => {
             let a = o["Fn::GetAtt"].as_array().expect("GetAtt");
@@ -341,7 +368,12 @@ pub fn render(v: &Value, vars: &BTreeMap<String, Value>) -> Value {
             Value::String(out.expect("every Fn::Sub variable resolves"))
         }
         Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), render(v, vars))).collect()),
-        Value::Array(a) => Value::Array(a.iter().map(|x| render(x, vars)).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(|x| render(x, vars)).filter(|x| *x != no_value()).collect()),
         other => other.clone(),
     }
+}
+
+/// What `Ref: AWS::NoValue` renders to, until the list holding it drops it.
+fn no_value() -> Value {
+    serde_json::json!({"AWS::NoValue": true})
 }

@@ -10,6 +10,8 @@ use crate::error::Error;
 use crate::retry::RetryPolicy;
 
 pub mod iam;
+#[cfg(feature = "intake")]
+pub mod intake;
 #[cfg(feature = "secrets")]
 pub mod scheduler;
 #[cfg(feature = "secrets")]

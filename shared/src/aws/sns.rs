@@ -16,6 +16,21 @@ impl Sns {
         Self { client }
     }
 
+    /// Publishes an audit record to the audit topic, with the attributes auditors filter on
+    /// (`step`, `outcome`, `event-type` `audit` or `alert`, `employee-id`).
+    pub async fn audit(&self, topic_arn: &str, record: &crate::audit::AuditRecord) -> Result<(), Error> {
+        use crate::audit::Outcome;
+        let body = serde_json::to_string(record).map_err(|e| Error::Input(e.to_string()))?;
+        let kind = if record.outcome == Outcome::Quarantined && !record.terminal { "alert" } else { "audit" };
+        let mut attrs =
+            vec![("step", record.step.as_str()), ("outcome", record.outcome.as_str()), ("event-type", kind)];
+        if let Some(e) = &record.employee_id {
+            attrs.push(("employee-id", e));
+        }
+        self.publish(topic_arn, None, &body, &attrs).await?;
+        Ok(())
+    }
+
     /// Publishes a message with string attributes (for subscription filter policies).
     pub async fn publish(
         &self,

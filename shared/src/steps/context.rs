@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::audit::{AuditRecord, Outcome};
+use crate::audit::AuditRecord;
 use crate::aws::Aws;
 use crate::config::Config;
 use crate::error::Error;
@@ -99,14 +99,6 @@ impl Ctx {
         if self.dry_run {
             return Ok(());
         }
-        let body = serde_json::to_string(record).map_err(|e| Error::Input(e.to_string()))?;
-        let kind = if record.outcome == Outcome::Quarantined && !record.terminal { "alert" } else { "audit" };
-        let mut attrs =
-            vec![("step", record.step.as_str()), ("outcome", record.outcome.as_str()), ("event-type", kind)];
-        if let Some(e) = &record.employee_id {
-            attrs.push(("employee-id", e));
-        }
-        self.aws.sns.publish(&self.targets.audit_topic_arn, None, &body, &attrs).await?;
-        Ok(())
+        self.aws.sns.audit(&self.targets.audit_topic_arn, record).await
     }
 }

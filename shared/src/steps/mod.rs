@@ -16,7 +16,7 @@ mod context;
 mod flow;
 mod person;
 mod state;
-mod trail;
+pub(crate) mod trail;
 
 pub mod create_user;
 pub mod identity;

@@ -1,0 +1,200 @@
+//! The deployed intake's effects: its signing secrets (Secrets Manager, read once per cold
+//! start; the only secrets this system reads), the dedupe table (DynamoDB, conditional writes),
+//! the bus (EventBridge `PutEvents`), and its audit records (SNS). Never IAM.
+
+use std::collections::BTreeMap;
+
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::{aws_error, is_code};
+use crate::audit::AuditRecord;
+use crate::config::Config;
+use crate::error::Error;
+use crate::event::HrEvent;
+use crate::intake::{Audit, CLAIM_LEASE, Claim, Dedupe, HandOn, Intake};
+use crate::webhook::{self, Answer, SigningSecret};
+
+pub type Deployed = Intake<DynamoDedupe, Bus, SnsAudit>;
+
+/// Builds the intake from the configuration: reads every source's signing secrets. Makes no
+/// IAM call; a source without a readable secret stops the cold start (nobody could post).
+pub async fn init(cfg: &Config, sdk: &SdkConfig) -> Result<Deployed, Error> {
+    let sm = aws_sdk_secretsmanager::Client::new(sdk);
+    let mut sources = BTreeMap::new();
+    for src in &cfg.intake.sources {
+        let mut secrets: Vec<SigningSecret> = Vec::new();
+        for arn in &src.secrets {
+            let out = sm
+                .get_secret_value()
+                .secret_id(arn)
+                .send()
+                .await
+                .map_err(|e| aws_error("secretsmanager:GetSecretValue", e))?;
+            let text = Zeroizing::new(out.secret_string().unwrap_or_default().to_owned());
+            secrets.extend(webhook::parse_secrets(&text, &format!("intake.sources.{}.secrets", src.name))?);
+        }
+        if secrets.is_empty() {
+            return Err(Error::Input(format!("intake source `{}` has no signing secret", src.name)));
+        }
+        sources.insert(src.name.clone(), secrets);
+    }
+    let table = cfg.intake.dedupe_table.clone().ok_or_else(|| Error::Input("intake.dedupe_table is not set".into()))?;
+    let bus = cfg.intake.event_bus.clone().ok_or_else(|| Error::Input("intake.event_bus is not set".into()))?;
+    let topic = cfg.topics.audit.clone();
+    if !topic.starts_with("arn:") {
+        return Err(Error::Input("topics.audit must be an ARN for the intake".into()));
+    }
+    Ok(Intake {
+        sources,
+        dedupe: DynamoDedupe { client: aws_sdk_dynamodb::Client::new(sdk), table },
+        hand_on: Bus { client: aws_sdk_eventbridge::Client::new(sdk), bus },
+        audit: SnsAudit { sns: super::sns::Sns::new(aws_sdk_sns::Client::new(sdk)), topic },
+    })
+}
+
+/// One item per `{source}/{webhook-id}`: `state` `claimed` (with `at`, a lease) or `answered`
+/// (with the answer); DynamoDB's TTL removes it after 24 hours.
+pub struct DynamoDedupe {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+const KEY: &str = "webhookKey";
+
+impl DynamoDedupe {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
+        Self { client, table }
+    }
+
+    fn item(key: &str, state: &str, now: DateTime<Utc>) -> BTreeMap<String, AttributeValue> {
+        BTreeMap::from([
+            (KEY.to_owned(), AttributeValue::S(key.to_owned())),
+            ("state".to_owned(), AttributeValue::S(state.to_owned())),
+            ("at".to_owned(), AttributeValue::N(now.timestamp().to_string())),
+            ("expiresAt".to_owned(), AttributeValue::N((now + webhook::REMEMBER).timestamp().to_string())),
+        ])
+    }
+}
+
+impl Dedupe for DynamoDedupe {
+    async fn claim(&self, key: &str, now: DateTime<Utc>) -> Result<Claim, Error> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::item(key, "claimed", now).into_iter().collect()))
+            // New; or a claim whose holder died (lease over); or a memory older than 24 hours.
+            .condition_expression("attribute_not_exists(#k) OR (#s = :claimed AND #at < :lease) OR expiresAt < :now")
+            .expression_attribute_names("#k", KEY)
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_names("#at", "at")
+            .expression_attribute_values(":claimed", AttributeValue::S("claimed".into()))
+            .expression_attribute_values(":lease", AttributeValue::N((now - CLAIM_LEASE).timestamp().to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb:PutItem", e));
+        match put {
+            Ok(_) => Ok(Claim::Mine),
+            Err(e) if is_code(&e, "ConditionalCheckFailedException") => {
+                let got = self
+                    .client
+                    .get_item()
+                    .table_name(&self.table)
+                    .key(KEY, AttributeValue::S(key.to_owned()))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("dynamodb:GetItem", e))?;
+                let answer = got
+                    .item()
+                    .and_then(|i| i.get("answer"))
+                    .and_then(|a| a.as_s().ok())
+                    .and_then(|a| serde_json::from_str::<Answer>(a).ok());
+                Ok(answer.map_or(Claim::Busy, Claim::Answered))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn answered(&self, key: &str, answer: &Answer, now: DateTime<Utc>) -> Result<(), Error> {
+        let mut item = Self::item(key, "answered", now);
+        item.insert("answer".into(), AttributeValue::S(answer.body()));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item.into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb:PutItem", e))?;
+        Ok(())
+    }
+
+    async fn release(&self, key: &str) -> Result<(), Error> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(KEY, AttributeValue::S(key.to_owned()))
+            .condition_expression("#s = :claimed")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_values(":claimed", AttributeValue::S("claimed".into()))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb:DeleteItem", e));
+        match out {
+            Err(e) if !is_code(&e, "ConditionalCheckFailedException") => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Hands accepted events to the HR bus, as an HR system with `PutEvents` would.
+pub struct Bus {
+    client: aws_sdk_eventbridge::Client,
+    bus: String,
+}
+
+impl Bus {
+    pub fn new(client: aws_sdk_eventbridge::Client, bus: String) -> Self {
+        Self { client, bus }
+    }
+}
+
+impl HandOn for Bus {
+    async fn hand_on(&self, envelope: &Value, _: &HrEvent) -> Result<(), Error> {
+        let text = |k: &str| envelope[k].as_str().unwrap_or_default().to_owned();
+        let time = DateTime::parse_from_rfc3339(&text("time"))
+            .ok()
+            .map(|t| aws_sdk_eventbridge::primitives::DateTime::from_secs(t.timestamp()));
+        let entry = PutEventsRequestEntry::builder()
+            .event_bus_name(&self.bus)
+            .source(text("source"))
+            .detail_type(text("detail-type"))
+            .detail(envelope["detail"].to_string())
+            .set_time(time)
+            .build();
+        let out = self.client.put_events().entries(entry).send().await.map_err(|e| aws_error("events:PutEvents", e))?;
+        if out.failed_entry_count() > 0 {
+            let why = out.entries().iter().find_map(|e| e.error_message().map(str::to_owned)).unwrap_or_default();
+            return Err(Error::Input(format!("events:PutEvents refused the entry: {why}")));
+        }
+        Ok(())
+    }
+}
+
+pub struct SnsAudit {
+    sns: super::sns::Sns,
+    topic: String,
+}
+
+impl Audit for SnsAudit {
+    async fn audit(&self, record: &AuditRecord) -> Result<(), Error> {
+        self.sns.audit(&self.topic, record).await
+    }
+}
