@@ -95,9 +95,16 @@ pub enum Command {
         /// The `webhook-id`; default: a random `msg_...`.
         #[arg(long)]
         id: Option<String>,
-        /// Print a `curl` command posting to this base URL (e.g. http://127.0.0.1:8080).
+        /// The `webhook-timestamp` (Unix seconds); default: now.
         #[arg(long)]
+        timestamp: Option<i64>,
+        /// Print a `curl` command posting to this base URL (e.g. https://...lambda-url...on.aws).
+        #[arg(long, conflicts_with = "post")]
         curl: Option<String>,
+        /// Post it to this plain-HTTP base URL (`onboarding serve`), and print the answer; exit 1
+        /// unless it is 2xx. For HTTPS, use `--curl`.
+        #[arg(long)]
+        post: Option<String>,
         /// The body: `{"type", "timestamp", "data"}`.
         file: String,
     },
@@ -145,15 +152,27 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             return EXIT_USAGE;
         }
     };
-    if let Command::Sign { source, id, curl, file } = &cli.command {
-        return match serve::sign(&cfg, source, file, id.as_deref(), curl.as_deref(), cli.now.unwrap_or_else(Utc::now)) {
-            Ok(text) => {
-                let _ = writeln!(out, "{text}");
-                EXIT_OK
+    if let Command::Sign { source, id, timestamp, curl, post, file } = &cli.command {
+        let ts = timestamp.unwrap_or_else(|| cli.now.unwrap_or_else(Utc::now).timestamp());
+        let signed = match serve::sign(&cfg, source, file, id.as_deref(), ts) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                return EXIT_USAGE;
+            }
+        };
+        let Some(url) = post else {
+            let _ = writeln!(out, "{}", signed.render(curl.as_deref()));
+            return EXIT_OK;
+        };
+        return match serve::post(url, &signed).await {
+            Ok((status, answer)) => {
+                let _ = writeln!(out, "{status} {answer}");
+                if (200..300).contains(&status) { EXIT_OK } else { EXIT_EVENT_FAILED }
             }
             Err(e) => {
                 let _ = writeln!(err, "error: {e}");
-                EXIT_USAGE
+                EXIT_EVENT_FAILED
             }
         };
     }

@@ -183,16 +183,40 @@ async fn shutdown_signal() {
     }
 }
 
-/// `onboarding sign`: the headers for a body, signed with the source's (first) secret, or a
-/// ready `curl` command. Never prints the secret.
+/// A body and the headers that sign it.
+pub struct Signed {
+    pub source: String,
+    pub file: String,
+    pub body: Vec<u8>,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Signed {
+    /// The headers, one per line; or a `curl` command posting to `curl`'s base URL.
+    pub fn render(&self, curl: Option<&str>) -> String {
+        match curl {
+            Some(url) => {
+                let mut c =
+                    format!("curl -sS -X POST '{url}/hooks/{}' -H 'content-type: application/json'", self.source);
+                for (k, v) in &self.headers {
+                    c.push_str(&format!(" -H '{k}: {v}'"));
+                }
+                c.push_str(&format!(" --data-binary @'{}'", self.file));
+                c
+            }
+            None => self.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n"),
+        }
+    }
+}
+
+/// `onboarding sign`: signs a body with the source's (first) secret. Never prints the secret.
 pub fn sign(
     cfg: &shared::config::Config,
     source: &str,
     file: &str,
     id: Option<&str>,
-    curl: Option<&str>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<String, String> {
+    ts: i64,
+) -> Result<Signed, String> {
     let src = cfg
         .intake
         .sources
@@ -209,21 +233,39 @@ pub fn sign(
             format!("msg_{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
         }
     };
-    let ts = now.timestamp();
     let signature = secrets[0].sign(&id, ts, &body);
-    Ok(match curl {
-        Some(url) => format!(
-            "curl -sS -X POST '{url}/hooks/{source}' -H 'content-type: application/json' -H '{}: {id}' -H '{}: {ts}' \
-             -H '{}: {signature}' --data-binary @'{file}'",
-            webhook::HEADER_ID,
-            webhook::HEADER_TIMESTAMP,
-            webhook::HEADER_SIGNATURE
-        ),
-        None => format!(
-            "{}: {id}\n{}: {ts}\n{}: {signature}",
-            webhook::HEADER_ID,
-            webhook::HEADER_TIMESTAMP,
-            webhook::HEADER_SIGNATURE
-        ),
-    })
+    let headers = vec![
+        (webhook::HEADER_ID, id),
+        (webhook::HEADER_TIMESTAMP, ts.to_string()),
+        (webhook::HEADER_SIGNATURE, signature),
+    ];
+    Ok(Signed { source: source.to_owned(), file: file.to_owned(), body, headers })
+}
+
+/// Posts a signed body to `base` (`http://host:port`) and returns the status and the answer.
+pub async fn post(base: &str, signed: &Signed) -> Result<(u16, String), String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("`{base}`: only plain http:// (a local `onboarding serve`); for HTTPS use --curl"))?
+        .trim_end_matches('/');
+    let mut stream =
+        tokio::net::TcpStream::connect(host).await.map_err(|e| format!("cannot connect to {host}: {e}"))?;
+    let mut head = format!(
+        "POST /hooks/{} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        signed.source,
+        signed.body.len()
+    );
+    for (k, v) in &signed.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.map_err(|e| e.to_string())?;
+    stream.write_all(&signed.body).await.map_err(|e| e.to_string())?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&answer);
+    let status =
+        text.split(' ').nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| format!("no HTTP answer: {text}"))?;
+    Ok((status, text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default()))
 }

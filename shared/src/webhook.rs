@@ -429,6 +429,27 @@ mod tests {
         assert!(e.message.contains("line 1"), "{e}");
     }
 
+    /// `events/webhooks/X.json` is the webhook body of `events/X.json`: the same event, posted.
+    #[test]
+    fn the_sample_webhook_bodies_are_the_sample_events() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
+        let mut n = 0;
+        for entry in std::fs::read_dir(format!("{dir}/webhooks")).expect("events/webhooks") {
+            let path = entry.expect("entry").path();
+            let name = path.file_name().expect("name").to_string_lossy().into_owned();
+            let body = std::fs::read(&path).expect("body");
+            let (env, _) =
+                envelope("workday", "msg", &body, at(1_800_000_000)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let event: Value =
+                serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}")).expect("event")).expect("json");
+            for key in ["detail-type", "time", "detail", "source"] {
+                assert_eq!(env[key], event[key], "{name}: {key}");
+            }
+            n += 1;
+        }
+        assert!(n >= 8, "every sample event has its webhook body");
+    }
+
     #[test]
     fn the_answer_never_carries_the_body_or_a_signature() {
         let a = Answer::refused(Some("msg_1"), Refusal::unauthorized(HEADER_SIGNATURE, "no match"));

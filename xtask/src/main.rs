@@ -318,6 +318,9 @@ fn emulator_forever() -> Result {
     Ok(())
 }
 
+/// The demo's webhook signing secret (a sample, like the emulator's credentials).
+const DEMO_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
 fn demo() -> Result {
     run(cargo().args(["build", "--quiet", "--package", "onboarding", "--package", "tests", "--bins"]))?;
     let emu = start_emulator()?;
@@ -333,14 +336,16 @@ fn demo() -> Result {
             .env_remove("AWS_PROFILE");
         c
     };
-    // The shipped config, except for what the emulator lacks (service-specific credentials).
+    // The shipped config, except for what the emulator lacks (service-specific credentials),
+    // and with HR's webhook source `workday`, whose signing secret is in the environment.
     let config = target.join("demo-onboarding.toml");
     let shipped = std::fs::read_to_string(root().join("onboarding.toml")).map_err(|e| e.to_string())?;
-    std::fs::write(&config, shipped.replace("[retry]", "skip_service_specific_credentials = true\n\n[retry]"))
-        .map_err(|e| e.to_string())?;
+    let source = "\n[[intake.sources]]\nname = \"workday\"\nsecret_env = \"WORKDAY_SIGNING_SECRET\"\n";
+    let demo = shipped.replace("[retry]", "skip_service_specific_credentials = true\n\n[retry]") + source;
+    std::fs::write(&config, demo).map_err(|e| e.to_string())?;
     let onboarding = |args: &[&str]| {
         let mut c = with_aws(Command::new(bin("onboarding")));
-        c.arg("--config").arg(&config).args(args);
+        c.arg("--config").arg(&config).args(args).env("WORKDAY_SIGNING_SECRET", DEMO_SECRET);
         c
     };
     let step = |title: &str| {
@@ -358,8 +363,7 @@ fn demo() -> Result {
         v
     };
     let (events, later): (Vec<String>, Vec<String>) = all.into_iter().partition(|f| f.contains("/hire-"));
-    let mut args = vec!["run"];
-    args.extend(events.iter().map(String::as_str));
+    let webhooks: Vec<String> = events.iter().map(|e| e.replace("events/", "events/webhooks/")).collect();
 
     step(&format!("emulator (moto, pinned) at {}", emu.endpoint));
     step("onboarding bootstrap");
@@ -367,10 +371,52 @@ fn demo() -> Result {
     run(with_aws(Command::new(bin("demo-trail"))).arg("subscribe"))?;
     step("onboarding plan (dry run: nothing changes)");
     run(&mut onboarding(&["plan", &events[0]]))?;
-    step(&format!("onboarding run {}", events.join(" ")));
-    run(&mut onboarding(&args))?;
-    step("HR resends the first event: nothing changes, no second welcome");
-    run(&mut onboarding(&["run", &events[0]]))?;
+    step("onboarding serve: HR's front door, signed webhooks (Standard Webhooks v1)");
+    let mut serve =
+        onboarding(&["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().map_err(|e| e.to_string())?;
+    let mut served = BufReader::new(serve.stdout.take().ok_or("no serve stdout")?);
+    let mut line = String::new();
+    served.read_line(&mut line).map_err(|e| e.to_string())?;
+    print!("{line}");
+    let url = line.trim().strip_prefix("listening on ").ok_or_else(|| format!("serve said {line:?}"))?.to_owned();
+    // What serve prints from here on (one report per processed event) is shown as it comes.
+    let echo = std::thread::spawn(move || {
+        for l in served.lines().map_while(std::result::Result::ok) {
+            println!("  [serve] {l}");
+        }
+    });
+    let post = |title: &str, file: &str, id: &str, extra: &[&str]| -> Result {
+        step(&format!("POST {file} ({title})"));
+        let mut args = vec!["sign", "--source", "workday", "--id", id, "--post", &url];
+        args.extend_from_slice(extra);
+        args.push(file);
+        let status = onboarding(&args).status().map_err(|e| e.to_string())?;
+        println!("(exit code {})", status.code().unwrap_or(-1));
+        Ok(())
+    };
+    for (i, file) in webhooks.iter().enumerate() {
+        post("a hire, signed", file, &format!("demo-{i}"), &[])?;
+    }
+    post("HR resends the first: 200, the first answer, nothing handed on twice", &webhooks[0], "demo-0", &[])?;
+    let stale =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() - 600).unwrap_or(0);
+    post(
+        "signed ten minutes ago: 400, outside the 5-minute tolerance",
+        &webhooks[0],
+        "demo-stale",
+        &["--timestamp", &stale.to_string()],
+    )?;
+    step("a sender with the wrong secret: 401, nothing handed on");
+    let status = onboarding(&["sign", "--source", "workday", "--id", "demo-forged", "--post", &url, &webhooks[0]])
+        .env("WORKDAY_SIGNING_SECRET", "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .status()
+        .map_err(|e| e.to_string())?;
+    println!("(exit code {})", status.code().unwrap_or(-1));
+    step("SIGTERM to serve: it finishes every accepted event, then exits");
+    run(Command::new("kill").args(["-TERM", &serve.id().to_string()]))?;
+    let status = serve.wait().map_err(|e| e.to_string())?;
+    let _ = echo.join();
+    println!("(serve exited with {})", status.code().unwrap_or(-1));
     step("a bad event: a clear error naming the field, exit code 1, nothing created");
     let status = onboarding(&["run", "events/invalid/smuggled-groups.json"]).status().map_err(|e| e.to_string())?;
     println!("(exit code {})", status.code().unwrap_or(-1));
