@@ -255,6 +255,7 @@ fn bench() -> Result {
     for f in &functions {
         run(cargo().args(["build", "--release", "--quiet", "--package", f]))?;
     }
+    run(cargo().args(["build", "--release", "--quiet", "--package", "onboarding"]))?;
     run(cargo().args(["build", "--quiet", "--package", "tests", "--bins"]))?;
     let target = target_dir()?;
     let release = target.join("release");

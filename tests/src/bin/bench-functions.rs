@@ -3,8 +3,10 @@
 //! Per function: binary and Lambda zip size; cold start (process spawn to its first poll of the Runtime API,
 //! config parsed and clients built); first invocation (its step against the emulator, audit
 //! records included); peak resident memory (VmHWM). Medians over several cold starts, each with a
-//! new hire so every invocation does real work. The emulator is local, so invocation times
-//! measure our code plus moto, not AWS.
+//! new hire so every invocation does real work; the intake's invocation is a signed webhook it
+//! verifies, dedupes and puts on a bus. Then `onboarding serve` (release) under 1,000 signed
+//! requests from 16 clients: requests per second, answer latency, and the drain after SIGTERM.
+//! The emulator is local, so invocation times measure our code plus moto, not AWS.
 
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
@@ -48,7 +50,9 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
     cfg.iam.permissions_boundary = ctx.targets.boundary_arn.clone();
     let toml = toml::to_string(&cfg).expect("config as TOML");
 
+    let intake_toml = intake_setup(&acct, &cfg).await;
     let mut samples: Vec<Vec<Sample>> = ALL.iter().map(|_| Vec::new()).collect();
+    let mut intake_samples = Vec::new();
     for run in 0..RUNS {
         let hire = json!({"event": event("hire-finance-programmatic.json", json!({
             "eventId": format!("bench-{run}"), "employeeId": format!("B{run}"), "givenName": format!("Bench{run}")
@@ -63,7 +67,7 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
             } else if *step == Step::Sweep {
                 state = json!({});
             }
-            match measure(&acct, dir, *step, &toml, &state) {
+            match measure(&acct, dir, step.name(), &toml, &state) {
                 Ok((sample, output)) => {
                     state[step.state_key()] = output;
                     samples[i].push(sample);
@@ -74,15 +78,28 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
                 }
             }
         }
+        match measure(&acct, dir, "intake", &intake_toml, &signed_request(&format!("bench-{run}"))) {
+            Ok((sample, output)) if output["statusCode"] == 202 => intake_samples.push(sample),
+            Ok((_, output)) => {
+                eprintln!("intake answered {output}");
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("intake: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
     }
 
     println!(
         "{:<15} {:>10} {:>10} {:>12} {:>12} {:>14} {:>10}",
         "function", "binary", "zip", "cold start", "(slowest)", "1st invocation", "peak RSS"
     );
-    for (step, s) in ALL.iter().zip(&mut samples) {
-        let size = std::fs::metadata(dir.join(step.name())).map(|m| m.len()).unwrap_or(0);
-        let zip = std::fs::metadata(zips.join(format!("{}.zip", step.name()))).map(|m| m.len()).unwrap_or(0);
+    let names = ALL.iter().map(|s| s.name()).chain(["intake"]);
+    samples.push(intake_samples);
+    for (name, s) in names.zip(&mut samples) {
+        let size = std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0);
+        let zip = std::fs::metadata(zips.join(format!("{name}.zip"))).map(|m| m.len()).unwrap_or(0);
         let median = |v: &mut Vec<Duration>| {
             v.sort();
             v[v.len() / 2]
@@ -92,7 +109,7 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
         let rss = s.iter().map(|x| x.peak_rss_kb).max().unwrap_or(0);
         println!(
             "{:<15} {:>8.1}MB {:>8.1}MB {:>10.1}ms {:>10.1}ms {:>12.1}ms {:>8.1}MB",
-            step.name(),
+            name,
             size as f64 / 1e6,
             zip as f64 / 1e6,
             median(&mut cold).as_secs_f64() * 1e3,
@@ -105,14 +122,159 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
         "(medians of {RUNS} cold starts, and the slowest; peak RSS is the maximum; release binaries from {})",
         dir.display()
     );
+    match serve_load(&acct, dir, &toml) {
+        Ok(line) => println!("\n{line}"),
+        Err(e) => {
+            eprintln!("onboarding serve: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     ExitCode::SUCCESS
 }
 
-fn measure(acct: &Account, dir: &Path, step: Step, toml: &str, state: &Value) -> Result<(Sample, Value), String> {
+const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+/// The intake's world, as the stack makes it: its signing secret, its dedupe table, the HR bus.
+/// Returns its configuration.
+async fn intake_setup(acct: &Account, cfg: &shared::config::Config) -> String {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    let secret = acct.secrets().create_secret().name("hr/bench-signing").secret_string(SECRET).send().await;
+    let secret_arn = secret.expect("signing secret").arn().expect("arn").to_owned();
+    aws_sdk_dynamodb::Client::new(&acct.sdk)
+        .create_table()
+        .table_name("bench-webhooks")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("webhookKey")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .key_schema(
+            KeySchemaElement::builder().attribute_name("webhookKey").key_type(KeyType::Hash).build().expect("key"),
+        )
+        .send()
+        .await
+        .expect("dedupe table");
+    aws_sdk_eventbridge::Client::new(&acct.sdk).create_event_bus().name("bench-hr").send().await.expect("bus");
+    let mut cfg = cfg.clone();
+    cfg.intake = shared::config::IntakeConfig {
+        sources: vec![shared::config::IntakeSource {
+            name: "workday".into(),
+            secrets: vec![secret_arn],
+            secret_env: None,
+            secret_file: None,
+        }],
+        dedupe_table: Some("bench-webhooks".into()),
+        event_bus: Some("bench-hr".into()),
+    };
+    toml::to_string(&cfg).expect("config as TOML")
+}
+
+fn webhook_body(id: &str) -> Vec<u8> {
+    let e = event("depart-immediate.json", json!({"eventId": id, "employeeId": format!("X{id}")}));
+    json!({"type": "employee.departed", "timestamp": e["time"], "data": e["detail"]}).to_string().into_bytes()
+}
+
+fn signature_headers(id: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+    let now = chrono::Utc::now().timestamp();
+    let sig = shared::webhook::SigningSecret::parse(SECRET).expect("secret").sign(id, now, body);
+    vec![("webhook-id", id.to_owned()), ("webhook-timestamp", now.to_string()), ("webhook-signature", sig)]
+}
+
+/// A Function URL event: a signed departure of nobody (accepted, handed on).
+fn signed_request(id: &str) -> Value {
+    let body = webhook_body(id);
+    let headers: serde_json::Map<String, Value> =
+        signature_headers(id, &body).into_iter().map(|(k, v)| (k.to_owned(), json!(v))).collect();
+    json!({
+        "rawPath": "/hooks/workday",
+        "headers": headers,
+        "requestContext": {"http": {"method": "POST"}},
+        "body": String::from_utf8_lossy(&body),
+        "isBase64Encoded": false,
+    })
+}
+
+/// `onboarding serve` (release) under 1,000 signed requests from 16 clients: requests per second
+/// and answer latency, then the time to finish the accepted events after SIGTERM.
+fn serve_load(acct: &Account, dir: &Path, toml: &str) -> Result<String, String> {
+    use std::io::BufRead;
+    const REQUESTS: usize = 1_000;
+    const CLIENTS: usize = 16;
+    let config = tests::scratch().join("bench-serve.toml");
+    let mut cfg: shared::config::Config = shared::config::Config::parse(toml, "bench").map_err(|e| e.to_string())?;
+    cfg.intake.sources = vec![shared::config::IntakeSource {
+        name: "workday".into(),
+        secrets: Vec::new(),
+        secret_env: Some("BENCH_SIGNING_SECRET".into()),
+        secret_file: None,
+    }];
+    std::fs::write(&config, toml::to_string(&cfg).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let mut child = acct
+        .command(dir.join("onboarding"))
+        .arg("--config")
+        .arg(&config)
+        .args(["--output", "json", "serve", "--listen", "127.0.0.1:0", "--queue", "2000"])
+        .env("BENCH_SIGNING_SECRET", SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("spawn: {e}"))?;
+    let mut out = std::io::BufReader::new(child.stdout.take().ok_or("stdout")?);
+    let mut first = String::new();
+    out.read_line(&mut first).map_err(|e| e.to_string())?;
+    let addr =
+        first.trim().strip_prefix("listening on http://").ok_or_else(|| format!("serve said {first}"))?.to_owned();
+    let drain = std::thread::spawn(move || out.lines().count());
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let addr = &addr;
+                scope.spawn(move || {
+                    let mut lat = Vec::new();
+                    for i in (c..REQUESTS).step_by(CLIENTS) {
+                        let id = format!("load-{i}");
+                        let body = webhook_body(&id);
+                        let t = Instant::now();
+                        let (status, _) =
+                            tests::http::request(addr, "POST", "/hooks/workday", &signature_headers(&id, &body), &body);
+                        lat.push(t.elapsed());
+                        assert_eq!(status, 202, "{id}");
+                    }
+                    lat
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("client")).collect()
+    });
+    let answered = started.elapsed();
+    let stop = Instant::now();
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().map_err(|e| e.to_string())?;
+    let status = child.wait().map_err(|e| e.to_string())?;
+    let processed = drain.join().map_err(|_| "drain")?;
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)].as_secs_f64() * 1e3;
+    Ok(format!(
+        "onboarding serve: {REQUESTS} signed requests from {CLIENTS} clients answered in {:.1} s ({:.0} requests/s; \
+         answer p50 {:.1} ms, p99 {:.1} ms); after SIGTERM it finished the {processed} accepted events in {:.1} s \
+         (exit {:?})",
+        answered.as_secs_f64(),
+        REQUESTS as f64 / answered.as_secs_f64(),
+        at(0.5),
+        at(0.99),
+        stop.elapsed().as_secs_f64(),
+        status.code()
+    ))
+}
+
+fn measure(acct: &Account, dir: &Path, name: &str, toml: &str, state: &Value) -> Result<(Sample, Value), String> {
     let api = RuntimeApi::start();
     let started = Instant::now();
     let mut child = api
-        .command(&dir.join(step.name()), step.name(), acct.env(), toml)
+        .command(&dir.join(name), name, acct.env(), toml)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
