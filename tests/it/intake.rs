@@ -276,29 +276,8 @@ fn function_url_event(path: &str, headers: &[(&str, String)], body: &[u8], base6
 async fn the_intake_function_puts_verified_webhooks_on_the_bus_once() {
     let acct = Account::new().await;
     let (ctx, inboxes) = acct.ready(tests::config()).await;
-    let sm = acct.secrets();
-    let secret = sm.create_secret().name("hr/workday-signing").secret_string(SECRET).send().await.expect("secret");
-    let secret_arn = secret.arn().expect("arn").to_owned();
-    let ddb = aws_sdk_dynamodb::Client::new(&acct.sdk);
-    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
-    ddb.create_table()
-        .table_name("employee-lifecycle-webhooks")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("webhookKey")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attr"),
-        )
-        .key_schema(
-            KeySchemaElement::builder().attribute_name("webhookKey").key_type(KeyType::Hash).build().expect("key"),
-        )
-        .send()
-        .await
-        .expect("dedupe table");
+    let secret_arn = acct.intake_world(SECRET, "employee-lifecycle-webhooks", "hr-events").await;
     let events = aws_sdk_eventbridge::Client::new(&acct.sdk);
-    events.create_event_bus().name("hr-events").send().await.expect("bus");
     let queue = acct.sqs().create_queue().queue_name("hr-events-target").send().await.expect("queue");
     let queue_url = queue.queue_url().expect("url").to_owned();
     let queue_arn = format!("arn:aws:sqs:us-east-1:{}:hr-events-target", acct.id);

@@ -241,6 +241,31 @@ impl Account {
         serde_json::from_str(&self.secret_value(id).await).expect("the access-key secret is JSON")
     }
 
+    /// The deployed intake's world in this account, as the stack makes it: a signing secret
+    /// `hr/{table}-signing` holding `secret`, the dedupe table `table`, the bus `bus`. Returns the
+    /// secret's ARN.
+    pub async fn intake_world(&self, secret: &str, table: &str, bus: &str) -> String {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        let created = self.secrets().create_secret().name(format!("hr/{table}-signing")).secret_string(secret).send();
+        let arn = created.await.expect("signing secret").arn().expect("arn").to_owned();
+        let key = |k: KeyType| KeySchemaElement::builder().attribute_name("webhookKey").key_type(k).build();
+        let attribute =
+            AttributeDefinition::builder().attribute_name("webhookKey").attribute_type(ScalarAttributeType::S).build();
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute.expect("attribute"))
+            .key_schema(key(KeyType::Hash).expect("key"))
+            .send()
+            .await
+            .expect("dedupe table");
+        aws_sdk_eventbridge::Client::new(&self.sdk).create_event_bus().name(bus).send().await.expect("bus");
+        arn
+    }
+
     /// Records a console sign-in of `user` now, as AWS does when the person signs in (sets
     /// `PasswordLastUsed`; the emulator has no sign-in, so `tests/emulator.py` does it).
     pub fn sign_in(&self, user: &str) {

@@ -137,27 +137,7 @@ const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 /// The intake's world, as the stack makes it: its signing secret, its dedupe table, the HR bus.
 /// Returns its configuration.
 async fn intake_setup(acct: &Account, cfg: &shared::config::Config) -> String {
-    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
-    let secret = acct.secrets().create_secret().name("hr/bench-signing").secret_string(SECRET).send().await;
-    let secret_arn = secret.expect("signing secret").arn().expect("arn").to_owned();
-    aws_sdk_dynamodb::Client::new(&acct.sdk)
-        .create_table()
-        .table_name("bench-webhooks")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("webhookKey")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute"),
-        )
-        .key_schema(
-            KeySchemaElement::builder().attribute_name("webhookKey").key_type(KeyType::Hash).build().expect("key"),
-        )
-        .send()
-        .await
-        .expect("dedupe table");
-    aws_sdk_eventbridge::Client::new(&acct.sdk).create_event_bus().name("bench-hr").send().await.expect("bus");
+    let secret_arn = acct.intake_world(SECRET, "bench-webhooks", "bench-hr").await;
     let mut cfg = cfg.clone();
     cfg.intake = shared::config::IntakeConfig {
         sources: vec![shared::config::IntakeSource {
