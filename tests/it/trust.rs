@@ -628,9 +628,11 @@ fn only_the_intake_reads_the_signing_secrets_and_the_intake_can_do_nothing_else(
     for action in ["iam:CreateUser", "iam:GetUser", "iam:TagUser", "iam:AddUserToGroup", "iam:CreateAccessKey"] {
         denied(&intake, Request::new(action, &user_arn("E1", "jane.doe")), Resource::None);
     }
+    // It publishes its audit records past the topics' policy, and nothing else.
+    let topics = resource(&s, "TopicsPolicy")["PolicyDocument"].clone();
     let notifications = arn("sns", "onboarding-notifications");
-    denied(&intake, Request::new("sns:Publish", &notifications), Resource::None);
-    allowed(&intake, Request::new("sns:Publish", &arn("sns", "onboarding-audit")), Resource::None);
+    denied(&intake, Request::new("sns:Publish", &notifications), Resource::Policy(&topics));
+    allowed(&intake, Request::new("sns:Publish", &arn("sns", "onboarding-audit")), Resource::Policy(&topics));
     for role in [
         "CreateUserRole",
         "JoinGroupsRole",
