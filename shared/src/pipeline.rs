@@ -9,11 +9,10 @@ use serde_json::Value;
 
 use crate::audit::{Action, AuditRecord, Ids, Outcome};
 use crate::error::{Error, ValidationError};
-use crate::event;
 use crate::intent::Request;
 use crate::lifecycle;
 use crate::steps::identity::{self, DepartureDecision};
-use crate::steps::{self, Ctx, State};
+use crate::steps::{self, Ctx, State, record};
 
 /// How an event ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -121,21 +120,12 @@ async fn mass_departure(ctx: &Ctx, entries: &[Result<Value, ValidationError>]) -
     lifecycle::guard(due.len(), managed, &ctx.cfg.lifecycle, ctx.allow_mass_offboarding).map(|r| (r, due))
 }
 
-fn ids_of(raw: &Value) -> Ids {
-    let (event_id, employee_id) = event::ids_of(raw);
-    Ids {
-        event_id,
-        employee_id,
-        detail_type: raw.get("detail-type").and_then(Value::as_str).map(|s| event::clip(s, 64)),
-    }
-}
-
 /// Processes one event through its flow. Never panics and never returns without a terminal
 /// record (except in a dry run, which publishes nothing).
 pub async fn process(ctx: &Ctx, raw: &Value) -> EventReport {
     let mut state = State::new(raw.clone());
     let result = run_steps(ctx, &mut state).await;
-    finish(ctx, ids_of(raw), &state, result, None).await
+    finish(ctx, record::ids(raw), &state, result, None).await
 }
 
 /// A departure the batch guard held back: marked held on the user (so it waits for an operator,
@@ -158,7 +148,7 @@ async fn quarantine(ctx: &Ctx, raw: &Value, reason: &str) -> EventReport {
         Ok::<(), Error>(())
     }
     .await;
-    finish(ctx, ids_of(raw), &state, held, Some(reason)).await
+    finish(ctx, record::ids(raw), &state, held, Some(reason)).await
 }
 
 /// An entry that is not even JSON: reported failed, with its failed terminal audit record.
@@ -167,14 +157,6 @@ pub async fn unreadable(ctx: &Ctx, e: ValidationError) -> EventReport {
 }
 
 /// The flow's name in the terminal record.
-fn flow_name(detail_type: Option<&str>) -> &'static str {
-    match detail_type {
-        Some(event::CHANGED) => "change",
-        Some(event::DEPARTED) => "offboard",
-        _ => "onboard",
-    }
-}
-
 /// Publishes the event's one terminal record and builds its report.
 async fn finish(
     ctx: &Ctx,
@@ -197,24 +179,12 @@ async fn finish(
         .or_else(|| offboard.and_then(|o| o.user_name.clone()))
         .filter(|n| !n.is_empty());
     let actions = state.actions();
-    let changed = actions.iter().any(|a| a.outcome == Outcome::Done);
     // A departure the guard held within its own step (a separate execution over the window).
     let quarantined = quarantined.or(offboard.and_then(|o| o.held.as_deref()));
     let reason = quarantined.or(state.skipped()).map(str::to_owned);
-    let mut terminal = AuditRecord::terminal(
-        &ids,
-        "pipeline",
-        flow_name(ids.detail_type.as_deref()),
-        user_arn.clone(),
-        changed,
-        result.as_ref().err().map(|e| (e.error_type(), e.to_string())),
-        Utc::now(),
-    );
-    let access_ended_at = offboard.and_then(|o| o.access_ended_at.clone());
-    terminal.access_ended_at = access_ended_at.clone();
-    if let Some(r) = &reason {
-        terminal = terminal.because(if quarantined.is_some() { Outcome::Quarantined } else { Outcome::Ignored }, r);
-    }
+    let error = result.as_ref().err().map(|e| (e.error_type(), e.to_string()));
+    let terminal = record::terminal(&ids, state, error, quarantined, Utc::now());
+    let access_ended_at = terminal.access_ended_at.clone();
     let published = ctx.audit(&terminal).await;
     let error = match (result, published) {
         (Err(e), _) | (Ok(()), Err(e)) => Some(e),

@@ -358,3 +358,61 @@ async fn concurrent_invocations_of_every_function_end_clean() {
         let _ = std::fs::remove_file(&f.log);
     }
 }
+
+/// The deployed flows' terminal record is the in-process pipeline's: the `record` binary, given
+/// the state a state machine ends with (succeeded, ignored, failed with Step Functions' caught
+/// error), publishes the record `pipeline::process` publishes for the same event, field for field
+/// (the timestamp aside).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_record_function_publishes_the_pipelines_terminal_record() {
+    let acct = Account::new().await;
+    let (ctx, inboxes) = acct.ready(config()).await;
+    let record = start(&acct, Step::Record);
+    let terminal = |records: Vec<tests::inbox::Delivered>| {
+        let mut t: Vec<Value> = records.iter().map(|m| m.json()).filter(|r| r["terminal"] == true).collect();
+        assert_eq!(t.len(), 1, "{t:#?}");
+        let mut t = t.remove(0);
+        t.as_object_mut().expect("record").remove("timestamp");
+        t
+    };
+    let invoke = |state: Value| match tokio::task::block_in_place(|| record.api.invoke(state, Duration::from_secs(60)))
+    {
+        Some(Answer::Response(v)) => v,
+        other => panic!("{other:?}\n{}", std::fs::read_to_string(&record.log).unwrap_or_default()),
+    };
+
+    // Succeeded (a hire), then the same hire again (changed: false), then ignored (a departure of
+    // nobody): the state each step leaves, run in process as the state machine runs them.
+    let hire = event("hire-finance-programmatic.json", json!({}));
+    let nobody = event("depart-immediate.json", json!({"employeeId": "E4040"}));
+    for (raw, steps) in [(&hire, &ONBOARD[..]), (&hire, &ONBOARD[..]), (&nobody, &[Step::Offboard][..])] {
+        let mut state = shared::steps::State::new(raw.clone());
+        for &step in steps {
+            shared::steps::run(step, &ctx, &mut state).await.expect("step");
+        }
+        inboxes.audit.drain().await;
+        let output = invoke(serde_json::to_value(&state).expect("state"));
+        let deployed = terminal(inboxes.audit.drain().await);
+        assert_eq!(output["outcome"], deployed["outcome"]);
+        // The pipeline, on the same event now (a resend of what the steps did): same record,
+        // except what the resend itself changed.
+        let _ = shared::pipeline::process(&ctx, raw).await;
+        let mut in_process = terminal(inboxes.audit.drain().await);
+        if deployed["changed"] == true {
+            in_process["changed"] = json!(true);
+        }
+        assert_eq!(deployed, in_process);
+    }
+
+    // Failed: Step Functions' caught error, as the failure path hands it over.
+    let bad = event("hire-engineering.json", json!({"startDate": "2026-13-01"}));
+    let report = shared::pipeline::process(&ctx, &bad).await;
+    let in_process = terminal(inboxes.audit.drain().await);
+    let cause = json!({"errorType": report.error_type, "errorMessage": report.error}).to_string();
+    let state = json!({"event": bad, "error": {"Error": report.error_type, "Cause": cause}});
+    invoke(state);
+    let deployed = terminal(inboxes.audit.drain().await);
+    assert_eq!(deployed["outcome"], "failed");
+    assert_eq!(deployed, in_process);
+    let _ = std::fs::remove_file(&record.log);
+}

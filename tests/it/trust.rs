@@ -477,7 +477,9 @@ fn only_this_systems_roles_publish_records_and_messages_and_only_auditors_read()
     let publish = |t: &str| Request::new("sns:Publish", t);
     let on = Resource::Policy(&topics);
     allowed(&function_role(&s, "NotifyRole"), publish(&arn("sns", "onboarding-notifications")), on);
-    allowed(&function_role(&s, "FlowsRole"), publish(&audit), on);
+    allowed(&function_role(&s, "RecordRole"), publish(&audit), on);
+    // The state machines no longer publish: the record step does.
+    denied(&function_role(&s, "FlowsRole"), publish(&audit), on);
     denied(&admin(), publish(&audit), on);
     denied(&allowed_to("app", &format!("arn:aws:iam::{ACCOUNT}:role/app"), &["sns:Publish"]), publish(&audit), on);
     // A role of this stack may publish only where its own policy says: tag-user has no right

@@ -4,13 +4,14 @@
 //! file differs it rewrites it and fails (commit the result); `cargo xtask gen-infra` runs that.
 //!
 //! Every Lambda task retries transient failures with backoff and catches everything else into a
-//! failure path that publishes the failed terminal audit record and fails the execution (for the
-//! alarm). A flow whose first step decides the event changes nothing ends with an `ignored`
-//! record. ARNs are `${...}` placeholders the template fills in (`DefinitionSubstitutions`).
+//! failure path that records the failed event and fails the execution (for the alarm). Every end
+//! is the `record` step, whose Lambda builds the terminal audit record from the state with the
+//! code the in-process pipeline uses (`shared::steps::record`): one definition of the record. A
+//! flow whose first step decides the event changes nothing goes straight to it. ARNs are `${...}`
+//! placeholders the template fills in (`DefinitionSubstitutions`).
 
 use serde_json::{Value, json};
 
-use shared::audit::SCHEMA_VERSION;
 use shared::error::TRANSIENT_ERROR_TYPE;
 use shared::steps::{CHANGE, OFFBOARD, ONBOARD, Step};
 
@@ -69,9 +70,6 @@ pub fn function_arn_param(step: Step) -> String {
     format!("{camel}FunctionArn")
 }
 
-/// The placeholder for the audit topic's ARN.
-pub const AUDIT_TOPIC_PARAM: &str = "AuditTopicArn";
-
 /// Errors a task retries: ours (`Onboarding.Transient`) and Lambda's own transient ones.
 pub const RETRIED: [&str; 5] = [
     TRANSIENT_ERROR_TYPE,
@@ -86,8 +84,8 @@ pub fn definition(flow: Flow) -> Value {
     let steps = flow.steps();
     let mut states = serde_json::Map::new();
     for (i, &step) in steps.iter().enumerate() {
-        let after = steps.get(i + 1).map_or("Record succeeded", |n| n.name());
-        if may_skip(step) {
+        let after = steps.get(i + 1).map_or("Record", |n| n.name());
+        if may_skip(step) && after != "Record" {
             // After the step that may decide the event changes nothing, look before going on.
             let check = format!("{}?", step.name());
             states.insert(step.name().into(), task(flow, step, &check));
@@ -104,19 +102,10 @@ pub fn definition(flow: Flow) -> Value {
             states.insert(step.name().into(), task(flow, step, after));
         }
     }
-    let skipper = steps.iter().find(|s| may_skip(**s));
-    states.insert("Record succeeded".into(), record(flow, "succeeded", skipper.copied(), "Publish succeeded"));
-    states.insert("Publish succeeded".into(), publish("Done"));
-    if skipper.is_some() {
-        states.insert("Record ignored".into(), record(flow, "ignored", skipper.copied(), "Publish ignored"));
-        states.insert("Publish ignored".into(), publish("Done"));
-    }
-    if steps.contains(&Step::Offboard) {
-        states.insert("Record held".into(), record(flow, "quarantined", None, "Publish held"));
-        states.insert("Publish held".into(), publish("Done"));
-    }
-    states.insert("Record failed".into(), record(flow, "failed", None, "Publish failed"));
-    states.insert("Publish failed".into(), publish("Failed"));
+    // Every end (succeeded, ignored, held; failed) is the `record` step: the terminal record is
+    // built by the code from the state, as the in-process pipeline builds it.
+    states.insert("Record".into(), record_task("Done"));
+    states.insert("Record failed".into(), record_task("Failed"));
     states.insert("Done".into(), json!({"Type": "Succeed"}));
     states.insert(
         "Failed".into(),
@@ -146,15 +135,11 @@ pub fn definition(flow: Flow) -> Value {
     })
 }
 
-/// Where a step's output sends the flow besides on: `skipped` (the event changes nothing) and,
-/// for `offboard`, `held` (the mass-departure guard holds the disable for an operator).
+/// Where a step's output sends the flow besides on: `skipped` (the event changes nothing) goes
+/// straight to the record (a last step, e.g. `offboard` with `skipped` or `held`, goes there
+/// anyway, and the record says which).
 fn choices(step: Step) -> Value {
-    let key = step.state_key();
-    let mut c = vec![json!({"Variable": format!("$.{key}.skipped"), "IsPresent": true, "Next": "Record ignored"})];
-    if step == Step::Offboard {
-        c.push(json!({"Variable": format!("$.{key}.held"), "IsPresent": true, "Next": "Record held"}));
-    }
-    Value::Array(c)
+    json!([{"Variable": format!("$.{}.skipped", step.state_key()), "IsPresent": true, "Next": "Record"}])
 }
 
 /// The step that may decide the event changes nothing (its output then has `skipped`).
@@ -187,63 +172,21 @@ fn task(flow: Flow, step: Step, next: &str) -> Value {
     t
 }
 
-/// Builds the terminal audit record (the same fields the in-process pipeline publishes) from the
-/// execution's state. The event rules only start executions for events that carry both ids.
-fn record(flow: Flow, outcome: &str, skipper: Option<Step>, next: &str) -> Value {
-    let mut r = json!({
-        "schemaVersion": SCHEMA_VERSION,
-        "eventId.$": "$.event.detail.eventId",
-        "employeeId.$": "$.event.detail.employeeId",
-        "detailType.$": "$.event.detail-type",
-        "step": "pipeline",
-        "action": flow.name(),
-        "outcome": outcome,
-        "terminal": true,
-        "timestamp.$": "$$.State.EnteredTime",
-        "execution.$": "$$.Execution.Id",
-    });
-    let Some(fields) = r.as_object_mut() else { return r };
-    match (outcome, skipper) {
-        ("failed", _) => {
-            fields.insert("errorType.$".into(), json!("$.error.Error"));
-            fields.insert("error.$".into(), json!("$.error.Cause"));
-        }
-        ("ignored", Some(s)) => {
-            fields.insert("reason.$".into(), json!(format!("$.{}.skipped", s.state_key())));
-        }
-        ("quarantined", _) => {
-            fields.insert("reason.$".into(), json!(format!("$.{}.held", Step::Offboard.state_key())));
-        }
-        // A departure says when access ended (null while it is only scheduled).
-        ("succeeded", _) if flow.steps().contains(&Step::Offboard) => {
-            fields.insert("accessEndedAt.$".into(), json!(format!("$.{}.accessEndedAt", Step::Offboard.state_key())));
-        }
-        _ => {}
-    }
-    if flow == Flow::Sweep {
-        for k in ["eventId.$", "employeeId.$", "detailType.$"] {
-            fields.remove(k);
-        }
-        fields.insert("detailType".into(), json!("Sweep"));
-    }
-    json!({"Type": "Pass", "Parameters": r, "ResultPath": "$.record", "Next": next})
-}
-
-fn publish(next: &str) -> Value {
+/// The `record` step: its Lambda gets the whole state (with `$.error` on the failure path) and
+/// publishes the terminal record; retried until it went out, as an audit record must.
+fn record_task(next: &str) -> Value {
     json!({
         "Type": "Task",
-        "Resource": "arn:aws:states:::sns:publish",
-        "Parameters": {
-            "TopicArn": format!("${{{AUDIT_TOPIC_PARAM}}}"),
-            "Message.$": "States.JsonToString($.record)",
-            "MessageAttributes": {
-                "event-type": {"DataType": "String", "StringValue": "audit"},
-                "step": {"DataType": "String", "StringValue": "pipeline"},
-                "outcome": {"DataType": "String", "StringValue.$": "$.record.outcome"}
-            }
-        },
-        "ResultPath": null,
-        "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 6, "BackoffRate": 2.0, "JitterStrategy": "FULL"}],
+        "Resource": format!("${{{}}}", function_arn_param(Step::Record)),
+        "ResultPath": "$.record",
+        "Retry": [{
+            "ErrorEquals": ["States.ALL"],
+            "IntervalSeconds": 2,
+            "MaxAttempts": 6,
+            "BackoffRate": 2.0,
+            "MaxDelaySeconds": 60,
+            "JitterStrategy": "FULL"
+        }],
         "Next": next,
     })
 }

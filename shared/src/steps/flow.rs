@@ -13,6 +13,8 @@ pub enum Step {
     Offboard,
     /// Not part of an event's flow: runs on a schedule over every managed user.
     Sweep,
+    /// Every deployed flow's last step: the event's terminal audit record.
+    Record,
 }
 
 /// The one definition of each flow's order. The pipeline runs them; the tests crate's `asl` generates the
@@ -44,6 +46,7 @@ impl Step {
             Step::Notify => "notify",
             Step::Offboard => "offboard",
             Step::Sweep => "sweep",
+            Step::Record => "record",
         }
     }
 
@@ -57,6 +60,7 @@ impl Step {
             Step::Notify => "notify",
             Step::Offboard => "offboard",
             Step::Sweep => "sweep",
+            Step::Record => "record",
         }
     }
 }

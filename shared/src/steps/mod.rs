@@ -26,6 +26,7 @@ pub mod notify;
 pub mod offboard;
 #[cfg(feature = "secrets")]
 pub mod quarantine;
+pub mod record;
 #[cfg(feature = "secrets")]
 pub mod store_password;
 #[cfg(feature = "secrets")]
@@ -81,5 +82,6 @@ pub async fn run(step: Step, ctx: &Ctx, state: &mut State) -> Result<Value, Erro
         #[cfg(not(feature = "secrets"))]
         Step::Offboard => Err(Error::Input("offboard needs the `secrets` feature of the shared crate".into())),
         Step::Sweep => Err(Error::Input("the sweep is not an event step: run `onboarding sweep` or its Lambda".into())),
+        Step::Record => json(&record::run(ctx, state).await?),
     }
 }

@@ -15,6 +15,8 @@ use crate::lifecycle::Status;
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct State {
+    /// The HR event (absent, null, in a sweep's execution).
+    #[serde(default)]
     pub event: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub create_user: Option<CreateUserOutput>,
@@ -28,6 +30,10 @@ pub struct State {
     pub notify: Option<NotifyOutput>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offboard: Option<OffboardOutput>,
+    /// A deployed flow's caught failure (`{"Error", "Cause"}`, as Step Functions' `Catch` puts it),
+    /// for the `record` step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<Value>,
 }
 
 impl State {

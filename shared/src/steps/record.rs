@@ -1,0 +1,88 @@
+//! `record`: the one terminal audit record of an HR event, built from the state its flow ends
+//! with. One definition for both orchestrators: the in-process pipeline calls [`terminal`], and
+//! the deployed state machines end every path (succeeded, ignored, held, failed) in this step's
+//! Lambda, which calls it too. So the records auditors read have the same keys and meaning
+//! whichever ran the flow.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::{Ctx, State};
+use crate::audit::{AuditRecord, Ids, Outcome};
+use crate::error::Error;
+use crate::event;
+
+/// The detail-type of a sweep's record (a scheduled run carries no event).
+pub const SWEEP: &str = "Sweep";
+
+/// The event's ids, best effort (an event that does not parse still gets its record); no event
+/// at all is a sweep.
+pub fn ids(raw: &Value) -> Ids {
+    if raw.is_null() {
+        return Ids { detail_type: Some(SWEEP.into()), ..Ids::default() };
+    }
+    let (event_id, employee_id) = event::ids_of(raw);
+    Ids {
+        event_id,
+        employee_id,
+        detail_type: raw.get("detail-type").and_then(Value::as_str).map(|s| event::clip(s, 64)),
+    }
+}
+
+/// The flow a detail-type starts: the terminal record's `action`.
+pub fn flow_name(detail_type: Option<&str>) -> &'static str {
+    match detail_type {
+        Some(event::CHANGED) => "change",
+        Some(event::DEPARTED) => "offboard",
+        Some(SWEEP) => "sweep",
+        _ => "onboard",
+    }
+}
+
+/// The terminal record: `succeeded` (with `changed` when any action was done), `ignored` with the
+/// reason a step gave, `quarantined` (held by the mass-departure guard, in this batch or by the
+/// offboard step across executions), or `failed` with the error. `target` is the user's ARN;
+/// a departure carries when access ended.
+pub fn terminal(
+    ids: &Ids,
+    state: &State,
+    error: Option<(&str, String)>,
+    quarantined: Option<&str>,
+    now: DateTime<Utc>,
+) -> AuditRecord {
+    let offboard = state.offboard.as_ref();
+    let user_arn = state
+        .create_user
+        .as_ref()
+        .map(|u| u.user_arn.clone())
+        .or_else(|| offboard.and_then(|o| o.user_arn.clone()))
+        .filter(|a| !a.is_empty());
+    let changed = state.actions().iter().any(|a| a.outcome == Outcome::Done);
+    let quarantined = quarantined.or(offboard.and_then(|o| o.held.as_deref()));
+    let reason = quarantined.or(state.skipped());
+    let mut record =
+        AuditRecord::terminal(ids, "pipeline", flow_name(ids.detail_type.as_deref()), user_arn, changed, error, now);
+    record.access_ended_at = offboard.and_then(|o| o.access_ended_at.clone());
+    if let Some(r) = reason {
+        record = record.because(if quarantined.is_some() { Outcome::Quarantined } else { Outcome::Ignored }, r);
+    }
+    record
+}
+
+/// The deployed flows' last step: publishes the terminal record for the state (a failed one when
+/// the state carries Step Functions' caught `error`) and returns it.
+pub async fn run(ctx: &Ctx, state: &State) -> Result<AuditRecord, Error> {
+    let error = state.error.as_ref().map(|e| {
+        let kind = e["Error"].as_str().unwrap_or("Onboarding.Failed");
+        // A Lambda's `Cause` is its error as JSON; anything else is kept as it is.
+        let cause = e["Cause"].as_str().unwrap_or_default();
+        let message = serde_json::from_str::<Value>(cause)
+            .ok()
+            .and_then(|c| c["errorMessage"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| event::clip(cause, 2000));
+        (kind, message)
+    });
+    let record = terminal(&ids(&state.event), state, error, None, Utc::now());
+    ctx.audit(&record).await?;
+    Ok(record)
+}
