@@ -31,6 +31,15 @@ pub struct Config {
     pub lifecycle: LifecycleConfig,
     #[serde(default)]
     pub intake: IntakeConfig,
+    #[serde(default)]
+    pub trail: TrailConfig,
+}
+
+/// The durable audit trail (deployed): the Object Lock bucket the archiver writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrailConfig {
+    pub bucket: Option<String>,
 }
 
 /// HR's front door: who may post signed webhooks, and where the deployed intake keeps its

@@ -5,6 +5,7 @@
 //! Effects (the only modules that name SDK types): [`aws`].
 //! Behaviour: [`steps`] (one module per Lambda step) and [`pipeline`] (the step order, once).
 
+pub mod archive;
 pub mod audit;
 pub mod aws;
 pub mod config;

@@ -165,6 +165,7 @@ fn function_config(t: &Value) -> Config {
         ("TombstonesTable", "employee-lifecycle-tombstones"),
         ("SchedulerRole.Arn", "arn:aws:iam::123456789012:role/employee-lifecycle-SchedulerRole-ABC"),
         ("IntakeDedupeTable", "employee-lifecycle-webhooks"),
+        ("TrailBucket", "employee-lifecycle-audit-123456789012-eu-west-1"),
         ("HrBus", "hr-events"),
         ("IntakeSource", "workday"),
         ("IntakeSecrets", "\"arn:aws:secretsmanager:eu-west-1:123456789012:secret:hr/workday-signing-AbCdEf\""),
@@ -390,6 +391,7 @@ const NOT_IN_THE_EMULATOR: &[&str] = &[
     "AWS::Logs::MetricFilter",
     // The intake's Function URL (and so the `IntakeUrl` output, which deploy_stack.py drops).
     "AWS::Lambda::Url",
+    "AWS::S3::BucketPolicy",
 ];
 
 #[tokio::test]
@@ -433,7 +435,7 @@ async fn the_template_deploys_into_the_emulator() {
     }
     assert_eq!(skipped.len(), NOT_IN_THE_EMULATOR.len());
     let count = |kind: &str| created.iter().filter(|(_, k)| k == kind).count();
-    assert_eq!(count("AWS::Lambda::Function"), 9);
+    assert_eq!(count("AWS::Lambda::Function"), 10);
     assert_eq!(count("AWS::StepFunctions::StateMachine"), 4);
     assert_eq!(count("AWS::Events::Rule"), 4);
     assert_eq!((count("AWS::Events::EventBus"), count("AWS::Events::Archive")), (1, 1));
@@ -472,7 +474,7 @@ async fn the_template_deploys_into_the_emulator() {
     let roles = acct.iam().list_roles().send().await.expect("roles");
     assert_eq!(
         roles.roles().len(),
-        12,
+        13,
         "one per function, one for the rules, one for the flows, one for the scheduler"
     );
     let table = aws_sdk_dynamodb::Client::new(&acct.sdk)
@@ -483,6 +485,24 @@ async fn the_template_deploys_into_the_emulator() {
         .expect("tombstones table");
     let key = table.table().map(|t| t.key_schema().iter().map(|k| k.attribute_name().to_owned()).collect::<Vec<_>>());
     assert_eq!(key, Some(vec!["employeeId".to_owned()]));
+    // The trail's bucket exists; its lock is read from the template, because the emulator's
+    // CloudFormation drops ObjectLockConfiguration (its S3 API honours one: tests/it/trail.rs).
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&acct.sdk).force_path_style(true).build());
+    s3.head_bucket()
+        .bucket(format!("employee-lifecycle-audit-{}-us-east-1", acct.id))
+        .send()
+        .await
+        .expect("the trail bucket");
+    let t = template();
+    let bucket = &t["Resources"]["TrailBucket"]["Properties"];
+    assert_eq!(bucket["ObjectLockEnabled"], true);
+    let retention = &bucket["ObjectLockConfiguration"]["Rule"]["DefaultRetention"];
+    assert_eq!(
+        (retention["Mode"].as_str(), &retention["Days"]),
+        (Some("COMPLIANCE"), &json!({"Ref": "AuditRetentionDays"}))
+    );
+    assert_eq!(t["Parameters"]["AuditRetentionDays"]["Default"], 400);
+    assert_eq!(bucket["VersioningConfiguration"]["Status"], "Enabled");
     let webhooks = aws_sdk_dynamodb::Client::new(&acct.sdk)
         .describe_table()
         .table_name("employee-lifecycle-webhooks")

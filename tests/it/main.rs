@@ -10,4 +10,5 @@ mod lambda_binaries;
 mod lifecycle;
 mod pipeline;
 mod secrets;
+mod trail;
 mod trust;

@@ -109,6 +109,10 @@ fn stack() -> Value {
                 let name = props["TableName"].as_str().expect("table name");
                 (name.to_owned(), arn("dynamodb", &format!("table/{name}")))
             }
+            "AWS::S3::Bucket" => {
+                let name = format!("employee-lifecycle-audit-{ACCOUNT}-{REGION}");
+                (name.clone(), format!("arn:aws:s3:::{name}"))
+            }
             "AWS::IAM::ManagedPolicy" => {
                 let a = format!("arn:aws:iam::{ACCOUNT}:policy/{}", props["ManagedPolicyName"].as_str().expect("name"));
                 (a.clone(), a)
@@ -646,4 +650,40 @@ fn only_the_intake_reads_the_signing_secrets_and_the_intake_can_do_nothing_else(
     ] {
         denied(&function_role(&s, role), read(SIGNING_SECRET), Resource::None);
     }
+}
+
+/// The trail lasts and cannot be altered: only the archiver writes records, nobody (an
+/// administrator with `Allow *` included) deletes one or loosens its lock, and only the auditors
+/// read it. (Object Lock's compliance retention stands behind the policy: even the root user cannot
+/// delete a locked version before its retention ends.)
+#[test]
+fn only_the_archiver_writes_the_trail_nobody_deletes_it_and_auditors_read_it() {
+    let s = stack();
+    let policy = resource(&s, "TrailBucketPolicy")["PolicyDocument"].clone();
+    let on = Resource::Policy(&policy);
+    let bucket = format!("arn:aws:s3:::employee-lifecycle-audit-{ACCOUNT}-{REGION}");
+    let object = format!("{bucket}/audit/2026/11/29/0123456789abcdef.jsonl");
+    let tls = |r: Request| r.with("aws:SecureTransport", &["true"]);
+    let archiver = function_role(&s, "ArchiverRole");
+    allowed(&archiver, tls(Request::new("s3:PutObject", &object)), on);
+    denied(&archiver, tls(Request::new("s3:PutObject", &format!("{bucket}/elsewhere.jsonl"))), on);
+    denied(&archiver, Request::new("s3:PutObject", &object).with("aws:SecureTransport", &["false"]), on);
+    for who in [admin(), allowed_to("app", &format!("arn:aws:iam::{ACCOUNT}:role/app"), &["s3:PutObject"])] {
+        denied(&who, tls(Request::new("s3:PutObject", &object)), on);
+    }
+    for action in ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:BypassGovernanceRetention"]
+    {
+        denied(&admin(), tls(Request::new(action, &object)), on);
+        denied(&archiver, tls(Request::new(action, &object)), on);
+    }
+    denied(&admin(), tls(Request::new("s3:PutBucketObjectLockConfiguration", &bucket)), on);
+    // The auditor needs no identity policy: the bucket's own Allow names them.
+    let auditor =
+        Principal { name: "auditor", arn: AUDITOR.into(), account: ACCOUNT.into(), identity: vec![], boundary: None };
+    allowed(&auditor, tls(Request::new("s3:GetObject", &object)), on);
+    allowed(&auditor, tls(Request::new("s3:ListBucket", &bucket)), on);
+    denied(&auditor, tls(Request::new("s3:PutObject", &object)), on);
+    // Nobody else reads the trail: an employee whose groups grant `*`, an administrator.
+    denied(&employee(&s, "jane.doe", "E1"), mfa(tls(Request::new("s3:GetObject", &object))), on);
+    denied(&admin(), tls(Request::new("s3:GetObject", &object)), on);
 }

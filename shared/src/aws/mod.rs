@@ -111,7 +111,7 @@ pub type HttpResponse = aws_sdk_iam::config::http::HttpResponse;
 
 /// Converts an SDK error into one line an operator can read: `service:Action failed: Code:
 /// message (HTTP status, request id ...)`. The SDK's whole error chain goes to the debug log.
-pub(crate) fn aws_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Error
+pub fn aws_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {

@@ -1,0 +1,64 @@
+//! The `archiver` Lambda: reads audit records from the archive queue (an SQS event source) and
+//! writes them to the Object Lock bucket as JSON Lines under `audit/YYYY/MM/DD/`
+//! (`shared::archive`). The bucket's default retention (compliance mode) locks each object: no
+//! one, the account's root included, can change or delete it until the retention ends. A batch
+//! whose objects could not all be written reports those messages as failed: SQS redelivers them,
+//! and after five tries parks them in the dead-letter queue (alarmed). Nothing is dropped.
+
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use serde_json::{Value, json};
+
+#[tokio::main(flavor = "current_thread")] // one invocation at a time: no worker threads to start
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber(); // honours AWS_LAMBDA_LOG_FORMAT=JSON
+    let cfg = shared::config::Config::from_env()?;
+    let bucket = cfg.trail.bucket.clone().ok_or("trail.bucket is not set")?;
+    let sdk = shared::aws::load_sdk_config(&cfg, shared::aws::Trust::AmazonRoots).await;
+    // Path-style addressing only where the SDK talks to an emulator.
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk).force_path_style(sdk.endpoint_url().is_some()).build(),
+    );
+    run(service_fn(|ev: LambdaEvent<Value>| archive(&s3, &bucket, ev.payload))).await
+}
+
+/// Writes a batch; answers which messages failed (SQS's partial batch response).
+async fn archive(s3: &aws_sdk_s3::Client, bucket: &str, event: Value) -> Result<Value, Error> {
+    let batch: Vec<(String, String)> = event["Records"]
+        .as_array()
+        .map(|rs| {
+            rs.iter()
+                .map(|r| {
+                    (
+                        r["messageId"].as_str().unwrap_or_default().to_owned(),
+                        r["body"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut failed = Vec::new();
+    for object in shared::archive::objects(&batch) {
+        let put = s3
+            .put_object()
+            .bucket(bucket)
+            .key(&object.key)
+            .content_type("application/x-ndjson")
+            .body(object.body.clone().into_bytes().into())
+            .send()
+            .await;
+        match put {
+            Ok(_) => tracing::info!(key = %object.key, records = object.body.lines().count(), "archived"),
+            Err(e) => {
+                let e = shared::aws::aws_error("s3:PutObject", e);
+                tracing::error!(key = %object.key, error = %e, "not archived; SQS redelivers the batch's messages");
+                // The messages of this object: those whose records it holds.
+                for (id, record) in &batch {
+                    if object.body.contains(record.trim_end()) {
+                        failed.push(json!({"itemIdentifier": id}));
+                    }
+                }
+            }
+        }
+    }
+    Ok(json!({"batchItemFailures": failed}))
+}
