@@ -166,18 +166,7 @@ async fn finish(
     quarantined: Option<&str>,
 ) -> EventReport {
     let offboard = state.offboard.as_ref();
-    let user_arn = state
-        .create_user
-        .as_ref()
-        .map(|u| u.user_arn.clone())
-        .or_else(|| offboard.and_then(|o| o.user_arn.clone()))
-        .filter(|a| !a.is_empty());
-    let user_name = state
-        .create_user
-        .as_ref()
-        .map(|u| u.user_name.clone())
-        .or_else(|| offboard.and_then(|o| o.user_name.clone()))
-        .filter(|n| !n.is_empty());
+    let (user_name, user_arn) = record::user(state);
     let actions = state.actions();
     // A departure the guard held within its own step (a separate execution over the window).
     let quarantined = quarantined.or(offboard.and_then(|o| o.held.as_deref()));

@@ -39,6 +39,16 @@ pub fn flow_name(detail_type: Option<&str>) -> &'static str {
     }
 }
 
+/// The user the event was about, name and ARN: the one `create-user` made or found, or the leaver
+/// `offboard` acted on.
+pub fn user(state: &State) -> (Option<String>, Option<String>) {
+    let offboard = state.offboard.as_ref();
+    let created = state.create_user.as_ref();
+    let name = created.map(|u| u.user_name.clone()).or_else(|| offboard.and_then(|o| o.user_name.clone()));
+    let arn = created.map(|u| u.user_arn.clone()).or_else(|| offboard.and_then(|o| o.user_arn.clone()));
+    (name.filter(|n| !n.is_empty()), arn.filter(|a| !a.is_empty()))
+}
+
 /// The terminal record: `succeeded` (with `changed` when any action was done), `ignored` with the
 /// reason a step gave, `quarantined` (held by the mass-departure guard, in this batch or by the
 /// offboard step across executions), or `failed` with the error. `target` is the user's ARN;
@@ -51,12 +61,7 @@ pub fn terminal(
     now: DateTime<Utc>,
 ) -> AuditRecord {
     let offboard = state.offboard.as_ref();
-    let user_arn = state
-        .create_user
-        .as_ref()
-        .map(|u| u.user_arn.clone())
-        .or_else(|| offboard.and_then(|o| o.user_arn.clone()))
-        .filter(|a| !a.is_empty());
+    let (_, user_arn) = user(state);
     let changed = state.actions().iter().any(|a| a.outcome == Outcome::Done);
     let quarantined = quarantined.or(offboard.and_then(|o| o.held.as_deref()));
     let reason = quarantined.or(state.skipped());
