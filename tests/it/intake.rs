@@ -309,23 +309,16 @@ async fn the_intake_function_puts_verified_webhooks_on_the_bus_once() {
             )
     );
     assert!(toml.contains("dedupe_table") && toml.contains(&ctx.targets.audit_topic_arn), "the config was edited");
-    let api = tests::runtime_api::RuntimeApi::start();
-    let log = scratch().join(format!("intake-{}.log", acct.id));
-    let mut child = api
-        .command(&binary("intake"), "intake", acct.env(), &toml)
-        .stdout(Stdio::from(std::fs::File::create(&log).expect("log")))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("intake binary");
+    let intake = tests::runtime_api::Function::start("intake", acct.env(), &toml);
 
     let now = chrono::Utc::now().timestamp();
     let hire = body("hire-engineering.json", json!({}));
-    let invoke = |ev: Value| match api.invoke(ev, Duration::from_secs(30)) {
+    let invoke = |ev: Value| match intake.api.invoke(ev, Duration::from_secs(30)) {
         Some(tests::runtime_api::Answer::Response(v)) => (
             v["statusCode"].as_u64().unwrap_or(0),
             serde_json::from_str::<Value>(v["body"].as_str().unwrap_or("")).unwrap_or(Value::Null),
         ),
-        other => panic!("{other:?}\n{}", std::fs::read_to_string(&log).unwrap_or_default()),
+        other => panic!("{other:?}\n{}", intake.log_text()),
     };
     let (first, again, forged) = tokio::task::block_in_place(|| {
         let h = signed(SECRET, "msg_1", now, &hire);
@@ -334,8 +327,6 @@ async fn the_intake_function_puts_verified_webhooks_on_the_bus_once() {
         let forged = invoke(function_url_event("/hooks/workday", &signed(ROTATED, "msg_2", now, &hire), &hire, false));
         (first, again, forged)
     });
-    let _ = child.kill();
-    let _ = child.wait();
     assert_eq!((first.0, first.1["outcome"].as_str()), (202, Some("accepted")), "{first:?}");
     assert_eq!((again.0, &again.1), (200, &first.1), "the replay gets the first answer");
     assert_eq!((forged.0, forged.1["field"].as_str()), (401, Some("webhook-signature")));
@@ -355,6 +346,7 @@ async fn the_intake_function_puts_verified_webhooks_on_the_bus_once() {
         inboxes.audit.drain().await.iter().map(|m| m.json()).filter(|r| r["step"] == "intake").collect();
     let outcomes: Vec<&str> = records.iter().filter_map(|r| r["outcome"].as_str()).collect();
     assert_eq!(outcomes, ["done", "already-done", "failed"]);
-    let logs = std::fs::read_to_string(&log).unwrap_or_default();
+    let logs = intake.log_text();
+    assert!(logs.contains("webhook answered"), "the function's logs were captured");
     assert!(!logs.contains(SECRET.trim_start_matches("whsec_")), "the signing secret is never logged");
 }

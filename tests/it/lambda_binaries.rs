@@ -2,27 +2,12 @@
 //! events), doing its step against the emulator. Together they onboard one hire end to end,
 //! passing the state along as the state machine will.
 
-use std::fs::File;
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use shared::steps::{ONBOARD, Step};
-use tests::runtime_api::{Answer, RuntimeApi};
-use tests::{Account, binary, config, event, root, user_groups};
-
-struct Function {
-    api: RuntimeApi,
-    child: Child,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use tests::runtime_api::{Answer, Function};
+use tests::{Account, config, event, root, user_groups};
 
 fn start(acct: &Account, step: Step) -> Function {
     start_with(acct, step, |toml| toml)
@@ -30,23 +15,12 @@ fn start(acct: &Account, step: Step) -> Function {
 
 /// A function started with the shipped config, edited by `edit` (it must change something).
 fn start_with(acct: &Account, step: Step, edit: impl Fn(String) -> String) -> Function {
-    let api = RuntimeApi::start();
     let toml = edit(
         std::fs::read_to_string(root().join("onboarding.toml"))
             .expect("config")
             .replace("base_delay_ms = 200", "base_delay_ms = 5"),
     );
-    let log = std::env::temp_dir().join(format!("onboarding-{}-{}-{}.log", step.name(), acct.id, std::process::id()));
-    let out = File::create(&log).expect("log file");
-    let child = api
-        .command(&binary(step.name()), step.name(), acct.env(), &toml)
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::from(out.try_clone().expect("log")))
-        .stderr(Stdio::from(out))
-        .spawn()
-        .expect("start function binary");
-    Function { api, child, log }
+    Function::start(step.name(), acct.env(), &toml)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,9 +78,6 @@ async fn every_function_binary_runs_its_step_under_a_lambda_runtime() {
     let logs: String = functions.iter().map(|(_, f)| std::fs::read_to_string(&f.log).unwrap_or_default()).collect();
     assert!(logs.contains("\"level\""), "no JSON logs captured");
     assert!(!logs.contains(&password) && !logs.contains(&secret_key), "a secret appears in a function's logs");
-    for (_, f) in &functions {
-        let _ = std::fs::remove_file(&f.log);
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,9 +127,6 @@ async fn the_offboard_and_sweep_binaries_disable_leavers() {
     let kinds: Vec<String> =
         inboxes.notifications.drain().await.iter().map(|m| m.attributes["event-type"].clone()).collect();
     assert_eq!(kinds.iter().filter(|k| *k == "access-ended").count(), 2, "both managers told: {kinds:?}");
-    for f in [&offboard, &sweep] {
-        let _ = std::fs::remove_file(&f.log);
-    }
 }
 
 /// A state that names someone else's user, another ARN, or a user this system did not make:
@@ -354,9 +322,6 @@ async fn concurrent_invocations_of_every_function_end_clean() {
     let ended = inboxes.notifications.drain().await;
     let told = ended.iter().filter(|m| m.attributes["event-type"] == "access-ended").count();
     assert!((1..=N).contains(&told), "the manager told at least once: {told}");
-    for f in executions.iter().flatten().map(|(_, f)| f).chain(&offboards) {
-        let _ = std::fs::remove_file(&f.log);
-    }
 }
 
 /// The deployed flows' terminal record is the in-process pipeline's: the `record` binary, given
@@ -414,5 +379,4 @@ async fn the_record_function_publishes_the_pipelines_terminal_record() {
     let deployed = terminal(inboxes.audit.drain().await);
     assert_eq!(deployed["outcome"], "failed");
     assert_eq!(deployed, in_process);
-    let _ = std::fs::remove_file(&record.log);
 }

@@ -4,12 +4,11 @@
 //! as the stack subscribes its archive queue), each object locked in compliance mode, none
 //! deletable, none alterable, and no secret in any of them.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tests::runtime_api::{Answer, RuntimeApi};
-use tests::{Account, binary, config, event, scratch};
+use tests::runtime_api::{Answer, Function};
+use tests::{Account, config, event};
 
 fn s3(acct: &Account) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&acct.sdk).force_path_style(true).build())
@@ -69,14 +68,7 @@ async fn every_record_lands_locked_in_the_trail_and_cannot_be_deleted_or_altered
         "{}\n[trail]\nbucket = \"{bucket}\"\n",
         std::fs::read_to_string(tests::root().join("onboarding.toml")).expect("config")
     );
-    let api = RuntimeApi::start();
-    let log = scratch().join(format!("archiver-{}.log", acct.id));
-    let mut child = api
-        .command(&binary("archiver"), "archiver", acct.env(), &toml)
-        .stdout(Stdio::from(std::fs::File::create(&log).expect("log")))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("archiver");
+    let archiver = Function::start("archiver", acct.env(), &toml);
     let mut delivered = Vec::new();
     loop {
         let got = sqs.receive_message().queue_url(&queue).max_number_of_messages(10).send().await.expect("receive");
@@ -88,10 +80,11 @@ async fn every_record_lands_locked_in_the_trail_and_cannot_be_deleted_or_altered
             .iter()
             .map(|m| json!({"messageId": m.message_id(), "body": m.body(), "eventSource": "aws:sqs"}))
             .collect();
-        let answer = tokio::task::block_in_place(|| api.invoke(json!({"Records": records}), Duration::from_secs(60)));
+        let answer =
+            tokio::task::block_in_place(|| archiver.api.invoke(json!({"Records": records}), Duration::from_secs(60)));
         match answer {
             Some(Answer::Response(v)) => assert_eq!(v["batchItemFailures"], json!([]), "{v}"),
-            other => panic!("{other:?}\n{}", std::fs::read_to_string(&log).unwrap_or_default()),
+            other => panic!("{other:?}\n{}", archiver.log_text()),
         }
         for m in got.messages() {
             delivered.push(m.body().unwrap_or_default().to_owned());
@@ -99,8 +92,7 @@ async fn every_record_lands_locked_in_the_trail_and_cannot_be_deleted_or_altered
             sqs.delete_message().queue_url(&queue).receipt_handle(handle).send().await.expect("delete");
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(archiver);
     assert!(delivered.len() > 40, "a full run's records: {}", delivered.len());
 
     // Every record is in the bucket, once, under its day; every object is locked.

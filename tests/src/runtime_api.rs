@@ -213,3 +213,44 @@ impl RuntimeApi {
         c
     }
 }
+
+/// A function binary of this workspace started as Lambda starts it (JSON logs at debug level,
+/// stdout and stderr in a log file under the scratch directory); killed when dropped.
+pub struct Function {
+    pub api: RuntimeApi,
+    pub log: std::path::PathBuf,
+    child: std::process::Child,
+}
+
+impl Function {
+    /// Starts binary `name` with `env` (an account's) and `config` (the TOML it reads).
+    pub fn start(name: &str, env: Vec<(String, String)>, config: &str) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let api = RuntimeApi::start();
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let log = crate::scratch().join(format!("{name}-{}-{n}.log", std::process::id()));
+        let out = std::fs::File::create(&log).expect("log file");
+        let child = api
+            .command(&crate::binary(name), name, env, config)
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .env("RUST_LOG", "debug")
+            .stdout(std::process::Stdio::from(out.try_clone().expect("log")))
+            .stderr(std::process::Stdio::from(out))
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
+        Self { api, log, child }
+    }
+
+    /// What it logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
