@@ -687,3 +687,42 @@ fn only_the_archiver_writes_the_trail_nobody_deletes_it_and_auditors_read_it() {
     denied(&employee(&s, "jane.doe", "E1"), mfa(tls(Request::new("s3:GetObject", &object))), on);
     denied(&admin(), tls(Request::new("s3:GetObject", &object)), on);
 }
+
+/// Records reach the auditors' queue and the trail only from the audit topic, and leave the
+/// archive queue only through the archiver: an administrator can neither slip in a forged record
+/// nor take one out before it is locked.
+#[test]
+fn records_enter_the_queues_only_from_the_audit_topic_and_leave_the_archive_only_to_the_trail() {
+    let s = stack();
+    let topic = arn("sns", "onboarding-audit");
+    let sns = Principal {
+        name: "sns",
+        arn: "sns.amazonaws.com".into(),
+        account: ACCOUNT.into(),
+        identity: vec![],
+        boundary: None,
+    };
+    for (policy, queue) in
+        [("ArchiveQueuePolicy", "onboarding-archive"), ("AuditorsQueuePolicy", "onboarding-auditors")]
+    {
+        let doc = resource(&s, policy)["PolicyDocument"].clone();
+        let on = Resource::Policy(&doc);
+        let send = || Request::new("sqs:SendMessage", &arn("sqs", queue));
+        allowed(&sns, send().with("aws:SourceArn", &[&topic]), on);
+        denied(&sns, send().with("aws:SourceArn", &[&arn("sns", "another-topic")]), on);
+        denied(&admin(), send(), on);
+        denied(&function_role(&s, "RecordRole"), send(), on);
+    }
+    let doc = resource(&s, "ArchiveQueuePolicy")["PolicyDocument"].clone();
+    let on = Resource::Policy(&doc);
+    for action in ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:PurgeQueue"] {
+        let take = Request::new(action, &arn("sqs", "onboarding-archive"));
+        denied(&admin(), take.clone(), on);
+        denied(&function_role(&s, "SweepRole"), take.clone(), on);
+    }
+    let archiver = function_role(&s, "ArchiverRole");
+    for action in ["sqs:ReceiveMessage", "sqs:DeleteMessage"] {
+        allowed(&archiver, Request::new(action, &arn("sqs", "onboarding-archive")), on);
+    }
+    denied(&archiver, Request::new("sqs:PurgeQueue", &arn("sqs", "onboarding-archive")), on);
+}
