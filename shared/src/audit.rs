@@ -6,6 +6,26 @@ use serde::{Deserialize, Serialize};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
+tokio::task_local! {
+    /// The delivery the records built in this task belong to (see [`AuditRecord::delivery`]).
+    static DELIVERY: String;
+}
+
+/// Runs `work` as one delivery: every record built inside carries `id` as its `delivery`.
+pub async fn in_delivery<F: std::future::Future>(id: String, work: F) -> F::Output {
+    DELIVERY.scope(id, work).await
+}
+
+/// A fresh delivery id for an in-process run of one event (`d-` and 16 random hex digits).
+pub fn new_delivery_id() -> String {
+    let mut b = [0u8; 8];
+    // Without randomness, the time still tells deliveries apart.
+    if getrandom::fill(&mut b).is_err() {
+        b = Utc::now().timestamp_nanos_opt().unwrap_or_default().to_be_bytes();
+    }
+    format!("d-{}", hex::encode(b))
+}
+
 /// What happened to one action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -85,6 +105,15 @@ pub struct AuditRecord {
     /// disable's first change), so time-to-revoke can be computed from records alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_ended_at: Option<String>,
+    /// On the terminal record of a departure: when HR said access must end (its effective date,
+    /// or the time the departure was processed for an immediate one), for the leaver SLA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_due_at: Option<String>,
+    /// The one processing of an event these records come from: a state machine execution's name,
+    /// or an id the CLI draws per event. A resend is another delivery; an exact copy of a record
+    /// (at-least-once plumbing) has the same one. Absent on records built outside a delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<String>,
 }
 
 impl AuditRecord {
@@ -106,6 +135,8 @@ impl AuditRecord {
             error: None,
             error_type: None,
             access_ended_at: None,
+            access_due_at: None,
+            delivery: DELIVERY.try_with(Clone::clone).ok(),
         }
     }
 
@@ -138,6 +169,12 @@ impl AuditRecord {
     /// Marks when access ended (see [`AuditRecord::access_ended_at`]).
     pub fn access_ended(mut self, at: Option<DateTime<Utc>>) -> Self {
         self.access_ended_at = at.map(stamp);
+        self
+    }
+
+    /// Marks when access was due to end (see [`AuditRecord::access_due_at`]).
+    pub fn access_due(mut self, at: Option<String>) -> Self {
+        self.access_due_at = at;
         self
     }
 

@@ -457,7 +457,7 @@ fn date(field: &str, v: &str) -> Result<NaiveDate, ValidationError> {
 }
 
 /// At most `max` characters of `s`, for echoing untrusted input in an error.
-pub(crate) fn clip(s: &str, max: usize) -> String {
+pub fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_owned()
     } else {

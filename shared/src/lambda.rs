@@ -4,7 +4,7 @@ use chrono::Utc;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 
-use crate::audit::{AuditRecord, Ids};
+use crate::audit::{self, AuditRecord, Ids};
 use crate::aws::{self, Aws};
 use crate::config::Config;
 use crate::error::Error;
@@ -38,6 +38,13 @@ impl From<StepFailure> for Diagnostic {
 /// the step's own result. A failure is audited (not as terminal: the state machine may retry).
 #[tracing::instrument(skip_all, fields(step = step.name(), request_id = %ev.context.request_id))]
 pub async fn handle(ctx: &Ctx, step: Step, ev: LambdaEvent<Value>) -> Result<Value, StepFailure> {
+    // The execution's name (the flows pass it on as `delivery`), else this invocation's id.
+    let delivery = ev.payload.get("delivery").and_then(Value::as_str).map(str::to_owned);
+    let delivery = delivery.unwrap_or_else(|| ev.context.request_id.clone());
+    audit::in_delivery(delivery, handle_step(ctx, step, ev)).await
+}
+
+async fn handle_step(ctx: &Ctx, step: Step, ev: LambdaEvent<Value>) -> Result<Value, StepFailure> {
     let (event_id, employee_id) = event::ids_of(ev.payload.get("event").unwrap_or(&ev.payload));
     let result = match State::from_input(ev.payload) {
         Ok(mut state) => steps::run(step, ctx, &mut state).await,
@@ -63,7 +70,8 @@ pub async fn handle(ctx: &Ctx, step: Step, ev: LambdaEvent<Value>) -> Result<Val
 #[cfg(feature = "secrets")]
 #[tracing::instrument(skip_all, fields(step = "sweep", request_id = %ev.context.request_id))]
 pub async fn handle_sweep(ctx: &Ctx, ev: LambdaEvent<Value>) -> Result<Value, StepFailure> {
-    let report = steps::sweep::run(ctx).await.map_err(|e| {
+    let sweep = steps::sweep::run(ctx);
+    let report = audit::in_delivery(ev.context.request_id.clone(), sweep).await.map_err(|e| {
         tracing::error!(error_type = e.error_type(), error = %e, "sweep failed");
         StepFailure { error_type: e.error_type(), message: e.to_string() }
     })?;

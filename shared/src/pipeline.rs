@@ -7,7 +7,7 @@ use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::audit::{Action, AuditRecord, Ids, Outcome};
+use crate::audit::{self, Action, AuditRecord, Ids, Outcome};
 use crate::error::{Error, ValidationError};
 use crate::intent::Request;
 use crate::lifecycle;
@@ -123,14 +123,21 @@ async fn mass_departure(ctx: &Ctx, entries: &[Result<Value, ValidationError>]) -
 /// Processes one event through its flow. Never panics and never returns without a terminal
 /// record (except in a dry run, which publishes nothing).
 pub async fn process(ctx: &Ctx, raw: &Value) -> EventReport {
-    let mut state = State::new(raw.clone());
-    let result = run_steps(ctx, &mut state).await;
-    finish(ctx, record::ids(raw), &state, result, None).await
+    audit::in_delivery(audit::new_delivery_id(), async {
+        let mut state = State::new(raw.clone());
+        let result = run_steps(ctx, &mut state).await;
+        finish(ctx, record::ids(raw), &state, result, None).await
+    })
+    .await
 }
 
 /// A departure the batch guard held back: marked held on the user (so it waits for an operator,
 /// `onboarding quarantine`), reported and audited; no access is touched.
 async fn quarantine(ctx: &Ctx, raw: &Value, reason: &str) -> EventReport {
+    audit::in_delivery(audit::new_delivery_id(), held(ctx, raw, reason)).await
+}
+
+async fn held(ctx: &Ctx, raw: &Value, reason: &str) -> EventReport {
     let mut state = State::new(raw.clone());
     let held = async {
         let Request::Depart(d) = ctx.request(raw)? else { return Ok(()) };
@@ -153,7 +160,9 @@ async fn quarantine(ctx: &Ctx, raw: &Value, reason: &str) -> EventReport {
 
 /// An entry that is not even JSON: reported failed, with its failed terminal audit record.
 pub async fn unreadable(ctx: &Ctx, e: ValidationError) -> EventReport {
-    finish(ctx, Ids::default(), &State::default(), Err(Error::Invalid(e)), None).await
+    let none = State::default();
+    let failed = finish(ctx, Ids::default(), &none, Err(Error::Invalid(e)), None);
+    audit::in_delivery(audit::new_delivery_id(), failed).await
 }
 
 /// The flow's name in the terminal record.

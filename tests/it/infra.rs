@@ -76,6 +76,10 @@ fn every_flow_runs_its_steps_in_order_and_ends_in_a_terminal_record() {
             }
             assert!(!s.to_string().contains("\"terminal\""), "{}: {name} builds a record itself", flow.name());
         }
+        // Every record of an execution names it: the first state passes its name on.
+        if flow.detail_type().is_some() {
+            assert_eq!(states["Event"]["Parameters"]["delivery.$"], "$$.Execution.Name", "{}", flow.name());
+        }
         // The failure path records the failed event, then fails the execution.
         assert_eq!(states["Record failed"]["Next"], "Failed");
         assert_eq!(states["Failed"]["Type"], "Fail");

@@ -333,12 +333,14 @@ async fn the_record_function_publishes_the_pipelines_terminal_record() {
     let acct = Account::new().await;
     let (ctx, inboxes) = acct.ready(config()).await;
     let record = start(&acct, Step::Record);
+    // The record without its time, and the delivery it names (the execution's, or the pipeline's).
     let terminal = |records: Vec<tests::inbox::Delivered>| {
         let mut t: Vec<Value> = records.iter().map(|m| m.json()).filter(|r| r["terminal"] == true).collect();
         assert_eq!(t.len(), 1, "{t:#?}");
         let mut t = t.remove(0);
         t.as_object_mut().expect("record").remove("timestamp");
-        t
+        let delivery = t.as_object_mut().expect("record").remove("delivery");
+        (t, delivery.and_then(|d| d.as_str().map(str::to_owned)).unwrap_or_default())
     };
     let invoke = |state: Value| match tokio::task::block_in_place(|| record.api.invoke(state, Duration::from_secs(60)))
     {
@@ -350,19 +352,24 @@ async fn the_record_function_publishes_the_pipelines_terminal_record() {
     // nobody): the state each step leaves, run in process as the state machine runs them.
     let hire = event("hire-finance-programmatic.json", json!({}));
     let nobody = event("depart-immediate.json", json!({"employeeId": "E4040"}));
-    for (raw, steps) in [(&hire, &ONBOARD[..]), (&hire, &ONBOARD[..]), (&nobody, &[Step::Offboard][..])] {
+    let runs = [(&hire, &ONBOARD[..]), (&hire, &ONBOARD[..]), (&nobody, &[Step::Offboard][..])];
+    for (i, (raw, steps)) in runs.into_iter().enumerate() {
         let mut state = shared::steps::State::new(raw.clone());
+        // As the state machine's first state passes on the execution's name.
+        state.delivery = Some(format!("execution-{i}"));
         for &step in steps {
             shared::steps::run(step, &ctx, &mut state).await.expect("step");
         }
         inboxes.audit.drain().await;
         let output = invoke(serde_json::to_value(&state).expect("state"));
-        let deployed = terminal(inboxes.audit.drain().await);
+        let (deployed, execution) = terminal(inboxes.audit.drain().await);
         assert_eq!(output["outcome"], deployed["outcome"]);
+        assert_eq!(execution, format!("execution-{i}"), "the record names the execution it ends");
         // The pipeline, on the same event now (a resend of what the steps did): same record,
-        // except what the resend itself changed.
+        // except what the resend itself changed, and its own delivery.
         let _ = shared::pipeline::process(&ctx, raw).await;
-        let mut in_process = terminal(inboxes.audit.drain().await);
+        let (mut in_process, delivery) = terminal(inboxes.audit.drain().await);
+        assert!(delivery.starts_with("d-") && delivery.len() == 18, "{delivery}");
         if deployed["changed"] == true {
             in_process["changed"] = json!(true);
         }
@@ -372,11 +379,11 @@ async fn the_record_function_publishes_the_pipelines_terminal_record() {
     // Failed: Step Functions' caught error, as the failure path hands it over.
     let bad = event("hire-engineering.json", json!({"startDate": "2026-13-01"}));
     let report = shared::pipeline::process(&ctx, &bad).await;
-    let in_process = terminal(inboxes.audit.drain().await);
+    let (in_process, _) = terminal(inboxes.audit.drain().await);
     let cause = json!({"errorType": report.error_type, "errorMessage": report.error}).to_string();
     let state = json!({"event": bad, "error": {"Error": report.error_type, "Cause": cause}});
     invoke(state);
-    let deployed = terminal(inboxes.audit.drain().await);
+    let (deployed, _) = terminal(inboxes.audit.drain().await);
     assert_eq!(deployed["outcome"], "failed");
     assert_eq!(deployed, in_process);
 }

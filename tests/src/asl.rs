@@ -116,8 +116,8 @@ pub fn definition(flow: Flow) -> Value {
             "Event".into(),
             json!({
                 "Type": "Pass",
-                "Comment": "EventBridge hands over the HR event; the steps take {event, ...earlier outputs}.",
-                "Parameters": {"event.$": "$"},
+                "Comment": "EventBridge hands over the HR event; the steps take {event, delivery (the execution's name, on every audit record), ...earlier outputs}.",
+                "Parameters": {"event.$": "$", "delivery.$": "$$.Execution.Name"},
                 "Next": steps[0].name(),
             }),
         );

@@ -14,15 +14,12 @@ async fn main() -> Result<(), Error> {
     let cfg = shared::config::Config::from_env()?;
     let bucket = cfg.trail.bucket.clone().ok_or("trail.bucket is not set")?;
     let sdk = shared::aws::load_sdk_config(&cfg, shared::aws::Trust::AmazonRoots).await;
-    // Path-style addressing only where the SDK talks to an emulator.
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk).force_path_style(sdk.endpoint_url().is_some()).build(),
-    );
-    run(service_fn(|ev: LambdaEvent<Value>| archive(&s3, &bucket, ev.payload))).await
+    let bucket = shared::aws::s3::Bucket::new(&sdk, &bucket);
+    run(service_fn(|ev: LambdaEvent<Value>| archive(&bucket, ev.payload))).await
 }
 
 /// Writes a batch; answers which messages failed (SQS's partial batch response).
-async fn archive(s3: &aws_sdk_s3::Client, bucket: &str, event: Value) -> Result<Value, Error> {
+async fn archive(bucket: &shared::aws::s3::Bucket, event: Value) -> Result<Value, Error> {
     let batch: Vec<(String, String)> = event["Records"]
         .as_array()
         .map(|rs| {
@@ -38,18 +35,9 @@ async fn archive(s3: &aws_sdk_s3::Client, bucket: &str, event: Value) -> Result<
         .unwrap_or_default();
     let mut failed = Vec::new();
     for object in shared::archive::objects(&batch) {
-        let put = s3
-            .put_object()
-            .bucket(bucket)
-            .key(&object.key)
-            .content_type("application/x-ndjson")
-            .body(object.body.clone().into_bytes().into())
-            .send()
-            .await;
-        match put {
+        match bucket.put(&object.key, object.body.clone(), "application/x-ndjson").await {
             Ok(_) => tracing::info!(key = %object.key, records = object.body.lines().count(), "archived"),
             Err(e) => {
-                let e = shared::aws::aws_error("s3:PutObject", e);
                 tracing::error!(key = %object.key, error = %e, "not archived; SQS redelivers the batch's messages");
                 // The messages of this object: those whose records it holds.
                 for (id, record) in &batch {

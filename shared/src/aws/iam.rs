@@ -34,6 +34,17 @@ pub struct User {
     pub password_last_used: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// A user with what grants it access ([`Iam::user_details`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserDetail {
+    pub user: User,
+    pub groups: Vec<String>,
+    /// Managed policies attached to the user directly (ARNs).
+    pub attached_policies: Vec<String>,
+    /// Inline policies of the user (names).
+    pub inline_policies: Vec<String>,
+}
+
 impl From<&aws_sdk_iam::types::User> for User {
     fn from(u: &aws_sdk_iam::types::User) -> Self {
         Self {
@@ -230,6 +241,12 @@ impl Iam {
     /// Every user under `path_prefix` with its tags, path and boundary, read with
     /// `GetAccountAuthorizationDetails` (one call per page of up to 1,000 users, not one per user).
     pub async fn users_with_tags(&self, path_prefix: &str) -> Result<Vec<User>, Error> {
+        Ok(self.user_details(path_prefix).await?.into_iter().map(|d| d.user).collect())
+    }
+
+    /// Every user under `path_prefix` with what grants it access (groups, policies attached or
+    /// inline), from the same paginated `GetAccountAuthorizationDetails` read.
+    pub async fn user_details(&self, path_prefix: &str) -> Result<Vec<UserDetail>, Error> {
         use aws_sdk_iam::types::EntityType;
         self.paged(
             "iam:GetAccountAuthorizationDetails",
@@ -241,22 +258,55 @@ impl Iam {
             |page| {
                 let under = page.user_detail_list().iter().filter(|u| u.path().unwrap_or("/").starts_with(path_prefix));
                 under
-                    .map(|u| User {
-                        name: u.user_name().unwrap_or_default().to_owned(),
-                        arn: u.arn().unwrap_or_default().to_owned(),
-                        path: u.path().unwrap_or("/").to_owned(),
-                        tags: u.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect(),
-                        boundary: u
-                            .permissions_boundary()
-                            .and_then(|b| b.permissions_boundary_arn())
-                            .map(str::to_owned),
-                        password_last_used: None,
+                    .map(|u| UserDetail {
+                        user: User {
+                            name: u.user_name().unwrap_or_default().to_owned(),
+                            arn: u.arn().unwrap_or_default().to_owned(),
+                            path: u.path().unwrap_or("/").to_owned(),
+                            tags: u.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect(),
+                            boundary: u
+                                .permissions_boundary()
+                                .and_then(|b| b.permissions_boundary_arn())
+                                .map(str::to_owned),
+                            password_last_used: None,
+                        },
+                        groups: u.group_list().to_vec(),
+                        attached_policies: u
+                            .attached_managed_policies()
+                            .iter()
+                            .filter_map(|p| p.policy_arn().map(str::to_owned))
+                            .collect(),
+                        inline_policies: u
+                            .user_policy_list()
+                            .iter()
+                            .filter_map(|p| p.policy_name().map(str::to_owned))
+                            .collect(),
                     })
                     .collect()
             },
             |page| truncated(page.is_truncated(), page.marker()),
         )
         .await
+    }
+
+    /// The account's credential report (CSV, one row per user: console password, MFA, access
+    /// keys with rotation and last use), generated first when none is fresh. IAM builds it
+    /// within seconds; this waits up to about a minute.
+    pub async fn credential_report(&self) -> Result<String, Error> {
+        use aws_sdk_iam::types::ReportStateType;
+        for _ in 0..60 {
+            let generate = self
+                .call("iam:GenerateCredentialReport", transient, || self.client.generate_credential_report().send());
+            if generate.await?.state() == Some(&ReportStateType::Complete) {
+                let got =
+                    self.call("iam:GetCredentialReport", transient, || self.client.get_credential_report().send());
+                let content = got.await?.content.map(|b| b.into_inner()).unwrap_or_default();
+                return String::from_utf8(content)
+                    .map_err(|_| Error::Input("iam:GetCredentialReport: the report is not UTF-8 text".into()));
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        Err(Error::Input("iam:GenerateCredentialReport: the report was not ready within a minute; try again".into()))
     }
 
     /// The user, waiting (within the retry bounds) for one created moments ago to be visible.

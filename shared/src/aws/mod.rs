@@ -12,6 +12,8 @@ use crate::retry::RetryPolicy;
 pub mod iam;
 #[cfg(feature = "intake")]
 pub mod intake;
+#[cfg(feature = "trail")]
+pub mod s3;
 #[cfg(feature = "secrets")]
 pub mod scheduler;
 #[cfg(feature = "secrets")]

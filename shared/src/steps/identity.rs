@@ -194,6 +194,12 @@ pub fn on_departure<'u>(
     Ok((u, if ends > now { DepartureDecision::Schedule(ends) } else { DepartureDecision::DisableNow }))
 }
 
+/// When HR said a leaver's access must end: the event's time for an immediate departure, else
+/// the end of the last day (the leaver SLA is measured from here).
+pub fn access_due(cfg: &Config, d: &Departure) -> DateTime<Utc> {
+    if d.immediate { d.meta.time } else { lifecycle::disable_time(d.last_day, &cfg.lifecycle) }
+}
+
 /// The status a user is in.
 pub fn status(u: &User) -> Status {
     Status::of(&u.tags)

@@ -51,6 +51,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
             return Ok(out);
         }
     };
+    out.access_due_at = Some(lifecycle::stamp(identity::access_due(&ctx.cfg, &d)));
     let mut trail = Trail::new(ctx, &d.meta, Step::Offboard);
     match decision {
         DepartureDecision::AlreadyDisabled => {

@@ -68,6 +68,7 @@ pub fn terminal(
     let mut record =
         AuditRecord::terminal(ids, "pipeline", flow_name(ids.detail_type.as_deref()), user_arn, changed, error, now);
     record.access_ended_at = offboard.and_then(|o| o.access_ended_at.clone());
+    record.access_due_at = offboard.and_then(|o| o.access_due_at.clone());
     if let Some(r) = reason {
         record = record.because(if quarantined.is_some() { Outcome::Quarantined } else { Outcome::Ignored }, r);
     }

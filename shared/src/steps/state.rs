@@ -34,6 +34,9 @@ pub struct State {
     /// for the `record` step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Value>,
+    /// The delivery this is (a state machine execution's name), for every record it leaves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<String>,
 }
 
 impl State {
@@ -127,6 +130,9 @@ pub struct OffboardOutput {
     /// none): the state machine's terminal record reads it.
     #[serde(default)]
     pub access_ended_at: Option<String>,
+    /// When HR said access must end (RFC 3339), for the leaver SLA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_due_at: Option<String>,
     /// Why nothing was done (unknown employee, not managed, protected, stale). Absent (not
     /// null) otherwise: the state machine's Choice tests for its presence.
     #[serde(default, skip_serializing_if = "Option::is_none")]

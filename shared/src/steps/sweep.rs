@@ -21,8 +21,8 @@ use crate::aws::secrets::ListedSecret;
 use crate::error::Error;
 use crate::lifecycle::{self, Due, Status};
 use crate::tags::{
-    ACCESS_KEY_DELIVERED, ACTIVATE_AT, CREDENTIALS_EXPIRED, DISABLE_HELD, DISPLAY_NAME, EMPLOYEE_ID, MANAGED_BY,
-    MANAGED_BY_VALUE, MANAGER_EMAIL, STATUS, WELCOME_SENT,
+    ACCESS_KEY_DELIVERED, ACTIVATE_AT, CREDENTIALS_EXPIRED, DISABLE_AT, DISABLE_HELD, DISPLAY_NAME, EMPLOYEE_ID,
+    MANAGED_BY, MANAGED_BY_VALUE, MANAGER_EMAIL, STATUS, WELCOME_SENT,
 };
 
 /// What one sweep did.
@@ -316,7 +316,8 @@ async fn finish(
         None => item.status = after.into(),
     }
     let record = AuditRecord::terminal(&ids, "sweep", due.as_str(), Some(user.arn.clone()), changed, error, Utc::now())
-        .access_ended(ended);
+        .access_ended(ended)
+        .access_due(if due == Due::Disable { user.tags.get(DISABLE_AT).cloned() } else { None });
     if let Err(e) = ctx.audit(&record).await {
         tracing::error!(error = %e, "could not publish the sweep's terminal record");
         item.outcome = SweepOutcome::Failed;
