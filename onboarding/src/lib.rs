@@ -11,6 +11,7 @@ use shared::config::Config;
 use shared::pipeline::{self, EventOutcome};
 use shared::steps::{Ctx, Targets};
 
+pub mod audit;
 pub mod bootstrap;
 pub mod input;
 pub mod render;
@@ -108,6 +109,9 @@ pub enum Command {
         /// The body: `{"type", "timestamp", "data"}`.
         file: String,
     },
+    /// Auditors' answers: the trail, the leaver SLA, completeness, who has what access, and one
+    /// HTML report; each export with a manifest (`onboarding audit --help`).
+    Audit(audit::AuditArgs),
     /// Departures the mass-departure guard holds for an operator.
     Quarantine {
         #[command(subcommand)]
@@ -145,6 +149,9 @@ fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
 /// Runs the CLI; returns the process exit code. Results go to `out`; problems that stop the
 /// whole run go to `err`. Logs go to stderr through `tracing`.
 pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    if let Command::Audit(args) = &cli.command {
+        return audit_command(&cli, args, out, err).await;
+    }
     let cfg = match Config::load(&cli.config) {
         Ok(c) => c,
         Err(e) => {
@@ -182,6 +189,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         | Command::Sweep { .. }
         | Command::Quarantine { .. }
         | Command::Serve { .. }
+        | Command::Audit(_)
         | Command::Sign { .. } => Vec::new(),
         Command::Plan { files } | Command::Run { files } => match read_inputs(files) {
             Ok(i) => i,
@@ -218,7 +226,8 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     ctx.now = cli.now;
     ctx.allow_mass_offboarding = cli.allow_mass_offboarding;
     if let Command::Sweep { .. } = cli.command {
-        return match shared::steps::sweep::run(&ctx).await {
+        let sweep = shared::steps::sweep::run(&ctx);
+        return match shared::audit::in_delivery(shared::audit::new_delivery_id(), sweep).await {
             Ok(report) => {
                 render::sweep(out, cli.output, &report);
                 let held = report.items.iter().any(|i| i.outcome == shared::steps::sweep::SweepOutcome::Quarantined);
@@ -305,6 +314,37 @@ async fn quarantine(
             if matches!(e, shared::Error::Conflict(_)) { EXIT_USAGE } else { EXIT_EVENT_FAILED }
         }
     }
+}
+
+/// `onboarding audit`: works offline from a local trail without a config; reading S3 or IAM
+/// needs it.
+async fn audit_command(cli: &Cli, args: &audit::AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let cfg = Config::load(&cli.config).map_err(|e| e.to_string());
+    let now = cli.now.unwrap_or_else(Utc::now);
+    let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
+    let command = format!("onboarding {}", if command.is_empty() { "audit".into() } else { command });
+    if let audit::AuditCommand::Access { .. } = args.report {
+        let cfg = match cfg {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                return EXIT_USAGE;
+            }
+        };
+        let sdk = aws::load_sdk_config(&cfg, aws::Trust::System).await;
+        let clients = Aws::new(&sdk, cfg.retry_policy());
+        let targets = match Targets::resolve(&cfg, &clients).await {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                return EXIT_USAGE;
+            }
+        };
+        let ctx = Ctx::new(cfg, clients, targets);
+        let env = audit::Env { cfg: Err("in the context".into()), now, command, ctx: Some(&ctx) };
+        return audit::run(args, env, out, err).await;
+    }
+    audit::run(args, audit::Env { cfg, now, command, ctx: None }, out, err).await
 }
 
 fn read_inputs(files: &[String]) -> Result<Vec<input::Entry>, String> {

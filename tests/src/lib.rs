@@ -19,6 +19,7 @@ use shared::config::Config;
 use shared::steps::{Ctx, Targets};
 
 pub mod asl;
+pub mod browser;
 pub mod elf;
 pub mod http;
 pub mod inbox;
@@ -71,11 +72,17 @@ pub struct Emulator {
 
 static EMULATOR: OnceLock<Emulator> = OnceLock::new();
 
+/// The project's Python (the venv `cargo xtask test` makes, or `ONBOARDING_PYTHON`): it runs the
+/// emulator, and its standard library reads what our exports write (e.g. `csv`).
+pub fn python() -> PathBuf {
+    std::env::var_os("ONBOARDING_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv").join("bin").join("python"))
+}
+
 pub fn emulator() -> &'static Emulator {
     EMULATOR.get_or_init(|| {
-        let python = std::env::var_os("ONBOARDING_PYTHON")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root().join(".venv").join("bin").join("python"));
+        let python = python();
         assert!(
             python.exists(),
             "no emulator: {} is missing; run `cargo xtask test` (it installs moto into .venv)",

@@ -1,5 +1,7 @@
 //! Demo helper (`cargo xtask demo`): `subscribe` puts SQS queues on the audit and notification
-//! topics; `show` prints what AWS now holds and what the topics carried, read through the API.
+//! topics; `show [ARCHIVE_DIR]` prints what AWS now holds and what the topics carried, read
+//! through the API, and lays the audit records out in ARCHIVE_DIR as the archiver lays them out
+//! in the trail bucket (`shared::archive`), for `onboarding audit --source ARCHIVE_DIR`.
 
 use std::process::ExitCode;
 
@@ -34,18 +36,21 @@ async fn main() -> ExitCode {
             Inbox::subscribe(&sdk, &targets.notifications_topic_arn, NOTIFY_QUEUE).await;
             ExitCode::SUCCESS
         }
-        Some("show") => {
-            show(&cfg, &sdk).await;
-            ExitCode::SUCCESS
-        }
+        Some("show") => match show(&cfg, &sdk, std::env::args().nth(2)).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        },
         _ => {
-            eprintln!("usage: demo-trail subscribe|show");
+            eprintln!("usage: demo-trail subscribe|show [ARCHIVE_DIR]");
             ExitCode::from(2)
         }
     }
 }
 
-async fn show(cfg: &Config, sdk: &aws_config::SdkConfig) {
+async fn show(cfg: &Config, sdk: &aws_config::SdkConfig, archive: Option<String>) -> Result<(), String> {
     let iam = aws_sdk_iam::Client::new(sdk);
     let secrets = aws_sdk_secretsmanager::Client::new(sdk);
     let sqs = aws_sdk_sqs::Client::new(sdk);
@@ -112,7 +117,18 @@ async fn show(cfg: &Config, sdk: &aws_config::SdkConfig) {
     }
     if let Some(inbox) = Inbox::existing(sqs, &format!("{AUDIT_QUEUE}-inbox")).await {
         println!("\nAudit trail (as an auditor's queue receives it):");
-        for m in inbox.drain().await {
+        let records = inbox.drain().await;
+        if let Some(dir) = archive {
+            let batch: Vec<(String, String)> =
+                records.iter().enumerate().map(|(i, m)| (format!("demo-{i:05}"), m.message.clone())).collect();
+            for o in shared::archive::objects(&batch) {
+                let path = std::path::Path::new(&dir).join(&o.key);
+                let parent = path.parent().ok_or("no parent")?;
+                std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+                std::fs::write(&path, o.body).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            }
+        }
+        for m in records {
             let r = m.json();
             let s = |k: &str| r[k].as_str().unwrap_or("-").to_owned();
             println!(
@@ -128,4 +144,5 @@ async fn show(cfg: &Config, sdk: &aws_config::SdkConfig) {
             );
         }
     }
+    Ok(())
 }
