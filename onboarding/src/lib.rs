@@ -199,10 +199,9 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
         },
     };
-    let sdk = aws::load_sdk_config(&cfg, aws::Trust::System).await;
-    let clients = Aws::new(&sdk, cfg.retry_policy());
-
     if let Command::Bootstrap = cli.command {
+        let sdk = aws::load_sdk_config(&cfg, aws::Trust::System).await;
+        let clients = Aws::new(&sdk, cfg.retry_policy());
         return match bootstrap::bootstrap(&cfg, &clients).await {
             Ok(items) => {
                 render::bootstrap(out, cli.output, &items);
@@ -214,14 +213,13 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
         };
     }
-    let targets = match Targets::resolve(&cfg, &clients).await {
-        Ok(t) => t,
+    let (sdk, mut ctx) = match connect(cfg).await {
+        Ok(c) => c,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
             return EXIT_USAGE;
         }
     };
-    let mut ctx = Ctx::new(cfg, clients, targets);
     ctx.dry_run = matches!(cli.command, Command::Plan { .. } | Command::Sweep { dry_run: true });
     ctx.now = cli.now;
     ctx.allow_mass_offboarding = cli.allow_mass_offboarding;
@@ -324,27 +322,30 @@ async fn audit_command(cli: &Cli, args: &audit::AuditArgs, out: &mut dyn Write, 
     let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
     let command = format!("onboarding {}", if command.is_empty() { "audit".into() } else { command });
     if let audit::AuditCommand::Access { .. } = args.report {
-        let cfg = match cfg {
-            Ok(c) => c,
+        let ctx = match cfg {
+            Ok(cfg) => connect(cfg).await.map(|(_, ctx)| ctx),
+            Err(e) => Err(e),
+        };
+        let ctx = match ctx {
+            Ok(ctx) => ctx,
             Err(e) => {
                 let _ = writeln!(err, "error: {e}");
                 return EXIT_USAGE;
             }
         };
-        let sdk = aws::load_sdk_config(&cfg, aws::Trust::System).await;
-        let clients = Aws::new(&sdk, cfg.retry_policy());
-        let targets = match Targets::resolve(&cfg, &clients).await {
-            Ok(t) => t,
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                return EXIT_USAGE;
-            }
-        };
-        let ctx = Ctx::new(cfg, clients, targets);
         let env = audit::Env { cfg: Err("in the context".into()), now, command, ctx: Some(&ctx) };
         return audit::run(args, env, out, err).await;
     }
     audit::run(args, audit::Env { cfg, now, command, ctx: None }, out, err).await
+}
+
+/// The SDK's configuration and the steps' context for `cfg`: clients, and the topics and policies
+/// the config names, resolved once.
+async fn connect(cfg: Config) -> Result<(aws_config::SdkConfig, Ctx), String> {
+    let sdk = aws::load_sdk_config(&cfg, aws::Trust::System).await;
+    let clients = Aws::new(&sdk, cfg.retry_policy());
+    let targets = Targets::resolve(&cfg, &clients).await.map_err(|e| e.to_string())?;
+    Ok((sdk, Ctx::new(cfg, clients, targets)))
 }
 
 fn read_inputs(files: &[String]) -> Result<Vec<input::Entry>, String> {

@@ -11,9 +11,10 @@ tokio::task_local! {
     static DELIVERY: String;
 }
 
-/// Runs `work` as one delivery: every record built inside carries `id` as its `delivery`.
+/// Runs `work` as one delivery: every record built inside carries `id` as its `delivery`. The
+/// work is boxed: a flow's future is large, and a caller's stack need not hold it.
 pub async fn in_delivery<F: std::future::Future>(id: String, work: F) -> F::Output {
-    DELIVERY.scope(id, work).await
+    DELIVERY.scope(id, Box::pin(work)).await
 }
 
 /// A fresh delivery id for an in-process run of one event (`d-` and 16 random hex digits).

@@ -262,21 +262,8 @@ async fn the_auditors_reports_answer_from_the_trail_exactly() {
         first.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string()
     };
     let row = |cells: [&str; 13]| {
-        let header = [
-            "employeeId",
-            "eventId",
-            "userName",
-            "dueAt",
-            "receivedAt",
-            "accessEndedAt",
-            "deletedAt",
-            "elapsed",
-            "elapsedSeconds",
-            "sla",
-            "breached",
-            "status",
-            "reason",
-        ];
+        let header = <onboarding::audit::reports::Leaver as onboarding::audit::reports::Row>::HEADER;
+        assert_eq!(header.len(), cells.len());
         header.iter().zip(cells).map(|(h, c)| ((*h).to_owned(), c.to_owned())).collect::<BTreeMap<_, _>>()
     };
     let human = format!("{}d {:02}h {:02}m", elapsed / 86_400, elapsed / 3600 % 24, elapsed / 60 % 60);

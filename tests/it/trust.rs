@@ -682,10 +682,50 @@ fn only_the_archiver_writes_the_trail_nobody_deletes_it_and_auditors_read_it() {
         Principal { name: "auditor", arn: AUDITOR.into(), account: ACCOUNT.into(), identity: vec![], boundary: None };
     allowed(&auditor, tls(Request::new("s3:GetObject", &object)), on);
     allowed(&auditor, tls(Request::new("s3:ListBucket", &bucket)), on);
+    // What `onboarding audit` calls: every version of every object.
+    allowed(&auditor, tls(Request::new("s3:ListBucketVersions", &bucket)), on);
+    allowed(&auditor, tls(Request::new("s3:GetObjectVersion", &object)), on);
     denied(&auditor, tls(Request::new("s3:PutObject", &object)), on);
     // Nobody else reads the trail: an employee whose groups grant `*`, an administrator.
     denied(&employee(&s, "jane.doe", "E1"), mfa(tls(Request::new("s3:GetObject", &object))), on);
     denied(&admin(), tls(Request::new("s3:GetObject", &object)), on);
+}
+
+/// The auditors decrypt what they read with the stack's key, with no grant of their own: the
+/// trail through S3 and their queues through SQS, nothing else and never directly.
+#[test]
+fn auditors_decrypt_the_trail_and_their_queues_and_nothing_else() {
+    let s = stack();
+    let key = resource(&s, "Key")["KeyPolicy"].clone();
+    let k = Resource::Key(&key);
+    let key_arn = arn("kms", "key/Key");
+    let via = |service: &str, context: (&str, &str)| {
+        Request::new("kms:Decrypt", &key_arn)
+            .with("kms:ViaService", &[&format!("{service}.{REGION}.amazonaws.com")])
+            .with(&format!("kms:EncryptionContext:{}", context.0), &[context.1])
+    };
+    let bucket = format!("arn:aws:s3:::employee-lifecycle-audit-{ACCOUNT}-{REGION}");
+    let queue = |name: &str| format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}");
+    let auditor =
+        Principal { name: "auditor", arn: AUDITOR.into(), account: ACCOUNT.into(), identity: vec![], boundary: None };
+    allowed(&auditor, via("s3", ("aws:s3:arn", &bucket)), k);
+    for q in ["onboarding-auditors", "onboarding-auditors-dlq", "onboarding-archive-dlq"] {
+        allowed(&auditor, via("sqs", ("aws:sqs:arn", &queue(q))), k);
+    }
+    // Not another bucket or queue of the account, not directly, not the topics.
+    denied(&auditor, via("s3", ("aws:s3:arn", "arn:aws:s3:::someone-elses-bucket")), k);
+    denied(&auditor, via("sqs", ("aws:sqs:arn", &queue("onboarding-events-dlq"))), k);
+    denied(&auditor, via("sns", ("aws:sns:topicArn", &arn("sns", "onboarding-notifications"))), k);
+    denied(&auditor, Request::new("kms:Decrypt", &key_arn), k);
+    // Someone else with no IAM grant on the key decrypts nothing through S3.
+    let app = Principal {
+        name: "app",
+        arn: format!("arn:aws:iam::{ACCOUNT}:role/app"),
+        account: ACCOUNT.into(),
+        identity: vec![],
+        boundary: None,
+    };
+    denied(&app, via("s3", ("aws:s3:arn", &bucket)), k);
 }
 
 /// Records reach the auditors' queue and the trail only from the audit topic, and leave the

@@ -76,21 +76,16 @@ pub enum AuditCommand {
     /// One row per departure due in the period: when access was due to end, when it did, when the
     /// user was deleted, and whether that took longer than the SLA.
     Leavers {
-        #[arg(long, value_parser = from_arg)]
-        from: DateTime<Utc>,
-        #[arg(long, value_parser = to_arg)]
-        to: DateTime<Utc>,
-        /// The longest acceptable time from due to ended (e.g. 24h, 90m, 2d).
-        #[arg(long, default_value = "24h", value_parser = sla_arg)]
-        sla: (TimeDelta, String),
+        #[command(flatten)]
+        period: PeriodArgs,
+        #[command(flatten)]
+        sla: SlaArg,
     },
     /// Whether every event of the period ended in exactly one terminal record per delivery;
     /// exit 1 when not.
     Completeness {
-        #[arg(long, value_parser = from_arg)]
-        from: DateTime<Utc>,
-        #[arg(long, value_parser = to_arg)]
-        to: DateTime<Utc>,
+        #[command(flatten)]
+        period: PeriodArgs,
     },
     /// Every IAM user under the system's path, from IAM itself: status, groups, console access
     /// and MFA, access keys with age and last use, boundary, policies on the user.
@@ -105,13 +100,40 @@ pub enum AuditCommand {
         /// The file to write.
         #[arg(long)]
         html: PathBuf,
-        #[arg(long, value_parser = from_arg)]
-        from: DateTime<Utc>,
-        #[arg(long, value_parser = to_arg)]
-        to: DateTime<Utc>,
-        #[arg(long, default_value = "24h", value_parser = sla_arg)]
-        sla: (TimeDelta, String),
+        #[command(flatten)]
+        period: PeriodArgs,
+        #[command(flatten)]
+        sla: SlaArg,
     },
+}
+
+/// A report's period.
+#[derive(Debug, Clone, Args)]
+pub struct PeriodArgs {
+    /// From this day (YYYY-MM-DD, UTC) or instant (RFC 3339).
+    #[arg(long, value_parser = from_arg)]
+    pub from: DateTime<Utc>,
+    /// To this day, inclusive (YYYY-MM-DD, UTC), or before this instant (RFC 3339).
+    #[arg(long, value_parser = to_arg)]
+    pub to: DateTime<Utc>,
+}
+
+impl PeriodArgs {
+    fn period(&self) -> Period {
+        Period { from: Some(self.from), to: Some(self.to) }
+    }
+
+    fn filters(&self) -> BTreeMap<String, String> {
+        period_filters(Some(self.from), Some(self.to))
+    }
+}
+
+/// The leaver SLA.
+#[derive(Debug, Clone, Args)]
+pub struct SlaArg {
+    /// The longest acceptable time from due to ended (e.g. 24h, 90m, 2d).
+    #[arg(long, default_value = "24h", value_parser = sla_arg)]
+    pub sla: (TimeDelta, String),
 }
 
 fn day_or_instant(s: &str, end_of_day: bool) -> Result<DateTime<Utc>, String> {
@@ -426,9 +448,9 @@ async fn run_inner(
                 .map_err(failed)?;
             Ok(crate::EXIT_OK)
         }
-        AuditCommand::Leavers { from, to, sla } => {
-            let rows = reports::leavers(&trail, Period { from: Some(*from), to: Some(*to) }, sla.0, &sla.1, env.now);
-            let mut filters = period_filters(Some(*from), Some(*to));
+        AuditCommand::Leavers { period, sla: SlaArg { sla } } => {
+            let rows = reports::leavers(&trail, period.period(), sla.0, &sla.1, env.now);
+            let mut filters = period.filters();
             filters.insert("sla".into(), sla.1.clone());
             let breached = rows.iter().filter(|r| r.breached == Some(true)).count();
             let footer = format!("{} departures, {breached} over the {} SLA", rows.len(), sla.1);
@@ -441,19 +463,19 @@ async fn run_inner(
             .map_err(failed)?;
             Ok(crate::EXIT_OK)
         }
-        AuditCommand::Completeness { from, to } => {
-            let (rows, verdict) = reports::completeness(&trail, Period { from: Some(*from), to: Some(*to) });
+        AuditCommand::Completeness { period } => {
+            let (rows, verdict) = reports::completeness(&trail, period.period());
             let problems = trail.altered.iter().map(|a| format!("altered: {a}\n"));
             let mut footer =
                 problems.chain(trail.unreadable.iter().map(|u| format!("unreadable: {u}\n"))).collect::<String>();
             footer.push_str(&verdict.line());
-            let m = manifest(env, &trail, &source, period_filters(Some(*from), Some(*to)), format);
+            let m = manifest(env, &trail, &source, period.filters(), format);
             write(args, &export(&rows, format, Some(footer), m), out, err).map_err(failed)?;
             Ok(if verdict.complete { crate::EXIT_OK } else { crate::EXIT_EVENT_FAILED })
         }
-        AuditCommand::Report { html: path, from, to, sla } => {
-            let period = Period { from: Some(*from), to: Some(*to) };
-            let mut filters = period_filters(Some(*from), Some(*to));
+        AuditCommand::Report { html: path, period: args, sla: SlaArg { sla } } => {
+            let period = args.period();
+            let mut filters = args.filters();
             filters.insert("sla".into(), sla.1.clone());
             let csv = |m: Manifest| Manifest { format: Format::Csv.as_str().into(), ..m };
             let base = manifest(env, &trail, &source, filters, Format::Csv);
