@@ -452,7 +452,10 @@ fn demo() -> Result {
     };
     step("the auditor's leaver SLA: onboarding audit leavers --sla 24h (the sweep ran as of June 2030)");
     run(&mut audit(&["leavers", "--sla", "24h"]))?;
-    step("the auditor's completeness check: every event ended in exactly one terminal record");
+    step(
+        "the auditor's completeness check: one terminal record per delivery (the bad event failed and \
+         nobody retried it, so exit 1 says the period is not clean)",
+    );
     let status = audit(&["completeness"]).status().map_err(|e| e.to_string())?;
     println!("(exit code {})", status.code().unwrap_or(-1));
     step("the auditor's report, one self-contained HTML file");
