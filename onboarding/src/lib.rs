@@ -14,6 +14,7 @@ use shared::steps::{Ctx, Targets};
 pub mod audit;
 pub mod bootstrap;
 pub mod input;
+pub mod progress;
 pub mod render;
 pub mod serve;
 
@@ -44,6 +45,10 @@ pub struct Cli {
     /// Proceed even when the mass-departure guard would hold departures back.
     #[arg(long, global = true)]
     pub allow_mass_offboarding: bool,
+    /// How many people `run` and `sweep` work on at once (1 to 64); each person's events stay
+    /// in input order, and so does the output.
+    #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -223,6 +228,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     ctx.dry_run = matches!(cli.command, Command::Plan { .. } | Command::Sweep { dry_run: true });
     ctx.now = cli.now;
     ctx.allow_mass_offboarding = cli.allow_mass_offboarding;
+    ctx.concurrency = usize::from(cli.concurrency);
     if let Command::Sweep { .. } = cli.command {
         let sweep = shared::steps::sweep::run(&ctx);
         return match shared::audit::in_delivery(shared::audit::new_delivery_id(), sweep).await {
@@ -256,7 +262,9 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     if let Command::Quarantine { action } = &cli.command {
         return quarantine(&ctx, &sdk, action, cli.output, out, err).await;
     }
-    let reports = pipeline::run_all(&ctx, inputs).await;
+    let progress = progress::Progress::new("events");
+    let reports = pipeline::run_all_reporting(&ctx, inputs, &|done, total| progress.tick(done, total)).await;
+    progress.finish();
     for r in &reports {
         render::report(out, cli.output, r);
     }

@@ -47,7 +47,7 @@ pub async fn handle(ctx: &Ctx, step: Step, ev: LambdaEvent<Value>) -> Result<Val
 async fn handle_step(ctx: &Ctx, step: Step, ev: LambdaEvent<Value>) -> Result<Value, StepFailure> {
     let (event_id, employee_id) = event::ids_of(ev.payload.get("event").unwrap_or(&ev.payload));
     let result = match State::from_input(ev.payload) {
-        Ok(mut state) => steps::run(step, ctx, &mut state).await,
+        Ok(mut state) => ctx.batched(steps::run(step, ctx, &mut state)).await,
         Err(e) => Err(e),
     };
     let e: Error = match result {

@@ -17,6 +17,7 @@ pub mod intake;
 pub mod intent;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod lanes;
 pub mod lifecycle;
 pub mod mapping;
 pub mod password;

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::audit::{self, Action, AuditRecord, Ids, Outcome};
 use crate::error::{Error, ValidationError};
 use crate::intent::Request;
+use crate::lanes;
 use crate::lifecycle;
 use crate::steps::identity::{self, DepartureDecision};
 use crate::steps::{self, Ctx, State, record};
@@ -75,9 +76,41 @@ pub struct EventReport {
     pub error_type: Option<String>,
 }
 
-/// Processes entries in order; departures that together would disable more users than the
-/// guard allows are all quarantined (and one alert goes to the audit topic).
+/// Processes entries, each person's in input order, up to `ctx.concurrency` people at once
+/// ([`lanes`]); reports come back in input order. Departures that together would disable more
+/// users than the guard allows are all quarantined (and one alert goes to the audit topic).
 pub async fn run_all(ctx: &Ctx, entries: Vec<Result<Value, ValidationError>>) -> Vec<EventReport> {
+    run_all_reporting(ctx, entries, &|_, _| {}).await
+}
+
+/// What must run one after the other: events about the same employee; hires whose user names
+/// start from the same base (which variant each gets depends on their order); and all
+/// departures, so the mass-departure guard across runs counts each disable before the next.
+fn lane_keys(ctx: &Ctx, entries: &[Result<Value, ValidationError>]) -> Vec<Vec<String>> {
+    entries
+        .iter()
+        .map(|e| {
+            let Ok(raw) = e else { return Vec::new() };
+            let mut keys = Vec::new();
+            if let (_, Some(employee)) = crate::event::ids_of(raw) {
+                keys.push(format!("employee:{employee}"));
+            }
+            match Request::from_event(&ctx.cfg, raw) {
+                Ok(Request::Hire(intent)) => keys.push(format!("name:{}", intent.base_name)),
+                Ok(Request::Depart(_)) => keys.push("departures".into()),
+                _ => {}
+            }
+            keys
+        })
+        .collect()
+}
+
+/// [`run_all`], calling `progress(done, total)` after each event.
+pub async fn run_all_reporting(
+    ctx: &Ctx,
+    entries: Vec<Result<Value, ValidationError>>,
+    progress: &dyn Fn(usize, usize),
+) -> Vec<EventReport> {
     let held = match mass_departure(ctx, &entries).await {
         Some((reason, indices)) => {
             tracing::warn!(count = indices.len(), reason = %reason, "mass-departure guard: no user disabled");
@@ -89,16 +122,26 @@ pub async fn run_all(ctx: &Ctx, entries: Vec<Result<Value, ValidationError>>) ->
         }
         None => None,
     };
-    let mut reports = Vec::with_capacity(entries.len());
-    for (i, entry) in entries.into_iter().enumerate() {
-        let report = match (entry, &held) {
-            (Ok(raw), Some((reason, indices))) if indices.contains(&i) => quarantine(ctx, &raw, reason).await,
-            (Ok(raw), _) => process(ctx, &raw).await,
-            (Err(e), _) => unreadable(ctx, e).await,
-        };
-        reports.push(report);
-    }
-    reports
+    let lanes = lanes::lanes(&lane_keys(ctx, &entries));
+    let entries: Vec<std::cell::RefCell<Option<Result<Value, ValidationError>>>> =
+        entries.into_iter().map(|e| std::cell::RefCell::new(Some(e))).collect();
+    let one = |i: usize| {
+        let (entry, held) = (entries[i].borrow_mut().take(), &held);
+        async move {
+            // Boxed: a flow's future is large, and many wait side by side.
+            match (entry, held) {
+                (Some(Ok(raw)), Some((reason, indices))) if indices.contains(&i) => {
+                    Box::pin(quarantine(ctx, &raw, reason)).await
+                }
+                (Some(Ok(raw)), _) => Box::pin(process(ctx, &raw)).await,
+                (Some(Err(e)), _) => Box::pin(unreadable(ctx, e)).await,
+                (None, _) => {
+                    unreadable(ctx, ValidationError::new("", "the entry came up twice (a bug)".to_owned())).await
+                }
+            }
+        }
+    };
+    lanes::run(lanes, ctx.concurrency, one, progress).await
 }
 
 /// The guard's verdict on a batch: the reason and the departures it holds back.
@@ -236,7 +279,7 @@ async fn run_steps(ctx: &Ctx, state: &mut State) -> Result<(), Error> {
     let req = ctx.request(&state.event)?;
     for &step in steps::flow(&req) {
         tracing::debug!(step = step.name(), "step");
-        steps::run(step, ctx, state).await?;
+        ctx.batched(steps::run(step, ctx, state)).await?;
         if state.skipped().is_some() {
             break;
         }

@@ -474,3 +474,86 @@ async fn terminals_agree_with_reports(audit: &Inbox, reports: &[Value]) {
     assert!(terminals.iter().all(|t| t["outcome"] == "succeeded"), "no failed terminal record: {terminals:?}");
     assert_eq!(terminals.iter().filter(|t| t["changed"] == true).count(), succeeded, "{terminals:#?}");
 }
+
+/// Many people at once, each person's events in order: 200 events for 50 people (hires, their
+/// resends, transfers, departures; five people named alike), interleaved in one file. Run with
+/// `--concurrency 8` and with `--concurrency 1` against two accounts: the same reports in the same
+/// order, and the same final IAM and Secrets Manager state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_runs_keep_each_persons_order_and_end_as_a_sequential_run() {
+    let started = chrono::Utc::now();
+    let person = |i: usize| {
+        let letters = format!("{}{}", (b'a' + (i / 26) as u8) as char, (b'a' + (i % 26) as u8) as char);
+        let (given, family): (String, String) =
+            if i.is_multiple_of(10) { ("Jane".into(), "Doe".into()) } else { ("Pat".into(), format!("Lane{letters}")) };
+        (format!("P{i:03}"), given, family)
+    };
+    let mut lines = Vec::new();
+    for phase in 0..4 {
+        for i in 0..50 {
+            let (id, given, family) = person(i);
+            let e = match phase {
+                0 | 1 => tests::event(
+                    "hire-engineering.json",
+                    serde_json::json!({"eventId": format!("h-{i}"), "employeeId": id, "givenName": given, "familyName": family}),
+                ),
+                2 => tests::event(
+                    "change-transfer.json",
+                    serde_json::json!({"eventId": format!("c-{i}"), "employeeId": id}),
+                ),
+                _ if i % 5 == 0 => tests::event(
+                    "depart-immediate.json",
+                    serde_json::json!({"eventId": format!("d-{i}"), "employeeId": id}),
+                ),
+                _ => tests::event(
+                    "change-transfer.json",
+                    serde_json::json!({"eventId": format!("c-{i}"), "employeeId": id}),
+                ),
+            };
+            lines.push(e.to_string());
+        }
+    }
+    let file = tests::scratch().join(format!("crowd-{}.jsonl", std::process::id()));
+    std::fs::write(&file, lines.join("\n")).expect("events");
+    let file = file.to_str().expect("path");
+    let mut results = Vec::new();
+    for concurrency in ["8", "1"] {
+        let acct = Account::new().await;
+        bootstrapped(&acct).await;
+        let out = onboarding(&acct, &["--output", "json", "--concurrency", concurrency, "run", file], None);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let reports: Vec<(String, String)> = json_lines(&out)
+            .iter()
+            .map(|r| {
+                (
+                    r["eventId"].as_str().unwrap_or_default().to_owned(),
+                    r["outcome"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(reports.len(), 200);
+        assert_eq!(user_names(&acct).await.len(), 50, "none lost, none doubled");
+        results.push((reports, tests::snapshot(&acct, started).await));
+    }
+    let (concurrent, sequential) = (&results[0], &results[1]);
+    // Output order is input order; each event ended the same way.
+    let ids: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("event")["detail"]["eventId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(concurrent.0.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>(), ids);
+    assert_eq!(concurrent.0, sequential.0);
+    // The people named alike got their names in input order, as in the sequential run.
+    assert_eq!(concurrent.1, sequential.1);
+    let outcomes: std::collections::BTreeMap<&str, usize> =
+        concurrent.0.iter().fold(Default::default(), |mut m, (_, o)| {
+            *m.entry(o.as_str()).or_default() += 1;
+            m
+        });
+    assert_eq!(outcomes.get("succeeded"), Some(&(50 + 50 + 10)), "{outcomes:?}");
+}

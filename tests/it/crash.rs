@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tests::proxy::CallProxy;
-use tests::{Account, Inbox, binary, emulator, event, form_value, scratch};
+use tests::{Account, Inbox, binary, emulator, event, scratch};
 
 /// The batch: two hires (one with an access key), a transfer of one of them, and the immediate
 /// departure of a person hired (with a key) before the batch.
@@ -99,75 +99,8 @@ impl Scenario {
         self.run(&self.batch, false).await
     }
 
-    /// What the account holds, as text to compare: users (path, tags, groups, console access and
-    /// whether its password is the stored one, keys and whether each active one is stored),
-    /// secrets (tags, policy, scheduled deletion). Run-dependent values are normalised: the
-    /// account id, and times of this run (as whole days from its start).
     async fn snapshot(&self) -> String {
-        let (iam, sm) = (self.acct.iam(), self.acct.secrets());
-        let mut lines = Vec::new();
-        let recorded = self.acct.recorded();
-        for user in tests::user_names(&self.acct).await {
-            let u = iam.get_user().user_name(&user).send().await.expect("GetUser");
-            lines.push(format!("user {user} path {}", u.user().map(|u| u.path()).unwrap_or_default()));
-            for (k, v) in tests::user_tags(&self.acct, &user).await {
-                lines.push(format!("  tag {k} = {}", self.normal(&v)));
-            }
-            lines.push(format!("  groups {:?}", tests::user_groups(&self.acct, &user).await));
-            if iam.get_login_profile().user_name(&user).send().await.is_ok() {
-                // The password the login profile was last given (the emulator cannot tell it).
-                let given = recorded
-                    .iter()
-                    .filter(|(a, b)| {
-                        (a == "CreateLoginProfile" || a == "UpdateLoginProfile")
-                            && form_value(b, "UserName").as_deref() == Some(user.as_str())
-                    })
-                    .filter_map(|(_, b)| form_value(b, "Password"))
-                    .next_back();
-                let stored = self.acct.secret_value(&format!("employee-lifecycle/{user}/console-password")).await;
-                lines.push(format!("  console password is the stored one: {}", given.as_deref() == Some(&*stored)));
-            }
-            let keys = iam.list_access_keys().user_name(&user).send().await.expect("keys");
-            for k in keys.access_key_metadata() {
-                let status = k.status().map(|s| s.as_str().to_owned()).unwrap_or_default();
-                let stored = if status == "Active" {
-                    let doc = self.acct.access_key_document(&format!("employee-lifecycle/{user}/access-key")).await;
-                    (doc["AccessKeyId"].as_str() == k.access_key_id()).to_string()
-                } else {
-                    "-".into()
-                };
-                lines.push(format!("  access key {status}, stored: {stored}"));
-            }
-        }
-        let secrets = sm.list_secrets().include_planned_deletion(true).send().await.expect("ListSecrets");
-        let mut secrets: Vec<_> = secrets.secret_list().to_vec();
-        secrets.sort_by_key(|s| s.name().map(str::to_owned));
-        for s in secrets {
-            let name = s.name().unwrap_or_default();
-            lines.push(format!("secret {name} deleted: {}", s.deleted_date().is_some()));
-            let tags: BTreeMap<&str, &str> = s.tags().iter().filter_map(|t| Some((t.key()?, t.value()?))).collect();
-            for (k, v) in tags {
-                lines.push(format!("  tag {k} = {}", self.normal(v)));
-            }
-            let policy = sm.get_resource_policy().secret_id(name).send().await.expect("GetResourcePolicy");
-            let policy = policy.resource_policy().map(|p| serde_json::from_str::<Value>(p).expect("policy JSON"));
-            lines.push(format!("  policy {}", self.normal(&policy.map(|p| p.to_string()).unwrap_or_default())));
-        }
-        lines.join("\n")
-    }
-
-    /// `value` with the account id, and times of this run, made comparable across runs.
-    fn normal(&self, value: &str) -> String {
-        let value = value.replace(&self.acct.id, "<account>");
-        if value.starts_with("AKIA") {
-            return "<access key id>".into();
-        }
-        match value.parse::<DateTime<Utc>>() {
-            Ok(t) if t >= self.started - chrono::Duration::minutes(1) => {
-                format!("<run start + {} days>", ((t - self.started).num_seconds() as f64 / 86_400.0).round())
-            }
-            _ => value,
-        }
+        tests::snapshot(&self.acct, self.started).await
     }
 
     /// How many messages of each kind went to each recipient.

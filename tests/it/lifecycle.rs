@@ -603,23 +603,32 @@ async fn a_disable_revokes_first_and_never_waits_for_the_audit_trail() {
     assert_eq!(removals.len(), 4, "login profile, key, two groups: {writes:?}");
     assert!(removals.iter().all(|&i| i > revoke), "access ended before any credential was touched: {writes:?}");
 
-    // WHEN the topic is back and HR's delivery is retried THEN it completes, and the terminal
-    // record and the report say when access ended (the first attempt's time, kept)
+    // AND the disable finished (the status too): the step's records wait for its end, so a
+    // broken topic stops nothing in it; they are in the log in full, the revocation tag first
+    assert_eq!(tags.get(tags::STATUS).map(String::as_str), Some("disabled"));
+    let undelivered: Vec<Value> = logs
+        .lines()
+        .filter(|l| l.contains("audit record undelivered"))
+        .filter_map(|l| l.split_once("record=").and_then(|(_, r)| r.rsplit_once(" error=")))
+        .filter_map(|(json, _)| serde_json::from_str(json).ok())
+        .collect();
+    let first = undelivered.iter().find(|r| r["step"] == "offboard").expect("an offboard record in the log");
+    assert_eq!(first["action"], "iam:TagUser");
+    assert!(first["target"].as_str().is_some_and(|t| t.contains("access-revoked")), "{first}");
+
+    // WHEN the topic is back and HR's delivery is retried THEN it finds the work done, and the
+    // terminal record and the report say when access ended (the first attempt's time, kept)
     let topic = acct.sns().create_topic().name("onboarding-audit").send().await.expect("topic");
     assert_eq!(topic.topic_arn(), Some(ctx.targets.audit_topic_arn.as_str()));
     let audit = tests::Inbox::subscribe(&acct.sdk, &ctx.targets.audit_topic_arn, "audit-again").await;
     let later = Ctx { now: Some(at("2031-02-01T11:00:00Z")), ..ctx.clone() };
     let done = process(&later, &leave).await;
-    assert_eq!(done.outcome, EventOutcome::Succeeded, "{:?}", done.error);
+    assert_eq!(done.outcome, EventOutcome::Unchanged, "{:?}", done.error);
     assert_eq!(done.status.as_deref(), Some("disabled"));
     assert_eq!(done.access_ended_at.as_deref(), Some("2031-02-01T10:00:00Z"));
     let records: Vec<Value> = audit.drain().await.iter().map(|m| m.json()).collect();
     let terminal = records.iter().find(|r| r["terminal"] == true).expect("terminal record");
     assert_eq!(terminal["accessEndedAt"], "2031-02-01T10:00:00Z");
-    // The revocation tag is the first action of the offboard step.
-    let first = records.iter().find(|r| r["step"] == "offboard").expect("an offboard record");
-    assert_eq!(first["action"], "iam:TagUser");
-    assert!(first["target"].as_str().is_some_and(|t| t.contains("access-revoked")), "{first}");
 }
 
 /// Deleted people stay deleted: the tombstone outlives the user, an archive replay or a late

@@ -19,6 +19,13 @@ struct Shared {
     kill_after: Option<usize>,
     victim: Option<u32>,
     killed: bool,
+    /// Added before each call is forwarded (a realistic round trip to AWS).
+    latency: std::time::Duration,
+    /// Answer this share of calls (0.0 to 1.0) with the service's throttling error instead of
+    /// forwarding them; drawn from a fixed-seed generator, so a run is repeatable.
+    throttle: f64,
+    seed: u64,
+    throttled: usize,
 }
 
 pub struct CallProxy {
@@ -67,6 +74,40 @@ impl CallProxy {
     pub fn killed(&self) -> bool {
         self.shared.lock().map(|s| s.killed).unwrap_or(false)
     }
+
+    /// From now on: `latency` before each call, and `share` of the calls throttled (answered
+    /// with the service's own throttling error, as AWS answers: `Throttling` for the query
+    /// protocols, `ThrottlingException` for the JSON ones).
+    pub fn degrade(&self, latency: std::time::Duration, share: f64) {
+        let mut s = self.shared.lock().expect("proxy state");
+        (s.latency, s.throttle, s.seed) = (latency, share, 0x9e37_79b9_7f4a_7c15);
+    }
+
+    /// How many calls were answered with a throttling error so far.
+    pub fn throttled(&self) -> usize {
+        self.shared.lock().map(|s| s.throttled).unwrap_or(0)
+    }
+}
+
+/// The service's throttling answer for a request, or `None` for a protocol not modelled.
+fn throttling(head: &[String], body: &[u8]) -> Option<Vec<u8>> {
+    let (content_type, text) = if header(head, "x-amz-target").is_some() {
+        ("application/x-amz-json-1.1", r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_owned())
+    } else if crate::form_value(&String::from_utf8_lossy(body), "Action").is_some() {
+        let xml = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>\
+                   </Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>";
+        ("text/xml", xml.to_owned())
+    } else {
+        return None;
+    };
+    Some(
+        format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: {content_type}\r\nx-amzn-RequestId: 00000000-0000-0000-0000-000000000000\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{text}",
+            text.len()
+        )
+        .into_bytes(),
+    )
 }
 
 /// One client connection, one request, forwarded on a fresh upstream connection.
@@ -74,11 +115,25 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<Shared>) {
     let mut reader = BufReader::new(client.try_clone().expect("clone the client stream"));
     let mut client = client;
     let Some((head, body)) = read_request(&mut reader) else { return };
-    let number = {
+    let (number, latency, throttle) = {
         let mut s = state.lock().expect("proxy state");
         s.calls.push(action(&head, &body));
-        s.calls.len()
+        // xorshift64: a fixed sequence of draws, one per call.
+        s.seed ^= s.seed << 13;
+        s.seed ^= s.seed >> 7;
+        s.seed ^= s.seed << 17;
+        let draw = (s.seed >> 11) as f64 / (1u64 << 53) as f64;
+        let throttle = if draw < s.throttle { throttling(&head, &body) } else { None };
+        s.throttled += usize::from(throttle.is_some());
+        (s.calls.len(), s.latency, throttle)
     };
+    if !latency.is_zero() {
+        std::thread::sleep(latency);
+    }
+    if let Some(answer) = throttle {
+        let _ = client.write_all(&answer);
+        return;
+    }
     let Some(answer) = forward(upstream, &head, &body) else { return };
     if state.lock().expect("proxy state").kill_after == Some(number) {
         let pid = victim(state);

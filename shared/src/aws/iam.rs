@@ -18,6 +18,24 @@ use crate::secret::Secret;
 pub struct Iam {
     client: Client,
     retry: RetryPolicy,
+    /// What does not change within minutes, read once per process (or warm Lambda) per
+    /// [`FRESH_FOR`]: the password policy and the groups' ARNs.
+    cache: std::sync::Arc<Cache>,
+}
+
+/// How long a cached answer is used before it is read again (an administrator's change to the
+/// password policy or a group is seen within this).
+pub const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(300);
+
+#[derive(Debug, Default)]
+struct Cache {
+    password_policy: std::sync::Mutex<Option<(std::time::Instant, PasswordPolicy)>>,
+    groups: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, String)>>,
+}
+
+/// The value if read within [`FRESH_FOR`].
+fn fresh<T: Clone>(entry: Option<&(std::time::Instant, T)>) -> Option<T> {
+    entry.filter(|(at, _)| at.elapsed() < FRESH_FOR).map(|(_, v)| v.clone())
 }
 
 /// A user as the steps see it. `boundary` and `password_last_used` come from `GetUser` (AWS's
@@ -157,7 +175,7 @@ fn absent<T>(r: Result<T, Error>) -> Result<Option<T>, Error> {
 
 impl Iam {
     pub fn new(client: Client, retry: RetryPolicy) -> Self {
-        Self { client, retry }
+        Self { client, retry, cache: Default::default() }
     }
 
     /// One API call: errors keep their AWS code; `retryable` ones are retried within the policy.
@@ -358,10 +376,19 @@ impl Iam {
         Ok(())
     }
 
-    /// The group's ARN, or `None` when it does not exist.
+    /// The group's ARN, or `None` when it does not exist (a missing group is asked again each
+    /// time; an existing one is remembered for [`FRESH_FOR`]).
     pub async fn group_arn(&self, group: &str) -> Result<Option<String>, Error> {
+        let cached = self.cache.groups.lock().ok().and_then(|g| fresh(g.get(group)));
+        if cached.is_some() {
+            return Ok(cached);
+        }
         let r = self.call("iam:GetGroup", transient, || self.client.get_group().group_name(group).max_items(1).send());
-        Ok(absent(r.await)?.and_then(|o| o.group().map(|g| g.arn().to_owned())))
+        let arn = absent(r.await)?.and_then(|o| o.group().map(|g| g.arn().to_owned()));
+        if let (Some(arn), Ok(mut groups)) = (&arn, self.cache.groups.lock()) {
+            groups.insert(group.to_owned(), (std::time::Instant::now(), arn.clone()));
+        }
+        Ok(arn)
     }
 
     /// The names of the user's groups (all pages). A user not yet visible is waited for.
@@ -422,8 +449,21 @@ impl Iam {
         }
     }
 
-    /// The account password policy; AWS's default when none is set (`NoSuchEntity`).
+    /// The account password policy; AWS's default when none is set (`NoSuchEntity`). Read once
+    /// per [`FRESH_FOR`].
     pub async fn password_policy(&self) -> Result<PasswordPolicy, Error> {
+        let cached = self.cache.password_policy.lock().ok().and_then(|p| fresh(p.as_ref()));
+        if let Some(p) = cached {
+            return Ok(p);
+        }
+        let policy = self.read_password_policy().await?;
+        if let Ok(mut p) = self.cache.password_policy.lock() {
+            *p = Some((std::time::Instant::now(), policy));
+        }
+        Ok(policy)
+    }
+
+    async fn read_password_policy(&self) -> Result<PasswordPolicy, Error> {
         let out = absent(
             self.call("iam:GetAccountPasswordPolicy", transient, || self.client.get_account_password_policy().send())
                 .await,

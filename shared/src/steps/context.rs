@@ -69,11 +69,14 @@ pub struct Ctx {
     pub now: Option<DateTime<Utc>>,
     /// Lets this run pass the mass-departure guard (the operator's explicit override).
     pub allow_mass_offboarding: bool,
+    /// How many people a run or a sweep works on at once (each person's events stay in order;
+    /// `shared::lanes`). One in a Lambda: each invocation is one event.
+    pub concurrency: usize,
 }
 
 impl Ctx {
     pub fn new(cfg: Config, aws: Aws, targets: Targets) -> Self {
-        Self { cfg, aws, targets, dry_run: false, now: None, allow_mass_offboarding: false }
+        Self { cfg, aws, targets, dry_run: false, now: None, allow_mass_offboarding: false, concurrency: 1 }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -94,11 +97,46 @@ impl Ctx {
         Ok(req)
     }
 
-    /// Publishes an audit record (not in a dry run).
+    /// Publishes an audit record (not in a dry run); inside [`Ctx::batched`], keeps it for the
+    /// batch.
     pub async fn audit(&self, record: &AuditRecord) -> Result<(), Error> {
         if self.dry_run {
             return Ok(());
         }
+        if BATCH.try_with(|b| b.borrow_mut().push(record.clone())).is_ok() {
+            return Ok(());
+        }
         self.aws.sns.audit(&self.targets.audit_topic_arn, record).await
     }
+
+    /// Runs one step with its audit records published together when it ends, ten to an SNS
+    /// `PublishBatch`, whether it succeeded or failed: a step's records reach the topic in one
+    /// or two calls instead of one each. A record SNS does not take is logged in full
+    /// (`audit record undelivered`, alarmed), and a step that succeeded then fails with
+    /// `AuditUndelivered`, as a revocation's held records do. The cost: a process that dies
+    /// inside a step loses that step's records (its rerun records the same actions as
+    /// `already-done`).
+    pub async fn batched<T>(&self, step: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        let run = async {
+            let result = Box::pin(step).await;
+            (result, BATCH.with(|b| b.take()))
+        };
+        let (result, records) = BATCH.scope(std::cell::RefCell::new(Vec::new()), run).await;
+        if records.is_empty() {
+            return result;
+        }
+        let undelivered = self.aws.sns.audit_batch(&self.targets.audit_topic_arn, &records).await;
+        for (record, e) in &undelivered {
+            super::trail::undelivered_record(record, e);
+        }
+        match (result, undelivered.first()) {
+            (Ok(_), Some((_, e))) => Err(Error::AuditUndelivered { count: undelivered.len(), cause: e.to_string() }),
+            (result, _) => result,
+        }
+    }
+}
+
+tokio::task_local! {
+    /// The audit records of the step running in this task, when it runs in [`Ctx::batched`].
+    static BATCH: std::cell::RefCell<Vec<AuditRecord>>;
 }

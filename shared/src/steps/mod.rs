@@ -3,7 +3,7 @@
 //! a state machine hands it over) and returns its own typed output.
 //!
 //! The table of contents: [`flow`] (the steps and each flow's order), [`state`] (what flows
-//! between steps), [`context`] (`Ctx`, `Targets`), [`trail`] (audit as it happens), [`person`],
+//! between steps), [`context`] (`Ctx`, `Targets`), [`trail`] (each action recorded, sent per step), [`person`],
 //! [`identity`] (whose user, proven), one module per step, [`quarantine`] and [`sweep`]; `run`
 //! below dispatches one step.
 

@@ -83,11 +83,19 @@ pub struct SweepItem {
     pub error_type: Option<String>,
 }
 
-/// Every managed user with its tags (ListUsers carries none: one GetUser each).
+/// Every managed user with its tags and when its password was last used, in two paginated
+/// reads whatever the number of users (not one `GetUser` each): `GetAccountAuthorizationDetails`
+/// carries tags and boundaries, `ListUsers` the password's last use. A user in only one of the
+/// two (created or deleted between them) waits for the next sweep.
 async fn managed_users(ctx: &Ctx) -> Result<Vec<User>, Error> {
+    let path = &ctx.cfg.iam.user_path;
+    let used: std::collections::HashMap<String, Option<DateTime<Utc>>> =
+        ctx.aws.iam.list_users(path).await?.into_iter().map(|u| (u.name, u.password_last_used)).collect();
     let mut users = Vec::new();
-    for listed in ctx.aws.iam.list_users(&ctx.cfg.iam.user_path).await? {
-        if let Some(u) = ctx.aws.iam.get_user(&listed.name).await?.filter(|u| is_managed(ctx.owner(), u)) {
+    for mut u in ctx.aws.iam.users_with_tags(path).await? {
+        let Some(last_used) = used.get(&u.name) else { continue };
+        u.password_last_used = *last_used;
+        if is_managed(ctx.owner(), &u) {
             users.push(u);
         }
     }
@@ -113,13 +121,26 @@ pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
         let ids = Ids { event_id: Some(format!("sweep-{}", lifecycle::stamp(now))), ..Ids::default() };
         alert(ctx, &AuditRecord::alert(&ids, "sweep", &reason, Utc::now())).await;
     }
-    let mut items = Vec::with_capacity(due.len());
-    for (user, d) in due {
-        items.push(Box::pin(one(ctx, &user, d, now, quarantined.is_some())).await);
+    // Each due user is a lane of its own, up to `ctx.concurrency` at once, except the disables:
+    // one lane, so the guard across runs (`admit`) counts each before the next.
+    let each = |n: usize| (0..n).map(|i| vec![i]).collect::<Vec<_>>();
+    let disables: Vec<usize> = (0..due.len()).filter(|&i| due[i].1 == Due::Disable).collect();
+    let mut lanes: Vec<Vec<usize>> = (0..due.len()).filter(|i| !disables.contains(i)).map(|i| vec![i]).collect();
+    if !disables.is_empty() {
+        lanes.insert(0, disables);
     }
-    for (user, secret, d) in credentials_due(ctx, &users, now).await? {
-        items.push(Box::pin(finish_credential(ctx, &user, &secret, d, now)).await);
-    }
+    let held = quarantined.is_some();
+    let one_due = |i: usize| {
+        let (user, d) = &due[i];
+        Box::pin(one(ctx, user, *d, now, held))
+    };
+    let mut items = crate::lanes::run(lanes, ctx.concurrency, one_due, &|_, _| {}).await;
+    let credentials = credentials_due(ctx, &users, now).await?;
+    let finish = |i: usize| {
+        let (user, secret, d) = &credentials[i];
+        Box::pin(finish_credential(ctx, user, secret, *d, now))
+    };
+    items.extend(crate::lanes::run(each(credentials.len()), ctx.concurrency, finish, &|_, _| {}).await);
     Ok(SweepReport { now: lifecycle::stamp(now), managed: users.len(), quarantined, items })
 }
 

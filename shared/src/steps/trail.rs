@@ -7,8 +7,9 @@ use crate::audit::{Action, AuditRecord, Ids, Outcome};
 use crate::error::Error;
 use crate::event::EventMeta;
 
-/// A step's record of what it does: each action is audited as it happens, so the trail is
-/// complete even when a later call fails.
+/// A step's record of what it does: each action is recorded as it happens, and published at once
+/// or, for a step run in [`Ctx::batched`] (the pipeline's and the Lambdas'), with the step's other
+/// records when it ends, failed or not; so the trail is complete even when a later call fails.
 pub(crate) struct Trail<'a> {
     ctx: &'a Ctx,
     ids: Ids,

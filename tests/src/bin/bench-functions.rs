@@ -50,6 +50,32 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
     cfg.iam.permissions_boundary = ctx.targets.boundary_arn.clone();
     let toml = toml::to_string(&cfg).expect("config as TOML");
 
+    // `BENCH_ONLY=calls` or `scale`: that part alone (a quick loop while working on it).
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if only == "scale" {
+        return match scale(dir).await {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("scale: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if only == "calls" {
+        return match calls(&acct, &ctx, dir, &toml).await {
+            Ok(lines) => {
+                lines.iter().for_each(|l| println!("{l}"));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("calls: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let intake_toml = intake_setup(&acct, &cfg).await;
     let mut samples: Vec<Vec<Sample>> = ALL.iter().map(|_| Vec::new()).collect();
     let mut intake_samples = Vec::new();
@@ -129,7 +155,171 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    match calls(&acct, &ctx, dir, &toml).await {
+        Ok(lines) => {
+            println!();
+            lines.iter().for_each(|l| println!("{l}"));
+        }
+        Err(e) => {
+            eprintln!("calls: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    match scale(dir).await {
+        Ok(line) => println!("\n{line}"),
+        Err(e) => {
+            eprintln!("scale: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     ExitCode::SUCCESS
+}
+
+/// Many hires in one run, as a company's first import would send them: `BENCH_HIRES` (1,000)
+/// console hires in one JSON Lines file, `onboarding run --concurrency BENCH_CONCURRENCY` (16)
+/// (release), every AWS call 40 ms behind a proxy that also answers 10 % of them with the
+/// service's throttling error. Checked: every hire succeeded, output order = input order, one
+/// user per person.
+async fn scale(dir: &Path) -> Result<String, String> {
+    let hires: usize = std::env::var("BENCH_HIRES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000);
+    let concurrency = std::env::var("BENCH_CONCURRENCY").unwrap_or_else(|_| "16".into());
+    let acct = Account::new().await;
+    // Bootstrapped, with no subscriber on the topics: the emulator delivers to subscribers inside
+    // the publish call (AWS does not), which would add its fan-out to every audit publish.
+    let mut cfg = config();
+    let aws = shared::aws::Aws::new(&acct.sdk, cfg.retry_policy());
+    onboarding::bootstrap::bootstrap(&cfg, &aws).await.map_err(|e| e.to_string())?;
+    let targets = shared::steps::Targets::resolve(&cfg, &aws).await.map_err(|e| e.to_string())?;
+    cfg.topics.notifications = targets.notifications_topic_arn.clone();
+    cfg.topics.audit = targets.audit_topic_arn.clone();
+    cfg.iam.permissions_boundary = targets.boundary_arn.clone();
+    let scratch = tests::scratch().join(format!("bench-scale-{}", acct.id));
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let config = scratch.join("onboarding.toml");
+    std::fs::write(&config, toml::to_string(&cfg).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let letters = |i: usize| (0..3).map(|d| (b'a' + (i / 26usize.pow(d) % 26) as u8) as char).collect::<String>();
+    let events: Vec<String> = (0..hires)
+        .map(|i| {
+            let overrides = json!({
+                "eventId": format!("scale-{i}"), "employeeId": format!("S{i:05}"),
+                "givenName": "Sam", "familyName": format!("Scale{}", letters(i))
+            });
+            event("hire-engineering.json", overrides).to_string()
+        })
+        .collect();
+    let file = scratch.join("hires.jsonl");
+    std::fs::write(&file, events.join("\n")).map_err(|e| e.to_string())?;
+    let proxy = tests::proxy::CallProxy::start(&tests::emulator().endpoint);
+    let share: f64 = std::env::var("BENCH_THROTTLE").ok().and_then(|v| v.parse().ok()).unwrap_or(0.10);
+    proxy.degrade(Duration::from_millis(40), share);
+    let started = Instant::now();
+    let out = acct
+        .command(dir.join("onboarding"))
+        .arg("--config")
+        .arg(&config)
+        .args(["--output", "json", "--concurrency", &concurrency, "run"])
+        .arg(&file)
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let took = started.elapsed();
+    let reports: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).map_err(|e| format!("{e}: {l}")))
+        .collect::<Result<_, _>>()?;
+    let in_order = reports.iter().enumerate().all(|(i, r)| r["eventId"] == format!("scale-{i}"));
+    let succeeded = reports.iter().filter(|r| r["outcome"] == "succeeded").count();
+    let users = tests::user_names(&acct).await.len();
+    if !out.status.success() || !in_order || succeeded != hires || users != hires {
+        return Err(format!(
+            "exit {:?}, in order {in_order}, {succeeded} of {hires} succeeded, {users} users",
+            out.status.code()
+        ));
+    }
+    let calls = proxy.take_calls().len();
+    Ok(format!(
+        "{hires} console hires in one run, --concurrency {concurrency}, every call 40 ms behind a proxy that \
+         throttles {:.0} %: {:.1} s ({:.1} hires/s); {calls} calls ({:.1} per hire), {} throttled and retried; \
+         all succeeded, none doubled, output in input order",
+        share * 100.0,
+        took.as_secs_f64(),
+        hires as f64 / took.as_secs_f64(),
+        calls as f64 / hires as f64,
+        proxy.throttled()
+    ))
+}
+
+/// AWS calls per operation of the CLI (release), counted by a proxy in front of the emulator,
+/// not by reasoning: a console hire, its resend, a programmatic hire, an immediate departure, and
+/// a sweep over every managed user (50 more hired first) with nothing due. Each is one
+/// `onboarding` process, so its start-up look-ups are in its count (none here: the config names
+/// the ARNs, as deployed).
+async fn calls(acct: &Account, ctx: &shared::steps::Ctx, dir: &Path, toml: &str) -> Result<Vec<String>, String> {
+    let proxy = tests::proxy::CallProxy::start(&tests::emulator().endpoint);
+    let scratch = tests::scratch().join(format!("bench-calls-{}", acct.id));
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let config = scratch.join("onboarding.toml");
+    std::fs::write(&config, toml).map_err(|e| e.to_string())?;
+    let file = |name: &str, event: Value| {
+        let path = scratch.join(name);
+        std::fs::write(&path, event.to_string()).map(|()| path).map_err(|e| e.to_string())
+    };
+    let console =
+        file("console.json", event("hire-engineering.json", json!({"eventId": "calls-1", "employeeId": "C1"})))?;
+    let keyed = file(
+        "programmatic.json",
+        event(
+            "hire-finance-programmatic.json",
+            json!({"eventId": "calls-2", "employeeId": "C2", "givenName": "Calls"}),
+        ),
+    )?;
+    let leave = file("depart.json", event("depart-immediate.json", json!({"eventId": "calls-3", "employeeId": "C1"})))?;
+    let mut lines = vec!["AWS calls per operation (onboarding CLI, counted by a proxy):".to_owned()];
+    let ops: [(&str, Vec<&str>); 5] = [
+        ("console hire", vec!["run", console.to_str().unwrap_or_default()]),
+        ("its resend", vec!["run", console.to_str().unwrap_or_default()]),
+        ("programmatic hire (access key)", vec!["run", keyed.to_str().unwrap_or_default()]),
+        ("immediate departure", vec!["run", leave.to_str().unwrap_or_default()]),
+        ("sweep, nothing due", vec!["sweep"]),
+    ];
+    for (what, args) in ops {
+        if what.starts_with("sweep") {
+            let hires = (0..50).map(|i| {
+                let overrides = json!({"eventId": format!("crowd-{i}"), "employeeId": format!("K{i}"), "givenName": format!("Crowd{i}")});
+                Ok(event("hire-engineering.json", overrides))
+            });
+            shared::pipeline::run_all(ctx, hires.collect()).await;
+        }
+        proxy.take_calls();
+        let out = acct
+            .command(dir.join("onboarding"))
+            .arg("--config")
+            .arg(&config)
+            .args(&args)
+            .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!("{what}: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stdout)));
+        }
+        let calls = proxy.take_calls();
+        let mut by: std::collections::BTreeMap<&str, usize> = Default::default();
+        for c in &calls {
+            *by.entry(c.as_str()).or_default() += 1;
+        }
+        let mut by: Vec<(&str, usize)> = by.into_iter().collect();
+        by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let detail = by.iter().map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join(", ");
+        let users = if what.starts_with("sweep") {
+            let managed = String::from_utf8_lossy(&out.stdout).split_whitespace().nth(3).unwrap_or("?").to_owned();
+            format!(" over {managed} managed users")
+        } else {
+            String::new()
+        };
+        lines.push(format!("  {what}{users}: {} calls ({detail})", calls.len()));
+    }
+    Ok(lines)
 }
 
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
