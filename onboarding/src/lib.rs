@@ -13,6 +13,7 @@ use shared::steps::{Ctx, Targets};
 
 pub mod audit;
 pub mod bootstrap;
+pub mod drift;
 pub mod input;
 pub mod progress;
 pub mod render;
@@ -117,6 +118,14 @@ pub enum Command {
     /// Auditors' answers: the trail, the leaver SLA, completeness, who has what access, and one
     /// HTML report; each export with a manifest (`onboarding audit --help`).
     Audit(audit::AuditArgs),
+    /// Compare HR's roster (CSV with a header, or JSON Lines; the hire contract's fields) with IAM
+    /// itself and report the differences; changes nothing. Exit 1 when anything drifted.
+    Drift {
+        #[arg(long)]
+        roster: String,
+        #[arg(long, value_enum, default_value_t = audit::Format::Text)]
+        format: audit::Format,
+    },
     /// Departures the mass-departure guard holds for an operator.
     Quarantine {
         #[command(subcommand)]
@@ -195,6 +204,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         | Command::Quarantine { .. }
         | Command::Serve { .. }
         | Command::Audit(_)
+        | Command::Drift { .. }
         | Command::Sign { .. } => Vec::new(),
         Command::Plan { files } | Command::Run { files } => match read_inputs(files) {
             Ok(i) => i,
@@ -259,6 +269,9 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
         };
     }
+    if let Command::Drift { roster, format } = &cli.command {
+        return drift_command(&ctx, roster, *format, out, err).await;
+    }
     if let Command::Quarantine { action } = &cli.command {
         return quarantine(&ctx, &sdk, action, cli.output, out, err).await;
     }
@@ -320,6 +333,56 @@ async fn quarantine(
             if matches!(e, shared::Error::Conflict(_)) { EXIT_USAGE } else { EXIT_EVENT_FAILED }
         }
     }
+}
+
+/// `onboarding drift`: the roster's intents against IAM's users (one paginated read and the
+/// credential report).
+async fn drift_command(ctx: &Ctx, roster: &str, format: audit::Format, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let text = match std::fs::read_to_string(roster) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot read {roster}: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let rows = match drift::rows(roster, &text) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let now = shared::lifecycle::stamp(ctx.now());
+    let (intents, mut drifts) = drift::intents(&ctx.cfg, &rows, &now);
+    let read = async {
+        let details = ctx.aws.iam.user_details(&ctx.cfg.iam.user_path).await?;
+        let report = audit::reports::credential_report(&ctx.aws.iam.credential_report().await?);
+        Ok::<_, shared::Error>((details, report))
+    };
+    let (details, report) = match read.await {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return EXIT_EVENT_FAILED;
+        }
+    };
+    let keys = report
+        .iter()
+        .filter(|(_, r)| {
+            ["access_key_1_active", "access_key_2_active"].iter().any(|k| r.get(*k).is_some_and(|v| v == "true"))
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    let users: Vec<_> = details
+        .into_iter()
+        .map(|d| {
+            let managed = shared::steps::identity::is_managed(ctx.owner(), &d.user);
+            (d, managed)
+        })
+        .collect();
+    drifts.extend(drift::compare(&ctx.cfg, &intents, &users, &keys));
+    let _ = out.write_all(audit::render(&drifts, format).as_bytes());
+    if drifts.iter().any(|d| d.kind != "unmanaged") { EXIT_EVENT_FAILED } else { EXIT_OK }
 }
 
 /// `onboarding audit`: works offline from a local trail without a config; reading S3 or IAM
