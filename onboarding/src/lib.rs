@@ -354,12 +354,7 @@ async fn drift_command(ctx: &Ctx, roster: &str, format: audit::Format, out: &mut
     };
     let now = shared::lifecycle::stamp(ctx.now());
     let (intents, mut drifts) = drift::intents(&ctx.cfg, &rows, &now);
-    let read = async {
-        let details = ctx.aws.iam.user_details(&ctx.cfg.iam.user_path).await?;
-        let report = audit::reports::credential_report(&ctx.aws.iam.credential_report().await?);
-        Ok::<_, shared::Error>((details, report))
-    };
-    let (details, report) = match read.await {
+    let (users, report) = match audit::iam_view(ctx).await {
         Ok(r) => r,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
@@ -372,13 +367,6 @@ async fn drift_command(ctx: &Ctx, roster: &str, format: audit::Format, out: &mut
             ["access_key_1_active", "access_key_2_active"].iter().any(|k| r.get(*k).is_some_and(|v| v == "true"))
         })
         .map(|(name, _)| name.clone())
-        .collect();
-    let users: Vec<_> = details
-        .into_iter()
-        .map(|d| {
-            let managed = shared::steps::identity::is_managed(ctx.owner(), &d.user);
-            (d, managed)
-        })
         .collect();
     drifts.extend(drift::compare(&ctx.cfg, &intents, &users, &keys));
     let _ = out.write_all(audit::render(&drifts, format).as_bytes());

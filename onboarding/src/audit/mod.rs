@@ -12,6 +12,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use shared::audit::Outcome;
+use shared::aws::iam::UserDetail;
 use shared::config::Config;
 
 pub mod html;
@@ -550,18 +551,27 @@ fn write(args: &AuditArgs, e: &Export, out: &mut dyn Write, err: &mut dyn Write)
     Ok(())
 }
 
-/// `audit access`: the users under the system's path with their groups and policies (one
-/// paginated read) joined with the credential report.
-async fn access(ctx: &shared::steps::Ctx, now: DateTime<Utc>) -> Result<Vec<reports::Access>, shared::Error> {
+/// IAM's own view of the users under the system's path: each with its groups and policies (one
+/// paginated authorisation-details read) and whether this system manages it, and the credential
+/// report's rows by user name.
+pub type IamView = (Vec<(UserDetail, bool)>, BTreeMap<String, BTreeMap<String, String>>);
+
+pub async fn iam_view(ctx: &shared::steps::Ctx) -> Result<IamView, shared::Error> {
     let details = ctx.aws.iam.user_details(&ctx.cfg.iam.user_path).await?;
     let report = reports::credential_report(&ctx.aws.iam.credential_report().await?);
-    let users: Vec<_> = details
+    let users = details
         .into_iter()
         .map(|d| {
             let managed = shared::steps::identity::is_managed(ctx.owner(), &d.user);
             (d, managed)
         })
         .collect();
+    Ok((users, report))
+}
+
+/// `audit access`: IAM's view as rows.
+async fn access(ctx: &shared::steps::Ctx, now: DateTime<Utc>) -> Result<Vec<reports::Access>, shared::Error> {
+    let (users, report) = iam_view(ctx).await?;
     Ok(reports::access(&users, &report, now))
 }
 
