@@ -17,6 +17,7 @@ pub mod drift;
 pub mod input;
 pub mod progress;
 pub mod render;
+pub mod roster;
 pub mod serve;
 
 /// Exit codes.
@@ -126,10 +127,38 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = audit::Format::Text)]
         format: audit::Format,
     },
+    /// HR's roster on day one: bring the people who already exist under this system.
+    Roster {
+        #[command(subcommand)]
+        action: RosterAction,
+    },
     /// Departures the mass-departure guard holds for an operator.
     Quarantine {
         #[command(subcommand)]
         action: QuarantineAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RosterAction {
+    /// Plan per person (the default changes nothing): `create` a user for who has none, `adopt`
+    /// the one user made by hand that belongs to the person (by a `userName` column, or by name,
+    /// email or employee-id tag: path, boundary, tags and groups as a hire gets them; password,
+    /// keys and MFA untouched; no welcome), `managed`, `ambiguous` or `refused`. With `--apply`,
+    /// creates and adopts; never disables or deletes. Refused whole when the account's IAM
+    /// quotas cannot hold it. Exit 1 when a person is ambiguous, refused or failed.
+    Import {
+        /// The roster: CSV with a header row, or JSON Lines; the hire contract's fields, and
+        /// optionally `userName` (the person's existing user).
+        file: String,
+        /// Create and adopt as planned.
+        #[arg(long, conflicts_with = "dry_run")]
+        apply: bool,
+        /// Only plan (the default).
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, value_enum, default_value_t = audit::Format::Text)]
+        format: audit::Format,
     },
 }
 
@@ -205,6 +234,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         | Command::Serve { .. }
         | Command::Audit(_)
         | Command::Drift { .. }
+        | Command::Roster { .. }
         | Command::Sign { .. } => Vec::new(),
         Command::Plan { files } | Command::Run { files } => match read_inputs(files) {
             Ok(i) => i,
@@ -272,6 +302,9 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     if let Command::Drift { roster, format } = &cli.command {
         return drift_command(&ctx, roster, *format, out, err).await;
     }
+    if let Command::Roster { action: RosterAction::Import { file, apply, format, .. } } = &cli.command {
+        return import_command(&ctx, file, *apply, *format, out, err).await;
+    }
     if let Command::Quarantine { action } = &cli.command {
         return quarantine(&ctx, &sdk, action, cli.output, out, err).await;
     }
@@ -337,23 +370,16 @@ async fn quarantine(
 
 /// `onboarding drift`: the roster's intents against IAM's users (one paginated read and the
 /// credential report).
-async fn drift_command(ctx: &Ctx, roster: &str, format: audit::Format, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let text = match std::fs::read_to_string(roster) {
-        Ok(t) => t,
-        Err(e) => {
-            let _ = writeln!(err, "error: cannot read {roster}: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let rows = match drift::rows(roster, &text) {
+async fn drift_command(ctx: &Ctx, file: &str, format: audit::Format, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let (people, bad) = match read_roster(ctx, file) {
         Ok(r) => r,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
             return EXIT_USAGE;
         }
     };
-    let now = shared::lifecycle::stamp(ctx.now());
-    let (intents, mut drifts) = drift::intents(&ctx.cfg, &rows, &now);
+    let intents: Vec<_> = people.into_iter().map(|p| p.intent).collect();
+    let mut drifts = drift::bad_rows(&bad);
     let (users, report) = match audit::iam_view(ctx).await {
         Ok(r) => r,
         Err(e) => {
@@ -371,6 +397,107 @@ async fn drift_command(ctx: &Ctx, roster: &str, format: audit::Format, out: &mut
     drifts.extend(drift::compare(&ctx.cfg, &intents, &users, &keys));
     let _ = out.write_all(audit::render(&drifts, format).as_bytes());
     if drifts.iter().any(|d| d.kind != "unmanaged") { EXIT_EVENT_FAILED } else { EXIT_OK }
+}
+
+/// A roster file's people and bad rows.
+fn read_roster(ctx: &Ctx, file: &str) -> Result<(Vec<roster::Person>, Vec<roster::BadRow>), String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+    let rows = roster::rows(file, &text)?;
+    Ok(roster::people(&ctx.cfg, &rows, &shared::lifecycle::stamp(ctx.now())))
+}
+
+/// `onboarding roster import`: reads every user of the account with its groups (one paginated
+/// read), the credential report and the quotas; plans; applies creates and adoptions when asked,
+/// people side by side as `run` does (one lane per employee, user and user-name base).
+async fn import_command(
+    ctx: &Ctx,
+    file: &str,
+    apply: bool,
+    format: audit::Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let (people, bad) = match read_roster(ctx, file) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let read = async {
+        let users = ctx.aws.iam.user_details("/").await?;
+        let credentials = audit::reports::credential_report(&ctx.aws.iam.credential_report().await?);
+        let summary = ctx.aws.iam.account_summary().await?;
+        Ok::<_, shared::Error>((users, credentials, summary))
+    };
+    let (users, credentials, summary) = match read.await {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return EXIT_EVENT_FAILED;
+        }
+    };
+    let account = roster::Account { users: &users, credentials: &credentials };
+    let mut plan = roster::plan(ctx.owner(), &people, &bad, &account);
+    let counts = ["create", "adopt", "managed", "ambiguous", "refused"]
+        .map(|k| format!("{} {k}", plan.iter().filter(|p| p.row.plan == k).count()))
+        .join(", ");
+    let fits = roster::preflight(&summary, &plan);
+    let _ = writeln!(err, "plan: {counts}; {}", fits.as_deref().unwrap_or("quotas exceeded"));
+    if let Err(e) = &fits {
+        let _ = writeln!(err, "error: {e}");
+    }
+    if apply && fits.is_ok() {
+        let work: Vec<usize> =
+            (0..plan.len()).filter(|&i| ["create", "adopt"].contains(&plan[i].row.plan.as_str())).collect();
+        let keys: Vec<Vec<String>> = work
+            .iter()
+            .map(|&i| {
+                let (row, intent) = (&plan[i].row, plan[i].person.as_ref().map(|p| &p.intent));
+                let base = intent.map(|i| i.base_name.clone()).unwrap_or_default();
+                vec![
+                    format!("employee:{}", row.employee_id),
+                    format!("name:{base}"),
+                    format!("user:{}", row.user_name.to_lowercase()),
+                ]
+            })
+            .collect();
+        let progress = progress::Progress::new("people");
+        let (planned, work) = (&plan, &work);
+        let one = |w: usize| async move {
+            let p = &planned[work[w]];
+            let Some(person) = &p.person else { return None };
+            Some(if p.row.plan == "adopt" {
+                Box::pin(pipeline::adopt(ctx, &person.event, &p.row.user_name)).await
+            } else {
+                Box::pin(pipeline::process(ctx, &person.event)).await
+            })
+        };
+        let reports =
+            shared::lanes::run(shared::lanes::lanes(&keys), ctx.concurrency, one, &|d, t| progress.tick(d, t)).await;
+        progress.finish();
+        for (i, report) in work.iter().zip(reports) {
+            let (Some(r), row) = (report, &mut plan[*i].row) else { continue };
+            row.outcome = r.outcome.as_str().to_owned();
+            if let Some(name) = r.user_name {
+                row.user_name = name;
+            }
+            if let Some(e) = r.error {
+                row.detail = e;
+            }
+        }
+        for p in &mut plan {
+            p.row.outcome = match p.row.plan.as_str() {
+                "managed" => "unchanged".into(),
+                "ambiguous" | "refused" => "skipped".into(),
+                _ => std::mem::take(&mut p.row.outcome),
+            };
+        }
+    }
+    let rows: Vec<roster::ImportRow> = plan.into_iter().map(|p| p.row).collect();
+    let _ = out.write_all(audit::render(&rows, format).as_bytes());
+    let bad = |r: &roster::ImportRow| ["ambiguous", "refused"].contains(&r.plan.as_str()) || r.outcome == "failed";
+    if fits.is_err() || rows.iter().any(bad) { EXIT_EVENT_FAILED } else { EXIT_OK }
 }
 
 /// `onboarding audit`: works offline from a local trail without a config; reading S3 or IAM

@@ -174,6 +174,28 @@ pub async fn process(ctx: &Ctx, raw: &Value) -> EventReport {
     .await
 }
 
+/// Adopts `user_name` for the person of a hire event built from HR's roster (the operator's
+/// `onboarding roster import --apply`): [`steps::adopt`], then [`steps::ADOPTED`], with the one
+/// terminal record.
+pub async fn adopt(ctx: &Ctx, raw: &Value, user_name: &str) -> EventReport {
+    let adopting = async {
+        let mut state = State::new(raw.clone());
+        let result = async {
+            let Request::Hire(intent) = ctx.request(raw)? else {
+                return Err(Error::Input("only a hire's person can be adopted".into()));
+            };
+            state.create_user = Some(ctx.batched(steps::adopt::run(ctx, &intent, user_name)).await?);
+            for &step in &steps::ADOPTED {
+                ctx.batched(steps::run(step, ctx, &mut state)).await?;
+            }
+            Ok(())
+        }
+        .await;
+        finish(ctx, record::ids(raw), &state, result, None).await
+    };
+    audit::in_delivery(audit::new_delivery_id(), Box::pin(adopting)).await
+}
+
 /// A departure the batch guard held back: marked held on the user (so it waits for an operator,
 /// `onboarding quarantine`), reported and audited; no access is touched.
 async fn quarantine(ctx: &Ctx, raw: &Value, reason: &str) -> EventReport {

@@ -391,6 +391,31 @@ impl Iam {
         Ok(arn)
     }
 
+    /// Moves the user to `path` (its ARN changes with it; name, credentials and groups stay).
+    pub async fn move_user(&self, name: &str, path: &str) -> Result<(), Error> {
+        self.call("iam:UpdateUser", transient_or_not_yet_visible, || {
+            self.client.update_user().user_name(name).new_path(path).send()
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Sets the user's permissions boundary (replacing any other).
+    pub async fn set_boundary(&self, name: &str, boundary_arn: &str) -> Result<(), Error> {
+        self.call("iam:PutUserPermissionsBoundary", transient_or_not_yet_visible, || {
+            self.client.put_user_permissions_boundary().user_name(name).permissions_boundary(boundary_arn).send()
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// The account's IAM usage and quotas (`Users`, `UsersQuota`, `GroupsPerUserQuota`, ...).
+    pub async fn account_summary(&self) -> Result<BTreeMap<String, i64>, Error> {
+        let out = self.call("iam:GetAccountSummary", transient, || self.client.get_account_summary().send()).await?;
+        let map = out.summary_map().map(|m| m.iter().map(|(k, v)| (k.as_str().to_owned(), i64::from(*v))).collect());
+        Ok(map.unwrap_or_default())
+    }
+
     /// The names of the user's groups (all pages). A user not yet visible is waited for.
     pub async fn groups_for_user(&self, name: &str) -> Result<Vec<String>, Error> {
         self.paged(

@@ -35,7 +35,7 @@ pub struct CreateUserOutput {
 }
 
 impl CreateUserOutput {
-    fn found(u: &User, actions: Vec<Action>) -> Self {
+    pub(crate) fn found(u: &User, actions: Vec<Action>) -> Self {
         Self {
             user_name: u.name.clone(),
             user_arn: u.arn.clone(),

@@ -13,6 +13,9 @@ pub enum Step {
     Offboard,
     /// Not part of an event's flow: runs on a schedule over every managed user.
     Sweep,
+    /// Not part of an event's flow: an operator's `roster import --apply` adopting a user made by
+    /// hand ([`super::adopt`]), before [`ADOPTED`].
+    Adopt,
     /// Every deployed flow's last step: the event's terminal audit record.
     Record,
 }
@@ -23,6 +26,9 @@ pub const ONBOARD: [Step; 5] = [Step::CreateUser, Step::JoinGroups, Step::TagUse
 /// `Employee Changed`: find the user (never create), regroup, retag, re-issue a console password
 /// the sweep withdrew unused (nothing otherwise), notify.
 pub const CHANGE: [Step; 5] = [Step::CreateUser, Step::JoinGroups, Step::TagUser, Step::StorePassword, Step::Notify];
+/// After [`Step::Adopt`] (the CLI's `roster import` only; never deployed): the hire's groups and
+/// tags. No password and no welcome: the person has their credentials.
+pub const ADOPTED: [Step; 2] = [Step::JoinGroups, Step::TagUser];
 /// `Employee Departed`: disable now or schedule it.
 pub const OFFBOARD: [Step; 1] = [Step::Offboard];
 
@@ -46,6 +52,7 @@ impl Step {
             Step::Notify => "notify",
             Step::Offboard => "offboard",
             Step::Sweep => "sweep",
+            Step::Adopt => "adopt",
             Step::Record => "record",
         }
     }
@@ -60,6 +67,7 @@ impl Step {
             Step::Notify => "notify",
             Step::Offboard => "offboard",
             Step::Sweep => "sweep",
+            Step::Adopt => "adopt",
             Step::Record => "record",
         }
     }

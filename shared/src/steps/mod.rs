@@ -4,7 +4,7 @@
 //!
 //! The table of contents: [`flow`] (the steps and each flow's order), [`state`] (what flows
 //! between steps), [`context`] (`Ctx`, `Targets`), [`trail`] (each action recorded, sent per step), [`person`],
-//! [`identity`] (whose user, proven), one module per step, [`quarantine`] and [`sweep`]; `run`
+//! [`identity`] (whose user, proven), one module per step, [`adopt`] (the operator's), [`quarantine`] and [`sweep`]; `run`
 //! below dispatches one step.
 
 use serde::Serialize;
@@ -18,6 +18,7 @@ mod person;
 mod state;
 pub(crate) mod trail;
 
+pub mod adopt;
 pub mod create_user;
 pub mod identity;
 pub mod join_groups;
@@ -35,7 +36,7 @@ pub mod tag_user;
 
 pub use context::{Ctx, Targets};
 pub use create_user::CreateUserOutput;
-pub use flow::{CHANGE, OFFBOARD, ONBOARD, Step, flow};
+pub use flow::{ADOPTED, CHANGE, OFFBOARD, ONBOARD, Step, flow};
 pub use join_groups::JoinGroupsOutput;
 pub use notify::NotifyOutput;
 pub use person::{Person, UserRef};
@@ -82,6 +83,9 @@ pub async fn run(step: Step, ctx: &Ctx, state: &mut State) -> Result<Value, Erro
         #[cfg(not(feature = "secrets"))]
         Step::Offboard => Err(Error::Input("offboard needs the `secrets` feature of the shared crate".into())),
         Step::Sweep => Err(Error::Input("the sweep is not an event step: run `onboarding sweep` or its Lambda".into())),
+        Step::Adopt => Err(Error::Input(
+            "adopting a user is an operator's decision: run `onboarding roster import --apply`".into(),
+        )),
         Step::Record => json(&record::run(ctx, state).await?),
     }
 }
