@@ -1,11 +1,21 @@
 //! `onboarding drift --roster FILE`: HR's roster against IAM itself, report only. What the
 //! roster says each person should have is derived by the code a hire runs (`Intent`: the mapping
 //! rules' groups, the HR tags); what IAM holds comes from one paginated authorisation-details
-//! read and the credential report. Nothing is changed; unmanaged users are listed, never touched.
+//! read and the credential report. Unmanaged users are listed, never touched.
+//!
+//! With `--fix` ([`fixes`]), only what this system owns is corrected, each through the pipeline
+//! as an event of its own (so each fix leaves its actions and one terminal record, source
+//! `onboarding.drift`): group and tag drift by an `Employee Changed` carrying the roster's HR
+//! attributes (the change flow regroups and retags; it never touches a leaver), and a managed user
+//! not on the roster by an immediate `Employee Departed`, under the mass-departure guard. Access
+//! added outside this system (keys, policies, groups outside the allow-list) and missing users
+//! (`roster import`'s work) stay report-only.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::{Value, json};
 use shared::aws::iam::UserDetail;
 use shared::config::Config;
 use shared::intent::Intent;
@@ -24,14 +34,68 @@ pub struct Drift {
     pub employee_id: String,
     pub user_name: String,
     pub detail: String,
+    /// With `--fix`: the fixing event's outcome (`succeeded`, `quarantined`, `failed: ...`), or
+    /// `report only` for what this system does not own. Empty without `--fix`.
+    pub fix: String,
 }
 
 impl Row for Drift {
-    const HEADER: &'static [&'static str] = &["kind", "employeeId", "userName", "detail"];
+    const HEADER: &'static [&'static str] = &["kind", "employeeId", "userName", "detail", "fix"];
     fn cells(&self) -> Vec<String> {
-        vec![self.kind.clone(), self.employee_id.clone(), self.user_name.clone(), self.detail.clone()]
+        vec![self.kind.clone(), self.employee_id.clone(), self.user_name.clone(), self.detail.clone(), self.fix.clone()]
     }
 }
+
+/// The kinds `--fix` corrects: what this system owns.
+pub const FIXED: &[&str] = &["groups", "tags", "not-on-roster"];
+
+/// The events that fix the drift this system owns, one per person, each with the employee it is
+/// for: a change carrying the roster's HR attributes, or an immediate departure. Pure.
+pub fn fixes(roster: &[Intent], drifts: &[Drift], now: DateTime<Utc>) -> Vec<(String, Value)> {
+    let stamp = shared::lifecycle::stamp(now);
+    let envelope = |kind: &str, employee: &str, detail: Value| {
+        let id = format!("drift-{employee}-{stamp}");
+        let mut detail = detail;
+        detail["eventId"] = json!(id);
+        detail["employeeId"] = json!(employee);
+        json!({"id": id, "detail-type": kind, "source": SOURCE, "time": stamp, "detail": detail})
+    };
+    let mut done = BTreeSet::new();
+    let mut out = Vec::new();
+    for d in drifts.iter().filter(|d| FIXED.contains(&d.kind.as_str())) {
+        let employee = d.employee_id.as_str();
+        if !done.insert(employee) {
+            continue;
+        }
+        let event = if d.kind == "not-on-roster" {
+            let detail = json!({
+                "lastDay": now.date_naive().to_string(), "immediate": true,
+                "reason": "not on HR's roster (onboarding drift --fix)"
+            });
+            envelope(shared::event::DEPARTED, employee, detail)
+        } else {
+            let Some(hire) = roster.iter().map(|i| &i.hire).find(|h| h.meta.employee_id == employee) else { continue };
+            let detail = json!({
+                "preferredName": hire.preferred_name, "email": hire.email, "department": hire.department,
+                "title": hire.title, "managerEmail": hire.manager_email, "costCenter": hire.cost_center,
+                "location": hire.location,
+            });
+            let detail: serde_json::Map<String, Value> = detail
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            envelope(shared::event::CHANGED, employee, Value::Object(detail))
+        };
+        out.push((employee.to_owned(), event));
+    }
+    out
+}
+
+/// The source of the events `--fix` sends through the pipeline.
+pub const SOURCE: &str = "onboarding.drift";
 
 /// The roster's bad rows, as drift rows.
 pub fn bad_rows(bad: &[BadRow]) -> Vec<Drift> {
@@ -40,6 +104,7 @@ pub fn bad_rows(bad: &[BadRow]) -> Vec<Drift> {
         employee_id: b.employee_id.clone(),
         user_name: String::new(),
         detail: b.error.clone(),
+        fix: String::new(),
     };
     bad.iter().map(row).collect()
 }
@@ -53,6 +118,7 @@ pub fn compare(cfg: &Config, roster: &[Intent], users: &[(UserDetail, bool)], ke
         employee_id: employee.into(),
         user_name: user.into(),
         detail,
+        fix: String::new(),
     };
     let by_employee: BTreeMap<&str, &(UserDetail, bool)> = users
         .iter()
@@ -116,4 +182,50 @@ pub fn compare(cfg: &Config, roster: &[Intent], users: &[(UserDetail, bool)], ke
     }
     out.sort_by(|a, b| (&a.employee_id, &a.kind).cmp(&(&b.employee_id, &b.kind)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixes_are_one_event_per_person_for_owned_drift_only() {
+        let cfg = Config::parse(include_str!("../../onboarding.toml"), "onboarding.toml").expect("config");
+        let csv = "employeeId,givenName,familyName,email,department,startDate,title\nE1,Jane,Doe,jane@example.com,Engineering,2026-01-05,Engineer\n";
+        let rows = crate::roster::rows("r.csv", csv).expect("rows");
+        let (people, _) = crate::roster::people(&cfg, &rows, "2026-11-29T00:00:00Z");
+        let intents: Vec<Intent> = people.into_iter().map(|p| p.intent).collect();
+        let drift = |kind: &str, employee: &str| Drift {
+            kind: kind.into(),
+            employee_id: employee.into(),
+            user_name: String::new(),
+            detail: String::new(),
+            fix: String::new(),
+        };
+        let drifts = [
+            drift("groups", "E1"),
+            drift("tags", "E1"),
+            drift("access-key-not-granted", "E1"),
+            drift("direct-policies", "E2"),
+            drift("missing-user", "E3"),
+            drift("not-on-roster", "E4"),
+            drift("unmanaged", ""),
+        ];
+        let now = DateTime::parse_from_rfc3339("2026-11-29T10:00:00Z").expect("time").with_timezone(&Utc);
+        let events = fixes(&intents, &drifts, now);
+        assert_eq!(events.iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>(), ["E1", "E4"]);
+        let change = &events[0].1;
+        assert_eq!(change["detail-type"], "Employee Changed");
+        assert_eq!(change["detail"]["department"], "Engineering");
+        assert_eq!(change["detail"]["title"], "Engineer");
+        assert!(change["detail"].get("location").is_none(), "absent attributes are not sent");
+        let departure = &events[1].1;
+        assert_eq!(departure["detail-type"], "Employee Departed");
+        assert_eq!(departure["detail"]["immediate"], true);
+        assert_eq!(departure["detail"]["lastDay"], "2026-11-29");
+        // Both are valid events, as the pipeline will parse them.
+        for (_, e) in &events {
+            shared::intent::Request::from_event(&cfg, e).expect("valid event");
+        }
+    }
 }

@@ -120,12 +120,18 @@ pub enum Command {
     /// HTML report; each export with a manifest (`onboarding audit --help`).
     Audit(audit::AuditArgs),
     /// Compare HR's roster (CSV with a header, or JSON Lines; the hire contract's fields) with IAM
-    /// itself and report the differences; changes nothing. Exit 1 when anything drifted.
+    /// itself and report the differences; changes nothing without `--fix`. Exit 1 when anything
+    /// drifted (with `--fix`: anything left or failed; 3 when the guard held departures).
     Drift {
         #[arg(long)]
         roster: String,
         #[arg(long, value_enum, default_value_t = audit::Format::Text)]
         format: audit::Format,
+        /// Correct what this system owns: group and tag drift (an `Employee Changed` with the
+        /// roster's attributes) and managed users not on the roster (an immediate departure,
+        /// under the mass-departure guard); each fix is an audited event of its own.
+        #[arg(long)]
+        fix: bool,
     },
     /// HR's roster on day one: bring the people who already exist under this system.
     Roster {
@@ -299,8 +305,8 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
         };
     }
-    if let Command::Drift { roster, format } = &cli.command {
-        return drift_command(&ctx, roster, *format, out, err).await;
+    if let Command::Drift { roster, format, fix } = &cli.command {
+        return drift_command(&ctx, roster, *format, *fix, out, err).await;
     }
     if let Command::Roster { action: RosterAction::Import { file, apply, format, .. } } = &cli.command {
         return import_command(&ctx, file, *apply, *format, out, err).await;
@@ -370,7 +376,14 @@ async fn quarantine(
 
 /// `onboarding drift`: the roster's intents against IAM's users (one paginated read and the
 /// credential report).
-async fn drift_command(ctx: &Ctx, file: &str, format: audit::Format, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+async fn drift_command(
+    ctx: &Ctx,
+    file: &str,
+    format: audit::Format,
+    fix: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
     let (people, bad) = match read_roster(ctx, file) {
         Ok(r) => r,
         Err(e) => {
@@ -395,8 +408,41 @@ async fn drift_command(ctx: &Ctx, file: &str, format: audit::Format, out: &mut d
         .map(|(name, _)| name.clone())
         .collect();
     drifts.extend(drift::compare(&ctx.cfg, &intents, &users, &keys));
+    let mut exit = if drifts.iter().any(|d| d.kind != "unmanaged") { EXIT_EVENT_FAILED } else { EXIT_OK };
+    if fix {
+        let fixes = drift::fixes(&intents, &drifts, ctx.now());
+        let progress = progress::Progress::new("fixes");
+        let events = fixes.iter().map(|(_, e)| Ok(e.clone())).collect();
+        let reports = pipeline::run_all_reporting(ctx, events, &|d, t| progress.tick(d, t)).await;
+        progress.finish();
+        let outcome: std::collections::BTreeMap<&str, String> = fixes
+            .iter()
+            .zip(&reports)
+            .map(|((employee, _), r)| {
+                let o = r.outcome.as_str();
+                (employee.as_str(), r.error.as_ref().map(|e| format!("{o}: {e}")).unwrap_or_else(|| o.to_owned()))
+            })
+            .collect();
+        for d in &mut drifts {
+            d.fix = match outcome.get(d.employee_id.as_str()) {
+                Some(o) if drift::FIXED.contains(&d.kind.as_str()) => o.clone(),
+                _ => "report only".into(),
+            };
+        }
+        // After a fix: 0 when every difference was this system's and is fixed.
+        let left = drifts.iter().any(|d| d.kind != "unmanaged" && d.fix == "report only");
+        exit = if reports.iter().any(|r| r.outcome == EventOutcome::Failed) {
+            EXIT_EVENT_FAILED
+        } else if reports.iter().any(|r| r.outcome == EventOutcome::Quarantined) {
+            EXIT_QUARANTINED
+        } else if left {
+            EXIT_EVENT_FAILED
+        } else {
+            EXIT_OK
+        };
+    }
     let _ = out.write_all(audit::render(&drifts, format).as_bytes());
-    if drifts.iter().any(|d| d.kind != "unmanaged") { EXIT_EVENT_FAILED } else { EXIT_OK }
+    exit
 }
 
 /// A roster file's people and bad rows.

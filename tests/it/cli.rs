@@ -652,6 +652,65 @@ async fn drift_finds_each_planted_difference_and_nothing_else() {
     let calls: Vec<String> = acct.recorded().into_iter().skip(before).map(|(a, _)| a).collect();
     assert!(calls.iter().any(|a| a == "GetAccountAuthorizationDetails"), "{calls:?}");
     assert!(!calls.iter().any(|a| writes.iter().any(|w| a.starts_with(w))), "drift changes nothing: {calls:?}");
+
+    // WHEN --fix: what this system owns is fixed, each by an audited event of its own (Jane's
+    // groups and tags by a change, María, not on the roster, by an immediate departure); the
+    // rest is report only.
+    let before = acct.recorded().len();
+    let fixed = onboarding(&acct, &["drift", "--format", "json", "--roster", roster_path, "--fix"], None);
+    assert_eq!(fixed.status.code(), Some(1), "differences this system does not own are left");
+    let mut fixes: Vec<(String, String, String)> = json_lines(&fixed)
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+            (s("kind"), s("employeeId"), s("fix"))
+        })
+        .collect();
+    fixes.sort();
+    let fix = |k: &str, e: &str, f: &str| (k.to_owned(), e.to_owned(), f.to_owned());
+    assert_eq!(
+        fixes,
+        vec![
+            fix("access-key-not-granted", "E1001", "report only"),
+            fix("direct-policies", "E1003", "report only"),
+            fix("groups", "E1001", "succeeded"),
+            fix("groups-outside-allow-list", "E1002", "report only"),
+            fix("missing-user", "E7777", "report only"),
+            fix("not-on-roster", "E1003", "succeeded"),
+            fix("tags", "E1001", "succeeded"),
+            fix("unmanaged", "", "report only"),
+        ]
+    );
+    assert_eq!(tests::user_groups(&acct, jane).await, ["AllEmployees", "Developers"]);
+    assert_eq!(tests::user_tags(&acct, jane).await.get("department").map(String::as_str), Some("Engineering"));
+    assert_eq!(tests::user_tags(&acct, maria).await.get("lifecycle-status").map(String::as_str), Some("disabled"));
+    // Jane's own key, Zoë's extra group, María's policy and the hand-made user are untouched.
+    let calls = acct.recorded().into_iter().skip(before).collect::<Vec<_>>();
+    let touched = |action: &str, what: &str| calls.iter().any(|(a, b)| a == action && b.contains(what));
+    assert!(!touched("UpdateAccessKey", "UserName=jane.doe") && !touched("DeleteAccessKey", "UserName=jane.doe"));
+    assert!(!touched("RemoveUserFromGroup", "GroupName=OnCall") && !touched("DetachUserPolicy", "UserName"));
+    assert!(!calls.iter().any(|(_, b)| b.contains("handmade")), "the unmanaged user is never touched");
+    // THEN a rerun finds only what this system does not own.
+    let again = drift_of(&acct, roster_path);
+    let mut left: Vec<String> =
+        json_lines(&again).iter().map(|r| r["kind"].as_str().unwrap_or_default().to_owned()).collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["access-key-not-granted", "direct-policies", "groups-outside-allow-list", "missing-user", "unmanaged"]
+    );
+
+    // A glitch: a roster that lost everyone but a newcomer. The two remaining people would be
+    // disabled; the mass-departure guard holds both for an operator instead.
+    std::fs::write(&roster, newcomer.to_string()).expect("roster");
+    let glitch = onboarding(&acct, &["drift", "--format", "json", "--roster", roster_path, "--fix"], None);
+    assert_eq!(glitch.status.code(), Some(3), "{}", String::from_utf8_lossy(&glitch.stdout));
+    let held: Vec<Value> = json_lines(&glitch).into_iter().filter(|r| r["kind"] == "not-on-roster").collect();
+    assert_eq!(held.len(), 2, "{held:?}");
+    assert!(held.iter().all(|r| r["fix"] == "quarantined"), "{held:?}");
+    for user in [jane, zoe] {
+        assert_eq!(tests::user_tags(&acct, user).await.get("lifecycle-status").map(String::as_str), Some("active"));
+    }
 }
 
 /// Day one: HR's roster against an account with users made by hand. The plan is exact; apply
