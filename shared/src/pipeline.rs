@@ -166,12 +166,24 @@ async fn mass_departure(ctx: &Ctx, entries: &[Result<Value, ValidationError>]) -
 /// Processes one event through its flow. Never panics and never returns without a terminal
 /// record (except in a dry run, which publishes nothing).
 pub async fn process(ctx: &Ctx, raw: &Value) -> EventReport {
-    audit::in_delivery(audit::new_delivery_id(), async {
+    let delivery = async {
         let mut state = State::new(raw.clone());
         let result = run_steps(ctx, &mut state).await;
         finish(ctx, record::ids(raw), &state, result, None).await
-    })
-    .await
+    };
+    audit::in_delivery(audit::new_delivery_id(), batched(ctx, delivery)).await
+}
+
+/// A delivery with its records published in one batch ([`Ctx::batch`]); records the topic did not
+/// take fail the delivery.
+async fn batched(ctx: &Ctx, delivery: impl std::future::Future<Output = EventReport>) -> EventReport {
+    let (mut report, delivered) = ctx.batch(delivery).await;
+    if let (Err(e), None) = (delivered, &report.error) {
+        report.outcome = EventOutcome::Failed;
+        report.error_type = Some(e.error_type().to_owned());
+        report.error = Some(e.to_string());
+    }
+    report
 }
 
 /// Adopts `user_name` for the person of a hire event built from HR's roster (the operator's
@@ -184,16 +196,16 @@ pub async fn adopt(ctx: &Ctx, raw: &Value, user_name: &str) -> EventReport {
             let Request::Hire(intent) = ctx.request(raw)? else {
                 return Err(Error::Input("only a hire's person can be adopted".into()));
             };
-            state.create_user = Some(ctx.batched(steps::adopt::run(ctx, &intent, user_name)).await?);
+            state.create_user = Some(steps::adopt::run(ctx, &intent, user_name).await?);
             for &step in &steps::ADOPTED {
-                ctx.batched(steps::run(step, ctx, &mut state)).await?;
+                steps::run(step, ctx, &mut state).await?;
             }
             Ok(())
         }
         .await;
         finish(ctx, record::ids(raw), &state, result, None).await
     };
-    audit::in_delivery(audit::new_delivery_id(), Box::pin(adopting)).await
+    audit::in_delivery(audit::new_delivery_id(), batched(ctx, Box::pin(adopting))).await
 }
 
 /// A departure the batch guard held back: marked held on the user (so it waits for an operator,
@@ -301,7 +313,7 @@ async fn run_steps(ctx: &Ctx, state: &mut State) -> Result<(), Error> {
     let req = ctx.request(&state.event)?;
     for &step in steps::flow(&req) {
         tracing::debug!(step = step.name(), "step");
-        ctx.batched(steps::run(step, ctx, state)).await?;
+        steps::run(step, ctx, state).await?;
         if state.skipped().is_some() {
             break;
         }

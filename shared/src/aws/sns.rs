@@ -27,51 +27,93 @@ impl Sns {
 
     /// Publishes audit records together (`PublishBatch`, ten a call; same bodies and attributes
     /// as [`Sns::audit`]). Returns the records SNS did not take (each with why), for the caller to
-    /// log; an error only when a call failed as a whole, with every record of that call.
+    /// log.
     pub async fn audit_batch(
         &self,
         topic_arn: &str,
         records: &[crate::audit::AuditRecord],
     ) -> Vec<(crate::audit::AuditRecord, Error)> {
-        use aws_sdk_sns::types::PublishBatchRequestEntry;
         let mut undelivered = Vec::new();
-        for chunk in records.chunks(10) {
+        let mut messages = Vec::with_capacity(records.len());
+        let mut sent = Vec::with_capacity(records.len());
+        for record in records {
+            match audit_message(record) {
+                Ok((body, attributes)) => {
+                    messages.push(Message { subject: None, body, attributes });
+                    sent.push(record);
+                }
+                Err(e) => undelivered.push((record.clone(), e)),
+            }
+        }
+        let results = self.publish_batch(topic_arn, &messages).await;
+        undelivered.extend(sent.into_iter().zip(results).filter_map(|(r, e)| e.map(|e| (r.clone(), e))));
+        undelivered
+    }
+
+    /// Publishes messages together, ten to a `PublishBatch` call. Per message, in order: `None`
+    /// when SNS took it, else why not (the entry refused, or its whole call failed).
+    pub async fn publish_batch(&self, topic_arn: &str, messages: &[Message]) -> Vec<Option<Error>> {
+        use aws_sdk_sns::types::PublishBatchRequestEntry;
+        let mut results = Vec::with_capacity(messages.len());
+        for chunk in messages.chunks(10) {
+            let mut outcome: Vec<Option<Error>> = (0..chunk.len()).map(|_| None).collect();
             let mut entries = Vec::with_capacity(chunk.len());
-            for (i, record) in chunk.iter().enumerate() {
-                let entry = audit_message(record).and_then(|(body, attrs)| {
-                    let mut e = PublishBatchRequestEntry::builder().id(i.to_string()).message(body);
-                    for (k, v) in attrs {
-                        e = e.message_attributes(k, attribute(k, &v)?);
+            for (i, m) in chunk.iter().enumerate() {
+                let mut e = PublishBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message(&m.body)
+                    .set_subject(m.subject.clone());
+                let mut bad = None;
+                for (k, v) in &m.attributes {
+                    match attribute(k, v) {
+                        Ok(a) => e = e.message_attributes(*k, a),
+                        Err(err) => bad = Some(err),
                     }
-                    e.build().map_err(|e| Error::Input(format!("audit record {i}: {e}")))
-                });
-                match entry {
-                    Ok(e) => entries.push(e),
-                    Err(e) => undelivered.push((record.clone(), e)),
+                }
+                match (bad, e.build()) {
+                    (None, Ok(e)) => entries.push(e),
+                    (Some(err), _) => outcome[i] = Some(err),
+                    (None, Err(err)) => outcome[i] = Some(Error::Input(format!("message {i}: {err}"))),
                 }
             }
-            if entries.is_empty() {
-                continue;
-            }
-            let sent =
-                self.client.publish_batch().topic_arn(topic_arn).set_publish_batch_request_entries(Some(entries));
-            match sent.send().await {
-                Ok(out) => {
-                    for f in out.failed() {
-                        let record = f.id().parse::<usize>().ok().and_then(|i| chunk.get(i));
-                        let why = format!("{}: {}", f.code(), f.message().unwrap_or_default());
-                        if let Some(r) = record {
-                            undelivered.push((r.clone(), Error::Input(format!("sns:PublishBatch refused it: {why}"))));
+            if !entries.is_empty() {
+                let sent =
+                    self.client.publish_batch().topic_arn(topic_arn).set_publish_batch_request_entries(Some(entries));
+                match sent.send().await {
+                    Ok(out) => {
+                        for f in out.failed() {
+                            if let Some(slot) = f.id().parse::<usize>().ok().and_then(|i| outcome.get_mut(i)) {
+                                *slot = Some(Error::Aws {
+                                    operation: "sns:PublishBatch",
+                                    code: f.code().to_owned(),
+                                    message: f.message().unwrap_or_default().to_owned(),
+                                    status: None,
+                                    request_id: None,
+                                });
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        // The call's error for each message, code and request id kept.
+                        let e = aws_error("sns:PublishBatch", e);
+                        for slot in outcome.iter_mut().filter(|o| o.is_none()) {
+                            *slot = Some(match &e {
+                                Error::Aws { operation, code, message, status, request_id } => Error::Aws {
+                                    operation,
+                                    code: code.clone(),
+                                    message: message.clone(),
+                                    status: *status,
+                                    request_id: request_id.clone(),
+                                },
+                                other => Error::Input(other.to_string()),
+                            });
                         }
                     }
                 }
-                Err(e) => {
-                    let e = aws_error("sns:PublishBatch", e);
-                    undelivered.extend(chunk.iter().map(|r| (r.clone(), Error::Input(e.to_string()))));
-                }
             }
+            results.extend(outcome);
         }
-        undelivered
+        results
     }
 
     /// Publishes a message with string attributes (for subscription filter policies).
@@ -122,6 +164,15 @@ impl Sns {
 
 /// A message's string attributes, by name.
 type Attributes = Vec<(&'static str, String)>;
+
+/// One message for [`Sns::publish_batch`].
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub subject: Option<String>,
+    pub body: String,
+    /// String attributes (for subscription filter policies).
+    pub attributes: Attributes,
+}
 
 /// An audit record's message: its JSON, and the attributes auditors filter on.
 fn audit_message(record: &crate::audit::AuditRecord) -> Result<(String, Attributes), Error> {

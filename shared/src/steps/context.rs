@@ -109,28 +109,38 @@ impl Ctx {
         self.aws.sns.audit(&self.targets.audit_topic_arn, record).await
     }
 
-    /// Runs one step with its audit records published together when it ends, ten to an SNS
-    /// `PublishBatch`, whether it succeeded or failed: a step's records reach the topic in one
-    /// or two calls instead of one each. A record SNS does not take is logged in full
-    /// (`audit record undelivered`, alarmed), and a step that succeeded then fails with
-    /// `AuditUndelivered`, as a revocation's held records do. The cost: a process that dies
-    /// inside a step loses that step's records (its rerun records the same actions as
-    /// `already-done`).
-    pub async fn batched<T>(&self, step: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    /// Runs `work` with the audit records it makes published together when it ends, ten to an
+    /// SNS `PublishBatch`, whatever its result: a Lambda batches one step, the in-process
+    /// pipeline one whole delivery (every step's records and the terminal one), so records reach
+    /// the topic in a call or two instead of one each. A record SNS does not take is logged in
+    /// full (`audit record undelivered`, alarmed) and the second value is `AuditUndelivered`.
+    /// The cost: a process that dies inside `work` loses its records (the rerun records the same
+    /// actions as `already-done`).
+    pub async fn batch<T>(&self, work: impl std::future::Future<Output = T>) -> (T, Result<(), Error>) {
         let run = async {
-            let result = Box::pin(step).await;
-            (result, BATCH.with(|b| b.take()))
+            let out = Box::pin(work).await;
+            (out, BATCH.with(|b| b.take()))
         };
-        let (result, records) = BATCH.scope(std::cell::RefCell::new(Vec::new()), run).await;
+        let (out, records) = BATCH.scope(std::cell::RefCell::new(Vec::new()), run).await;
         if records.is_empty() {
-            return result;
+            return (out, Ok(()));
         }
         let undelivered = self.aws.sns.audit_batch(&self.targets.audit_topic_arn, &records).await;
         for (record, e) in &undelivered {
             super::trail::undelivered_record(record, e);
         }
-        match (result, undelivered.first()) {
-            (Ok(_), Some((_, e))) => Err(Error::AuditUndelivered { count: undelivered.len(), cause: e.to_string() }),
+        let delivered = match undelivered.first() {
+            Some((_, e)) => Err(Error::AuditUndelivered { count: undelivered.len(), cause: e.to_string() }),
+            None => Ok(()),
+        };
+        (out, delivered)
+    }
+
+    /// [`Ctx::batch`] for a step: one that succeeded fails with `AuditUndelivered` when its
+    /// records were not taken, as a revocation's held records do.
+    pub async fn batched<T>(&self, step: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        match self.batch(step).await {
+            (Ok(_), Err(e)) => Err(e),
             (result, _) => result,
         }
     }

@@ -32,6 +32,10 @@ pub struct CreateUserOutput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
     pub actions: Vec<Action>,
+    /// The user as read from IAM or just made, for the later steps of this process only: never
+    /// serialised, so it cannot come from a step's input (see [`identity::Proof`]).
+    #[serde(skip)]
+    pub proven: Option<User>,
 }
 
 impl CreateUserOutput {
@@ -44,6 +48,7 @@ impl CreateUserOutput {
             rehire: false,
             skipped: None,
             actions,
+            proven: Some(u.clone()),
         }
     }
 
@@ -115,6 +120,8 @@ async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
         return Ok(CreateUserOutput::skip(None, reason));
     }
     let path = employee_path(&ctx.cfg, &meta.employee_id);
+    // Created with every tag a hire's user carries (status included), in the one call.
+    let tags = super::tag_user::hire_tags(ctx, intent, &Default::default());
     let mut n = 1;
     let mut races = 0;
     while n <= MAX_VARIANTS {
@@ -145,15 +152,25 @@ async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
                 trail.record("iam:CreateUser", &name, Outcome::WouldDo).await?;
                 return Ok(CreateUserOutput { user_name: name, actions: trail.actions, ..CreateUserOutput::default() });
             }
-            None => match ctx.aws.iam.create_user(&name, &path, &ctx.targets.boundary_arn, &intent.tags).await {
+            None => match ctx.aws.iam.create_user(&name, &path, &ctx.targets.boundary_arn, &tags).await {
                 Ok(arn) => {
                     tracing::info!(user = %name, path = %path, "created user");
                     trail.record("iam:CreateUser", &arn, Outcome::Done).await?;
+                    // CreateUser is atomic: the user is exactly what was asked for.
+                    let made = User {
+                        name: name.clone(),
+                        arn: arn.clone(),
+                        path,
+                        tags,
+                        boundary: Some(ctx.targets.boundary_arn.clone()),
+                        password_last_used: None,
+                    };
                     return Ok(CreateUserOutput {
                         user_name: name,
                         user_arn: arn,
                         exists: true,
                         actions: trail.actions,
+                        proven: Some(made),
                         ..CreateUserOutput::default()
                     });
                 }

@@ -82,34 +82,53 @@ pub struct Target {
     pub user: User,
     /// False only in a dry run for a user not created yet.
     pub exists: bool,
+    /// `create-user` made it in this delivery, in this process ([`State::made_here`]): it has no
+    /// group and no password but what this delivery gives it, so those need not be read.
+    pub made_here: bool,
 }
 
 /// What a step after `create-user` starts from: the event's request and the proven target.
 /// `None` when `create-user` decided the event changes nothing.
 pub async fn request_and_target(ctx: &Ctx, state: &State) -> Result<Option<(Request, Target)>, Error> {
     let req = ctx.request(&state.event)?;
-    Ok(target(ctx, state, &req.meta().employee_id).await?.map(|t| (req, t)))
+    Ok(target(ctx, state, &req.meta().employee_id, Proof::Reuse).await?.map(|t| (req, t)))
+}
+
+/// How a step proves its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// From IAM, now: the step issues credentials, so a departure that landed since `create-user`
+    /// must be seen.
+    Fresh,
+    /// The user as `create-user` read or made it in this process ([`State::proven`]), while no
+    /// step since changed its tags; from IAM otherwise. A state that came from outside the process
+    /// (a Lambda's input) carries none, so a Lambda always reads.
+    Reuse,
 }
 
 /// Resolves the user named in the state and proves it is the event's employee's, as this system
 /// made it: the state's name and ARN must be that user's, and [`ownership`] must hold. A forged
 /// state (another person's user, another ARN, an unmanaged user) fails before any write.
-pub async fn target(ctx: &Ctx, state: &State, employee_id: &str) -> Result<Option<Target>, Error> {
+pub async fn target(ctx: &Ctx, state: &State, employee_id: &str, proof: Proof) -> Result<Option<Target>, Error> {
     let Some(hint) = state.target()? else { return Ok(None) };
     if ctx.dry_run && !hint.exists {
         let user = User { name: hint.user_name.clone(), ..User::default() };
-        return Ok(Some(Target { user, exists: false }));
+        return Ok(Some(Target { user, exists: false, made_here: false }));
     }
     let untrusted = |why: String| Error::Untrusted(format!("`createUser` names user `{}`: {why}", hint.user_name));
     if hint.user_name.is_empty() {
         return Err(untrusted("no user name".into()));
     }
-    let user = ctx
-        .aws
-        .iam
-        .wait_for_user(&hint.user_name)
-        .await
-        .map_err(|e| if e.aws_code() == Some("NoSuchEntity") { untrusted("no such user".into()) } else { e })?;
+    let proven = state.proven().filter(|u| proof == Proof::Reuse && u.name == hint.user_name).cloned();
+    let user = match proven {
+        Some(u) => u,
+        None => ctx
+            .aws
+            .iam
+            .wait_for_user(&hint.user_name)
+            .await
+            .map_err(|e| if e.aws_code() == Some("NoSuchEntity") { untrusted("no such user".into()) } else { e })?,
+    };
     if user.arn != hint.user_arn {
         return Err(untrusted(format!("its ARN is `{}`, not `{}`", user.arn, hint.user_arn)));
     }
@@ -117,7 +136,7 @@ pub async fn target(ctx: &Ctx, state: &State, employee_id: &str) -> Result<Optio
         return Err(untrusted(format!("it is not employee `{employee_id}`'s user")));
     }
     ownership(ctx.owner(), &user).map_err(untrusted)?;
-    Ok(Some(Target { user, exists: true }))
+    Ok(Some(Target { user, exists: true, made_here: state.made_here() }))
 }
 
 /// Whether the config protects the user from being disabled or deleted.

@@ -50,7 +50,9 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<JoinGroupsOutput, Error> {
     for g in wanted {
         arns.push(group_arn(ctx, g).await?);
     }
-    let current = if target.exists { ctx.aws.iam.groups_for_user(&user.name).await? } else { Vec::new() };
+    // A user this delivery made is in no group yet (joining one twice is harmless in IAM).
+    let read = target.exists && !target.made_here;
+    let current = if read { ctx.aws.iam.groups_for_user(&user.name).await? } else { Vec::new() };
     for (g, arn) in wanted.iter().zip(&arns) {
         if current.contains(g) {
             trail.record("iam:AddUserToGroup", arn, Outcome::AlreadyDone).await?;

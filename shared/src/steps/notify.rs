@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::tag_user::hire_is_pending;
 use super::{Ctx, Person, State, Step, StorePasswordOutput, Trail, UserRef};
 use crate::audit::{Action, Outcome};
-use crate::aws::{account_of, region_of};
+use crate::aws::{account_of, region_of, sns};
 use crate::error::Error;
 use crate::intent::Request;
 use crate::tags::{CREDENTIALS_EXPIRED, EMAIL, GIVEN_NAME, WELCOME_SENT};
@@ -108,7 +108,13 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
                 return Ok(NotifyOutput::default());
             }
             let person = Person::from_hire(&intent.hire);
-            let target = UserRef { name: &user.name, arn: &user.arn, exists: target.exists, tags: current };
+            let target = UserRef {
+                name: &user.name,
+                arn: &user.arn,
+                exists: target.exists,
+                made_here: target.made_here,
+                tags: current,
+            };
             welcome(ctx, &mut trail, &person, &target, state.store_password.as_ref()).await?
         }
         Request::Change(c) => {
@@ -118,7 +124,13 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
             if stored.is_some_and(|s| s.password_secret_arn.is_some())
                 && let Some(person) = Person::from_tags(current, c.meta.event_id.clone())
             {
-                let target = UserRef { name: &user.name, arn: &user.arn, exists: target.exists, tags: current };
+                let target = UserRef {
+                    name: &user.name,
+                    arn: &user.arn,
+                    exists: target.exists,
+                    made_here: target.made_here,
+                    tags: current,
+                };
                 sent.extend(welcome(ctx, &mut trail, &person, &target, stored).await?);
             }
             sent
@@ -224,19 +236,43 @@ pub(crate) async fn publish(
     employee_id: &str,
     messages: &[Message],
 ) -> Result<Vec<String>, Error> {
-    let mut sent_to = Vec::new();
-    for m in messages {
-        if !trail.dry_run() {
-            let attrs = [("recipient", m.recipient.as_str()), ("employee-id", employee_id), ("event-type", m.kind)];
-            ctx.aws.sns.publish(&ctx.targets.notifications_topic_arn, Some(&m.subject), &m.body, &attrs).await?;
-            tracing::info!(recipient = %m.recipient, kind = m.kind, "message sent");
-            sent_to.push(m.recipient.clone());
+    let topic = &ctx.targets.notifications_topic_arn;
+    let target = |m: &Message| format!("{topic} ({})", m.kind);
+    if trail.dry_run() {
+        for m in messages {
+            trail.record("sns:Publish", &target(m), Outcome::WouldDo).await?;
         }
-        trail
-            .record("sns:Publish", &format!("{} ({})", ctx.targets.notifications_topic_arn, m.kind), trail.change())
-            .await?;
+        return Ok(Vec::new());
     }
-    Ok(sent_to)
+    // All of them in one call (`PublishBatch`; authorised by `sns:Publish`).
+    let outgoing: Vec<sns::Message> = messages
+        .iter()
+        .map(|m| sns::Message {
+            subject: Some(m.subject.clone()),
+            body: m.body.clone(),
+            attributes: vec![
+                ("recipient", m.recipient.clone()),
+                ("employee-id", employee_id.to_owned()),
+                ("event-type", m.kind.to_owned()),
+            ],
+        })
+        .collect();
+    let results = ctx.aws.sns.publish_batch(topic, &outgoing).await;
+    let (mut sent_to, mut failed) = (Vec::new(), None);
+    for (m, e) in messages.iter().zip(results) {
+        match e {
+            None => {
+                tracing::info!(recipient = %m.recipient, kind = m.kind, "message sent");
+                trail.record("sns:Publish", &target(m), Outcome::Done).await?;
+                sent_to.push(m.recipient.clone());
+            }
+            Some(e) => failed = failed.or(Some(e)),
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(sent_to),
+    }
 }
 
 #[cfg(test)]

@@ -53,6 +53,8 @@ pub struct UserRef<'a> {
     pub arn: &'a str,
     /// False only in a dry run for a user not created yet.
     pub exists: bool,
+    /// Created by this delivery, in this process ([`super::identity::Target::made_here`]).
+    pub made_here: bool,
     /// Its tags as read at the start of the step.
     pub tags: &'a std::collections::BTreeMap<String, String>,
 }

@@ -65,6 +65,27 @@ impl State {
         Ok(if u.skipped.is_some() { None } else { Some(u) })
     }
 
+    /// The user as `create-user` read or made it in this process, while no step since has
+    /// changed its tags (a `done` `iam:TagUser` or `iam:UntagUser`): what [`super::identity::Proof::Reuse`]
+    /// starts from. Never present in a state that was deserialised.
+    pub fn proven(&self) -> Option<&crate::aws::iam::User> {
+        let retagged = |a: &Action| {
+            a.outcome == crate::audit::Outcome::Done && (a.action == "iam:TagUser" || a.action == "iam:UntagUser")
+        };
+        let create = self.create_user.as_ref()?;
+        let tags_written = self.actions().iter().any(retagged);
+        if tags_written { None } else { create.proven.as_ref() }
+    }
+
+    /// Whether `create-user` made the user in this delivery, in this process (never true in a
+    /// deserialised state).
+    pub fn made_here(&self) -> bool {
+        self.create_user.as_ref().is_some_and(|c| {
+            c.proven.is_some()
+                && c.actions.iter().any(|a| a.action == "iam:CreateUser" && a.outcome == crate::audit::Outcome::Done)
+        })
+    }
+
     /// Why the event changes nothing, if a step decided so.
     pub fn skipped(&self) -> Option<&str> {
         self.create_user
@@ -141,4 +162,54 @@ pub struct OffboardOutput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held: Option<String>,
     pub actions: Vec<Action>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Outcome;
+    use crate::aws::iam::User;
+
+    fn action(step: &str, action: &str, outcome: Outcome) -> Action {
+        Action { step: step.into(), action: action.into(), target: "t".into(), outcome }
+    }
+
+    /// The user `create-user` proved lives in this process only: a state that crossed a process
+    /// boundary (a Lambda's input) carries none, so the next step reads IAM; and it lapses once a
+    /// step wrote the user's tags.
+    #[test]
+    fn the_proven_user_never_crosses_a_process_and_lapses_on_a_tag_write() {
+        let user = User {
+            name: "jane.doe".into(),
+            arn: "arn:aws:iam::1:user/employees/E1/jane.doe".into(),
+            ..User::default()
+        };
+        let mut state = State::new(serde_json::json!({"detail-type": "Employee Hired"}));
+        state.create_user = Some(CreateUserOutput {
+            user_name: user.name.clone(),
+            user_arn: user.arn.clone(),
+            exists: true,
+            actions: vec![action("create-user", "iam:CreateUser", Outcome::Done)],
+            proven: Some(user.clone()),
+            ..CreateUserOutput::default()
+        });
+        assert_eq!(state.proven(), Some(&user));
+        assert!(state.made_here());
+
+        let crossed = State::from_input(serde_json::to_value(&state).expect("json")).expect("state");
+        assert_eq!(crossed.create_user.as_ref().map(|c| c.user_name.as_str()), Some("jane.doe"));
+        assert_eq!(crossed.proven(), None);
+        assert!(!crossed.made_here(), "a deserialised state cannot claim the user is new");
+
+        state.tag_user = Some(TagUserOutput {
+            actions: vec![action("tag-user", "iam:TagUser", Outcome::AlreadyDone)],
+            ..TagUserOutput::default()
+        });
+        assert_eq!(state.proven(), Some(&user), "nothing written");
+        state.notify = Some(NotifyOutput {
+            actions: vec![action("notify", "iam:TagUser", Outcome::Done)],
+            ..NotifyOutput::default()
+        });
+        assert_eq!(state.proven(), None, "its tags changed: read it again");
+    }
 }

@@ -38,11 +38,17 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<StorePasswordOutput, Error>
     }
     // The user is re-derived and proven the employee's: this step makes credentials readable by
     // the ARN it acts on, so that ARN must never come from the input alone.
-    let Some(found) = identity::target(ctx, state, &req.meta().employee_id).await? else {
+    let Some(found) = identity::target(ctx, state, &req.meta().employee_id, identity::Proof::Fresh).await? else {
         return Ok(StorePasswordOutput::default());
     };
     let user = &found.user;
-    let target = UserRef { name: &user.name, arn: &user.arn, exists: found.exists, tags: &user.tags };
+    let target = UserRef {
+        name: &user.name,
+        arn: &user.arn,
+        exists: found.exists,
+        made_here: found.made_here,
+        tags: &user.tags,
+    };
     match &req {
         Request::Hire(intent) => {
             if hire_is_pending(ctx, intent, &user.tags) {
@@ -105,7 +111,9 @@ pub(crate) async fn provision(
         let name = ctx.cfg.password_secret_name(user.name);
         let existing = ctx.aws.secrets.describe(&name).await?;
         check_owned(existing.as_ref(), &person.employee_id)?;
-        let has_profile = user.exists && ctx.aws.iam.has_login_profile(user.name).await?;
+        // A user this delivery made has no password yet: a concurrent delivery's would come
+        // with its secret, which `created_by_this_event` below finds.
+        let has_profile = user.exists && !user.made_here && ctx.aws.iam.has_login_profile(user.name).await?;
         let withdrawn = user_tags.contains_key(CREDENTIALS_EXPIRED) && issue == Issue::Initial;
         let arn = if has_profile || withdrawn {
             if withdrawn {

@@ -357,7 +357,7 @@ async fn activate(ctx: &Ctx, trail: &mut Trail<'_>, user: &User, now: DateTime<U
             user.name
         ))
     })?;
-    let target = UserRef { name: &user.name, arn: &user.arn, exists: true, tags: &user.tags };
+    let target = UserRef { name: &user.name, arn: &user.arn, exists: true, made_here: false, tags: &user.tags };
     let stored = provision(ctx, trail, &person, &target, Issue::Initial).await?;
     welcome(ctx, trail, &person, &target, Some(&stored)).await?;
     let tags = BTreeMap::from([(STATUS.to_owned(), Status::Active.as_str().to_owned())]);

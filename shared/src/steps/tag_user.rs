@@ -34,6 +34,22 @@ pub fn hire_is_pending(ctx: &Ctx, intent: &Intent, current: &BTreeMap<String, St
         && ctx.now() < lifecycle::activation_time(intent.hire.start_date, &ctx.cfg.lifecycle)
 }
 
+/// Every tag this system owns that a hire's user should carry, given its tags now: the HR
+/// attributes, the status (`pending` with its activation time, or `active`) and the event's time.
+/// `create-user` creates a user with them all, so a new hire's `tag-user` has nothing to add.
+pub fn hire_tags(ctx: &Ctx, intent: &Intent, current: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut t = intent.tags.clone();
+    if hire_is_pending(ctx, intent, current) {
+        let at = lifecycle::activation_time(intent.hire.start_date, &ctx.cfg.lifecycle);
+        t.insert(STATUS.into(), Status::Pending.as_str().into());
+        t.insert(ACTIVATE_AT.into(), lifecycle::stamp(at));
+    } else {
+        t.insert(STATUS.into(), Status::Active.as_str().into());
+    }
+    t.insert(LAST_EVENT_TIME.into(), lifecycle::stamp(intent.hire.meta.time));
+    t
+}
+
 pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
     let Some((req, target)) = super::identity::request_and_target(ctx, state).await? else {
         return Ok(TagUserOutput::default());
@@ -41,22 +57,15 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
     let user = &target.user;
     let mut trail = Trail::new(ctx, req.meta(), Step::TagUser);
     let current = &user.tags;
-    let mut desired = match &req {
-        Request::Hire(intent) => {
-            let mut t = intent.tags.clone();
-            if hire_is_pending(ctx, intent, current) {
-                let at = lifecycle::activation_time(intent.hire.start_date, &ctx.cfg.lifecycle);
-                t.insert(STATUS.into(), Status::Pending.as_str().into());
-                t.insert(ACTIVATE_AT.into(), lifecycle::stamp(at));
-            } else {
-                t.insert(STATUS.into(), Status::Active.as_str().into());
-            }
+    let desired = match &req {
+        Request::Hire(intent) => hire_tags(ctx, intent, current),
+        Request::Change(c) => {
+            let mut t = tags::after_change(current, c);
+            t.insert(LAST_EVENT_TIME.into(), lifecycle::stamp(c.meta.time));
             t
         }
-        Request::Change(c) => tags::after_change(current, c),
         Request::Depart(_) => return Err(Error::Input("a departure goes to `offboard`, not `tag-user`".into())),
     };
-    desired.insert(LAST_EVENT_TIME.into(), lifecycle::stamp(req.meta().time));
     let status = Some(Status::of(&desired));
     let diff = tags::diff(current, &desired);
     let target = if user.arn.is_empty() { user.name.clone() } else { user.arn.clone() };

@@ -8,8 +8,8 @@ use crate::error::Error;
 use crate::event::EventMeta;
 
 /// A step's record of what it does: each action is recorded as it happens, and published at once
-/// or, for a step run in [`Ctx::batched`] (the pipeline's and the Lambdas'), with the step's other
-/// records when it ends, failed or not; so the trail is complete even when a later call fails.
+/// or, inside [`Ctx::batch`] (a Lambda's step, a whole delivery in process), with the other
+/// records when that ends, failed or not; so the trail is complete even when a later call fails.
 pub(crate) struct Trail<'a> {
     ctx: &'a Ctx,
     ids: Ids,
