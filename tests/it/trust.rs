@@ -518,7 +518,30 @@ fn the_roles_write_only_this_systems_tags_and_only_create_user_marks_a_user() {
     }
     let create = function_role(&s, "CreateUserRole");
     let boundary = format!("arn:aws:iam::{ACCOUNT}:policy/employee-permissions-boundary");
-    let keys = ["managed-by", "employee-id", "department", "lifecycle-status"];
+    // The tag keys `create-user` creates users with, as the code computes them: a hire with every
+    // optional attribute, once pending (its start ahead) and once active.
+    let mut every = tests::event(
+        "hire-finance-programmatic.json",
+        serde_json::json!({
+            "title": "Controller", "location": "Dublin", "costCenter": "CC-1", "preferredName": "Zo"
+        }),
+    );
+    let cfg = tests::config();
+    let mut keys = std::collections::BTreeSet::new();
+    for start in ["2026-01-05", "2099-01-05"] {
+        every["detail"]["startDate"] = serde_json::json!(start);
+        let Ok(shared::intent::Request::Hire(intent)) = shared::intent::Request::from_event(&cfg, &every) else {
+            panic!("a valid hire")
+        };
+        let now = chrono::Utc::now();
+        let tags = shared::steps::tag_user::hire_tags(&cfg.lifecycle, now, &intent, &Default::default());
+        keys.extend(tags.into_keys());
+    }
+    assert!(
+        keys.contains("activate-at") && keys.contains("last-event-time") && keys.contains("cost-center"),
+        "{keys:?}"
+    );
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     let new_user = format!("arn:aws:iam::{ACCOUNT}:user/employees/E8/new.hire");
     let at_creation = |action: &str| {
         Request::new(action, &new_user).with("iam:PermissionsBoundary", &[&boundary]).with("aws:TagKeys", &keys)

@@ -5,10 +5,13 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
 use serde::{Deserialize, Serialize};
 
 use super::{Ctx, State, Step, Trail};
 use crate::audit::{Action, Outcome};
+use crate::config::LifecycleConfig;
 use crate::error::Error;
 use crate::intent::{Intent, Request};
 use crate::lifecycle::{self, Status};
@@ -30,17 +33,26 @@ pub struct TagUserOutput {
 /// Whether a hire's console access and welcome wait for the sweep: the user is not active yet
 /// and its activation time (start date minus lead days) is still ahead.
 pub fn hire_is_pending(ctx: &Ctx, intent: &Intent, current: &BTreeMap<String, String>) -> bool {
+    pending(&ctx.cfg.lifecycle, ctx.now(), intent, current)
+}
+
+fn pending(cfg: &LifecycleConfig, now: DateTime<Utc>, intent: &Intent, current: &BTreeMap<String, String>) -> bool {
     current.get(STATUS).map(String::as_str) != Some(Status::Active.as_str())
-        && ctx.now() < lifecycle::activation_time(intent.hire.start_date, &ctx.cfg.lifecycle)
+        && now < lifecycle::activation_time(intent.hire.start_date, cfg)
 }
 
 /// Every tag this system owns that a hire's user should carry, given its tags now: the HR
 /// attributes, the status (`pending` with its activation time, or `active`) and the event's time.
 /// `create-user` creates a user with them all, so a new hire's `tag-user` has nothing to add.
-pub fn hire_tags(ctx: &Ctx, intent: &Intent, current: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+pub fn hire_tags(
+    cfg: &LifecycleConfig,
+    now: DateTime<Utc>,
+    intent: &Intent,
+    current: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
     let mut t = intent.tags.clone();
-    if hire_is_pending(ctx, intent, current) {
-        let at = lifecycle::activation_time(intent.hire.start_date, &ctx.cfg.lifecycle);
+    if pending(cfg, now, intent, current) {
+        let at = lifecycle::activation_time(intent.hire.start_date, cfg);
         t.insert(STATUS.into(), Status::Pending.as_str().into());
         t.insert(ACTIVATE_AT.into(), lifecycle::stamp(at));
     } else {
@@ -58,7 +70,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
     let mut trail = Trail::new(ctx, req.meta(), Step::TagUser);
     let current = &user.tags;
     let desired = match &req {
-        Request::Hire(intent) => hire_tags(ctx, intent, current),
+        Request::Hire(intent) => hire_tags(&ctx.cfg.lifecycle, ctx.now(), intent, current),
         Request::Change(c) => {
             let mut t = tags::after_change(current, c);
             t.insert(LAST_EVENT_TIME.into(), lifecycle::stamp(c.meta.time));
