@@ -95,3 +95,15 @@ fn schema_matches(schema: &str, sample: &str) {
         event::parse(&v).unwrap_or_else(|e| panic!("{optional} should be optional: {e}"));
     }
 }
+
+/// The sample roster (the demo's day one) reads with every row a valid hire, one with `userName`.
+#[test]
+fn the_sample_roster_is_valid() {
+    let path = root().join("events/roster/day-one.csv");
+    let text = std::fs::read_to_string(&path).expect("roster");
+    let rows = onboarding::roster::rows("day-one.csv", &text).expect("rows");
+    let (people, bad) = onboarding::roster::people(&config(), &rows, "2026-11-29T00:00:00Z");
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(people.len(), 3);
+    assert_eq!(people.iter().filter(|p| p.user_name.is_some()).count(), 1);
+}

@@ -290,6 +290,8 @@ fn lint() -> Result {
 struct Emulator {
     child: Child,
     endpoint: String,
+    /// Kept open: the emulator must never write into a closed pipe.
+    _stdout: BufReader<std::process::ChildStdout>,
 }
 
 impl Drop for Emulator {
@@ -308,11 +310,11 @@ fn start_emulator() -> Result<Emulator> {
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| format!("cannot start the emulator: {e}"))?;
-    let stdout = child.stdout.take().ok_or("no emulator stdout")?;
+    let mut stdout = BufReader::new(child.stdout.take().ok_or("no emulator stdout")?);
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).map_err(|e| e.to_string())?;
+    stdout.read_line(&mut line).map_err(|e| e.to_string())?;
     let port = line.trim().strip_prefix("port=").ok_or_else(|| format!("emulator said {line:?}"))?.to_owned();
-    Ok(Emulator { child, endpoint: format!("http://127.0.0.1:{port}") })
+    Ok(Emulator { child, endpoint: format!("http://127.0.0.1:{port}"), _stdout: stdout })
 }
 
 /// `cargo xtask emulator`: an emulator for manual runs, until Enter or Ctrl-C.
@@ -330,6 +332,24 @@ fn emulator_forever() -> Result {
 
 /// The demo's webhook signing secret (a sample, like the emulator's credentials).
 const DEMO_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+/// The demo's hand-made users, through boto3 (moto's dependency, in the venv); argv[1] is the
+/// emulator's endpoint.
+const DEMO_HANDMADE: &str = r#"
+import sys, boto3
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+for name in ("ghopper", "alan.turing"):
+    if not any(u["UserName"] == name for u in iam.list_users()["Users"]):
+        iam.create_user(UserName=name)
+        print(f"  created {name} by hand")
+if not iam.list_access_keys(UserName="ghopper")["AccessKeyMetadata"]:
+    iam.create_access_key(UserName="ghopper")
+try:
+    iam.create_login_profile(UserName="alan.turing", Password="Enigma-1912-hand-made!")
+except iam.exceptions.EntityAlreadyExistsException:
+    pass
+"#;
 
 fn demo() -> Result {
     run(cargo().args(["build", "--quiet", "--package", "onboarding", "--package", "tests", "--bins"]))?;
@@ -379,6 +399,14 @@ fn demo() -> Result {
     step("onboarding bootstrap");
     run(&mut onboarding(&["bootstrap"]))?;
     run(with_aws(Command::new(bin("demo-trail"))).arg("subscribe"))?;
+    step(
+        "day one: users someone made by hand before this system (ghopper with an access key, alan.turing with a password)",
+    );
+    run(Command::new(venv_python()?).args(["-c", DEMO_HANDMADE, &emu.endpoint]))?;
+    step("onboarding roster import events/roster/day-one.csv (the plan: nothing changes)");
+    run(&mut onboarding(&["roster", "import", "events/roster/day-one.csv"]))?;
+    step("onboarding roster import --apply: adopts the two (their credentials kept, no welcome), creates Ada");
+    run(&mut onboarding(&["roster", "import", "events/roster/day-one.csv", "--apply"]))?;
     step("onboarding plan (dry run: nothing changes)");
     run(&mut onboarding(&["plan", &events[0]]))?;
     step("onboarding serve: HR's front door, signed webhooks (Standard Webhooks v1)");
