@@ -306,10 +306,10 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         };
     }
     if let Command::Drift { roster, format, fix } = &cli.command {
-        return drift_command(&ctx, roster, *format, *fix, out, err).await;
+        return drift_command(&ctx, roster, *format, *fix, out, err).await.unwrap_or_else(|code| code);
     }
     if let Command::Roster { action: RosterAction::Import { file, apply, format, .. } } = &cli.command {
-        return import_command(&ctx, file, *apply, *format, out, err).await;
+        return import_command(&ctx, file, *apply, *format, out, err).await.unwrap_or_else(|code| code);
     }
     if let Command::Quarantine { action } = &cli.command {
         return quarantine(&ctx, &sdk, action, cli.output, out, err).await;
@@ -383,23 +383,11 @@ async fn drift_command(
     fix: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> u8 {
-    let (people, bad) = match read_roster(ctx, file) {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return EXIT_USAGE;
-        }
-    };
+) -> Result<u8, u8> {
+    let (people, bad) = or_exit(read_roster(ctx, file), err, EXIT_USAGE)?;
     let intents: Vec<_> = people.into_iter().map(|p| p.intent).collect();
     let mut drifts = drift::bad_rows(&bad);
-    let (users, report) = match audit::iam_view(ctx).await {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return EXIT_EVENT_FAILED;
-        }
-    };
+    let (users, report) = or_exit(audit::iam_view(ctx).await, err, EXIT_EVENT_FAILED)?;
     let keys = report
         .iter()
         .filter(|(_, r)| {
@@ -442,7 +430,15 @@ async fn drift_command(
         };
     }
     let _ = out.write_all(audit::render(&drifts, format).as_bytes());
-    exit
+    Ok(exit)
+}
+
+/// `Ok`'s value, or the error written to `err` as `error: ...` and the exit code `code`.
+fn or_exit<T>(r: Result<T, impl std::fmt::Display>, err: &mut dyn Write, code: u8) -> Result<T, u8> {
+    r.map_err(|e| {
+        let _ = writeln!(err, "error: {e}");
+        code
+    })
 }
 
 /// A roster file's people and bad rows.
@@ -462,27 +458,15 @@ async fn import_command(
     format: audit::Format,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> u8 {
-    let (people, bad) = match read_roster(ctx, file) {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return EXIT_USAGE;
-        }
-    };
+) -> Result<u8, u8> {
+    let (people, bad) = or_exit(read_roster(ctx, file), err, EXIT_USAGE)?;
     let read = async {
         let users = ctx.aws.iam.user_details("/").await?;
         let credentials = audit::reports::credential_report(&ctx.aws.iam.credential_report().await?);
         let summary = ctx.aws.iam.account_summary().await?;
         Ok::<_, shared::Error>((users, credentials, summary))
     };
-    let (users, credentials, summary) = match read.await {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return EXIT_EVENT_FAILED;
-        }
-    };
+    let (users, credentials, summary) = or_exit(read.await, err, EXIT_EVENT_FAILED)?;
     let account = roster::Account { users: &users, credentials: &credentials };
     let mut plan = roster::plan(ctx.owner(), &people, &bad, &account);
     let counts = ["create", "adopt", "managed", "ambiguous", "refused"]
@@ -543,7 +527,7 @@ async fn import_command(
     let rows: Vec<roster::ImportRow> = plan.into_iter().map(|p| p.row).collect();
     let _ = out.write_all(audit::render(&rows, format).as_bytes());
     let bad = |r: &roster::ImportRow| ["ambiguous", "refused"].contains(&r.plan.as_str()) || r.outcome == "failed";
-    if fits.is_err() || rows.iter().any(bad) { EXIT_EVENT_FAILED } else { EXIT_OK }
+    Ok(if fits.is_err() || rows.iter().any(bad) { EXIT_EVENT_FAILED } else { EXIT_OK })
 }
 
 /// `onboarding audit`: works offline from a local trail without a config; reading S3 or IAM

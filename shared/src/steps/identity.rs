@@ -87,6 +87,19 @@ pub struct Target {
     pub made_here: bool,
 }
 
+impl Target {
+    /// The user as a step acts on it, with its tags as proven.
+    pub fn user_ref(&self) -> super::UserRef<'_> {
+        super::UserRef {
+            name: &self.user.name,
+            arn: &self.user.arn,
+            exists: self.exists,
+            made_here: self.made_here,
+            tags: &self.user.tags,
+        }
+    }
+}
+
 /// What a step after `create-user` starts from: the event's request and the proven target.
 /// `None` when `create-user` decided the event changes nothing.
 pub async fn request_and_target(ctx: &Ctx, state: &State) -> Result<Option<(Request, Target)>, Error> {

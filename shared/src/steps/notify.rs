@@ -108,14 +108,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
                 return Ok(NotifyOutput::default());
             }
             let person = Person::from_hire(&intent.hire);
-            let target = UserRef {
-                name: &user.name,
-                arn: &user.arn,
-                exists: target.exists,
-                made_here: target.made_here,
-                tags: current,
-            };
-            welcome(ctx, &mut trail, &person, &target, state.store_password.as_ref()).await?
+            welcome(ctx, &mut trail, &person, &target.user_ref(), state.store_password.as_ref()).await?
         }
         Request::Change(c) => {
             let mut sent = change_notice(ctx, &mut trail, state, &user.name, current).await?;
@@ -124,14 +117,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
             if stored.is_some_and(|s| s.password_secret_arn.is_some())
                 && let Some(person) = Person::from_tags(current, c.meta.event_id.clone())
             {
-                let target = UserRef {
-                    name: &user.name,
-                    arn: &user.arn,
-                    exists: target.exists,
-                    made_here: target.made_here,
-                    tags: current,
-                };
-                sent.extend(welcome(ctx, &mut trail, &person, &target, stored).await?);
+                sent.extend(welcome(ctx, &mut trail, &person, &target.user_ref(), stored).await?);
             }
             sent
         }

@@ -42,13 +42,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<StorePasswordOutput, Error>
         return Ok(StorePasswordOutput::default());
     };
     let user = &found.user;
-    let target = UserRef {
-        name: &user.name,
-        arn: &user.arn,
-        exists: found.exists,
-        made_here: found.made_here,
-        tags: &user.tags,
-    };
+    let target = found.user_ref();
     match &req {
         Request::Hire(intent) => {
             if hire_is_pending(ctx, intent, &user.tags) {
