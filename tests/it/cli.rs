@@ -17,6 +17,17 @@ fn onboarding(acct: &Account, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("onboarding output")
 }
 
+/// Each JSON line's string fields `keys`, in order.
+fn columns(out: &Output, keys: &[&str]) -> Vec<Vec<String>> {
+    let cell = |r: &Value, k: &str| r[k].as_str().unwrap_or_default().to_owned();
+    json_lines(out).iter().map(|r| keys.iter().map(|k| cell(r, k)).collect()).collect()
+}
+
+/// A row of [`columns`] from string slices.
+fn cells(values: &[&str]) -> Vec<String> {
+    values.iter().map(|v| (*v).to_owned()).collect()
+}
+
 fn json_lines(out: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -619,15 +630,9 @@ async fn drift_finds_each_planted_difference_and_nothing_else() {
     let before = acct.recorded().len();
     let out = drift_of(&acct, roster_path);
     assert_eq!(out.status.code(), Some(1), "drift found");
-    let mut found: Vec<(String, String, String)> = json_lines(&out)
-        .iter()
-        .map(|r| {
-            let s = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
-            (s("kind"), s("employeeId"), s("userName"))
-        })
-        .collect();
+    let mut found = columns(&out, &["kind", "employeeId", "userName"]);
     found.sort();
-    let row = |k: &str, e: &str, u: &str| (k.to_owned(), e.to_owned(), u.to_owned());
+    let row = |k: &str, e: &str, u: &str| cells(&[k, e, u]);
     assert_eq!(
         found,
         vec![
@@ -659,15 +664,9 @@ async fn drift_finds_each_planted_difference_and_nothing_else() {
     let before = acct.recorded().len();
     let fixed = onboarding(&acct, &["drift", "--format", "json", "--roster", roster_path, "--fix"], None);
     assert_eq!(fixed.status.code(), Some(1), "differences this system does not own are left");
-    let mut fixes: Vec<(String, String, String)> = json_lines(&fixed)
-        .iter()
-        .map(|r| {
-            let s = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
-            (s("kind"), s("employeeId"), s("fix"))
-        })
-        .collect();
+    let mut fixes = columns(&fixed, &["kind", "employeeId", "fix"]);
     fixes.sort();
-    let fix = |k: &str, e: &str, f: &str| (k.to_owned(), e.to_owned(), f.to_owned());
+    let fix = |k: &str, e: &str, f: &str| cells(&[k, e, f]);
     assert_eq!(
         fixes,
         vec![
@@ -770,18 +769,10 @@ async fn roster_import_adopts_hand_made_users_without_new_credentials() {
         let mut args = vec!["--config", config_file, "roster", "import", roster, "--format", "json"];
         args.extend(more);
         let out = onboarding(&acct, &args, None);
-        let rows: Vec<(String, String, String, String, String)> = json_lines(&out)
-            .iter()
-            .map(|r| {
-                let s = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
-                (s("plan"), s("employeeId"), s("userName"), s("outcome"), s("detail"))
-            })
-            .collect();
+        let rows = columns(&out, &["plan", "employeeId", "userName", "outcome", "detail"]);
         (out, rows)
     };
-    let row = |plan: &str, id: &str, user: &str, outcome: &str, detail: &str| {
-        (plan.to_owned(), id.to_owned(), user.to_owned(), outcome.to_owned(), detail.to_owned())
-    };
+    let row = |plan: &str, id: &str, user: &str, outcome: &str, detail: &str| cells(&[plan, id, user, outcome, detail]);
 
     // WHEN the import plans (the default) THEN the plan is exactly this, and nothing changed.
     let before = acct.recorded().len();
@@ -920,8 +911,8 @@ async fn roster_import_adopts_hand_made_users_without_new_credentials() {
     let before = acct.recorded().len();
     let (out, again) = import(&["--apply"]);
     assert_eq!(out.status.code(), Some(1));
-    for r in want.iter_mut().filter(|r| r.0 == "adopt" || r.0 == "create") {
-        (r.0, r.3, r.4) = ("managed".into(), "unchanged".into(), "this system's user already: nothing to do".into());
+    for r in want.iter_mut().filter(|r| r[0] == "adopt" || r[0] == "create") {
+        (r[0], r[3], r[4]) = ("managed".into(), "unchanged".into(), "this system's user already: nothing to do".into());
     }
     assert_eq!(again, want);
     let calls: Vec<String> = acct.recorded().into_iter().skip(before).map(|(a, _)| a).collect();
