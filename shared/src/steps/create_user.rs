@@ -150,7 +150,14 @@ async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
             }
             None if trail.dry_run() => {
                 trail.record("iam:CreateUser", &name, Outcome::WouldDo).await?;
-                return Ok(CreateUserOutput { user_name: name, actions: trail.actions, ..CreateUserOutput::default() });
+                // What it would be made with, so the plan's later steps see what the run's will.
+                let would = User { name: name.clone(), path, tags, ..User::default() };
+                return Ok(CreateUserOutput {
+                    user_name: name,
+                    actions: trail.actions,
+                    proven: Some(would),
+                    ..CreateUserOutput::default()
+                });
             }
             None => match ctx.aws.iam.create_user(&name, &path, &ctx.targets.boundary_arn, &tags).await {
                 Ok(arn) => {

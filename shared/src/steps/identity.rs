@@ -125,7 +125,8 @@ pub enum Proof {
 pub async fn target(ctx: &Ctx, state: &State, employee_id: &str, proof: Proof) -> Result<Option<Target>, Error> {
     let Some(hint) = state.target()? else { return Ok(None) };
     if ctx.dry_run && !hint.exists {
-        let user = User { name: hint.user_name.clone(), ..User::default() };
+        let would = state.proven().filter(|u| u.name == hint.user_name).cloned();
+        let user = would.unwrap_or_else(|| User { name: hint.user_name.clone(), ..User::default() });
         return Ok(Some(Target { user, exists: false, made_here: false }));
     }
     let untrusted = |why: String| Error::Untrusted(format!("`createUser` names user `{}`: {why}", hint.user_name));
