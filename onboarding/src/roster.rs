@@ -258,7 +258,8 @@ pub fn plan(owner: Owner<'_>, people: &[Person], bad: &[BadRow], account: &Accou
                         Ok(claim) => {
                             let have: BTreeSet<&str> = d.groups.iter().map(String::as_str).collect();
                             let join: Vec<&str> = wanted.difference(&have).copied().collect();
-                            let detail = adoption(&claim, why, &join, account.credentials.get(name.as_str()));
+                            let cred = account.credentials.get(name.as_str());
+                            let detail = adoption(owner.cfg, &claim, why, &join, d, cred);
                             planned(row("adopt", id, name, &detail), have.union(&wanted).count())
                         }
                     }
@@ -300,8 +301,16 @@ fn matched<'u>(p: &Person, d: &'u UserDetail) -> Option<(&'u UserDetail, &'stati
     Some((d, why))
 }
 
-/// The adoption's detail: how it matched, what changes, and what the person keeps.
-fn adoption(claim: &adopt::Claim, why: &str, join: &[&str], cred: Option<&BTreeMap<String, String>>) -> String {
+/// The adoption's detail: how it matched, what changes, what the person keeps, and the access
+/// it holds that this system does not manage (it stays; `drift` reports it).
+fn adoption(
+    cfg: &Config,
+    claim: &adopt::Claim,
+    why: &str,
+    join: &[&str],
+    d: &UserDetail,
+    cred: Option<&BTreeMap<String, String>>,
+) -> String {
     let mut changes = Vec::new();
     if let Some(path) = &claim.path {
         changes.push(format!("path {path}"));
@@ -328,7 +337,14 @@ fn adoption(claim: &adopt::Claim, why: &str, join: &[&str], cred: Option<&BTreeM
         kept.push("MFA".to_owned());
     }
     let kept = if kept.is_empty() { "no credentials".to_owned() } else { kept.join(", ") };
-    format!("matched by {why}; {}; keeps {kept}; no welcome", changes.join(", "))
+    let mut outside: Vec<String> =
+        d.groups.iter().filter(|g| !cfg.groups.allowed.contains(g)).map(|g| format!("group {g}")).collect();
+    outside.extend(d.attached_policies.iter().chain(&d.inline_policies).map(|p| format!("policy {p}")));
+    let outside = match outside.is_empty() {
+        true => String::new(),
+        false => format!("; not this system's, left as they are: {}", outside.join(", ")),
+    };
+    format!("matched by {why}; {}; keeps {kept}; no welcome{outside}", changes.join(", "))
 }
 
 fn row(plan: &str, employee_id: &str, user_name: &str, detail: &str) -> ImportRow {
@@ -458,7 +474,11 @@ mod tests {
         let managed = [("managed-by", "employee-lifecycle"), ("employee-id", "E6")];
         let users = [
             detail("jane.doe", "/", &[], &["AllEmployees"]),
-            detail("rpatel", "/", &[], &[]),
+            {
+                let mut d = detail("rpatel", "/", &[], &["OnCall"]);
+                d.inline_policies = vec!["s3-read".into()];
+                d
+            },
             detail("ann.lee", "/", &[], &[]),
             detail("ALee", "/", &[("email", "Ann@example.com")], &[]),
             detail("root.admin", "/", &[], &[]),
@@ -491,6 +511,14 @@ mod tests {
         );
         assert_eq!(plan[0].groups_after, 2);
         assert!(plan[1].row.detail.starts_with("matched by its name (the email);"), "{}", plan[1].row.detail);
+        assert!(
+            plan[1]
+                .row
+                .detail
+                .ends_with("no welcome; not this system's, left as they are: group OnCall, policy s3-read"),
+            "{}",
+            plan[1].row.detail
+        );
         assert!(plan[3].row.detail.contains("protected"));
         assert!(plan[7].row.detail.contains("familyName"));
 
