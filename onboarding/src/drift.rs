@@ -28,7 +28,7 @@ use crate::roster::BadRow;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Drift {
-    /// `missing-user`, `not-on-roster`, `groups`, `groups-outside-allow-list`, `tags`,
+    /// `missing-user`, `not-on-roster`, `groups`, `groups-outside-allow-list`, `tags`, `hire-tags`,
     /// `direct-policies`, `access-key-not-granted`, `unmanaged`, `bad-roster-row`.
     pub kind: String,
     pub employee_id: String,
@@ -45,6 +45,9 @@ impl Row for Drift {
         vec![self.kind.clone(), self.employee_id.clone(), self.user_name.clone(), self.detail.clone(), self.fix.clone()]
     }
 }
+
+/// A tag, borrowed.
+type Tag<'a> = (&'a String, &'a String);
 
 /// The kinds `--fix` corrects: what this system owns.
 pub const FIXED: &[&str] = &["groups", "tags", "not-on-roster"];
@@ -141,16 +144,24 @@ pub fn compare(cfg: &Config, roster: &[Intent], users: &[(UserDetail, bool)], ke
             let extra: Vec<&str> = have.difference(&want).copied().collect();
             out.push(row("groups", id, name, format!("missing {missing:?}, extra {extra:?}")));
         }
-        let tag_drift: Vec<String> = intent
+        // Split: what an `Employee Changed` can set (`--fix` sends one), and what is set at hire
+        // only (reported).
+        let (changeable, at_hire): (Vec<Tag>, Vec<Tag>) = intent
             .tags
             .iter()
             .filter(|(k, v)| d.user.tags.get(*k) != Some(*v))
-            .map(|(k, v)| {
-                format!("{k}: {:?} should be {v:?}", d.user.tags.get(k).map(String::as_str).unwrap_or("(none)"))
-            })
-            .collect();
-        if !tag_drift.is_empty() {
-            out.push(row("tags", id, name, tag_drift.join("; ")));
+            .partition(|(k, _)| tags::CHANGEABLE.contains(&k.as_str()));
+        let say = |drift: &[Tag]| {
+            let one = |(k, v): &Tag| {
+                format!("{k}: {:?} should be {v:?}", d.user.tags.get(*k).map(String::as_str).unwrap_or("(none)"))
+            };
+            drift.iter().map(one).collect::<Vec<_>>().join("; ")
+        };
+        if !changeable.is_empty() {
+            out.push(row("tags", id, name, say(&changeable)));
+        }
+        if !at_hire.is_empty() {
+            out.push(row("hire-tags", id, name, format!("{}: set at hire, no event changes them", say(&at_hire))));
         }
         if keys.contains(name) && !intent.hire.access.programmatic {
             out.push(row("access-key-not-granted", id, name, "an active access key; HR's roster grants none".into()));
@@ -187,6 +198,33 @@ pub fn compare(cfg: &Config, roster: &[Intent], users: &[(UserDetail, bool)], ke
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tag_drift_an_event_can_fix_is_apart_from_what_is_set_at_hire() {
+        let cfg = Config::parse(include_str!("../../onboarding.toml"), "onboarding.toml").expect("config");
+        let csv = "employeeId,givenName,familyName,email,department,startDate\nE1,Jane,Doe,jane@example.com,Engineering,2026-01-05\n";
+        let rows = crate::roster::rows("r.csv", csv).expect("rows");
+        let (people, _) = crate::roster::people(&cfg, &rows, "2026-11-29T00:00:00Z");
+        let intent = people[0].intent.clone();
+        let mut tags = intent.tags.clone();
+        tags.insert("department".into(), "Sales".into());
+        tags.insert("access".into(), "programmatic".into());
+        let user = UserDetail {
+            user: shared::aws::iam::User { name: "jane.doe".into(), tags, ..Default::default() },
+            groups: intent.membership.groups.clone(),
+            attached_policies: Vec::new(),
+            inline_policies: Vec::new(),
+        };
+        let found = compare(&cfg, &[intent], &[(user, true)], &BTreeSet::new());
+        let kinds: Vec<(&str, &str)> = found.iter().map(|d| (d.kind.as_str(), d.detail.as_str())).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("hire-tags", r#"access: "programmatic" should be "console": set at hire, no event changes them"#),
+                ("tags", r#"department: "Sales" should be "Engineering""#),
+            ]
+        );
+    }
 
     #[test]
     fn fixes_are_one_event_per_person_for_owned_drift_only() {

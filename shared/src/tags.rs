@@ -52,6 +52,10 @@ pub const HR_KEYS: &[&str] = &[
     ACCESS,
 ];
 
+/// The HR keys an `Employee Changed` can set ([`after_change`]); the others (`start-date`,
+/// `display-name`, `access`, the ownership keys) are set at hire only.
+pub const CHANGEABLE: &[&str] = &[EMAIL, DEPARTMENT, TITLE, LOCATION, COST_CENTER, MANAGER_EMAIL, GIVEN_NAME];
+
 /// Where the person is in their lifecycle: `pending`, `active` or `disabled`.
 pub const STATUS: &str = "lifecycle-status";
 /// When a pending hire gets console access and the welcome (RFC 3339).
