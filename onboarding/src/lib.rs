@@ -469,65 +469,19 @@ async fn import_command(
     let (users, credentials, summary) = or_exit(read.await, err, EXIT_EVENT_FAILED)?;
     let account = roster::Account { users: &users, credentials: &credentials };
     let mut plan = roster::plan(ctx.owner(), &people, &bad, &account);
-    let counts = ["create", "adopt", "managed", "ambiguous", "refused"]
-        .map(|k| format!("{} {k}", plan.iter().filter(|p| p.row.plan == k).count()))
-        .join(", ");
     let fits = roster::preflight(&summary, &plan);
-    let _ = writeln!(err, "plan: {counts}; {}", fits.as_deref().unwrap_or("quotas exceeded"));
+    let _ = writeln!(err, "plan: {}; {}", roster::counts(&plan), fits.as_deref().unwrap_or("quotas exceeded"));
     if let Err(e) = &fits {
         let _ = writeln!(err, "error: {e}");
     }
     if apply && fits.is_ok() {
-        let work: Vec<usize> =
-            (0..plan.len()).filter(|&i| ["create", "adopt"].contains(&plan[i].row.plan.as_str())).collect();
-        let keys: Vec<Vec<String>> = work
-            .iter()
-            .map(|&i| {
-                let (row, intent) = (&plan[i].row, plan[i].person.as_ref().map(|p| &p.intent));
-                let base = intent.map(|i| i.base_name.clone()).unwrap_or_default();
-                vec![
-                    format!("employee:{}", row.employee_id),
-                    format!("name:{base}"),
-                    format!("user:{}", row.user_name.to_lowercase()),
-                ]
-            })
-            .collect();
         let progress = progress::Progress::new("people");
-        let (planned, work) = (&plan, &work);
-        let one = |w: usize| async move {
-            let p = &planned[work[w]];
-            let Some(person) = &p.person else { return None };
-            Some(if p.row.plan == "adopt" {
-                Box::pin(pipeline::adopt(ctx, &person.event, &p.row.user_name)).await
-            } else {
-                Box::pin(pipeline::process(ctx, &person.event)).await
-            })
-        };
-        let reports =
-            shared::lanes::run(shared::lanes::lanes(&keys), ctx.concurrency, one, &|d, t| progress.tick(d, t)).await;
+        roster::apply(ctx, &mut plan, &|d, t| progress.tick(d, t)).await;
         progress.finish();
-        for (i, report) in work.iter().zip(reports) {
-            let (Some(r), row) = (report, &mut plan[*i].row) else { continue };
-            row.outcome = r.outcome.as_str().to_owned();
-            if let Some(name) = r.user_name {
-                row.user_name = name;
-            }
-            if let Some(e) = r.error {
-                row.detail = e;
-            }
-        }
-        for p in &mut plan {
-            p.row.outcome = match p.row.plan.as_str() {
-                "managed" => "unchanged".into(),
-                "ambiguous" | "refused" => "skipped".into(),
-                _ => std::mem::take(&mut p.row.outcome),
-            };
-        }
     }
     let rows: Vec<roster::ImportRow> = plan.into_iter().map(|p| p.row).collect();
     let _ = out.write_all(audit::render(&rows, format).as_bytes());
-    let bad = |r: &roster::ImportRow| ["ambiguous", "refused"].contains(&r.plan.as_str()) || r.outcome == "failed";
-    Ok(if fits.is_err() || rows.iter().any(bad) { EXIT_EVENT_FAILED } else { EXIT_OK })
+    Ok(if fits.is_err() || rows.iter().any(roster::ImportRow::troubled) { EXIT_EVENT_FAILED } else { EXIT_OK })
 }
 
 /// `onboarding audit`: works offline from a local trail without a config; reading S3 or IAM

@@ -14,6 +14,9 @@ use serde_json::{Value, json};
 use shared::aws::iam::UserDetail;
 use shared::config::Config;
 use shared::intent::{Intent, Request};
+use shared::lanes;
+use shared::pipeline;
+use shared::steps::Ctx;
 use shared::steps::adopt;
 use shared::steps::identity::{self, Owner};
 use shared::tags::{EMAIL, EMPLOYEE_ID};
@@ -142,12 +145,42 @@ pub fn people(cfg: &Config, rows: &[(String, Value)], now: &str) -> (Vec<Person>
     (people, bad)
 }
 
+/// What the import plans for one person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// No user: one is created, as for a hire.
+    Create,
+    /// Exactly one user made by hand is the person's: it is adopted.
+    Adopt,
+    /// This system's user already: nothing to do.
+    Managed,
+    /// Several users could be the person, or one user two people: listed, never applied.
+    Ambiguous,
+    /// A bad row, a protected user, another person's user: listed, never applied.
+    Refused,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 5] =
+        [Verdict::Create, Verdict::Adopt, Verdict::Managed, Verdict::Ambiguous, Verdict::Refused];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Create => "create",
+            Verdict::Adopt => "adopt",
+            Verdict::Managed => "managed",
+            Verdict::Ambiguous => "ambiguous",
+            Verdict::Refused => "refused",
+        }
+    }
+}
+
 /// What the import does (or did) for one person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportRow {
-    /// `create`, `adopt`, `managed`, `ambiguous`, `refused`.
-    pub plan: String,
+    pub plan: Verdict,
     pub employee_id: String,
     /// The user created (or to be), adopted, or already managed; the candidates when ambiguous.
     pub user_name: String,
@@ -157,11 +190,18 @@ pub struct ImportRow {
     pub detail: String,
 }
 
+impl ImportRow {
+    /// Whether this person needs an operator: ambiguous, refused, or failed.
+    pub fn troubled(&self) -> bool {
+        matches!(self.plan, Verdict::Ambiguous | Verdict::Refused) || self.outcome == "failed"
+    }
+}
+
 impl Row for ImportRow {
     const HEADER: &'static [&'static str] = &["plan", "employeeId", "userName", "outcome", "detail"];
     fn cells(&self) -> Vec<String> {
         vec![
-            self.plan.clone(),
+            self.plan.as_str().to_owned(),
             self.employee_id.clone(),
             self.user_name.clone(),
             self.outcome.clone(),
@@ -215,7 +255,7 @@ pub fn plan(owner: Owner<'_>, people: &[Person], bad: &[BadRow], account: &Accou
     let mut out: Vec<(String, Planned)> = bad
         .iter()
         .map(|b| {
-            let row = row("refused", &b.employee_id, "", &b.error);
+            let row = row(Verdict::Refused, &b.employee_id, "", &b.error);
             (b.at.clone(), Planned { row, person: None, groups_after: 0 })
         })
         .collect();
@@ -225,15 +265,19 @@ pub fn plan(owner: Owner<'_>, people: &[Person], bad: &[BadRow], account: &Accou
         let planned = |row: ImportRow, groups_after: usize| Planned { row, person: Some(p.clone()), groups_after };
         let one = match (managed.get(id), p.user_name.as_deref(), c.as_slice()) {
             (Some(d), named, _) if named.is_none_or(|n| n.eq_ignore_ascii_case(&d.user.name)) => {
-                planned(row("managed", id, &d.user.name, "this system's user already: nothing to do"), 0)
+                planned(row(Verdict::Managed, id, &d.user.name, "this system's user already: nothing to do"), 0)
             }
             (Some(d), named, _) => {
                 let n = named.unwrap_or_default();
-                planned(row("refused", id, n, &format!("the person's managed user is `{}`, not `{n}`", d.user.name)), 0)
+                planned(
+                    row(Verdict::Refused, id, n, &format!("the person's managed user is `{}`, not `{n}`", d.user.name)),
+                    0,
+                )
             }
-            (None, Some(n), []) => {
-                planned(row("refused", id, n, &format!("no user `{n}`: leave `{USER_NAME}` empty to create one")), 0)
-            }
+            (None, Some(n), []) => planned(
+                row(Verdict::Refused, id, n, &format!("no user `{n}`: leave `{USER_NAME}` empty to create one")),
+                0,
+            ),
             (None, _, []) => {
                 let name = (1..=username::MAX_VARIANTS)
                     .map(|n| username::variant(&p.intent.base_name, n))
@@ -242,7 +286,7 @@ pub fn plan(owner: Owner<'_>, people: &[Person], bad: &[BadRow], account: &Accou
                 taken.insert(name.to_lowercase());
                 let groups = p.intent.membership.groups.join(", ");
                 planned(
-                    row("create", id, &name, &format!("a new user; groups {groups}; password and welcome")),
+                    row(Verdict::Create, id, &name, &format!("a new user; groups {groups}; password and welcome")),
                     wanted.len(),
                 )
             }
@@ -251,16 +295,16 @@ pub fn plan(owner: Owner<'_>, people: &[Person], bad: &[BadRow], account: &Accou
                 let name = &d.user.name;
                 if !others.is_empty() {
                     let others = others.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
-                    planned(row("ambiguous", id, name, &format!("`{name}` also matches employee {others}")), 0)
+                    planned(row(Verdict::Ambiguous, id, name, &format!("`{name}` also matches employee {others}")), 0)
                 } else {
                     match adopt::claim(owner, id, &d.user) {
-                        Err(why) => planned(row("refused", id, name, &why), 0),
+                        Err(why) => planned(row(Verdict::Refused, id, name, &why), 0),
                         Ok(claim) => {
                             let have: BTreeSet<&str> = d.groups.iter().map(String::as_str).collect();
                             let join: Vec<&str> = wanted.difference(&have).copied().collect();
                             let cred = account.credentials.get(name.as_str());
                             let detail = adoption(owner.cfg, &claim, why, &join, d, cred);
-                            planned(row("adopt", id, name, &detail), have.union(&wanted).count())
+                            planned(row(Verdict::Adopt, id, name, &detail), have.union(&wanted).count())
                         }
                     }
                 }
@@ -270,7 +314,7 @@ pub fn plan(owner: Owner<'_>, people: &[Person], bad: &[BadRow], account: &Accou
                 names.sort_unstable();
                 let detail =
                     format!("several users could be this person: {}; name one in `{USER_NAME}`", names.join(", "));
-                planned(row("ambiguous", id, &names.join(" "), &detail), 0)
+                planned(row(Verdict::Ambiguous, id, &names.join(" "), &detail), 0)
             }
         };
         out.push((p.at.clone(), one));
@@ -347,9 +391,9 @@ fn adoption(
     format!("matched by {why}; {}; keeps {kept}; no welcome{outside}", changes.join(", "))
 }
 
-fn row(plan: &str, employee_id: &str, user_name: &str, detail: &str) -> ImportRow {
+fn row(plan: Verdict, employee_id: &str, user_name: &str, detail: &str) -> ImportRow {
     ImportRow {
-        plan: plan.into(),
+        plan,
         employee_id: employee_id.into(),
         user_name: user_name.into(),
         outcome: "planned".into(),
@@ -362,12 +406,73 @@ fn line_of(at: &str) -> usize {
     at.rsplit(':').next().and_then(|n| n.parse().ok()).unwrap_or(usize::MAX)
 }
 
+/// How many people each verdict has, e.g. `1 create, 2 adopt, 0 managed, 1 ambiguous, 1 refused`.
+pub fn counts(plan: &[Planned]) -> String {
+    let count = |v: Verdict| plan.iter().filter(|p| p.row.plan == v).count();
+    Verdict::ALL.map(|v| format!("{} {}", count(v), v.as_str())).join(", ")
+}
+
+/// Applies the plan's creates (the hire's flow) and adoptions ([`pipeline::adopt`]), people side
+/// by side as `run` does (one lane per employee, user-name base and user), and writes each
+/// person's outcome into their row: the event's for those applied, `unchanged` for `managed`,
+/// `skipped` for `ambiguous` and `refused`.
+pub async fn apply(ctx: &Ctx, plan: &mut [Planned], progress: &dyn Fn(usize, usize)) {
+    /// One person to apply, owned, so the rows can take the outcomes afterwards.
+    struct Work {
+        row: usize,
+        verdict: Verdict,
+        event: Value,
+        user: String,
+        lanes: Vec<String>,
+    }
+    let work: Vec<Work> = plan
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| matches!(p.row.plan, Verdict::Create | Verdict::Adopt))
+        .filter_map(|(row, p)| {
+            let person = p.person.as_ref()?;
+            let user = p.row.user_name.clone();
+            let lanes = vec![
+                format!("employee:{}", p.row.employee_id),
+                format!("name:{}", person.intent.base_name),
+                format!("user:{}", user.to_lowercase()),
+            ];
+            Some(Work { row, verdict: p.row.plan, event: person.event.clone(), user, lanes })
+        })
+        .collect();
+    let keys: Vec<Vec<String>> = work.iter().map(|w| w.lanes.clone()).collect();
+    let work = &work;
+    let one = |i: usize| async move {
+        let w = &work[i];
+        match w.verdict {
+            Verdict::Adopt => Box::pin(pipeline::adopt(ctx, &w.event, &w.user)).await,
+            _ => Box::pin(pipeline::process(ctx, &w.event)).await,
+        }
+    };
+    let reports = lanes::run(lanes::lanes(&keys), ctx.concurrency, one, progress).await;
+    for (w, r) in work.iter().zip(reports) {
+        let row = &mut plan[w.row].row;
+        row.outcome = r.outcome.as_str().to_owned();
+        row.user_name = r.user_name.unwrap_or(std::mem::take(&mut row.user_name));
+        if let Some(e) = r.error {
+            row.detail = e;
+        }
+    }
+    for p in plan.iter_mut() {
+        match p.row.plan {
+            Verdict::Managed => p.row.outcome = "unchanged".into(),
+            Verdict::Ambiguous | Verdict::Refused => p.row.outcome = "skipped".into(),
+            Verdict::Create | Verdict::Adopt => {}
+        }
+    }
+}
+
 /// Whether the account's quotas (`GetAccountSummary`) hold the plan: the users it creates, and
 /// each person's groups. `Ok` says how much room is left; `Err` names what would not fit.
 pub fn preflight(summary: &BTreeMap<String, i64>, plan: &[Planned]) -> Result<String, String> {
     let get = |k: &str| summary.get(k).copied().ok_or_else(|| format!("iam:GetAccountSummary gave no `{k}`"));
     let (users, users_quota, groups_quota) = (get("Users")?, get("UsersQuota")?, get("GroupsPerUserQuota")?);
-    let creates = plan.iter().filter(|p| p.row.plan == "create").count() as i64;
+    let creates = plan.iter().filter(|p| p.row.plan == Verdict::Create).count() as i64;
     let mut over = Vec::new();
     if users + creates > users_quota {
         over.push(format!(
@@ -526,25 +631,25 @@ mod tests {
         let twins = "employeeId,givenName,familyName,email,department,startDate\nE1,Jane,Doe,a@example.com,Legal,2025-01-06\nE2,Jane,Doe,b@example.com,Legal,2025-01-06\n";
         let (two, _) = super::people(&cfg, &rows("t.csv", twins).expect("rows"), "2026-11-29T00:00:00Z");
         let plan = super::plan(owner, &two, &[], &Account { users: &users[..1], credentials: &creds });
-        assert!(plan.iter().all(|p| p.row.plan == "ambiguous"), "{plan:?}");
+        assert!(plan.iter().all(|p| p.row.plan == Verdict::Ambiguous), "{plan:?}");
         assert!(plan[0].row.detail.contains("also matches employee `E2`"), "{}", plan[0].row.detail);
     }
 
     #[test]
     fn the_preflight_refuses_what_the_quotas_cannot_hold() {
         let planned =
-            |plan: &str, groups_after: usize| Planned { row: row(plan, "E1", "", ""), person: None, groups_after };
+            |plan: Verdict, groups_after: usize| Planned { row: row(plan, "E1", "", ""), person: None, groups_after };
         let summary = |users: i64| {
             BTreeMap::from([("Users".into(), users), ("UsersQuota".into(), 5000), ("GroupsPerUserQuota".into(), 10)])
         };
-        let plan = [planned("create", 3), planned("create", 2), planned("adopt", 10)];
+        let plan = [planned(Verdict::Create, 3), planned(Verdict::Create, 2), planned(Verdict::Adopt, 10)];
         assert_eq!(
             preflight(&summary(4998), &plan).expect("fits"),
             "quotas: users 4998 + 2 of 5000; groups per user at most 10 of 10"
         );
         let e = preflight(&summary(4999), &plan).expect_err("one user too many");
         assert!(e.contains("would make 5001 of the account's quota of 5000 users (UsersQuota)"), "{e}");
-        let e = preflight(&summary(1), &[planned("adopt", 11)]).expect_err("too many groups");
+        let e = preflight(&summary(1), &[planned(Verdict::Adopt, 11)]).expect_err("too many groups");
         assert!(e.contains("11 groups, over the quota of 10 (GroupsPerUserQuota)"), "{e}");
         assert!(preflight(&BTreeMap::new(), &plan).is_err_and(|e| e.contains("`Users`")));
     }
