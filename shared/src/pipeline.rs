@@ -123,22 +123,13 @@ pub async fn run_all_reporting(
         None => None,
     };
     let lanes = lanes::lanes(&lane_keys(ctx, &entries));
-    let entries: Vec<std::cell::RefCell<Option<Result<Value, ValidationError>>>> =
-        entries.into_iter().map(|e| std::cell::RefCell::new(Some(e))).collect();
-    let one = |i: usize| {
-        let (entry, held) = (entries[i].borrow_mut().take(), &held);
-        async move {
-            // Boxed: a flow's future is large, and many wait side by side.
-            match (entry, held) {
-                (Some(Ok(raw)), Some((reason, indices))) if indices.contains(&i) => {
-                    Box::pin(quarantine(ctx, &raw, reason)).await
-                }
-                (Some(Ok(raw)), _) => Box::pin(process(ctx, &raw)).await,
-                (Some(Err(e)), _) => Box::pin(unreadable(ctx, e)).await,
-                (None, _) => {
-                    unreadable(ctx, ValidationError::new("", "the entry came up twice (a bug)".to_owned())).await
-                }
-            }
+    let (entries, held) = (&entries, &held);
+    let one = |i: usize| async move {
+        // Boxed: a flow's future is large, and many wait side by side.
+        match (&entries[i], held) {
+            (Ok(raw), Some((reason, indices))) if indices.contains(&i) => Box::pin(quarantine(ctx, raw, reason)).await,
+            (Ok(raw), _) => Box::pin(process(ctx, raw)).await,
+            (Err(e), _) => Box::pin(unreadable(ctx, e.clone())).await,
         }
     };
     lanes::run(lanes, ctx.concurrency, one, progress).await
