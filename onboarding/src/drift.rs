@@ -214,6 +214,7 @@ mod tests {
             groups: intent.membership.groups.clone(),
             attached_policies: Vec::new(),
             inline_policies: Vec::new(),
+            created: None,
         };
         let found = compare(&cfg, &[intent], &[(user, true)], &BTreeSet::new());
         let kinds: Vec<(&str, &str)> = found.iter().map(|d| (d.kind.as_str(), d.detail.as_str())).collect();

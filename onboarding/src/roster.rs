@@ -310,10 +310,12 @@ pub fn plan(owner: Owner<'_>, people: &[Person], bad: &[BadRow], account: &Accou
                 }
             }
             (None, _, many) => {
-                let mut names: Vec<&str> = many.iter().map(|(d, _)| d.user.name.as_str()).collect();
-                names.sort_unstable();
+                let mut many = many.to_vec();
+                many.sort_unstable_by(|a, b| a.0.user.name.cmp(&b.0.user.name));
+                let names: Vec<&str> = many.iter().map(|(d, _)| d.user.name.as_str()).collect();
+                let each: Vec<String> = many.iter().map(|(d, _)| format!("{} ({})", d.user.name, made(d))).collect();
                 let detail =
-                    format!("several users could be this person: {}; name one in `{USER_NAME}`", names.join(", "));
+                    format!("several users could be this person: {}; name one in `{USER_NAME}`", each.join(", "));
                 planned(row(Verdict::Ambiguous, id, &names.join(" "), &detail), 0)
             }
         };
@@ -343,6 +345,14 @@ fn matched<'u>(p: &Person, d: &'u UserDetail) -> Option<(&'u UserDetail, &'stati
         return None;
     };
     Some((d, why))
+}
+
+/// When the user was made, for the operator to tell a long-standing user from a fresh look-alike.
+fn made(d: &UserDetail) -> String {
+    match d.created {
+        Some(t) => format!("made {}", t.format("%Y-%m-%d")),
+        None => "made (unknown)".to_owned(),
+    }
 }
 
 /// The adoption's detail: how it matched, what changes, what the person keeps, and the access
@@ -388,7 +398,7 @@ fn adoption(
         true => String::new(),
         false => format!("; not this system's, left as they are: {}", outside.join(", ")),
     };
-    format!("matched by {why}; {}; keeps {kept}; no welcome{outside}", changes.join(", "))
+    format!("matched by {why}, {}; {}; keeps {kept}; no welcome{outside}", made(d), changes.join(", "))
 }
 
 fn row(plan: Verdict, employee_id: &str, user_name: &str, detail: &str) -> ImportRow {
@@ -552,6 +562,7 @@ mod tests {
             groups: groups.iter().map(|g| (*g).to_owned()).collect(),
             attached_policies: Vec::new(),
             inline_policies: Vec::new(),
+            created: chrono::DateTime::from_timestamp(1_700_000_000, 0),
         }
     }
 
@@ -612,10 +623,14 @@ mod tests {
         );
         assert_eq!(
             plan[0].row.detail,
-            "matched by its name; path /employees/E1/, ownership tags, joins Developers; keeps console password, MFA; no welcome"
+            "matched by its name, made 2023-11-14; path /employees/E1/, ownership tags, joins Developers; keeps console password, MFA; no welcome"
         );
         assert_eq!(plan[0].groups_after, 2);
-        assert!(plan[1].row.detail.starts_with("matched by its name (the email);"), "{}", plan[1].row.detail);
+        assert!(
+            plan[1].row.detail.starts_with("matched by its name (the email), made 2023-11-14;"),
+            "{}",
+            plan[1].row.detail
+        );
         assert!(
             plan[1]
                 .row

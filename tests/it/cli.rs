@@ -780,22 +780,27 @@ async fn roster_import_adopts_hand_made_users_without_new_credentials() {
     assert_eq!(out.status.code(), Some(1), "ambiguous and refused people: {}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("plan: 1 create, 2 adopt, 0 managed, 1 ambiguous, 1 refused; quotas: users "), "{stderr}");
+    // When IAM says each hand-made user was made (the plan shows it, to tell a fresh look-alike).
+    let mut made = std::collections::BTreeMap::new();
+    for name in ["jane.doe", "zoe", "alee", "ann.lee"] {
+        let u = iam.get_user().user_name(name).send().await.expect("user");
+        let secs = u.user().map(|u| u.create_date().secs()).expect("created");
+        let day = chrono::DateTime::from_timestamp(secs, 0).expect("time").format("%Y-%m-%d").to_string();
+        made.insert(name, day);
+    }
+    let (jane, zoe, alee, ann) = (&made["jane.doe"], &made["zoe"], &made["alee"], &made["ann.lee"]);
+    let jane_detail = format!(
+        "matched by its name, made {jane}; path /employees/E1001/, ownership tags, joins Developers; keeps console password, MFA; no welcome"
+    );
+    let zoe_detail = format!(
+        "matched by the userName column, made {zoe}; path /employees/E1002/, ownership tags, joins AllEmployees, Finance; keeps 1 access key; no welcome"
+    );
+    let ann_detail =
+        format!("several users could be this person: alee (made {alee}), ann.lee (made {ann}); name one in `userName`");
     let expected = |outcome: &str, adopted: &str| {
         vec![
-            row(
-                "adopt",
-                "E1001",
-                "jane.doe",
-                adopted,
-                "matched by its name; path /employees/E1001/, ownership tags, joins Developers; keeps console password, MFA; no welcome",
-            ),
-            row(
-                "adopt",
-                "E1002",
-                "zoe",
-                adopted,
-                "matched by the userName column; path /employees/E1002/, ownership tags, joins AllEmployees, Finance; keeps 1 access key; no welcome",
-            ),
+            row("adopt", "E1001", "jane.doe", adopted, &jane_detail),
+            row("adopt", "E1002", "zoe", adopted, &zoe_detail),
             row(
                 "refused",
                 "E3001",
@@ -803,13 +808,7 @@ async fn roster_import_adopts_hand_made_users_without_new_credentials() {
                 outcome,
                 "`root.admin` is protected (lifecycle.protect): never adopted automatically",
             ),
-            row(
-                "ambiguous",
-                "E3002",
-                "alee ann.lee",
-                outcome,
-                "several users could be this person: alee, ann.lee; name one in `userName`",
-            ),
+            row("ambiguous", "E3002", "alee ann.lee", outcome, &ann_detail),
             row(
                 "create",
                 "E7777",

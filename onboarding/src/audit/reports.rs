@@ -875,6 +875,7 @@ mod tests {
             groups: vec!["engineering".into()],
             attached_policies: vec![],
             inline_policies: vec!["extra".into()],
+            created: None,
         };
         let now = time("2026-11-29T00:00:00Z").expect("now");
         let rows = access(&[(user("a,b"), true), (user("plain"), false)], &r, now);

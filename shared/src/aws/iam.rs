@@ -61,6 +61,8 @@ pub struct UserDetail {
     pub attached_policies: Vec<String>,
     /// Inline policies of the user (names).
     pub inline_policies: Vec<String>,
+    /// When the user was made.
+    pub created: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl From<&aws_sdk_iam::types::User> for User {
@@ -299,6 +301,7 @@ impl Iam {
                             .iter()
                             .filter_map(|p| p.policy_name().map(str::to_owned))
                             .collect(),
+                        created: u.create_date().and_then(|t| to_chrono(*t)),
                     })
                     .collect()
             },
