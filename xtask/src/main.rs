@@ -119,9 +119,42 @@ fn venv_python() -> Result<PathBuf> {
     Ok(python)
 }
 
+/// What a fresh clone's `cargo xtask test` with CI=true left in its target directory, measured
+/// 2026-11-29 (8.7 GiB: both architectures' zips, the debug build, the tests).
+const FRESH_TEST_GIB: u64 = 9;
+
+/// Says so before building when the target directory's file system has less room than a fresh
+/// test run writes: the build would otherwise fail late with "No space left on device".
+fn warn_if_disk_is_short(target: &Path) {
+    let mut dir = target;
+    while !dir.exists() {
+        match dir.parent() {
+            Some(p) => dir = p,
+            None => return,
+        }
+    }
+    let Ok(out) = Command::new("df").arg("-Pk").arg(dir).output() else { return };
+    if let Some(free) = df_available_kib(&String::from_utf8_lossy(&out.stdout)).map(|k| k / (1024 * 1024))
+        && free < FRESH_TEST_GIB
+    {
+        eprintln!(
+            "xtask: warning: {free} GiB free on the file system of {} and a fresh `cargo xtask test` \
+             writes about {FRESH_TEST_GIB} GiB there: free some space or set CARGO_TARGET_DIR elsewhere",
+            target.display()
+        );
+    }
+}
+
+/// The `Available` column (KiB) of `df -Pk`'s one data line.
+fn df_available_kib(df: &str) -> Option<u64> {
+    df.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
+}
+
 fn test(extra: &[String]) -> Result {
     let python = venv_python()?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    let target = target_dir()?;
+    warn_if_disk_is_short(&target);
     // The Lambda zips, unoptimised but built and linked exactly as `package` does; a test checks
     // them. Both architectures in CI (CI=true) or with --all-arches; the host's alone otherwise,
     // which halves the common loop's time.
@@ -148,7 +181,7 @@ fn test(extra: &[String]) -> Result {
         .args(extra)
         .env("ONBOARDING_PYTHON", &python)
         .env("ONBOARDING_PACKAGES", &packages)
-        .env("ONBOARDING_TARGET_DIR", target_dir()?))
+        .env("ONBOARDING_TARGET_DIR", target))
 }
 
 /// Every Lambda binary: the directories under `functions/` (directory = package = binary).
@@ -506,5 +539,14 @@ mod tests {
         let json = r#"{"packages":[],"target_directory":"/a/b \"c\"\\d","version":1}"#;
         assert_eq!(target_directory(json), Some(PathBuf::from("/a/b \"c\"\\d")));
         assert_eq!(target_directory("{}"), None);
+    }
+
+    #[test]
+    fn df_available_is_the_fourth_column_of_the_data_line() {
+        let df = "Filesystem     1024-blocks     Used Available Capacity Mounted on\n\
+                  /dev/vda         263174212 89128040 161342384      36% /\n";
+        assert_eq!(df_available_kib(df), Some(161_342_384));
+        assert_eq!(df_available_kib("Filesystem 1024-blocks Used Available Capacity Mounted on\n"), None);
+        assert_eq!(df_available_kib(""), None);
     }
 }
