@@ -199,13 +199,25 @@ pub fn compare(cfg: &Config, roster: &[Intent], users: &[(UserDetail, bool)], ke
 mod tests {
     use super::*;
 
+    /// The shipped configuration and the people of a one-line roster (Jane Doe, E1) with `extra`
+    /// columns (`name=value`).
+    fn jane(extra: &[(&str, &str)]) -> (Config, Vec<Intent>) {
+        let cfg = Config::parse(include_str!("../../onboarding.toml"), "onboarding.toml").expect("config");
+        let (names, values): (Vec<&str>, Vec<&str>) = extra.iter().copied().unzip();
+        let csv = format!(
+            "employeeId,givenName,familyName,email,department,startDate{}\nE1,Jane,Doe,jane@example.com,Engineering,2026-01-05{}\n",
+            names.iter().map(|n| format!(",{n}")).collect::<String>(),
+            values.iter().map(|v| format!(",{v}")).collect::<String>(),
+        );
+        let rows = crate::roster::rows("r.csv", &csv).expect("rows");
+        let (people, _) = crate::roster::people(&cfg, &rows, "2026-11-29T00:00:00Z");
+        (cfg, people.into_iter().map(|p| p.intent).collect())
+    }
+
     #[test]
     fn tag_drift_an_event_can_fix_is_apart_from_what_is_set_at_hire() {
-        let cfg = Config::parse(include_str!("../../onboarding.toml"), "onboarding.toml").expect("config");
-        let csv = "employeeId,givenName,familyName,email,department,startDate\nE1,Jane,Doe,jane@example.com,Engineering,2026-01-05\n";
-        let rows = crate::roster::rows("r.csv", csv).expect("rows");
-        let (people, _) = crate::roster::people(&cfg, &rows, "2026-11-29T00:00:00Z");
-        let intent = people[0].intent.clone();
+        let (cfg, people) = jane(&[]);
+        let intent = people[0].clone();
         let mut tags = intent.tags.clone();
         tags.insert("department".into(), "Sales".into());
         tags.insert("access".into(), "programmatic".into());
@@ -229,11 +241,7 @@ mod tests {
 
     #[test]
     fn fixes_are_one_event_per_person_for_owned_drift_only() {
-        let cfg = Config::parse(include_str!("../../onboarding.toml"), "onboarding.toml").expect("config");
-        let csv = "employeeId,givenName,familyName,email,department,startDate,title\nE1,Jane,Doe,jane@example.com,Engineering,2026-01-05,Engineer\n";
-        let rows = crate::roster::rows("r.csv", csv).expect("rows");
-        let (people, _) = crate::roster::people(&cfg, &rows, "2026-11-29T00:00:00Z");
-        let intents: Vec<Intent> = people.into_iter().map(|p| p.intent).collect();
+        let (cfg, intents) = jane(&[("title", "Engineer")]);
         let drift = |kind: &str, employee: &str| Drift {
             kind: kind.into(),
             employee_id: employee.into(),

@@ -94,28 +94,27 @@ mod tests {
         assert_eq!(calls.get(), 3);
     }
 
-    #[tokio::test]
-    async fn stops_after_max_attempts_and_keeps_the_error() {
+    /// Every call fails with `code`: the error the retry gave back and how many calls it made.
+    async fn always_failing_with(code: &'static str, max_attempts: u32) -> (Error, u32) {
         let calls = Cell::new(0);
-        let r: Result<(), _> = retry(policy(4), "op", transient, || {
+        let r: Result<(), _> = retry(policy(max_attempts), "op", transient, || {
             calls.set(calls.get() + 1);
-            async { Err(aws("Throttling")) }
+            async { Err(aws(code)) }
         })
         .await;
-        assert_eq!(r.expect_err("gives up").aws_code(), Some("Throttling"));
-        assert_eq!(calls.get(), 4);
+        (r.expect_err("always fails"), calls.get())
+    }
+
+    #[tokio::test]
+    async fn stops_after_max_attempts_and_keeps_the_error() {
+        let (e, calls) = always_failing_with("Throttling", 4).await;
+        assert_eq!((e.aws_code(), calls), (Some("Throttling"), 4));
     }
 
     #[tokio::test]
     async fn fails_fast_on_other_errors() {
-        let calls = Cell::new(0);
-        let r: Result<(), _> = retry(policy(5), "op", transient, || {
-            calls.set(calls.get() + 1);
-            async { Err(aws("AccessDenied")) }
-        })
-        .await;
-        assert!(r.is_err());
-        assert_eq!(calls.get(), 1);
+        let (e, calls) = always_failing_with("AccessDenied", 5).await;
+        assert_eq!((e.aws_code(), calls), (Some("AccessDenied"), 1));
     }
 
     #[test]

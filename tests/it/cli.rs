@@ -23,6 +23,13 @@ fn columns(out: &Output, keys: &[&str]) -> Vec<Vec<String>> {
     json_lines(out).iter().map(|r| keys.iter().map(|k| cell(r, k)).collect()).collect()
 }
 
+/// [`columns`], sorted: for outputs whose order is not the point.
+fn sorted_columns(out: &Output, keys: &[&str]) -> Vec<Vec<String>> {
+    let mut rows = columns(out, keys);
+    rows.sort();
+    rows
+}
+
 /// A row of [`columns`] from string slices.
 fn cells(values: &[&str]) -> Vec<String> {
     values.iter().map(|v| (*v).to_owned()).collect()
@@ -409,11 +416,8 @@ async fn concurrent_deliveries_of_one_event_all_end_clean() {
     assert_eq!(user_names(&acct).await, ["zoe.obrien-nunez"]);
     let user = "zoe.obrien-nunez";
     acct.iam().get_login_profile().user_name(user).send().await.expect("one login profile");
-    let keys = acct.iam().list_access_keys().user_name(user).send().await.expect("keys");
-    let ids: Vec<&str> = keys.access_key_metadata().iter().filter_map(|k| k.access_key_id()).collect();
-    assert_eq!(ids.len(), 1, "the losers deleted the keys nobody could hold: {ids:?}");
-    let doc = acct.access_key_document(&format!("employee-lifecycle/{user}/access-key")).await;
-    assert_eq!(doc["AccessKeyId"], ids[0], "the key the person has is the stored one");
+    // The losers deleted the keys nobody could hold.
+    acct.the_stored_access_key(user).await;
     for kind in ["console-password", "access-key"] {
         let versions = acct
             .secrets()
@@ -630,20 +634,18 @@ async fn drift_finds_each_planted_difference_and_nothing_else() {
     let before = acct.recorded().len();
     let out = drift_of(&acct, roster_path);
     assert_eq!(out.status.code(), Some(1), "drift found");
-    let mut found = columns(&out, &["kind", "employeeId", "userName"]);
-    found.sort();
-    let row = |k: &str, e: &str, u: &str| cells(&[k, e, u]);
+    let found = sorted_columns(&out, &["kind", "employeeId", "userName"]);
     assert_eq!(
         found,
         vec![
-            row("access-key-not-granted", "E1001", jane),
-            row("direct-policies", "E1003", maria),
-            row("groups", "E1001", jane),
-            row("groups-outside-allow-list", "E1002", zoe),
-            row("missing-user", "E7777", ""),
-            row("not-on-roster", "E1003", maria),
-            row("tags", "E1001", jane),
-            row("unmanaged", "", "handmade"),
+            cells(&["access-key-not-granted", "E1001", jane]),
+            cells(&["direct-policies", "E1003", maria]),
+            cells(&["groups", "E1001", jane]),
+            cells(&["groups-outside-allow-list", "E1002", zoe]),
+            cells(&["missing-user", "E7777", ""]),
+            cells(&["not-on-roster", "E1003", maria]),
+            cells(&["tags", "E1001", jane]),
+            cells(&["unmanaged", "", "handmade"]),
         ]
     );
     let text = String::from_utf8_lossy(&out.stdout);
@@ -664,20 +666,18 @@ async fn drift_finds_each_planted_difference_and_nothing_else() {
     let before = acct.recorded().len();
     let fixed = onboarding(&acct, &["drift", "--format", "json", "--roster", roster_path, "--fix"], None);
     assert_eq!(fixed.status.code(), Some(1), "differences this system does not own are left");
-    let mut fixes = columns(&fixed, &["kind", "employeeId", "fix"]);
-    fixes.sort();
-    let fix = |k: &str, e: &str, f: &str| cells(&[k, e, f]);
+    let fixes = sorted_columns(&fixed, &["kind", "employeeId", "fix"]);
     assert_eq!(
         fixes,
         vec![
-            fix("access-key-not-granted", "E1001", "report only"),
-            fix("direct-policies", "E1003", "report only"),
-            fix("groups", "E1001", "succeeded"),
-            fix("groups-outside-allow-list", "E1002", "report only"),
-            fix("missing-user", "E7777", "report only"),
-            fix("not-on-roster", "E1003", "succeeded"),
-            fix("tags", "E1001", "succeeded"),
-            fix("unmanaged", "", "report only"),
+            cells(&["access-key-not-granted", "E1001", "report only"]),
+            cells(&["direct-policies", "E1003", "report only"]),
+            cells(&["groups", "E1001", "succeeded"]),
+            cells(&["groups-outside-allow-list", "E1002", "report only"]),
+            cells(&["missing-user", "E7777", "report only"]),
+            cells(&["not-on-roster", "E1003", "succeeded"]),
+            cells(&["tags", "E1001", "succeeded"]),
+            cells(&["unmanaged", "", "report only"]),
         ]
     );
     assert_eq!(tests::user_groups(&acct, jane).await, ["AllEmployees", "Developers"]);

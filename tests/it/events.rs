@@ -8,42 +8,39 @@ use shared::event;
 use shared::intent::Request;
 use tests::{config, root};
 
-fn files(dir: &str) -> Vec<std::path::PathBuf> {
+/// Every `.json` file of `dir` with its text, in name order; at least eight of them.
+fn samples(dir: &str) -> Vec<(String, String)> {
     let mut v: Vec<_> = std::fs::read_dir(root().join(dir))
         .expect("events dir")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| (p.display().to_string(), std::fs::read_to_string(&p).expect("read")))
         .collect();
     v.sort();
+    assert!(v.len() >= 8, "{dir}: {} samples", v.len());
     v
 }
 
 #[test]
 fn every_sample_parses_and_round_trips() {
-    let samples = files("events");
-    assert!(samples.len() >= 8);
-    for path in samples {
-        let text = std::fs::read_to_string(&path).expect("read");
-        let first = event::parse_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for (path, text) in samples("events") {
+        let first = event::parse_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
         let value: Value = serde_json::from_str(&text).expect("json");
         let again = event::parse_str(&serde_json::to_string_pretty(&value).expect("serialise")).expect("re-parse");
-        assert_eq!(first, again, "{}", path.display());
+        assert_eq!(first, again, "{path}");
         assert!(!first.meta().employee_id.is_empty());
     }
 }
 
 #[test]
 fn every_invalid_sample_is_rejected() {
-    let bad = files("events/invalid");
-    assert!(bad.len() >= 8);
-    for path in bad {
-        let text = std::fs::read_to_string(&path).expect("read");
+    for (path, text) in samples("events/invalid") {
         // Some problems show only with the configuration (a name with nothing usable).
         let e = serde_json::from_str::<Value>(&text)
             .map_err(|e| shared::ValidationError::new("(event)", e.to_string()))
             .and_then(|v| Request::from_event(&config(), &v))
-            .expect_err(&path.display().to_string());
-        assert!(!e.field.is_empty() && !e.message.is_empty(), "{}", path.display());
+            .expect_err(&path);
+        assert!(!e.field.is_empty() && !e.message.is_empty(), "{path}");
     }
 }
 

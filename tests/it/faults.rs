@@ -52,19 +52,21 @@ async fn temporarily_unmodifiable_and_not_yet_visible_are_retried() {
     assert_eq!(rule.num_calls(), 4);
 }
 
-#[tokio::test]
-async fn retries_are_bounded_and_keep_the_aws_code() {
-    let rule = mock!(Client::create_user)
-        .sequence()
-        .error(|| CreateUserError::generic(err("ConcurrentModification")))
-        .times(10)
-        .build();
-    let iam = iam(&[&rule]);
-    let e = iam
-        .create_user("jane.doe", "/employees/", "arn:aws:iam::1:policy/b", &Default::default())
+/// `CreateUser` answered with `code` every time: how many calls were made before the error.
+async fn create_user_always_failing_with(code: &'static str) -> (usize, shared::Error) {
+    let rule =
+        mock!(Client::create_user).sequence().error(move || CreateUserError::generic(err(code))).times(10).build();
+    let e = iam(&[&rule])
+        .create_user("jane.doe", "/employees/E1/", "arn:aws:iam::1:policy/b", &Default::default())
         .await
         .expect_err("gives up");
-    assert_eq!(rule.num_calls(), POLICY.max_attempts as usize);
+    (rule.num_calls(), e)
+}
+
+#[tokio::test]
+async fn retries_are_bounded_and_keep_the_aws_code() {
+    let (calls, e) = create_user_always_failing_with("ConcurrentModification").await;
+    assert_eq!(calls, POLICY.max_attempts as usize);
     assert_eq!(e.aws_code(), Some("ConcurrentModification"));
     assert_eq!(e.error_type(), "Onboarding.Transient");
     assert!(
@@ -140,17 +142,8 @@ async fn a_just_deleted_name_is_retried_within_bounds_then_fails_clearly() {
         .expect("third call");
     assert_eq!(ok.num_calls(), 3);
 
-    let stuck = mock!(Client::create_user)
-        .sequence()
-        .error(|| CreateUserError::generic(err("EntityTemporarilyUnmodifiable")))
-        .times(10)
-        .build();
-    let iam_stuck = iam(&[&stuck]);
-    let e = iam_stuck
-        .create_user("jane.doe", "/employees/E1/", "arn:aws:iam::1:policy/b", &Default::default())
-        .await
-        .expect_err("gives up");
-    assert_eq!(stuck.num_calls(), POLICY.max_attempts as usize);
+    let (calls, e) = create_user_always_failing_with("EntityTemporarilyUnmodifiable").await;
+    assert_eq!(calls, POLICY.max_attempts as usize);
     assert_eq!(e.aws_code(), Some("EntityTemporarilyUnmodifiable"));
     assert!(e.to_string().contains("iam:CreateUser"), "{e}");
 }

@@ -481,14 +481,12 @@ async fn the_template_deploys_into_the_emulator() {
         13,
         "one per function, one for the rules, one for the flows, one for the scheduler"
     );
-    let table = aws_sdk_dynamodb::Client::new(&acct.sdk)
-        .describe_table()
-        .table_name("employee-lifecycle-tombstones")
-        .send()
-        .await
-        .expect("tombstones table");
-    let key = table.table().map(|t| t.key_schema().iter().map(|k| k.attribute_name().to_owned()).collect::<Vec<_>>());
-    assert_eq!(key, Some(vec!["employeeId".to_owned()]));
+    let dynamodb = aws_sdk_dynamodb::Client::new(&acct.sdk);
+    let key_of = async |table: &str| {
+        let out = dynamodb.describe_table().table_name(table).send().await.expect(table);
+        out.table().map(|t| t.key_schema().iter().map(|k| k.attribute_name().to_owned()).collect::<Vec<_>>())
+    };
+    assert_eq!(key_of("employee-lifecycle-tombstones").await, Some(vec!["employeeId".to_owned()]));
     // The trail's bucket exists; its lock is read from the template, because the emulator's
     // CloudFormation drops ObjectLockConfiguration (its S3 API honours one: tests/it/trail.rs).
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&acct.sdk).force_path_style(true).build());
@@ -507,15 +505,7 @@ async fn the_template_deploys_into_the_emulator() {
     );
     assert_eq!(t["Parameters"]["AuditRetentionDays"]["Default"], 400);
     assert_eq!(bucket["VersioningConfiguration"]["Status"], "Enabled");
-    let webhooks = aws_sdk_dynamodb::Client::new(&acct.sdk)
-        .describe_table()
-        .table_name("employee-lifecycle-webhooks")
-        .send()
-        .await
-        .expect("the intake's dedupe table");
-    let key =
-        webhooks.table().map(|t| t.key_schema().iter().map(|k| k.attribute_name().to_owned()).collect::<Vec<_>>());
-    assert_eq!(key, Some(vec!["webhookKey".to_owned()]));
+    assert_eq!(key_of("employee-lifecycle-webhooks").await, Some(vec!["webhookKey".to_owned()]), "the dedupe table");
     let boundary =
         acct.iam().list_policies().scope(aws_sdk_iam::types::PolicyScopeType::Local).send().await.expect("policies");
     assert!(boundary.policies().iter().any(|p| p.policy_name() == Some("employee-permissions-boundary")));

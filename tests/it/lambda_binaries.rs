@@ -284,11 +284,7 @@ async fn concurrent_invocations_of_every_function_end_clean() {
     assert_eq!(tests::user_names(&acct).await, [user]);
     assert_eq!(user_groups(&acct, user).await, ["AllEmployees", "Finance"]);
     acct.iam().get_login_profile().user_name(user).send().await.expect("login profile");
-    let keys = acct.iam().list_access_keys().user_name(user).send().await.expect("keys");
-    let ids: Vec<&str> = keys.access_key_metadata().iter().filter_map(|k| k.access_key_id()).collect();
-    assert_eq!(ids.len(), 1, "{ids:?}");
-    let doc = acct.access_key_document(&format!("employee-lifecycle/{user}/access-key")).await;
-    assert_eq!(doc["AccessKeyId"], ids[0], "the key the person has is the stored one");
+    acct.the_stored_access_key(user).await;
     let kinds: Vec<String> =
         inboxes.notifications.drain().await.iter().map(|m| m.attributes["event-type"].clone()).collect();
     let welcomes = kinds.iter().filter(|k| *k == "welcome").count();

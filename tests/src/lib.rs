@@ -248,6 +248,17 @@ impl Account {
         serde_json::from_str(&self.secret_value(id).await).expect("the access-key secret is JSON")
     }
 
+    /// The user's one access key's id, after checking it is the one stored in the person's
+    /// access-key secret (the key the person can read is the key IAM has).
+    pub async fn the_stored_access_key(&self, user: &str) -> String {
+        let keys = self.iam().list_access_keys().user_name(user).send().await.expect("ListAccessKeys");
+        let ids: Vec<&str> = keys.access_key_metadata().iter().filter_map(|k| k.access_key_id()).collect();
+        assert_eq!(ids.len(), 1, "one access key for {user}: {ids:?}");
+        let doc = self.access_key_document(&format!("employee-lifecycle/{user}/access-key")).await;
+        assert_eq!(doc["AccessKeyId"], ids[0], "the key the person has is the stored one");
+        ids[0].to_owned()
+    }
+
     /// The deployed intake's world in this account, as the stack makes it: a signing secret
     /// `hr/{table}-signing` holding `secret`, the dedupe table `table`, the bus `bus`. Returns the
     /// secret's ARN.

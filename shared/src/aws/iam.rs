@@ -212,16 +212,10 @@ impl Iam {
         Fut: Future<Output = Result<O, SdkError<E, super::HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        let mut all = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self.call(operation, retryable, || send(marker.clone())).await?;
-            all.extend(items(&page));
-            match next(&page) {
-                Some(m) => marker = Some(m.to_owned()),
-                None => return Ok(all),
-            }
-        }
+        let send = &send;
+        let fetch =
+            |marker: Option<String>| async move { self.call(operation, retryable, || send(marker.clone())).await };
+        super::all_pages(fetch, items, next).await
     }
 
     /// The user, or `None` when it does not exist.

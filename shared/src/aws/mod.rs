@@ -114,6 +114,36 @@ impl Aws {
 /// The SDK's HTTP response type (the same for every service client).
 pub type HttpResponse = aws_sdk_iam::config::http::HttpResponse;
 
+/// Every item of a paginated listing. `fetch` gets the marker the previous page named (none for
+/// the first page); `next` reads the marker a page names for the one after it (none or empty on
+/// the last page).
+pub(crate) async fn all_pages<T, O, Fut>(
+    fetch: impl Fn(Option<String>) -> Fut,
+    items: impl Fn(&O) -> Vec<T>,
+    next: impl Fn(&O) -> Option<&str>,
+) -> Result<Vec<T>, Error>
+where
+    Fut: Future<Output = Result<O, Error>>,
+{
+    let mut all = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = fetch(marker.take()).await?;
+        all.extend(items(&page));
+        match next(&page).filter(|m| !m.is_empty()) {
+            Some(m) => marker = Some(m.to_owned()),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// A request part from an SDK builder, or the builder's refusal (a required field left unset)
+/// as an error.
+#[cfg(feature = "tombstones")]
+pub(crate) fn built<T>(part: Result<T, aws_sdk_iam::error::BuildError>) -> Result<T, Error> {
+    part.map_err(|e| Error::Input(e.to_string()))
+}
+
 /// Converts an SDK error into one line an operator can read: `service:Action failed: Code:
 /// message (HTTP status, request id ...)`. The SDK's whole error chain goes to the debug log.
 pub fn aws_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Error

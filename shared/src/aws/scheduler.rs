@@ -5,7 +5,7 @@ use aws_sdk_scheduler::Client;
 use aws_sdk_scheduler::types::{ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, Target};
 use chrono::{DateTime, Utc};
 
-use super::{aws_error, is_code};
+use super::{aws_error, built, is_code};
 use crate::error::Error;
 
 #[derive(Clone, Debug)]
@@ -52,16 +52,8 @@ impl Scheduler {
             }
         }
         let build = || -> Result<_, Error> {
-            let window = FlexibleTimeWindow::builder()
-                .mode(FlexibleTimeWindowMode::Off)
-                .build()
-                .map_err(|e| Error::Input(e.to_string()))?;
-            let t = Target::builder()
-                .arn(target.arn)
-                .role_arn(target.role_arn)
-                .input(target.input)
-                .build()
-                .map_err(|e| Error::Input(e.to_string()))?;
+            let window = built(FlexibleTimeWindow::builder().mode(FlexibleTimeWindowMode::Off).build())?;
+            let t = built(Target::builder().arn(target.arn).role_arn(target.role_arn).input(target.input).build())?;
             Ok((window, t))
         };
         for attempt in 0..2 {

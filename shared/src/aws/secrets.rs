@@ -61,20 +61,15 @@ impl Secrets {
     /// Every secret whose name starts with `prefix` and that is not scheduled for deletion
     /// (`ListSecrets`, pages of 100: one call per hundred people still onboarding).
     pub async fn list(&self, prefix: &str) -> Result<Vec<ListedSecret>, Error> {
+        use aws_sdk_secretsmanager::operation::list_secrets::ListSecretsOutput;
         use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
         let filter = Filter::builder().key(FilterNameStringType::Name).values(prefix).build();
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_secrets()
-                .filters(filter.clone())
-                .max_results(100)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| aws_error("secretsmanager:ListSecrets", e))?;
+        let fetch = |token: Option<String>| {
+            let req = self.client.list_secrets().filters(filter.clone()).max_results(100).set_next_token(token);
+            async move { req.send().await.map_err(|e| aws_error("secretsmanager:ListSecrets", e)) }
+        };
+        let listed = |page: &ListSecretsOutput| {
+            let mut out = Vec::new();
             for s in page.secret_list() {
                 let (Some(arn), Some(name)) = (s.arn(), s.name()) else { continue };
                 if s.deleted_date().is_some() || !name.starts_with(prefix) {
@@ -90,11 +85,9 @@ impl Secrets {
                 });
                 out.push(ListedSecret { arn: arn.to_owned(), name: name.to_owned(), tags, issued });
             }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => return Ok(out),
-            }
-        }
+            out
+        };
+        super::all_pages(fetch, listed, ListSecretsOutput::next_token).await
     }
 
     /// Creates the secret. `token` makes a retried call idempotent (same token, same value:

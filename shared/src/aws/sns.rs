@@ -135,24 +135,16 @@ impl Sns {
 
     /// A topic's ARN by name, if it exists (all pages of ListTopics).
     pub async fn find_topic(&self, name: &str) -> Result<Option<String>, Error> {
+        use aws_sdk_sns::operation::list_topics::ListTopicsOutput;
         let suffix = format!(":{name}");
-        let mut token: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .list_topics()
-                .set_next_token(token.clone())
-                .send()
-                .await
-                .map_err(|e| aws_error("sns:ListTopics", e))?;
-            if let Some(t) = out.topics().iter().filter_map(|t| t.topic_arn()).find(|a| a.ends_with(&suffix)) {
-                return Ok(Some(t.to_owned()));
-            }
-            match out.next_token() {
-                Some(t) => token = Some(t.to_owned()),
-                None => return Ok(None),
-            }
-        }
+        let fetch = |token: Option<String>| {
+            let req = self.client.list_topics().set_next_token(token);
+            async move { req.send().await.map_err(|e| aws_error("sns:ListTopics", e)) }
+        };
+        let arns =
+            |page: &ListTopicsOutput| page.topics().iter().filter_map(|t| t.topic_arn().map(str::to_owned)).collect();
+        let all: Vec<String> = super::all_pages(fetch, arns, ListTopicsOutput::next_token).await?;
+        Ok(all.into_iter().find(|a| a.ends_with(&suffix)))
     }
 
     /// Creates the topic (idempotent in SNS: an existing one's ARN comes back).

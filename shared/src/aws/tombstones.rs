@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, Utc};
 
-use super::{aws_error, is_code};
+use super::{aws_error, built, is_code};
 use crate::error::Error;
 use crate::lifecycle;
 
@@ -79,20 +79,10 @@ impl Tombstones {
             .create_table()
             .table_name(table)
             .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(KEY)
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .map_err(|e| Error::Input(e.to_string()))?,
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name(KEY)
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .map_err(|e| Error::Input(e.to_string()))?,
-            )
+            .attribute_definitions(built(
+                AttributeDefinition::builder().attribute_name(KEY).attribute_type(ScalarAttributeType::S).build(),
+            )?)
+            .key_schema(built(KeySchemaElement::builder().attribute_name(KEY).key_type(KeyType::Hash).build())?)
             .send()
             .await
             .map_err(|e| aws_error("dynamodb:CreateTable", e));
@@ -101,11 +91,7 @@ impl Tombstones {
             Err(e) if is_code(&e, "ResourceInUseException") => return Ok(false),
             Err(e) => return Err(e),
         }
-        let ttl = TimeToLiveSpecification::builder()
-            .attribute_name(TTL)
-            .enabled(true)
-            .build()
-            .map_err(|e| Error::Input(e.to_string()))?;
+        let ttl = built(TimeToLiveSpecification::builder().attribute_name(TTL).enabled(true).build())?;
         self.client
             .update_time_to_live()
             .table_name(table)

@@ -17,7 +17,7 @@ use crate::intent::Request;
 use crate::lifecycle::{self, Status};
 use crate::tags::{EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE};
 
-use super::{Ctx, State};
+use super::{Ctx, State, Step, Trail};
 
 /// The IAM path of an employee's user.
 pub fn employee_path(cfg: &Config, employee_id: &str) -> String {
@@ -100,11 +100,17 @@ impl Target {
     }
 }
 
-/// What a step after `create-user` starts from: the event's request and the proven target.
-/// `None` when `create-user` decided the event changes nothing.
-pub async fn request_and_target(ctx: &Ctx, state: &State) -> Result<Option<(Request, Target)>, Error> {
+/// What a step after `create-user` starts from: the event's request, the proven target and the
+/// step's trail. `None` when `create-user` decided the event changes nothing.
+pub(crate) async fn begin<'a>(
+    ctx: &'a Ctx,
+    state: &State,
+    step: Step,
+) -> Result<Option<(Request, Target, Trail<'a>)>, Error> {
     let req = ctx.request(&state.event)?;
-    Ok(target(ctx, state, &req.meta().employee_id, Proof::Reuse).await?.map(|t| (req, t)))
+    let Some(target) = target(ctx, state, &req.meta().employee_id, Proof::Reuse).await? else { return Ok(None) };
+    let trail = Trail::new(ctx, req.meta(), step);
+    Ok(Some((req, target, trail)))
 }
 
 /// How a step proves its target.

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, State, Step, Trail};
+use super::{Ctx, State, Step};
 use crate::audit::{Action, Outcome};
 use crate::error::Error;
 use crate::intent::Request;
@@ -25,11 +25,10 @@ pub struct JoinGroupsOutput {
 }
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<JoinGroupsOutput, Error> {
-    let Some((req, target)) = super::identity::request_and_target(ctx, state).await? else {
+    let Some((req, target, mut trail)) = super::identity::begin(ctx, state, Step::JoinGroups).await? else {
         return Ok(JoinGroupsOutput::default());
     };
     let user = &target.user;
-    let mut trail = Trail::new(ctx, req.meta(), Step::JoinGroups);
     let membership: Membership = match &req {
         Request::Hire(intent) => intent.membership.clone(),
         Request::Change(c) => {

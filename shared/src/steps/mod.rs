@@ -49,39 +49,26 @@ pub async fn run(step: Step, ctx: &Ctx, state: &mut State) -> Result<Value, Erro
     fn json<T: Serialize>(o: &T) -> Result<Value, Error> {
         serde_json::to_value(o).map_err(|e| Error::Input(format!("step output: {e}")))
     }
+    // The step module `$step` runs; its output goes to the state's field of the same name.
+    macro_rules! run_and_keep {
+        ($step:ident) => {{
+            let o = Box::pin($step::run(ctx, state)).await?;
+            json(state.$step.insert(o))
+        }};
+    }
     match step {
-        Step::CreateUser => {
-            let o = Box::pin(create_user::run(ctx, state)).await?;
-            json(state.create_user.insert(o))
-        }
-        Step::JoinGroups => {
-            let o = Box::pin(join_groups::run(ctx, state)).await?;
-            json(state.join_groups.insert(o))
-        }
-        Step::TagUser => {
-            let o = Box::pin(tag_user::run(ctx, state)).await?;
-            json(state.tag_user.insert(o))
-        }
+        Step::CreateUser => run_and_keep!(create_user),
+        Step::JoinGroups => run_and_keep!(join_groups),
+        Step::TagUser => run_and_keep!(tag_user),
         #[cfg(feature = "secrets")]
-        Step::StorePassword => {
-            let o = Box::pin(store_password::run(ctx, state)).await?;
-            json(state.store_password.insert(o))
-        }
-        #[cfg(not(feature = "secrets"))]
-        Step::StorePassword => {
-            Err(Error::Input("store-password needs the `secrets` feature of the shared crate".into()))
-        }
-        Step::Notify => {
-            let o = Box::pin(notify::run(ctx, state)).await?;
-            json(state.notify.insert(o))
-        }
+        Step::StorePassword => run_and_keep!(store_password),
+        Step::Notify => run_and_keep!(notify),
         #[cfg(feature = "secrets")]
-        Step::Offboard => {
-            let o = Box::pin(offboard::run(ctx, state)).await?;
-            json(state.offboard.insert(o))
-        }
+        Step::Offboard => run_and_keep!(offboard),
         #[cfg(not(feature = "secrets"))]
-        Step::Offboard => Err(Error::Input("offboard needs the `secrets` feature of the shared crate".into())),
+        Step::StorePassword | Step::Offboard => {
+            Err(Error::Input(format!("{} needs the `secrets` feature of the shared crate", step.name())))
+        }
         Step::Sweep => Err(Error::Input("the sweep is not an event step: run `onboarding sweep` or its Lambda".into())),
         Step::Adopt => Err(Error::Input(
             "adopting a user is an operator's decision: run `onboarding roster import --apply`".into(),

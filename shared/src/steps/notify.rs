@@ -95,11 +95,10 @@ pub fn welcome_messages(w: &Welcome<'_>) -> Vec<Message> {
 }
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<NotifyOutput, Error> {
-    let Some((req, target)) = super::identity::request_and_target(ctx, state).await? else {
+    let Some((req, target, mut trail)) = super::identity::begin(ctx, state, Step::Notify).await? else {
         return Ok(NotifyOutput::default());
     };
     let user = &target.user;
-    let mut trail = Trail::new(ctx, req.meta(), Step::Notify);
     let current = &user.tags;
     let sent_to = match &req {
         Request::Hire(intent) => {

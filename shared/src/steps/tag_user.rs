@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, State, Step, Trail};
+use super::{Ctx, State, Step};
 use crate::audit::{Action, Outcome};
 use crate::config::LifecycleConfig;
 use crate::error::Error;
@@ -63,11 +63,10 @@ pub fn hire_tags(
 }
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
-    let Some((req, target)) = super::identity::request_and_target(ctx, state).await? else {
+    let Some((req, target, mut trail)) = super::identity::begin(ctx, state, Step::TagUser).await? else {
         return Ok(TagUserOutput::default());
     };
     let user = &target.user;
-    let mut trail = Trail::new(ctx, req.meta(), Step::TagUser);
     let current = &user.tags;
     let desired = match &req {
         Request::Hire(intent) => hire_tags(&ctx.cfg.lifecycle, ctx.now(), intent, current),
