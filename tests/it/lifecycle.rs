@@ -32,6 +32,14 @@ fn hire(event_id: &str, time: &str, start: &str) -> Value {
     )
 }
 
+/// Hires `employee_id` as `{given_name} Doe`, starting 2031-01-05, and resends it.
+async fn hire_doe(ctx: &Ctx, employee_id: &str, given_name: &str) {
+    let mut h = hire(&format!("h-{employee_id}"), "2031-01-05T09:00:00Z", "2031-01-05");
+    h["detail"]["employeeId"] = json!(employee_id);
+    h["detail"]["givenName"] = json!(given_name);
+    twice(ctx, "2031-01-05T10:00:00Z", &h).await;
+}
+
 fn depart(employee: &str, event_id: &str, time: &str, last_day: &str, immediate: bool) -> Value {
     hr(
         "Employee Departed",
@@ -367,11 +375,8 @@ async fn the_mass_departure_guard_quarantines_until_overridden() {
     cfg.lifecycle.max_disables = 2;
     let (ctx, inboxes) = acct.ready(cfg).await;
     let people = ["E7001", "E7002", "E7003"];
-    for (i, id) in people.iter().enumerate() {
-        let mut h = hire(&format!("h{i}"), "2031-01-05T09:00:00Z", "2031-01-05");
-        h["detail"]["employeeId"] = json!(id);
-        h["detail"]["givenName"] = json!(format!("Person{}", ["A", "B", "C"][i]));
-        twice(&ctx, "2031-01-05T10:00:00Z", &h).await;
+    for (id, name) in people.iter().zip(["PersonA", "PersonB", "PersonC"]) {
+        hire_doe(&ctx, id, name).await;
     }
     inboxes.audit.drain().await;
 
@@ -410,11 +415,8 @@ async fn the_mass_departure_guard_quarantines_until_overridden() {
     let mut cfg = lifecycle_config();
     cfg.lifecycle.max_disables = 2;
     let (ctx, _inboxes) = acct.ready(cfg).await;
-    for (i, id) in people.iter().enumerate() {
-        let mut h = hire(&format!("h{i}"), "2031-01-05T09:00:00Z", "2031-01-05");
-        h["detail"]["employeeId"] = json!(id);
-        h["detail"]["givenName"] = json!(format!("Person{}", ["A", "B", "C"][i]));
-        twice(&ctx, "2031-01-05T10:00:00Z", &h).await;
+    for (id, name) in people.iter().zip(["PersonA", "PersonB", "PersonC"]) {
+        hire_doe(&ctx, id, name).await;
         twice(
             &ctx,
             "2031-01-06T10:00:00Z",
@@ -736,15 +738,11 @@ async fn a_sweep_revokes_what_is_due_even_when_the_audit_topic_fails() {
     let mut cfg = lifecycle_config();
     cfg.lifecycle.max_disable_percent = 100;
     let (ctx, _inboxes) = acct.ready(cfg).await;
-    for (id, name) in [("E6001", "Held"), ("E6002", "Due")] {
-        let mut h = hire(&format!("h-{id}"), "2031-01-05T09:00:00Z", "2031-01-05");
-        h["detail"]["employeeId"] = json!(id);
-        h["detail"]["familyName"] = json!(name);
-        twice(&ctx, "2031-01-05T10:00:00Z", &h).await;
-    }
+    hire_doe(&ctx, "E6001", "Held").await;
+    hire_doe(&ctx, "E6002", "Due").await;
     // GIVEN one departure held by the guard earlier, one simply due, and no audit topic
     let tag = |k: &str, v: &str| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().expect("tag");
-    for (user, held) in [("jane.held", true), ("jane.due", false)] {
+    for (user, held) in [("held.doe", true), ("due.doe", false)] {
         let mut req = acct.iam().tag_user().user_name(user).tags(tag("disable-at", "2031-02-01T00:00:00Z"));
         if held {
             req = req.tags(tag("disable-held", "2031-02-01T00:00:00Z"));
@@ -759,13 +757,13 @@ async fn a_sweep_revokes_what_is_due_even_when_the_audit_topic_fails() {
     // is untouched, and the undelivered alert is in the log
     let item = |u: &str| s.items.iter().find(|i| i.user_name == u).unwrap_or_else(|| panic!("{u}: {s:?}"));
     // (its "still held" record cannot be published either, so that item fails; nothing changes)
-    assert!(matches!(item("jane.held").outcome, SweepOutcome::Quarantined | SweepOutcome::Failed));
-    assert!(item("jane.held").actions.iter().all(|a| a.outcome != shared::audit::Outcome::Done));
-    assert_eq!(item("jane.due").outcome, SweepOutcome::Failed);
-    assert_eq!(item("jane.due").error_type.as_deref(), Some("Onboarding.AuditUndelivered"));
-    assert!(user_tags(&acct, "jane.due").await.contains_key(tags::ACCESS_REVOKED));
-    assert!(!has_login(&acct, "jane.due").await);
-    assert!(has_login(&acct, "jane.held").await);
+    assert!(matches!(item("held.doe").outcome, SweepOutcome::Quarantined | SweepOutcome::Failed));
+    assert!(item("held.doe").actions.iter().all(|a| a.outcome != shared::audit::Outcome::Done));
+    assert_eq!(item("due.doe").outcome, SweepOutcome::Failed);
+    assert_eq!(item("due.doe").error_type.as_deref(), Some("Onboarding.AuditUndelivered"));
+    assert!(user_tags(&acct, "due.doe").await.contains_key(tags::ACCESS_REVOKED));
+    assert!(!has_login(&acct, "due.doe").await);
+    assert!(has_login(&acct, "held.doe").await);
     assert!(logs.text().contains("held by the mass-departure guard await an operator"), "the alert is logged");
 }
 

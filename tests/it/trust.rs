@@ -262,7 +262,7 @@ fn the_evaluator_follows_iams_rules() {
 fn the_boundary_is_a_ceiling_even_when_a_group_grants_everything() {
     let s = stack();
     let jane = employee(&s, "jane.doe", "E1");
-    let me = user_arn("E1", "jane.doe");
+    let me = jane.arn.clone();
     let bob = user_arn("E2", "bob.smith");
     let group = |g: &str| format!("arn:aws:iam::{ACCOUNT}:group/{g}");
     let none = Resource::None;
@@ -580,7 +580,7 @@ fn the_roles_write_only_this_systems_tags_and_only_create_user_marks_a_user() {
 fn a_disabled_leaver_can_do_nothing_at_all_with_any_credential_or_session() {
     let s = stack();
     let jane = employee(&s, "jane.doe", "E1");
-    let me = user_arn("E1", "jane.doe");
+    let me = jane.arn.clone();
     let own_secret = secret_arn("jane.doe", "console-password");
     // What she could do yesterday (the ceiling allows it) ...
     let yesterday = [
