@@ -335,8 +335,14 @@ pub fn event(file: &str, overrides: serde_json::Value) -> serde_json::Value {
 fn recorded_requests(file: &Path, access_key_id: &str) -> Vec<(String, String)> {
     use base64::Engine;
     let text = std::fs::read_to_string(file).unwrap_or_default();
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+    // Every line is whole (tests/emulator.py writes one at a time), but for one another test's
+    // request may be writing at the end of the file right now.
+    let whole = text.rfind('\n').map_or("", |end| &text[..end]);
+    whole
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("a broken recording line: {e}"))
+        })
         .filter(|r| r["headers"]["Authorization"].as_str().is_some_and(|a| a.contains(access_key_id)))
         .map(|r| {
             let raw = r["body"].as_str().unwrap_or_default();
