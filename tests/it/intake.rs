@@ -3,7 +3,7 @@
 //! creates nothing, a shutdown that loses no accepted event, and a load of 1,000 requests from 16
 //! concurrent clients.
 
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use shared::webhook::SigningSecret;
 use tests::http::request;
-use tests::{Account, binary, event, scratch, user_names};
+use tests::{Account, binary, event, scratch, spawn_announcing, user_names};
 
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 const ROTATED: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwJtD3bMCAtJOx";
@@ -32,21 +32,16 @@ impl Served {
         let fast = shipped.replace("base_delay_ms = 200\nmax_delay_ms = 5000", "base_delay_ms = 5\nmax_delay_ms = 50");
         let source = "\n[[intake.sources]]\nname = \"workday\"\nsecret_env = \"WORKDAY_SIGNING_SECRET\"\n";
         std::fs::write(&config, format!("{fast}{source}")).expect("config file");
-        let mut child = acct
-            .command(binary("onboarding"))
+        let mut serve = acct.command(binary("onboarding"));
+        serve
             .arg("--config")
             .arg(&config)
             .args(["--output", "json", "serve", "--listen", "127.0.0.1:0"])
             .env("WORKDAY_SIGNING_SECRET", format!("{SECRET} {ROTATED}"))
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("onboarding serve");
-        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut first = String::new();
-        out.read_line(&mut first).expect("first line");
-        let addr = first.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("{first}")).to_owned();
+            .stderr(Stdio::piped());
+        let (child, said, out) = spawn_announcing(&mut serve, &["listening on http://"]).expect("onboarding serve");
+        let addr = said[0].clone();
         let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&lines);
         std::thread::spawn(move || {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -94,23 +94,15 @@ pub fn emulator() -> &'static Emulator {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("recording dir");
         let recording = dir.join(format!("{}.jsonl", std::process::id()));
-        let mut child = Command::new(python)
+        let mut start = Command::new(python);
+        start
             .arg(root().join("tests").join("emulator.py"))
             .env("MOTO_ENABLE_RECORDING", "true")
             .env("MOTO_RECORDER_FILEPATH", &recording)
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the emulator");
-        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut read = |key: &str| {
-            let mut line = String::new();
-            out.read_line(&mut line).expect("emulator port");
-            line.trim().strip_prefix(key).unwrap_or_else(|| panic!("emulator said {line:?}")).to_owned()
-        };
-        let port = read("port=");
-        let control = read("control=");
+            .stderr(Stdio::inherit());
+        let (mut child, ports, _) = spawn_announcing(&mut start, &["port=", "control="]).expect("start the emulator");
+        let (port, control) = (&ports[0], &ports[1]);
         let stdin = child.stdin.take().expect("stdin");
         Emulator {
             endpoint: format!("http://127.0.0.1:{port}"),
@@ -120,6 +112,31 @@ pub fn emulator() -> &'static Emulator {
             _child: Mutex::new(child),
         }
     })
+}
+
+/// Starts `cmd` with its stdout piped and reads what it announces on its first lines: for each
+/// of `prefixes` in turn, a line starting with it, whose rest is returned (`onboarding serve`
+/// announces `listening on http://ADDR`; the emulator `port=N`, then `control=N`). The rest of
+/// its stdout comes back to read or drain.
+pub fn spawn_announcing(
+    cmd: &mut Command,
+    prefixes: &[&str],
+) -> Result<(Child, Vec<String>, BufReader<ChildStdout>), String> {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    let mut out = BufReader::new(child.stdout.take().ok_or("no stdout")?);
+    let mut values = Vec::new();
+    for prefix in prefixes {
+        let mut line = String::new();
+        out.read_line(&mut line).map_err(|e| format!("{cmd:?}: {e}"))?;
+        match line.trim().strip_prefix(prefix) {
+            Some(value) => values.push(value.to_owned()),
+            None => {
+                let _ = child.kill();
+                return Err(format!("{cmd:?} said {line:?}, not `{prefix}...`"));
+            }
+        }
+    }
+    Ok((child, values, out))
 }
 
 /// Adds moto's `x-moto-account-id` header: used only to create a test account's first

@@ -50,28 +50,22 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
     cfg.iam.permissions_boundary = ctx.targets.boundary_arn.clone();
     let toml = toml::to_string(&cfg).expect("config as TOML");
 
-    // `BENCH_ONLY=calls` or `scale`: that part alone (a quick loop while working on it).
+    // `BENCH_ONLY=calls`, `scale` or `serve`: that part alone (a quick loop while working on it).
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-    if only == "scale" {
-        return match scale(dir).await {
-            Ok(line) => {
-                println!("{line}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("scale: {e}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    if only == "calls" {
-        return match calls(&acct, &ctx, dir, &toml).await {
+    let part = match only.as_str() {
+        "scale" => Some(scale(dir).await.map(|line| vec![line])),
+        "calls" => Some(calls(&acct, &ctx, dir, &toml).await),
+        "serve" => Some(serve_load(&acct, dir, &toml).map(|line| vec![line])),
+        _ => None,
+    };
+    if let Some(result) = part {
+        return match result {
             Ok(lines) => {
                 lines.iter().for_each(|l| println!("{l}"));
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("calls: {e}");
+                eprintln!("{only}: {e}");
                 ExitCode::FAILURE
             }
         };
@@ -401,21 +395,15 @@ fn serve_load(acct: &Account, dir: &Path, toml: &str) -> Result<String, String> 
         secret_file: None,
     }];
     std::fs::write(&config, toml::to_string(&cfg).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-    let mut child = acct
-        .command(dir.join("onboarding"))
+    let mut serve = acct.command(dir.join("onboarding"));
+    serve
         .arg("--config")
         .arg(&config)
         .args(["--output", "json", "serve", "--listen", "127.0.0.1:0", "--queue", "2000"])
         .env("BENCH_SIGNING_SECRET", SECRET)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("spawn: {e}"))?;
-    let mut out = std::io::BufReader::new(child.stdout.take().ok_or("stdout")?);
-    let mut first = String::new();
-    out.read_line(&mut first).map_err(|e| e.to_string())?;
-    let addr =
-        first.trim().strip_prefix("listening on http://").ok_or_else(|| format!("serve said {first}"))?.to_owned();
+        .stderr(Stdio::inherit());
+    let (mut child, said, out) = tests::spawn_announcing(&mut serve, &["listening on http://"])?;
+    let addr = said[0].clone();
     let drain = std::thread::spawn(move || out.lines().count());
     let started = Instant::now();
     let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
