@@ -2,6 +2,8 @@
 //! [`Error::Aws`] (keeping the AWS code and message) and retries IAM's transient answers within
 //! the configured bounds; the SDK's own retry layer handles throttling and 5xx underneath.
 
+use std::ops::ControlFlow;
+
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
@@ -114,9 +116,31 @@ impl Aws {
 /// The SDK's HTTP response type (the same for every service client).
 pub type HttpResponse = aws_sdk_iam::config::http::HttpResponse;
 
-/// Every item of a paginated listing. `fetch` gets the marker the previous page named (none for
-/// the first page); `next` reads the marker a page names for the one after it (none or empty on
-/// the last page).
+/// Walks a paginated listing page by page until `each` breaks (its value is returned) or the
+/// last page. `fetch` gets the marker the previous page named (none for the first page); `next`
+/// reads the marker a page names for the one after it (none or empty on the last page).
+pub(crate) async fn walk_pages<O, Fut, B>(
+    fetch: impl Fn(Option<String>) -> Fut,
+    next: impl Fn(&O) -> Option<&str>,
+    mut each: impl FnMut(&O) -> ControlFlow<B>,
+) -> Result<Option<B>, Error>
+where
+    Fut: Future<Output = Result<O, Error>>,
+{
+    let mut marker: Option<String> = None;
+    loop {
+        let page = fetch(marker.take()).await?;
+        if let ControlFlow::Break(found) = each(&page) {
+            return Ok(Some(found));
+        }
+        match next(&page).filter(|m| !m.is_empty()) {
+            Some(m) => marker = Some(m.to_owned()),
+            None => return Ok(None),
+        }
+    }
+}
+
+/// Every item of a paginated listing ([`walk_pages`] to the end).
 pub(crate) async fn all_pages<T, O, Fut>(
     fetch: impl Fn(Option<String>) -> Fut,
     items: impl Fn(&O) -> Vec<T>,
@@ -126,15 +150,12 @@ where
     Fut: Future<Output = Result<O, Error>>,
 {
     let mut all = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = fetch(marker.take()).await?;
-        all.extend(items(&page));
-        match next(&page).filter(|m| !m.is_empty()) {
-            Some(m) => marker = Some(m.to_owned()),
-            None => return Ok(all),
-        }
-    }
+    walk_pages(fetch, next, |page| {
+        all.extend(items(page));
+        ControlFlow::<()>::Continue(())
+    })
+    .await?;
+    Ok(all)
 }
 
 /// A request part from an SDK builder, or the builder's refusal (a required field left unset)
@@ -209,6 +230,52 @@ pub fn region_of(arn: &str) -> Option<&str> {
 mod tests {
     use super::*;
     use base64::Engine;
+
+    /// Three pages `a`, `b`, `c`: each names the next by its letter, the last by an empty marker
+    /// (as Secrets Manager may). Records the markers it was asked for.
+    fn three_pages(
+        asked: &std::cell::RefCell<Vec<Option<String>>>,
+    ) -> impl Fn(Option<String>) -> std::future::Ready<Result<(char, &'static str), Error>> {
+        |marker| {
+            asked.borrow_mut().push(marker.clone());
+            let page = match marker.as_deref() {
+                None => ('a', "b"),
+                Some("b") => ('b', "c"),
+                Some("c") => ('c', ""),
+                Some(other) => return std::future::ready(Err(Error::Input(format!("no page {other}")))),
+            };
+            std::future::ready(Ok(page))
+        }
+    }
+
+    #[tokio::test]
+    async fn pages_are_followed_to_the_last_and_a_walk_stops_where_it_breaks() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        let all = all_pages(three_pages(&asked), |p: &(char, &str)| vec![p.0], |p| Some(p.1)).await.expect("pages");
+        assert_eq!(all, ['a', 'b', 'c']);
+        assert_eq!(*asked.borrow(), [None, Some("b".to_owned()), Some("c".to_owned())]);
+
+        asked.borrow_mut().clear();
+        let found = walk_pages(
+            three_pages(&asked),
+            |p: &(char, &str)| Some(p.1),
+            |p| {
+                if p.0 == 'b' { ControlFlow::Break(p.0) } else { ControlFlow::Continue(()) }
+            },
+        )
+        .await
+        .expect("walk");
+        assert_eq!(found, Some('b'));
+        assert_eq!(asked.borrow().len(), 2, "the page after the one that had it is not read");
+        let none = walk_pages(
+            three_pages(&std::cell::RefCell::new(Vec::new())),
+            |p: &(char, &str)| Some(p.1),
+            |_| ControlFlow::<char>::Continue(()),
+        )
+        .await
+        .expect("walk");
+        assert_eq!(none, None);
+    }
 
     #[test]
     fn the_built_in_roots_are_five_certificates() {

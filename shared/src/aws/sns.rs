@@ -135,16 +135,25 @@ impl Sns {
 
     /// A topic's ARN by name, if it exists (all pages of ListTopics).
     pub async fn find_topic(&self, name: &str) -> Result<Option<String>, Error> {
+        use std::ops::ControlFlow;
+
         use aws_sdk_sns::operation::list_topics::ListTopicsOutput;
         let suffix = format!(":{name}");
         let fetch = |token: Option<String>| {
             let req = self.client.list_topics().set_next_token(token);
             async move { req.send().await.map_err(|e| aws_error("sns:ListTopics", e)) }
         };
-        let arns =
-            |page: &ListTopicsOutput| page.topics().iter().filter_map(|t| t.topic_arn().map(str::to_owned)).collect();
-        let all: Vec<String> = super::all_pages(fetch, arns, ListTopicsOutput::next_token).await?;
-        Ok(all.into_iter().find(|a| a.ends_with(&suffix)))
+        // Stops at the page that holds it.
+        let named = |page: &ListTopicsOutput| match page
+            .topics()
+            .iter()
+            .filter_map(|t| t.topic_arn())
+            .find(|a| a.ends_with(&suffix))
+        {
+            Some(arn) => ControlFlow::Break(arn.to_owned()),
+            None => ControlFlow::Continue(()),
+        };
+        super::walk_pages(fetch, ListTopicsOutput::next_token, named).await
     }
 
     /// Creates the topic (idempotent in SNS: an existing one's ARN comes back).
