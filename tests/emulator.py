@@ -17,25 +17,39 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from moto.iam.models import iam_backends
-from moto.moto_api._internal.recorder.models import Recorder
+import moto.moto_api._internal.recorder.models as recorder
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 
-def _one_request_at_a_time(record):
-    """moto's recorder appends each request from the request's own thread, a long line in
-    several writes: two threads' lines interleave and both become unreadable (seen: 16 of
-    9,950 lines in one test run, and a test reading the recording failed). One lock makes each
-    line whole."""
+class _OneWriterAtATime:
+    """moto's recorder appends each request's line from that request's thread, a long line in
+    several writes, so two threads' lines interleaved and both became unreadable (seen: 16 of
+    9,950 lines in one test run; a test reading the recording failed). The recorder's `open` is
+    this: the file is opened, written and closed under one lock (reading the request does not
+    wait for it)."""
+
     lock = threading.Lock()
 
-    def locked(self, *args, **kwargs):
-        with lock:
-            return record(self, *args, **kwargs)
+    def __init__(self, path, mode="r"):
+        self.path, self.mode = path, mode
 
-    return locked
+    def __enter__(self):
+        self.lock.acquire()
+        try:
+            self.file = open(self.path, self.mode)
+        except BaseException:
+            self.lock.release()
+            raise
+        return self.file
+
+    def __exit__(self, *exc):
+        try:
+            self.file.close()
+        finally:
+            self.lock.release()
 
 
-Recorder._record_request = _one_request_at_a_time(Recorder._record_request)
+recorder.open = _OneWriterAtATime
 
 
 class Control(BaseHTTPRequestHandler):
