@@ -119,8 +119,9 @@ fn venv_python() -> Result<PathBuf> {
     Ok(python)
 }
 
-/// What a fresh clone's `cargo xtask test` with CI=true left in its target directory, measured
-/// 2026-11-29 (8.7 GiB: both architectures' zips, the debug build, the tests).
+/// About what a fresh clone's `cargo xtask test` leaves in its target directory, rounded up
+/// (measured 2026-11-29: 8.7 GiB with both architectures' zips and incremental files, 6.4 GiB
+/// as `.ci/run` builds, without incremental files).
 const FRESH_TEST_GIB: u64 = 9;
 
 /// Says so before building when the target directory's file system has less room than a fresh
