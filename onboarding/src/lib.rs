@@ -163,6 +163,10 @@ pub enum RosterAction {
         /// Only plan (the default).
         #[arg(long)]
         dry_run: bool,
+        /// Only these employees (employee ids, comma-separated), for an adoption in stages; the
+        /// whole roster is still read, so a user two people could be stays ambiguous.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
         #[arg(long, value_enum, default_value_t = audit::Format::Text)]
         format: audit::Format,
     },
@@ -308,8 +312,8 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     if let Command::Drift { roster, format, fix } = &cli.command {
         return drift_command(&ctx, roster, *format, *fix, out, err).await.unwrap_or_else(|code| code);
     }
-    if let Command::Roster { action: RosterAction::Import { file, apply, format, .. } } = &cli.command {
-        return import_command(&ctx, file, *apply, *format, out, err).await.unwrap_or_else(|code| code);
+    if let Command::Roster { action: RosterAction::Import { file, apply, only, format, .. } } = &cli.command {
+        return import_command(&ctx, file, *apply, only, *format, out, err).await.unwrap_or_else(|code| code);
     }
     if let Command::Quarantine { action } = &cli.command {
         return quarantine(&ctx, &sdk, action, cli.output, out, err).await;
@@ -455,6 +459,7 @@ async fn import_command(
     ctx: &Ctx,
     file: &str,
     apply: bool,
+    only: &[String],
     format: audit::Format,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -468,7 +473,7 @@ async fn import_command(
     };
     let (users, credentials, summary) = or_exit(read.await, err, EXIT_EVENT_FAILED)?;
     let account = roster::Account { users: &users, credentials: &credentials };
-    let mut plan = roster::plan(ctx.owner(), &people, &bad, &account);
+    let mut plan = or_exit(roster::select(roster::plan(ctx.owner(), &people, &bad, &account), only), err, EXIT_USAGE)?;
     let fits = roster::preflight(&summary, &plan);
     let _ = writeln!(err, "plan: {}; {}", roster::counts(&plan), fits.as_deref().unwrap_or("quotas exceeded"));
     if let Err(e) = &fits {

@@ -416,6 +416,24 @@ fn line_of(at: &str) -> usize {
     at.rsplit(':').next().and_then(|n| n.parse().ok()).unwrap_or(usize::MAX)
 }
 
+/// The plan's rows for the employees in `only` (all when empty), for an adoption in stages. The
+/// plan was made from the whole roster, so a user two people could be stays ambiguous though only
+/// one of them is selected. An id the roster does not hold is an error naming it.
+pub fn select(plan: Vec<Planned>, only: &[String]) -> Result<Vec<Planned>, String> {
+    if only.is_empty() {
+        return Ok(plan);
+    }
+    let unknown: Vec<&str> =
+        only.iter().filter(|id| !plan.iter().any(|p| &p.row.employee_id == *id)).map(String::as_str).collect();
+    if !unknown.is_empty() {
+        return Err(format!(
+            "--only: {} not on the roster; expected employee ids from its employeeId column",
+            unknown.join(", ")
+        ));
+    }
+    Ok(plan.into_iter().filter(|p| only.contains(&p.row.employee_id)).collect())
+}
+
 /// How many people each verdict has, e.g. `1 create, 2 adopt, 0 managed, 1 ambiguous, 1 refused`.
 pub fn counts(plan: &[Planned]) -> String {
     let count = |v: Verdict| plan.iter().filter(|p| p.row.plan == v).count();
@@ -648,6 +666,17 @@ mod tests {
         let plan = super::plan(owner, &two, &[], &Account { users: &users[..1], credentials: &creds });
         assert!(plan.iter().all(|p| p.row.plan == Verdict::Ambiguous), "{plan:?}");
         assert!(plan[0].row.detail.contains("also matches employee `E2`"), "{}", plan[0].row.detail);
+
+        // Selecting one twin for a staged import keeps the plan the whole roster made: still
+        // ambiguous, so never adopted; an id not on the roster is named.
+        let one = select(plan.clone(), &["E1".to_owned()]).expect("E1 is on the roster");
+        assert_eq!(
+            one.iter().map(|p| (p.row.employee_id.as_str(), p.row.plan)).collect::<Vec<_>>(),
+            [("E1", Verdict::Ambiguous)]
+        );
+        assert_eq!(select(plan.clone(), &[]).expect("all").len(), 2);
+        let e = select(plan, &["E1".to_owned(), "E9".to_owned()]).expect_err("E9 is not");
+        assert!(e.starts_with("--only: E9 not on the roster"), "{e}");
     }
 
     #[test]

@@ -917,3 +917,58 @@ async fn roster_import_adopts_hand_made_users_without_new_credentials() {
     let calls: Vec<String> = acct.recorded().into_iter().skip(before).map(|(a, _)| a).collect();
     assert!(!calls.iter().any(is_write), "a rerun changes nothing: {calls:?}");
 }
+
+/// An import in stages: `--only` applies the selected people and leaves the rest of the roster
+/// as it was; an id the roster lacks is a usage error that names it and changes nothing.
+#[tokio::test]
+async fn roster_import_in_stages_applies_only_the_selected_people() {
+    // GIVEN two hand-made users, Jane's `jane.doe` and Zoë's `zoe`, and a roster with both
+    let acct = Account::new().await;
+    let out = onboarding(&acct, &["bootstrap"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for name in ["jane.doe", "zoe"] {
+        acct.iam().create_user().user_name(name).send().await.expect("hand-made user");
+    }
+    let detail = |f: &str| tests::event(f, serde_json::json!({}))["detail"].clone();
+    let mut zoe = detail("hire-finance-programmatic.json");
+    zoe["userName"] = serde_json::json!("zoe");
+    let roster = tests::scratch().join(format!("stages-{}.jsonl", acct.id));
+    std::fs::write(&roster, format!("{}\n{zoe}\n", detail("hire-engineering.json"))).expect("roster");
+    let roster = roster.to_str().expect("path");
+    let import = |more: &[&str]| {
+        let mut args = vec!["roster", "import", roster, "--format", "json"];
+        args.extend(more);
+        onboarding(&acct, &args, None)
+    };
+
+    // WHEN an id not on the roster is asked for THEN it is named, exit 2, and nothing is written
+    let before = acct.recorded().len();
+    let bad = import(&["--only", "E1002,E9", "--apply"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("--only: E9 not on the roster; expected employee ids"), "{stderr}");
+    let calls: Vec<String> = acct.recorded().into_iter().skip(before).map(|(a, _)| a).collect();
+    assert!(!calls.iter().any(|a| ["Create", "Tag", "Update", "Add"].iter().any(|w| a.starts_with(w))), "{calls:?}");
+
+    // WHEN only Zoë is imported THEN she is adopted and Jane's user is untouched
+    let before = acct.recorded().len();
+    let first = import(&["--only", "E1002", "--apply"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert_eq!(
+        columns(&first, &["plan", "employeeId", "userName", "outcome"]),
+        [cells(&["adopt", "E1002", "zoe", "succeeded"])]
+    );
+    let touched: Vec<(String, String)> =
+        acct.recorded().into_iter().skip(before).filter(|(_, body)| body.contains("jane.doe")).collect();
+    assert!(touched.is_empty(), "Jane's user was not named in any call: {touched:?}");
+    assert_eq!(tests::user_tags(&acct, "zoe").await.get("employee-id").map(String::as_str), Some("E1002"));
+    assert!(tests::user_tags(&acct, "jane.doe").await.is_empty());
+
+    // AND the next stage finds Zoë managed and adopts Jane
+    let rest = import(&["--apply"]);
+    assert!(rest.status.success(), "{}", String::from_utf8_lossy(&rest.stderr));
+    assert_eq!(
+        sorted_columns(&rest, &["plan", "employeeId", "outcome"]),
+        [cells(&["adopt", "E1001", "succeeded"]), cells(&["managed", "E1002", "unchanged"])]
+    );
+}
