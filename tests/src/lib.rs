@@ -27,6 +27,7 @@ pub mod infra;
 pub mod policy;
 pub mod proxy;
 pub mod runtime_api;
+pub mod simulator;
 
 pub use inbox::Inbox;
 

@@ -7,11 +7,21 @@
 //!    policy) wins.
 //! 2. Within one account, a request is allowed when an identity policy allows it **and** the
 //!    boundary (if any) allows it, **or** when the resource policy allows the principal. A
-//!    resource policy that names the principal's own ARN is not limited by the principal's
-//!    boundary; one that names the account or `*` is.
-//! 3. KMS is the exception: the key policy is authoritative. An identity policy counts only when
-//!    a key-policy statement allows the account root (delegation to IAM) for the request.
-//! 4. Otherwise the request is implicitly denied.
+//!    resource-policy grant that names a user or a role session by ARN, or everyone (`*`), is not
+//!    limited by that principal's boundary; one that names a role's ARN is; one that names the
+//!    account (its root) only delegates to the account's IAM policies.
+//! 3. KMS: the key policy is authoritative. An identity policy counts only when a key-policy
+//!    statement allows the account root (delegation to IAM) for the request.
+//! 4. Across accounts (the resource's account, from its ARN or [`Request::in_account`], is not
+//!    the principal's), both sides must allow: the identity policy (within the boundary) and the
+//!    resource policy; without a resource policy, nothing is allowed.
+//! 5. Otherwise the request is implicitly denied.
+//!
+//! Condition key names compare case-insensitively; `ArnLike` matches part by part; a
+//! `ForAnyValue:` condition on an absent key fails (negated or not); a service principal (e.g.
+//! `sns.amazonaws.com`) carries `aws:PrincipalIsAWSService = true` and no account.
+//!
+//! [`decide`] asks the independent simulator the same question and fails when the answers differ.
 //!
 //! Elements: `Action`/`NotAction`, `Resource`/`NotResource` with `*` and `?` wildcards and the
 //! `${aws:username}` policy variable, `Principal` (`*`, `AWS` ARNs or account root, `Service`),
@@ -23,6 +33,8 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
+
+use crate::simulator::Verdict;
 
 /// Who makes the request.
 #[derive(Debug, Clone)]
@@ -42,11 +54,30 @@ pub struct Request {
     pub action: String,
     pub resource: String,
     pub context: BTreeMap<String, Vec<String>>,
+    /// The account that owns the resource, where its ARN does not say (S3); see
+    /// [`Request::in_account`].
+    pub owner: Option<String>,
 }
 
 impl Request {
     pub fn new(action: &str, resource: &str) -> Self {
-        Self { action: action.into(), resource: resource.into(), context: BTreeMap::new() }
+        Self { action: action.into(), resource: resource.into(), context: BTreeMap::new(), owner: None }
+    }
+
+    /// The resource belongs to `account` (an S3 ARN carries no account; any other ARN's own
+    /// account field wins).
+    pub fn in_account(mut self, account: &str) -> Self {
+        self.owner = Some(account.to_owned());
+        self
+    }
+
+    /// The account that owns the resource: the ARN's account field, else the one named with
+    /// [`Request::in_account`], else (`*`, S3) the principal's.
+    pub fn resource_account(&self, p: &Principal) -> String {
+        match self.resource.split(':').nth(4) {
+            Some(a) if !a.is_empty() && a != "*" => a.to_owned(),
+            _ => self.owner.clone().unwrap_or_else(|| p.account.clone()),
+        }
     }
 
     pub fn with(mut self, key: &str, values: &[&str]) -> Self {
@@ -83,16 +114,60 @@ pub enum Resource<'a> {
 /// The request's full context: what it carries plus the principal's global keys.
 fn context(p: &Principal, r: &Request) -> BTreeMap<String, Vec<String>> {
     let mut c = r.context.clone();
+    let service = !p.arn.starts_with("arn:") && p.arn.ends_with(".amazonaws.com");
+    c.entry("aws:PrincipalIsAWSService".into()).or_insert_with(|| vec![service.to_string()]);
+    if service {
+        c.entry("aws:PrincipalServiceName".into()).or_insert_with(|| vec![p.arn.clone()]);
+        return c;
+    }
     c.entry("aws:PrincipalArn".into()).or_insert_with(|| vec![p.arn.clone()]);
     c.entry("aws:PrincipalAccount".into()).or_insert_with(|| vec![p.account.clone()]);
-    c.entry("aws:PrincipalIsAWSService".into()).or_insert_with(|| vec!["false".into()]);
     if let Some(user) = p.arn.split(":user/").nth(1).and_then(|path| path.rsplit('/').next()) {
         c.entry("aws:username".into()).or_insert_with(|| vec![user.to_owned()]);
     }
     c
 }
 
-/// Decides one request.
+/// Decides one request with both evaluators, ours ([`evaluate`]) and the independent simulator
+/// ([`crate::simulator`]), and fails naming both answers when they differ. Every trust claim is
+/// decided here.
+#[track_caller]
+pub fn decide(p: &Principal, r: &Request, resource: Resource<'_>) -> Decision {
+    let ours = evaluate(p, r, resource);
+    let resource_policy = match resource {
+        Resource::Policy(d) | Resource::Key(d) => Some(d),
+        Resource::None => None,
+    };
+    let question = crate::simulator::Question {
+        principal: &p.arn,
+        action: &r.action,
+        resource: &r.resource,
+        resource_account: &r.resource_account(p),
+        context: &context(p, r),
+        identity: &p.identity,
+        boundary: p.boundary.as_ref(),
+        resource_policy,
+        scps: &[],
+    };
+    let theirs = crate::simulator::ask(&question).unwrap_or_else(|e| {
+        panic!("the independent simulator refused {} doing {} on {}: {e}", p.name, r.action, r.resource)
+    });
+    let agree = matches!(
+        (&ours, theirs.verdict),
+        (Decision::Allowed, Verdict::Allowed)
+            | (Decision::ExplicitDeny(_), Verdict::ExplicitlyDenied)
+            | (Decision::ImplicitDeny, Verdict::ImplicitlyDenied)
+    );
+    assert!(
+        agree,
+        "the two evaluators disagree on {} doing {} on {}: ours says {ours:?}, the independent simulator {:?} \
+         (context keys it did not know: {:?})",
+        p.name, r.action, r.resource, theirs.verdict, theirs.ignored_context_keys
+    );
+    ours
+}
+
+/// Decides one request by this project's reading of IAM's rules alone.
 pub fn evaluate(p: &Principal, r: &Request, resource: Resource<'_>) -> Decision {
     let ctx = context(p, r);
     let mut documents: Vec<(&str, &Value, bool)> = p.identity.iter().map(|d| ("identity", d, false)).collect();
@@ -121,27 +196,33 @@ pub fn evaluate(p: &Principal, r: &Request, resource: Resource<'_>) -> Decision 
     };
     let identity = p.identity.iter().any(|d| allows(d, false));
     let boundary = p.boundary.as_ref().is_none_or(|b| allows(b, false));
+    let same_account = r.resource_account(p) == p.account;
     let decision = match resource {
-        Resource::Key(key) => {
-            // Rule 3: the key policy decides; the root statement delegates to IAM.
-            let direct = statements(key)
-                .filter(|s| s["Effect"] == "Allow" && applies(s, p, r, &ctx, true))
-                .any(|s| !names_only_root(s, &p.account));
-            let delegated = statements(key)
-                .filter(|s| s["Effect"] == "Allow" && applies(s, p, r, &ctx, true))
-                .any(|s| names_only_root(s, &p.account));
-            (direct && boundary) || (delegated && identity && boundary)
+        Resource::None => same_account && identity && boundary,
+        Resource::Policy(doc) | Resource::Key(doc) => {
+            let granting: Vec<&Value> =
+                statements(doc).filter(|s| s["Effect"] == "Allow" && applies(s, p, r, &ctx, true)).collect();
+            // A grant to the account (its root) delegates to the account's IAM policies.
+            let to_account = granting.iter().any(|s| names_only_root(s, &p.account));
+            let direct: Vec<&&Value> = granting.iter().filter(|s| !names_only_root(s, &p.account)).collect();
+            // Rule 2: a grant that names a user or role session (or everyone) is not limited by
+            // that principal's boundary; one naming a role's ARN is.
+            let exempt = p.arn.contains(":user/") || p.arn.contains(":assumed-role/");
+            let by_resource = direct.iter().any(|s| {
+                let named = principals(s).iter().any(|x| x == &p.arn) || wildcard_principal(s);
+                (named && exempt) || (wildcard_principal(s) && p.arn.contains(":role/")) || boundary
+            });
+            // Rule 3: a key trusts the account's IAM policies only where its policy says so.
+            let trusts_iam = match resource {
+                Resource::Key(_) => to_account,
+                _ => same_account || to_account,
+            };
+            if same_account {
+                (identity && boundary && trusts_iam) || by_resource
+            } else {
+                identity && boundary && (to_account || !direct.is_empty())
+            }
         }
-        Resource::Policy(doc) => {
-            // Rule 2: identity (within the boundary) or the resource policy.
-            let by_resource =
-                statements(doc).filter(|s| s["Effect"] == "Allow" && applies(s, p, r, &ctx, true)).any(|s| {
-                    let names_me = principals(s).iter().any(|x| x == &p.arn);
-                    names_me || boundary
-                });
-            (identity && boundary) || by_resource
-        }
-        Resource::None => identity && boundary,
     };
     if decision { Decision::Allowed } else { Decision::ImplicitDeny }
 }
@@ -173,6 +254,11 @@ fn principals(s: &Value) -> Vec<String> {
         Value::Null => Vec::new(),
         other => panic!("unsupported Principal {other}"),
     }
+}
+
+/// Whether a resource-policy statement's `Principal` is everyone (`"*"` or `{"AWS": "*"}`).
+fn wildcard_principal(s: &Value) -> bool {
+    s["Principal"] == "*" || principals(s).iter().any(|x| x == "*")
 }
 
 fn names_only_root(s: &Value, account: &str) -> bool {
@@ -270,7 +356,8 @@ fn condition(op: &str, key: &str, want: &[String], ctx: &BTreeMap<String, Vec<St
     };
     let want: Vec<String> =
         want.iter().map(|w| substitute(w, ctx).unwrap_or_else(|| "\u{0}unresolved".into())).collect();
-    let have = ctx.get(key);
+    // Condition key names are case-insensitive; values are not.
+    let have = ctx.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v);
     if op == "Null" {
         let absent = have.is_none_or(Vec::is_empty);
         return want.iter().any(|w| (w == "true") == absent);
@@ -279,7 +366,8 @@ fn condition(op: &str, key: &str, want: &[String], ctx: &BTreeMap<String, Vec<St
     let one = |v: &str| -> bool {
         let hit = want.iter().any(|w| match op {
             "StringEquals" | "StringNotEquals" | "ArnEquals" | "ArnNotEquals" => w == v,
-            "StringLike" | "StringNotLike" | "ArnLike" | "ArnNotLike" => like(w, v),
+            "StringLike" | "StringNotLike" => like(w, v),
+            "ArnLike" | "ArnNotLike" => arn_like(w, v),
             "Bool" => w.eq_ignore_ascii_case(v),
             other => panic!("unsupported condition operator {other}"),
         });
@@ -287,13 +375,22 @@ fn condition(op: &str, key: &str, want: &[String], ctx: &BTreeMap<String, Vec<St
     };
     match (have, set) {
         (None, Some("ForAllValues")) => true,
-        (None, _) => if_exists || negated,
+        // No value, so none matches, negated or not.
+        (None, Some(_)) => if_exists,
+        (None, None) => if_exists || negated,
         (Some(vs), Some("ForAllValues")) => vs.iter().all(|v| one(v)),
         (Some(vs), Some(_)) => vs.iter().any(|v| one(v)),
         // A single-valued key: negated operators require that no value matches.
         (Some(vs), None) if negated => vs.iter().all(|v| one(v)),
         (Some(vs), None) => vs.iter().any(|v| one(v)),
     }
+}
+
+/// `ArnLike`: the six colon-separated parts of an ARN matched one by one, so a wildcard never
+/// spans a colon between parts (the last part, the resource, may hold colons of its own).
+pub fn arn_like(pattern: &str, arn: &str) -> bool {
+    let (p, a): (Vec<&str>, Vec<&str>) = (pattern.splitn(6, ':').collect(), arn.splitn(6, ':').collect());
+    p.len() == 6 && a.len() == 6 && p.iter().zip(&a).all(|(p, a)| like(p, a))
 }
 
 /// IAM's wildcard match: `*` any run of characters (slashes and colons included), `?` one.

@@ -1,6 +1,7 @@
 //! Developer commands. Std only, so it builds in seconds.
 //!
-//! - `cargo xtask test`: installs the emulator (pinned moto, in ./.venv), checks formatting,
+//! - `cargo xtask test`: installs the emulator (pinned moto, in ./.venv) and the independent IAM
+//!   simulator (pinned, `npm ci` in tests/simulator), checks formatting,
 //!   builds everything and runs every test.
 //! - `cargo xtask demo`: installs and starts the emulator, bootstraps, onboards the sample new
 //!   hires from `events/`, resends one, feeds it a bad event, runs the sample transfer and
@@ -119,6 +120,23 @@ fn venv_python() -> Result<PathBuf> {
     Ok(python)
 }
 
+/// The independent IAM simulator the trust tests cross-check with (`tests/simulator`, pinned
+/// by its `package-lock.json`), installed with `npm ci` when the lock changes.
+fn install_simulator() -> Result {
+    let dir = root().join("tests").join("simulator");
+    let lock = dir.join("package-lock.json");
+    let wanted = std::fs::read_to_string(&lock).map_err(|e| format!("{}: {e}", lock.display()))?;
+    let stamp = dir.join("node_modules").join(".xtask-lock");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing the independent IAM simulator (npm, pinned) into {}", dir.display());
+    let npm = std::env::var("NPM").unwrap_or_else(|_| "npm".into());
+    run(Command::new(&npm).args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir))
+        .map_err(|e| format!("{e}: the trust tests need Node.js and npm (set NPM to another npm)"))?;
+    std::fs::write(&stamp, wanted).map_err(|e| e.to_string())
+}
+
 /// About what a fresh clone's `cargo xtask test` leaves in its target directory, rounded up
 /// (measured 2026-11-29: 8.7 GiB with both architectures' zips and incremental files, 6.4 GiB
 /// as `.ci/run` builds, without incremental files).
@@ -153,6 +171,7 @@ fn df_available_kib(df: &str) -> Option<u64> {
 
 fn test(extra: &[String]) -> Result {
     let python = venv_python()?;
+    install_simulator()?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     let target = target_dir()?;
     warn_if_disk_is_short(&target);
