@@ -36,10 +36,25 @@ pub struct Config {
 }
 
 /// The durable audit trail (deployed): the Object Lock bucket the archiver writes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrailConfig {
     pub bucket: Option<String>,
+    /// Days each archived object is locked in compliance mode, set on the object itself at every
+    /// write (the bucket's default retention is only a fallback; its policy refuses a write
+    /// without the lock). Deployed: the stack's `AuditRetentionDays`.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+}
+
+impl Default for TrailConfig {
+    fn default() -> Self {
+        Self { bucket: None, retention_days: default_retention_days() }
+    }
+}
+
+fn default_retention_days() -> u32 {
+    400
 }
 
 /// HR's front door: who may post signed webhooks, and where the deployed intake keeps its
@@ -258,6 +273,9 @@ impl Config {
 
     pub fn validate(&self) -> Result<(), ValidationError> {
         self.validate_intake()?;
+        if self.trail.retention_days == 0 {
+            return Err(ValidationError::new("trail.retention_days", "a whole number of days, at least 1"));
+        }
         let p = &self.iam.user_path;
         if !(p.starts_with('/') && p.ends_with('/') && p.len() <= 512 && p.chars().all(|c| c.is_ascii_graphic())) {
             return Err(ValidationError::new(
@@ -378,6 +396,18 @@ impl Config {
                     "at most two Secrets Manager ARNs (two during a rotation)",
                 ));
             }
+            let signing = crate::policies::signing_secrets_prefix(&self.secrets.prefix);
+            if let Some(arn) =
+                src.secrets.iter().find(|a| a.split_once(":secret:").is_none_or(|(_, n)| !n.starts_with(&signing)))
+            {
+                return Err(ValidationError::new(
+                    at("secrets"),
+                    format!(
+                        "`{arn}` is not named `{signing}...`: signing secrets live under that prefix, which the \
+                         employees' permissions boundary denies them"
+                    ),
+                ));
+            }
             if src.secret_env.is_some() && src.secret_file.is_some() {
                 return Err(ValidationError::new(
                     at("secret_env"),
@@ -434,5 +464,30 @@ mod tests {
             .expect_err("tz")
             .to_string();
         assert!(e.contains("lifecycle.timezone") && e.contains("Europe/Berlin"), "{e}");
+    }
+
+    #[test]
+    fn signing_secrets_live_where_the_boundary_denies_employees() {
+        let with = |arn: &str| format!("{SHIPPED}\n[[intake.sources]]\nname = \"workday\"\nsecrets = [\"{arn}\"]\n");
+        let ok = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:employee-lifecycle-intake/workday-AbCdEf";
+        assert!(Config::parse(&with(ok), "t").is_ok());
+        for elsewhere in [
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hr/workday-signing-AbCdEf",
+            // The initial credentials' prefix is not the signing secrets' (the sweep retires those).
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:employee-lifecycle/intake/workday-AbCdEf",
+        ] {
+            let e = Config::parse(&with(elsewhere), "t").expect_err("outside the prefix").to_string();
+            assert!(e.contains("intake.sources[0].secrets") && e.contains("employee-lifecycle-intake/"), "{e}");
+        }
+    }
+
+    #[test]
+    fn archived_objects_are_locked_for_400_days_unless_configured() {
+        let c = Config::parse(SHIPPED, "t").expect("shipped");
+        assert_eq!(c.trail.retention_days, 400);
+        let c = Config::parse(&format!("{SHIPPED}\n[trail]\nretention_days = 2555\n"), "t").expect("seven years");
+        assert_eq!(c.trail.retention_days, 2555);
+        let e = Config::parse(&format!("{SHIPPED}\n[trail]\nretention_days = 0\n"), "t").expect_err("zero").to_string();
+        assert!(e.contains("trail.retention_days") && e.contains("at least 1"), "{e}");
     }
 }

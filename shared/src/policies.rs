@@ -15,6 +15,9 @@ pub const FORCE_MFA_POLICY: &str = "employee-force-mfa";
 pub const HR_BUS: &str = "hr-events";
 pub const FUNCTIONS_AND_FLOWS_PREFIX: &str = "employee-";
 pub const TOPICS_AND_QUEUES_PREFIX: &str = "onboarding-";
+/// The deployed stack's name starts with this, and so do the names CloudFormation gives its
+/// alarms, roles and the sweep's schedule rule, the trail bucket's name and the keys' aliases.
+pub const STACK_PREFIX: &str = "employee-lifecycle";
 
 /// Every IAM resource type (IAM refuses a bare `arn:aws:iam::*:*`).
 pub const IAM_RESOURCE_TYPES: &[&str] = &[
@@ -46,9 +49,16 @@ pub const SELF_SERVICE_IAM_WRITES: &[&str] = &[
 /// - every other IAM action on any IAM resource (credentials, keys, certificates, MFA, groups,
 ///   memberships, policies, boundaries, roles, identity providers of anyone), and the
 ///   account-level IAM settings (password policy, alias, STS preferences);
-/// - everything that drives or observes this system: its bus, state machines, functions, topics
-///   and queues, and every initial-credential secret except reading their own (by the secret's
-///   `user-name` tag, which only this system writes).
+/// - every control point of this system: its bus and rules, state machines, functions and their
+///   queue mappings, topics, queues, schedules, tables, the intake's signing secrets, the trail
+///   bucket, log groups, alarms, the stack, and every action on its keys but `kms:Decrypt` (which
+///   the key policies limit to reading one's own secret through Secrets Manager);
+/// - every initial-credential secret except reading their own (by the secret's `user-name` tag,
+///   which only this system writes);
+/// - role sessions that do not carry the employee's own user name as `sts:SourceIdentity` (so a
+///   leaver's sessions are recognisable on every role and in CloudTrail), and federation tokens;
+/// - `sns:Unsubscribe` anywhere: it has no resource type, so no ARN can keep it from the trail's
+///   archive subscription.
 pub fn boundary(secrets_prefix: &str) -> Value {
     let mut never_on_iam = vec!["iam:Get*", "iam:List*", "iam:Generate*", "iam:Simulate*", "sts:*"];
     never_on_iam.extend(SELF_SERVICE_IAM_WRITES);
@@ -102,12 +112,13 @@ pub fn boundary(secrets_prefix: &str) -> Value {
                 "Resource": "*"
             },
             {
-                "Sid": "DenyDrivingThisSystem",
+                "Sid": "DenyThisSystem",
                 "Effect": "Deny",
-                "Action": ["events:*", "states:*", "lambda:*", "sns:*", "sqs:*", "scheduler:*", "dynamodb:*"],
+                "Action": "*",
                 "Resource": [
                     format!("arn:aws:events:*:*:event-bus/{HR_BUS}"),
                     format!("arn:aws:events:*:*:rule/{HR_BUS}/*"),
+                    format!("arn:aws:events:*:*:rule/{STACK_PREFIX}*"),
                     format!("arn:aws:events:*:*:archive/*"),
                     format!("arn:aws:states:*:*:stateMachine:{FUNCTIONS_AND_FLOWS_PREFIX}*"),
                     format!("arn:aws:states:*:*:execution:{FUNCTIONS_AND_FLOWS_PREFIX}*"),
@@ -115,8 +126,40 @@ pub fn boundary(secrets_prefix: &str) -> Value {
                     format!("arn:aws:sns:*:*:{TOPICS_AND_QUEUES_PREFIX}*"),
                     format!("arn:aws:sqs:*:*:{TOPICS_AND_QUEUES_PREFIX}*"),
                     format!("arn:aws:scheduler:*:*:schedule/*/{FUNCTIONS_AND_FLOWS_PREFIX}*"),
-                    format!("arn:aws:dynamodb:*:*:table/{FUNCTIONS_AND_FLOWS_PREFIX}*")
+                    format!("arn:aws:dynamodb:*:*:table/{FUNCTIONS_AND_FLOWS_PREFIX}*"),
+                    format!("arn:aws:secretsmanager:*:*:secret:{}*", signing_secrets_prefix(secrets_prefix)),
+                    format!("arn:aws:s3:::{STACK_PREFIX}-audit-*"),
+                    format!("arn:aws:logs:*:*:log-group:/aws/lambda/{FUNCTIONS_AND_FLOWS_PREFIX}*"),
+                    format!("arn:aws:cloudwatch:*:*:alarm:{STACK_PREFIX}*"),
+                    format!("arn:aws:cloudformation:*:*:stack/{STACK_PREFIX}*")
                 ]
+            },
+            {
+                "Sid": "DenyThisSystemsKeys",
+                "Effect": "Deny",
+                "NotAction": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"ForAnyValue:StringLike": {"kms:ResourceAliases": format!("alias/{STACK_PREFIX}*")}}
+            },
+            {
+                "Sid": "DenyThisSystemsQueueMappings",
+                "Effect": "Deny",
+                "Action": ["lambda:CreateEventSourceMapping", "lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"],
+                "Resource": "*",
+                "Condition": {"ArnLike": {"lambda:FunctionArn": format!("arn:aws:lambda:*:*:function:{FUNCTIONS_AND_FLOWS_PREFIX}*")}}
+            },
+            {
+                "Sid": "DenyRoleSessionsWithoutOwnSourceIdentity",
+                "Effect": "Deny",
+                "Action": "sts:AssumeRole",
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"sts:SourceIdentity": "${aws:username}"}}
+            },
+            {
+                "Sid": "DenyFederationTokensAndUnsubscribing",
+                "Effect": "Deny",
+                "Action": ["sts:GetFederationToken", "sns:Unsubscribe"],
+                "Resource": "*"
             },
             {
                 "Sid": "DenyChangingInitialCredentials",
@@ -133,6 +176,13 @@ pub fn boundary(secrets_prefix: &str) -> Value {
             }
         ]
     })
+}
+
+/// Where the intake's signing secrets must live: `{secrets prefix}-intake/`, a name the boundary
+/// knows in advance (config validation refuses a signing secret elsewhere), apart from the
+/// initial credentials under `{secrets prefix}/` that the sweep retires.
+pub fn signing_secrets_prefix(secrets_prefix: &str) -> String {
+    format!("{secrets_prefix}-intake/")
 }
 
 /// The resource policy of a secret holding someone's initial credentials. Under IAM's rules an

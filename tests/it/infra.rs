@@ -172,7 +172,10 @@ fn function_config(t: &Value) -> Config {
         ("TrailBucket", "employee-lifecycle-audit-123456789012-eu-west-1"),
         ("HrBus", "hr-events"),
         ("IntakeSource", "workday"),
-        ("IntakeSecrets", "\"arn:aws:secretsmanager:eu-west-1:123456789012:secret:hr/workday-signing-AbCdEf\""),
+        (
+            "IntakeSecrets",
+            "\"arn:aws:secretsmanager:eu-west-1:123456789012:secret:employee-lifecycle-intake/workday-AbCdEf\"",
+        ),
         ("AWS::Partition", "aws"),
         ("AWS::Region", "eu-west-1"),
         ("AWS::AccountId", "123456789012"),

@@ -26,7 +26,8 @@ const AUDITOR: &str = "arn:aws:iam::111122223333:role/auditors";
 const SERVICE_DESK: &str = "arn:aws:iam::111122223333:role/service-desk";
 
 /// An operator-made signing secret for the intake (`IntakeSigningSecrets`).
-const SIGNING_SECRET: &str = "arn:aws:secretsmanager:us-east-1:111122223333:secret:hr/workday-signing-AbCdEf";
+const SIGNING_SECRET: &str =
+    "arn:aws:secretsmanager:us-east-1:111122223333:secret:employee-lifecycle-intake/workday-AbCdEf";
 
 fn arn(service: &str, rest: &str) -> String {
     format!("arn:aws:{service}:{REGION}:{ACCOUNT}:{rest}")
@@ -380,6 +381,92 @@ fn the_boundary_is_a_ceiling_even_when_a_group_grants_everything() {
     }
 }
 
+/// Issue #23, items 1 and 2: an employee whose groups grant everything can reach none of this
+/// system's control points (each a concrete resource of the deployed stack), cannot use a role
+/// session that does not carry their own name as its source identity, and gets no federation
+/// token. An account administrator (no boundary) still can: that is the honest limit, and each
+/// such step is visible in CloudTrail.
+#[test]
+fn employees_reach_none_of_this_systems_control_points_and_their_role_sessions_carry_their_name() {
+    let s = stack();
+    let jane = employee(&s, "jane.doe", "E1");
+    let none = Resource::None;
+    let log_group = arn("logs", "log-group:/aws/lambda/employee-offboard");
+    let alarm = arn("cloudwatch", "alarm:employee-lifecycle-OffboardFailedAlarm-1A2B3C");
+    let stack_arn = arn("cloudformation", "stack/employee-lifecycle/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d");
+    let bucket = format!("arn:aws:s3:::employee-lifecycle-audit-{ACCOUNT}-{REGION}");
+    let mapping = arn("lambda", "event-source-mapping:0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d");
+    let controls = [
+        ("secretsmanager:GetSecretValue", SIGNING_SECRET.to_owned()),
+        ("secretsmanager:PutSecretValue", SIGNING_SECRET.to_owned()),
+        ("s3:PutBucketPolicy", bucket.clone()),
+        ("s3:DeleteBucketPolicy", bucket.clone()),
+        ("s3:PutBucketVersioning", bucket.clone()),
+        ("s3:GetObject", format!("{bucket}/2026/12/01/records.jsonl")),
+        ("logs:DeleteLogGroup", log_group.clone()),
+        ("logs:PutRetentionPolicy", log_group),
+        ("cloudwatch:DeleteAlarms", alarm.clone()),
+        ("cloudwatch:DisableAlarmActions", alarm),
+        ("cloudformation:DeleteStack", stack_arn.clone()),
+        ("cloudformation:UpdateStack", stack_arn),
+        ("lambda:PutFunctionConcurrency", arn("lambda", "function:employee-archiver")),
+        ("lambda:UpdateFunctionCode", arn("lambda", "function:employee-record")),
+        ("lambda:InvokeFunction", arn("lambda", "function:employee-record")),
+        ("states:StartExecution", arn("states", "stateMachine:employee-offboard")),
+        ("sqs:SetQueueAttributes", arn("sqs", "onboarding-archive")),
+        ("events:DisableRule", arn("events", "rule/employee-lifecycle-SweepRule-1A2B3C")),
+        ("events:DeleteArchive", arn("events", "archive/employee-lifecycle-hr-events")),
+        ("dynamodb:DeleteItem", arn("dynamodb", "table/employee-lifecycle-tombstones")),
+    ];
+    for (action, target) in &controls {
+        denied(&jane, mfa(Request::new(action, target)), none);
+        allowed(&admin(), Request::new(action, target), none);
+    }
+    // The archiver's queue mapping has no name; the function it feeds does.
+    let remap = |f: &str| {
+        Request::new("lambda:DeleteEventSourceMapping", &mapping)
+            .with("lambda:FunctionArn", &[&arn("lambda", &format!("function:{f}"))])
+    };
+    denied(&jane, mfa(remap("employee-archiver")), none);
+    allowed(&jane, mfa(remap("team-etl")), none);
+    // Both keys, by alias: no administration, disabling, deletion or grant; a team's own key is
+    // untouched. The key policies keep direct decryption from everyone (tested below).
+    for (key, alias) in [("Key", "alias/employee-lifecycle-events"), ("SecretsKey", "alias/employee-lifecycle-secrets")]
+    {
+        let policy = resource(&s, key)["KeyPolicy"].clone();
+        for action in ["kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DisableKey", "kms:CreateGrant"] {
+            let r = Request::new(action, &arn("kms", &format!("key/{key}"))).with("kms:ResourceAliases", &[alias]);
+            denied(&jane, mfa(r.clone()), Resource::Key(&policy));
+            allowed(&admin(), r, Resource::Key(&policy));
+        }
+    }
+    let team_key = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "kms:*", "Resource": "*"}]});
+    let team = Request::new("kms:ScheduleKeyDeletion", &arn("kms", "key/team"))
+        .with("kms:ResourceAliases", &["alias/team-data"]);
+    allowed(&jane, mfa(team), Resource::Key(&team_key));
+    // Role sessions: only with the employee's own name as source identity, so a leaver's
+    // sessions can be told apart on every role; no federation token at all.
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/ReadOnly");
+    let assume = |who: Option<&str>| {
+        let r = mfa(Request::new("sts:AssumeRole", &role));
+        match who {
+            Some(w) => r.with("sts:SourceIdentity", &[w]),
+            None => r,
+        }
+    };
+    allowed(&jane, assume(Some("jane.doe")), none);
+    denied(&jane, assume(None), none);
+    denied(&jane, assume(Some("bob.smith")), none);
+    denied(
+        &jane,
+        mfa(Request::new("sts:GetFederationToken", &format!("arn:aws:sts::{ACCOUNT}:federated-user/jane"))),
+        none,
+    );
+    // Unsubscribe has no resource type (the simulator refuses a subscription ARN for it), so the
+    // archive's subscription is kept only by denying it everywhere.
+    denied(&jane, mfa(Request::new("sns:Unsubscribe", "*")), none);
+}
+
 #[test]
 fn the_boundary_is_within_iams_size_limit_and_the_template_installs_the_codes() {
     let s = stack();
@@ -471,7 +558,9 @@ fn the_secrets_key_decrypts_only_the_persons_own_secrets_through_secrets_manager
     let key_arn = arn("kms", "key/SecretsKey");
     let jane = employee(&s, "jane.doe", "E1");
     let decrypt = |secret: &str, via: Option<&str>| {
-        let r = Request::new("kms:Decrypt", &key_arn).with("kms:EncryptionContext:SecretARN", &[secret]);
+        let r = Request::new("kms:Decrypt", &key_arn)
+            .with("kms:EncryptionContext:SecretARN", &[secret])
+            .with("kms:ResourceAliases", &["alias/employee-lifecycle-secrets"]);
         match via {
             Some(v) => r.with("kms:ViaService", &[v]),
             None => r,
@@ -768,19 +857,38 @@ fn only_the_archiver_writes_the_trail_nobody_deletes_it_and_auditors_read_it() {
     let bucket = format!("arn:aws:s3:::employee-lifecycle-audit-{ACCOUNT}-{REGION}");
     let object = format!("{bucket}/audit/2026/11/29/0123456789abcdef.jsonl");
     let tls = |r: Request| r.with("aws:SecureTransport", &["true"]);
+    let write = |key: &str, mode: &str| tls(Request::new("s3:PutObject", key)).with("s3:object-lock-mode", &[mode]);
     let archiver = function_role(&s, "ArchiverRole");
-    allowed(&archiver, tls(Request::new("s3:PutObject", &object)), on);
-    denied(&archiver, tls(Request::new("s3:PutObject", &format!("{bucket}/elsewhere.jsonl"))), on);
-    denied(&archiver, Request::new("s3:PutObject", &object).with("aws:SecureTransport", &["false"]), on);
+    allowed(&archiver, write(&object, "COMPLIANCE"), on);
+    // Every write carries its own compliance lock: without one, or with a governance lock
+    // (which a privileged caller could lift), even the archiver's write is refused.
+    denied(&archiver, tls(Request::new("s3:PutObject", &object)), on);
+    denied(&archiver, write(&object, "GOVERNANCE"), on);
+    denied(&archiver, write(&format!("{bucket}/elsewhere.jsonl"), "COMPLIANCE"), on);
+    denied(&archiver, write(&object, "COMPLIANCE").with("aws:SecureTransport", &["false"]), on);
     for who in [admin(), allowed_to("app", &format!("arn:aws:iam::{ACCOUNT}:role/app"), &["s3:PutObject"])] {
-        denied(&who, tls(Request::new("s3:PutObject", &object)), on);
+        denied(&who, write(&object, "COMPLIANCE"), on);
     }
-    for action in ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:BypassGovernanceRetention"]
-    {
+    // The archiver may set an object's retention (compliance mode only ever lengthens it);
+    // nobody else may, and nobody deletes or bypasses.
+    allowed(&archiver, tls(Request::new("s3:PutObjectRetention", &object)), on);
+    denied(&admin(), tls(Request::new("s3:PutObjectRetention", &object)), on);
+    for action in ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"] {
         denied(&admin(), tls(Request::new(action, &object)), on);
         denied(&archiver, tls(Request::new(action, &object)), on);
     }
-    denied(&admin(), tls(Request::new("s3:PutBucketObjectLockConfiguration", &bucket)), on);
+    // The policy protects itself, the lock, the encryption and the bucket: an administrator with
+    // every right is refused (the account's root user alone can still delete a bucket policy).
+    for action in [
+        "s3:PutBucketObjectLockConfiguration",
+        "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutBucketVersioning",
+        "s3:DeleteBucket",
+    ] {
+        denied(&admin(), tls(Request::new(action, &bucket)), on);
+    }
     // The auditor needs no identity policy: the bucket's own Allow names them.
     let auditor =
         Principal { name: "auditor", arn: AUDITOR.into(), account: ACCOUNT.into(), identity: vec![], boundary: None };
@@ -798,7 +906,7 @@ fn only_the_archiver_writes_the_trail_nobody_deletes_it_and_auditors_read_it() {
 /// The auditors decrypt what they read with the stack's key, with no grant of their own: the
 /// trail through S3 and their queues through SQS, nothing else and never directly.
 #[test]
-fn auditors_decrypt_the_trail_and_their_queues_and_nothing_else() {
+fn auditors_decrypt_their_queues_and_nothing_else_and_the_trail_needs_no_key() {
     let s = stack();
     let key = resource(&s, "Key")["KeyPolicy"].clone();
     let k = Resource::Key(&key);
@@ -812,7 +920,20 @@ fn auditors_decrypt_the_trail_and_their_queues_and_nothing_else() {
     let queue = |name: &str| format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}");
     let auditor =
         Principal { name: "auditor", arn: AUDITOR.into(), account: ACCOUNT.into(), identity: vec![], boundary: None };
-    allowed(&auditor, via("s3", ("aws:s3:arn", &bucket)), k);
+    // The trail is encrypted with S3-managed keys: no key of the account (whose deletion an
+    // insider could schedule) can make it unreadable, and the stack keeps bucket and keys.
+    let trail = &s["Resources"]["TrailBucket"];
+    let sse = &trail["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0];
+    assert_eq!(sse["ServerSideEncryptionByDefault"], json!({"SSEAlgorithm": "AES256"}));
+    for id in ["TrailBucket", "Key", "SecretsKey"] {
+        assert_eq!(s["Resources"][id]["DeletionPolicy"], "Retain", "{id}");
+        assert_eq!(s["Resources"][id]["UpdateReplacePolicy"], "Retain", "{id}");
+    }
+    // Archiving that stops is alarmed long before the queue's 14 days run out.
+    let age = resource(&s, "ArchiveQueueAgeAlarm");
+    assert_eq!(age["MetricName"], "ApproximateAgeOfOldestMessage");
+    assert!(age["Threshold"].as_f64().is_some_and(|t| t <= 3_600.0), "{age}");
+    assert_eq!(resource(&s, "ArchiveQueue")["MessageRetentionPeriod"], 1_209_600);
     for q in ["onboarding-auditors", "onboarding-auditors-dlq", "onboarding-archive-dlq"] {
         allowed(&auditor, via("sqs", ("aws:sqs:arn", &queue(q))), k);
     }
@@ -821,15 +942,8 @@ fn auditors_decrypt_the_trail_and_their_queues_and_nothing_else() {
     denied(&auditor, via("sqs", ("aws:sqs:arn", &queue("onboarding-events-dlq"))), k);
     denied(&auditor, via("sns", ("aws:sns:topicArn", &arn("sns", "onboarding-notifications"))), k);
     denied(&auditor, Request::new("kms:Decrypt", &key_arn), k);
-    // Someone else with no IAM grant on the key decrypts nothing through S3.
-    let app = Principal {
-        name: "app",
-        arn: format!("arn:aws:iam::{ACCOUNT}:role/app"),
-        account: ACCOUNT.into(),
-        identity: vec![],
-        boundary: None,
-    };
-    denied(&app, via("s3", ("aws:s3:arn", &bucket)), k);
+    // The key has no statement for the trail any more: nobody decrypts through S3 with it.
+    denied(&auditor, via("s3", ("aws:s3:arn", &bucket)), k);
 }
 
 /// Records reach the auditors' queue and the trail only from the audit topic, and leave the

@@ -284,7 +284,12 @@ impl Account {
         use aws_sdk_dynamodb::types::{
             AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
         };
-        let created = self.secrets().create_secret().name(format!("hr/{table}-signing")).secret_string(secret).send();
+        let created = self
+            .secrets()
+            .create_secret()
+            .name(format!("employee-lifecycle-intake/{table}"))
+            .secret_string(secret)
+            .send();
         let arn = created.await.expect("signing secret").arn().expect("arn").to_owned();
         let key = |k: KeyType| KeySchemaElement::builder().attribute_name("webhookKey").key_type(k).build();
         let attribute =

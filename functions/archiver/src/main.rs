@@ -1,7 +1,8 @@
 //! The `archiver` Lambda: reads audit records from the archive queue (an SQS event source) and
 //! writes them to the Object Lock bucket as JSON Lines under `audit/YYYY/MM/DD/`
-//! (`shared::archive`). The bucket's default retention (compliance mode) locks each object: no
-//! one, the account's root included, can change or delete it until the retention ends. A batch
+//! (`shared::archive`), each object locked in compliance mode for `trail.retention_days` (set on
+//! the object; the bucket's policy refuses a write without it): no one, the account's root
+//! included, can change or delete it until the retention ends. A batch
 //! whose objects could not all be written reports those messages as failed: SQS redelivers them,
 //! and after five tries parks them in the dead-letter queue (alarmed). Nothing is dropped.
 
@@ -15,11 +16,13 @@ async fn main() -> Result<(), Error> {
     let bucket = cfg.trail.bucket.clone().ok_or("trail.bucket is not set")?;
     let sdk = shared::aws::load_sdk_config(&cfg, shared::aws::Trust::AmazonRoots).await;
     let bucket = shared::aws::s3::Bucket::new(&sdk, &bucket);
-    run(service_fn(|ev: LambdaEvent<Value>| archive(&bucket, ev.payload))).await
+    let days = cfg.trail.retention_days;
+    run(service_fn(|ev: LambdaEvent<Value>| archive(&bucket, days, ev.payload))).await
 }
 
 /// Writes a batch; answers which messages failed (SQS's partial batch response).
-async fn archive(bucket: &shared::aws::s3::Bucket, event: Value) -> Result<Value, Error> {
+async fn archive(bucket: &shared::aws::s3::Bucket, retention_days: u32, event: Value) -> Result<Value, Error> {
+    let until = chrono::Utc::now() + chrono::TimeDelta::days(i64::from(retention_days));
     let batch: Vec<(String, String)> = event["Records"]
         .as_array()
         .map(|rs| {
@@ -35,7 +38,7 @@ async fn archive(bucket: &shared::aws::s3::Bucket, event: Value) -> Result<Value
         .unwrap_or_default();
     let mut failed = Vec::new();
     for object in shared::archive::objects(&batch) {
-        match bucket.put(&object.key, object.body.clone(), "application/x-ndjson").await {
+        match bucket.put_locked(&object.key, object.body.clone(), "application/x-ndjson", until).await {
             Ok(_) => tracing::info!(key = %object.key, records = object.body.lines().count(), "archived"),
             Err(e) => {
                 tracing::error!(key = %object.key, error = %e, "not archived; SQS redelivers the batch's messages");

@@ -18,9 +18,20 @@ impl Bucket {
         Self { client: Client::from_conf(conf), name: name.to_owned() }
     }
 
-    /// Writes one object (under Object Lock, another write to the key adds a version).
-    pub async fn put(&self, key: &str, body: String, content_type: &str) -> Result<(), Error> {
+    /// Writes one object locked in compliance mode until `until`: nobody, the account's root
+    /// included, can delete or overwrite that version before then (another write to the key adds
+    /// a version). The lock is set on the object itself, not left to the bucket's default.
+    pub async fn put_locked(
+        &self,
+        key: &str,
+        body: String,
+        content_type: &str,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), Error> {
         let put = self.client.put_object().bucket(&self.name).key(key).content_type(content_type);
+        let put = put
+            .object_lock_mode(aws_sdk_s3::types::ObjectLockMode::Compliance)
+            .object_lock_retain_until_date(aws_sdk_s3::primitives::DateTime::from_secs(until.timestamp()));
         put.body(body.into_bytes().into()).send().await.map_err(|e| super::aws_error("s3:PutObject", e))?;
         Ok(())
     }
