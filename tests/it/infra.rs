@@ -170,6 +170,7 @@ fn function_config(t: &Value) -> Config {
         ("SchedulerRole.Arn", "arn:aws:iam::123456789012:role/employee-lifecycle-SchedulerRole-ABC"),
         ("IntakeDedupeTable", "employee-lifecycle-webhooks"),
         ("TrailBucket", "employee-lifecycle-audit-123456789012-eu-west-1"),
+        ("AuditRetentionDays", "400"),
         ("HrBus", "hr-events"),
         ("IntakeSource", "workday"),
         (
