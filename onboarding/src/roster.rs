@@ -326,7 +326,8 @@ pub fn plan(owner: Owner<'_>, people: &[Person], bad: &[BadRow], account: &Accou
 }
 
 /// Why a user made by hand may be the person's: it carries their employee id, or its name is
-/// their user-name candidate, their email or its local part, or its `email` tag is theirs.
+/// their user-name candidate or one of its variants (`sam.lee2`), their email or its local part,
+/// or its `email` tag is theirs.
 fn matched<'u>(p: &Person, d: &'u UserDetail) -> Option<(&'u UserDetail, &'static str)> {
     let (hire, name) = (&p.intent.hire, d.user.name.to_lowercase());
     let email = hire.email.to_lowercase();
@@ -337,6 +338,9 @@ fn matched<'u>(p: &Person, d: &'u UserDetail) -> Option<(&'u UserDetail, &'stati
         return None;
     } else if name == p.intent.base_name {
         "its name"
+    } else if is_variant_of(&name, &p.intent.base_name) {
+        // `sam.lee2` fits Sam Lee as well as `sam.lee` does: with both there, it is ambiguous.
+        "its name (a variant)"
     } else if name == email || name == local {
         "its name (the email)"
     } else if d.user.tags.get(EMAIL).is_some_and(|e| e.to_lowercase() == email) {
@@ -345,6 +349,18 @@ fn matched<'u>(p: &Person, d: &'u UserDetail) -> Option<(&'u UserDetail, &'stati
         return None;
     };
     Some((d, why))
+}
+
+/// Whether `name` is one of `base`'s numbered variants (`sam.lee2` ... `sam.lee99`), from its
+/// digits (one comparison, not one per variant).
+fn is_variant_of(name: &str, base: &str) -> bool {
+    let stem = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    match name[stem.len()..].parse::<u32>() {
+        Ok(n) if (2..=username::MAX_VARIANTS).contains(&n) && !name[stem.len()..].starts_with('0') => {
+            username::variant(base, n) == name
+        }
+        _ => false,
+    }
 }
 
 /// When the user was made, for the operator to tell a long-standing user from a fresh look-alike.
@@ -601,6 +617,7 @@ mod tests {
             line("E5", "New", "Person", "new@example.com", ""), // create (its name is taken)
             line("E6", "Old", "Hand", "old@example.com", ""),  // managed
             line("E7", "Kim", "Ng", "kim@example.com", "kim.ng.x"), // userName names no user
+            line("E10", "Sam", "Lee", "sam@example.com", ""),  // ambiguous: the name and a variant
             "E8,Bad,,bad@example.com,Engineering,2025-01-06,\n".to_owned(), // refused row
         ]
         .concat();
@@ -618,6 +635,8 @@ mod tests {
             detail("root.admin", "/", &[], &[]),
             detail("new.person", "/employees/E9/", &[("managed-by", "employee-lifecycle"), ("employee-id", "E9")], &[]),
             detail("old.hand", "/employees/E6/", &managed, &[]),
+            detail("sam.lee", "/", &[], &[]),
+            detail("sam.lee2", "/", &[], &[]),
         ];
         let creds = BTreeMap::from([(
             "jane.doe".to_owned(),
@@ -636,6 +655,7 @@ mod tests {
                 ("create", "E5", "new.person2"),
                 ("managed", "E6", "old.hand"),
                 ("refused", "E7", "kim.ng.x"),
+                ("ambiguous", "E10", "sam.lee sam.lee2"),
                 ("refused", "E8", ""),
             ]
         );
@@ -658,7 +678,12 @@ mod tests {
             plan[1].row.detail
         );
         assert!(plan[3].row.detail.contains("protected"));
-        assert!(plan[7].row.detail.contains("familyName"));
+        assert!(
+            plan[7].row.detail.starts_with("several users could be this person: sam.lee (made"),
+            "{}",
+            plan[7].row.detail
+        );
+        assert!(plan[8].row.detail.contains("familyName"));
 
         // One hand-made user that two people's names match is neither's.
         let twins = "employeeId,givenName,familyName,email,department,startDate\nE1,Jane,Doe,a@example.com,Legal,2025-01-06\nE2,Jane,Doe,b@example.com,Legal,2025-01-06\n";
