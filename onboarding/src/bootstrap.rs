@@ -13,7 +13,14 @@ pub struct Item {
     pub kind: &'static str,
     pub name: String,
     pub created: bool,
+    /// An existing policy this bootstrap installed, given this version's document.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub updated: bool,
 }
+
+/// The description bootstrap gives the policies it installs; a policy of the same name without
+/// it is someone else's, and never changed.
+const INSTALLED_BY: &str = "Installed by employee-lifecycle onboarding bootstrap";
 
 pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, Error> {
     let mut items = Vec::new();
@@ -24,24 +31,35 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, Error> {
         }
         let existed = aws.sns.find_topic(topic).await?.is_some();
         aws.sns.create_topic(topic).await?;
-        items.push(Item { kind: "sns topic", name: topic.clone(), created: !existed });
+        items.push(Item { kind: "sns topic", name: topic.clone(), created: !existed, updated: false });
     }
 
     let table = &cfg.lifecycle.tombstones_table;
     if !table.starts_with("arn:") {
         let created = aws.tombstones.create_table(table).await?;
-        items.push(Item { kind: "dynamodb table", name: table.clone(), created });
+        items.push(Item { kind: "dynamodb table", name: table.clone(), created, updated: false });
     }
 
+    // A policy of the name is used only with this version's document: one bootstrap installed
+    // gets it (a new default version), anyone else's is refused, never used as it is.
     let policy = |name: String, doc: serde_json::Value| async move {
+        let item = |created, updated| Item { kind: "iam policy", name: name.clone(), created, updated };
         if let Some(arn) = aws.iam.find_local_policy(&name).await? {
-            return Ok::<_, Error>((arn, Item { kind: "iam policy", name, created: false }));
+            let (description, current) = aws.iam.policy_document(&arn).await?;
+            if current == doc {
+                return Ok::<_, Error>((arn, item(false, false)));
+            }
+            if description.as_deref() != Some(INSTALLED_BY) {
+                return Err(Error::Conflict(format!(
+                    "policy `{name}` ({arn}) exists with another document and was not installed by bootstrap: \
+                     compare it with this version's, then delete or rename it, and run bootstrap again"
+                )));
+            }
+            aws.iam.replace_policy_document(&arn, &doc.to_string()).await?;
+            return Ok((arn, item(false, true)));
         }
-        let arn = aws
-            .iam
-            .create_policy(&name, "Installed by employee-lifecycle onboarding bootstrap", &doc.to_string())
-            .await?;
-        Ok((arn, Item { kind: "iam policy", name, created: true }))
+        let arn = aws.iam.create_policy(&name, INSTALLED_BY, &doc.to_string()).await?;
+        Ok((arn, item(true, false)))
     };
 
     if !cfg.iam.permissions_boundary.starts_with("arn:") {
@@ -55,7 +73,7 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, Error> {
 
     for group in &cfg.groups.allowed {
         let created = aws.iam.create_group(group).await?;
-        items.push(Item { kind: "iam group", name: group.clone(), created });
+        items.push(Item { kind: "iam group", name: group.clone(), created, updated: false });
     }
     for group in &cfg.groups.always {
         for arn in [&self_service, &force_mfa] {

@@ -103,7 +103,12 @@ pub fn bootstrap(out: &mut dyn Write, format: Output, items: &[Item]) {
         let _ = match format {
             Output::Json => writeln!(out, "{}", serde_json::to_string(i).unwrap_or_default()),
             Output::Text => {
-                writeln!(out, "{:<13} {:<11} {}", if i.created { "created" } else { "already there" }, i.kind, i.name)
+                let what = match (i.created, i.updated) {
+                    (true, _) => "created",
+                    (false, true) => "updated",
+                    (false, false) => "already there",
+                };
+                writeln!(out, "{what:<13} {:<11} {}", i.kind, i.name)
             }
         };
     }

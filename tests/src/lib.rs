@@ -390,34 +390,8 @@ fn recorded_requests(file: &Path, access_key_id: &str) -> Vec<(String, String)> 
 pub fn form_value(body: &str, key: &str) -> Option<String> {
     body.split('&').find_map(|kv| {
         let (k, v) = kv.split_once('=')?;
-        (k == key).then(|| percent_decode(v))
+        (k == key).then(|| shared::aws::percent_decode(&v.replace('+', " ")))
     })
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = (b[i] == b'%' && i + 3 <= b.len())
-            .then(|| std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()))
-            .flatten();
-        match (b[i], hex) {
-            (_, Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b'+', None) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (c, None) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Captured log output (everything at TRACE, the SDK's own logs included).

@@ -234,6 +234,48 @@ impl Iam {
         Ok(out.policy().and_then(|p| p.arn()).unwrap_or_default().to_owned())
     }
 
+    /// A customer-managed policy's description and default document.
+    pub async fn policy_document(&self, arn: &str) -> Result<(Option<String>, serde_json::Value), Error> {
+        let out = self.call("iam:GetPolicy", transient, || self.client.get_policy().policy_arn(arn).send()).await?;
+        let policy = out.policy().ok_or_else(|| Error::Input(format!("GetPolicy returned no policy for {arn}")))?;
+        let version = policy.default_version_id().unwrap_or("v1").to_owned();
+        let description = policy.description().map(str::to_owned);
+        let out = self
+            .call("iam:GetPolicyVersion", transient, || {
+                self.client.get_policy_version().policy_arn(arn).version_id(&version).send()
+            })
+            .await?;
+        let text = out.policy_version().and_then(|v| v.document()).unwrap_or_default();
+        // IAM answers the document percent-encoded; an emulator may not.
+        let doc = serde_json::from_str(text)
+            .or_else(|_| serde_json::from_str(&super::percent_decode(text)))
+            .map_err(|e| Error::Input(format!("{arn}: its document is not JSON: {e}")))?;
+        Ok((description, doc))
+    }
+
+    /// Makes `document` the policy's default version, deleting its oldest other version first
+    /// when it holds IAM's five.
+    pub async fn replace_policy_document(&self, arn: &str, document: &str) -> Result<(), Error> {
+        let out = self
+            .call("iam:ListPolicyVersions", transient, || self.client.list_policy_versions().policy_arn(arn).send())
+            .await?;
+        let mut others: Vec<_> = out.versions().iter().filter(|v| !v.is_default_version()).collect();
+        if out.versions().len() >= 5 {
+            others.sort_by_key(|v| v.create_date().map(|d| d.secs()));
+            if let Some(id) = others.first().and_then(|v| v.version_id()) {
+                self.call("iam:DeletePolicyVersion", transient, || {
+                    self.client.delete_policy_version().policy_arn(arn).version_id(id).send()
+                })
+                .await?;
+            }
+        }
+        self.call("iam:CreatePolicyVersion", transient, || {
+            self.client.create_policy_version().policy_arn(arn).policy_document(document).set_as_default(true).send()
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Creates the group; `false` when it existed.
     pub async fn create_group(&self, name: &str) -> Result<bool, Error> {
         match self.call("iam:CreateGroup", transient, || self.client.create_group().group_name(name).send()).await {

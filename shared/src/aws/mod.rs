@@ -216,6 +216,30 @@ pub(crate) fn is_code(e: &Error, code: &str) -> bool {
     e.aws_code() == Some(code)
 }
 
+/// Decodes AWS's percent-encoding (RFC 3986: IAM's policy documents; a form body once its `+`
+/// are spaces). A `%` not followed by two hex digits is kept as it is.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = (b[i] == b'%' && i + 3 <= b.len())
+            .then(|| std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .flatten();
+        match (b[i], hex) {
+            (_, Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (c, None) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The account id in an ARN (`arn:partition:service:region:account:...`).
 pub fn account_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| !a.is_empty())
