@@ -42,8 +42,13 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,
     /// The instant due dates are compared with (RFC 3339, e.g. 2027-02-01T00:00:00Z); default: now.
+    /// Never stamped: every action and record carries the real time. Ahead of the clock, a
+    /// command that changes AWS needs --allow-future-now (--dry-run, plan and reports do not).
     #[arg(long, global = true, value_parser = parse_now)]
     pub now: Option<DateTime<Utc>>,
+    /// Lets a command that changes AWS act now on what is due by a --now ahead of the clock.
+    #[arg(long, global = true)]
+    pub allow_future_now: bool,
     /// Proceed even when the mass-departure guard would hold departures back.
     #[arg(long, global = true)]
     pub allow_mass_offboarding: bool,
@@ -193,6 +198,48 @@ pub enum QuarantineAction {
     },
 }
 
+/// Whether the command changes anything in AWS (a dry run, a plan, a report or a signature does
+/// not).
+fn changes_aws(command: &Command) -> bool {
+    match command {
+        Command::Run { .. } | Command::Serve { .. } => true,
+        Command::Sweep { dry_run } => !dry_run,
+        Command::Drift { fix, .. } => *fix,
+        Command::Roster { action: RosterAction::Import { apply, .. } } => *apply,
+        Command::Quarantine { action } => !matches!(action, QuarantineAction::List),
+        Command::Bootstrap | Command::Plan { .. } | Command::Sign { .. } | Command::Audit(_) => false,
+    }
+}
+
+/// How far `--now` may be ahead of the clock before it counts as the future (clock skew).
+const FUTURE_NOW_SLACK: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
+/// A `--now` ahead of `clock` on a command that changes AWS acts today on everything due by
+/// then: refused (`Err`, the reason) unless `--allow-future-now`, and then said (`Ok(Some)`).
+fn future_now(cli: &Cli, clock: DateTime<Utc>) -> Result<Option<String>, String> {
+    let Some(now) = cli.now.filter(|n| *n > clock + FUTURE_NOW_SLACK) else { return Ok(None) };
+    if !changes_aws(&cli.command) {
+        return Ok(None);
+    }
+    let ahead = now - clock;
+    let by = if ahead.num_days() > 0 {
+        format!("{} days", ahead.num_days())
+    } else {
+        format!("{} minutes", ahead.num_minutes())
+    };
+    let stamp = shared::lifecycle::stamp(now);
+    if cli.allow_future_now {
+        return Ok(Some(format!(
+            "note: --now {stamp} is {by} ahead of the clock: this acts today on everything due by then; \
+             every action and record carries the real time"
+        )));
+    }
+    Err(format!(
+        "--now {stamp} is {by} ahead of the clock, and this command changes AWS: it would act today on \
+         everything due by then. See what it would do with --dry-run (or `plan`), or add --allow-future-now"
+    ))
+}
+
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
@@ -254,6 +301,16 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
         },
     };
+    match future_now(&cli, Utc::now()) {
+        Ok(None) => {}
+        Ok(Some(note)) => {
+            let _ = writeln!(err, "{note}");
+        }
+        Err(refused) => {
+            let _ = writeln!(err, "error: {refused}");
+            return EXIT_USAGE;
+        }
+    }
     if let Command::Bootstrap = cli.command {
         let sdk = aws::load_sdk_config(&cfg, aws::Trust::System).await;
         let clients = Aws::new(&sdk, cfg.retry_policy());
@@ -276,7 +333,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         }
     };
     ctx.dry_run = matches!(cli.command, Command::Plan { .. } | Command::Sweep { dry_run: true });
-    ctx.now = cli.now;
+    ctx.due_at = cli.now;
     ctx.allow_mass_offboarding = cli.allow_mass_offboarding;
     ctx.concurrency = usize::from(cli.concurrency);
     if let Command::Sweep { .. } = cli.command {
@@ -536,4 +593,47 @@ fn read_inputs(files: &[String]) -> Result<Vec<input::Entry>, String> {
         all.extend(input::entries(if f == "-" { "stdin" } else { f }, &text));
     }
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("onboarding").chain(args.iter().copied())).expect("arguments")
+    }
+
+    #[test]
+    fn a_future_now_is_refused_where_the_command_changes_aws_unless_allowed() {
+        let clock = DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z").expect("time").with_timezone(&Utc);
+        let future = "2030-06-29T00:00:00Z";
+        for writes in [
+            vec!["sweep", "--now", future],
+            vec!["run", "--now", future, "-"],
+            vec!["quarantine", "release", "E1", "--now", future],
+            vec!["drift", "--roster", "r.csv", "--fix", "--now", future],
+            vec!["roster", "import", "r.csv", "--apply", "--now", future],
+        ] {
+            let refused = future_now(&cli(&writes), clock).expect_err("refused");
+            assert!(refused.contains("1305 days ahead") && refused.contains("--allow-future-now"), "{refused}");
+            assert!(refused.contains("--dry-run"), "{refused}");
+            let mut allowed = writes.clone();
+            allowed.push("--allow-future-now");
+            let note = future_now(&cli(&allowed), clock).expect("allowed").expect("a note");
+            assert!(note.contains("real time"), "{note}");
+        }
+        // Nothing to refuse: a dry run, a plan, a report, a list, or a --now in the past (or
+        // within a minute of the clock).
+        for reads in [
+            vec!["sweep", "--dry-run", "--now", future],
+            vec!["plan", "--now", future, "-"],
+            vec!["quarantine", "list", "--now", future],
+            vec!["drift", "--roster", "r.csv", "--now", future],
+            vec!["roster", "import", "r.csv", "--now", future],
+            vec!["sweep", "--now", "2026-11-01T00:00:00Z"],
+            vec!["sweep", "--now", "2026-12-01T12:00:30Z"],
+        ] {
+            assert_eq!(future_now(&cli(&reads), clock), Ok(None), "{reads:?}");
+        }
+    }
 }

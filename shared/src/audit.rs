@@ -1,6 +1,8 @@
 //! Audit records: one JSON document per action, plus one terminal record per HR event.
 //! No field can hold a secret: the record is built from names, ARNs and outcomes only.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -115,6 +117,9 @@ pub struct AuditRecord {
     /// (at-least-once plumbing) has the same one. Absent on records built outside a delivery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<String>,
+    /// On an aggregate record (the intake's refusals of one minute): how many requests it stands for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
 }
 
 impl AuditRecord {
@@ -138,6 +143,7 @@ impl AuditRecord {
             access_ended_at: None,
             access_due_at: None,
             delivery: DELIVERY.try_with(Clone::clone).ok(),
+            count: None,
         }
     }
 
@@ -200,6 +206,20 @@ impl AuditRecord {
         }
     }
 
+    /// A departing user whose permissions boundary someone changed: its access was ended all the
+    /// same (every credential removed), and the boundary needs restoring by an administrator.
+    pub fn boundary_tampered(ids: &Ids, step: &str, user_arn: &str, why: &str, now: DateTime<Utc>) -> Self {
+        Self {
+            target: Some(user_arn.to_owned()),
+            reason: Some(format!(
+                "{why}: someone changed it. The departure ended every credential all the same; restore \
+                 the boundary and find who changed it (CloudTrail: PutUserPermissionsBoundary, \
+                 DeleteUserPermissionsBoundary)"
+            )),
+            ..Self::new(ids, step, "ownership:BoundaryChanged", Outcome::Failed, now)
+        }
+    }
+
     /// The one record of a webhook request (step `intake`, action `webhook:Receive`, target
     /// `webhook/{source}/{webhook-id}`): `done` when accepted, `already-done` for a replay
     /// answered again, `failed` with the status and reason otherwise. Never the body.
@@ -214,6 +234,22 @@ impl AuditRecord {
             None => format!("{} {}: {e}", answer.status, answer.outcome),
         });
         Self { target: Some(target.to_owned()), reason, ..Self::new(ids, "intake", "webhook:Receive", outcome, now) }
+    }
+
+    /// The intake's refusals of one minute, of requests whose signature did not verify (another
+    /// path or method, an unknown source, a missing or bad signature, a body too large): one
+    /// record for all of them, each kind with its count, instead of a record each.
+    pub fn intake_refused(minute: DateTime<Utc>, counts: &BTreeMap<String, u64>, now: DateTime<Utc>) -> Self {
+        let total = counts.values().sum();
+        let kinds: Vec<String> = counts.iter().map(|(what, n)| format!("{n} x {what}")).collect();
+        let reason =
+            format!("{total} unsigned requests refused in the minute from {}: {}", stamp(minute), kinds.join("; "));
+        Self {
+            target: Some("webhook/*".into()),
+            reason: Some(reason),
+            count: Some(total),
+            ..Self::new(&Ids::default(), "intake", "webhook:Refused", Outcome::Failed, now)
+        }
     }
 
     /// A step that failed (not terminal: a state machine may still retry it).

@@ -137,7 +137,7 @@ pub async fn run_all_reporting(
 
 /// The guard's verdict on a batch: the reason and the departures it holds back.
 async fn mass_departure(ctx: &Ctx, entries: &[Result<Value, ValidationError>]) -> Option<(String, Vec<usize>)> {
-    let now = ctx.now();
+    let now = ctx.due_now();
     let mut due = Vec::new();
     for (i, raw) in entries.iter().enumerate() {
         let Ok(Ok(Request::Depart(d))) = raw.as_ref().map(|r| ctx.request(r)) else { continue };

@@ -82,6 +82,43 @@ async fn bootstrap_is_idempotent() {
         doc.to_owned()
     };
     assert!(doc.contains("iam:ChangePassword"), "{doc}");
+
+    // A policy bootstrap installed, changed since (an older version's document): given this
+    // version's again, as a new default version.
+    let stale =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ChangePassword","Resource":"*"}]}"#;
+    acct.iam()
+        .create_policy_version()
+        .policy_arn(arn)
+        .policy_document(stale)
+        .set_as_default(true)
+        .send()
+        .await
+        .expect("v2");
+    let third = onboarding(&acct, &["bootstrap", "--output", "json"], None);
+    assert_eq!(third.status.code(), Some(0), "{}", String::from_utf8_lossy(&third.stderr));
+    let updated: Vec<Value> = json_lines(&third).into_iter().filter(|i| i["updated"] == true).collect();
+    assert_eq!(updated.len(), 1, "{updated:?}");
+    assert_eq!(updated[0]["name"], "employee-self-service");
+    let policy = acct.iam().get_policy().policy_arn(arn).send().await.expect("policy");
+    assert_eq!(policy.policy().and_then(|p| p.default_version_id()), Some("v3"));
+    // Someone else's policy of the same name, with another document: refused, named, unchanged.
+    let fresh = Account::new().await;
+    let theirs = fresh
+        .iam()
+        .create_policy()
+        .policy_name("employee-force-mfa")
+        .policy_document(stale)
+        .send()
+        .await
+        .expect("theirs");
+    let refused = onboarding(&fresh, &["bootstrap"], None);
+    assert_eq!(refused.status.code(), Some(1), "{}", String::from_utf8_lossy(&refused.stdout));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("employee-force-mfa") && said.contains("not installed by bootstrap"), "{said}");
+    let theirs = theirs.policy().and_then(|p| p.arn()).expect("arn");
+    let still = fresh.iam().get_policy().policy_arn(theirs).send().await.expect("policy");
+    assert_eq!(still.policy().and_then(|p| p.default_version_id()), Some("v1"));
 }
 
 #[tokio::test]
@@ -259,10 +296,18 @@ async fn hires_changes_departures_and_the_sweep_through_the_cli() {
     assert_eq!(groups, ["AllEmployees", "Finance"], "the transfer moved Jane to Finance");
 
     // WHEN the sweep runs within the grace period, then after the scheduled last day
-    let before = onboarding(&acct, &["sweep", "--now", "2026-12-28T11:59:59Z", "--output", "json"], None);
+    let future = ["--allow-future-now", "--output", "json"];
+    let before = onboarding(&acct, &[&["sweep", "--now", "2026-12-28T11:59:59Z"][..], &future].concat(), None);
     assert_eq!(json_lines(&before)[0]["items"], serde_json::json!([]));
-    let after = onboarding(&acct, &["sweep", "--now", "2030-06-29T00:00:00Z", "--output", "json"], None);
+    // (A --now ahead of the clock acts today on what is due by then: refused without the
+    // override, and nothing is changed.)
+    let refused = onboarding(&acct, &["sweep", "--now", "2030-06-29T00:00:00Z"], None);
+    assert_eq!(refused.status.code(), Some(2), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--allow-future-now"));
+    assert!(acct.iam().get_login_profile().user_name("zoe.obrien-nunez").send().await.is_ok(), "nothing changed");
+    let after = onboarding(&acct, &[&["sweep", "--now", "2030-06-29T00:00:00Z"][..], &future].concat(), None);
     assert_eq!(after.status.code(), Some(0), "{}", String::from_utf8_lossy(&after.stdout));
+    assert!(String::from_utf8_lossy(&after.stderr).contains("ahead of the clock"), "the override is said");
     // THEN the scheduled leaver is disabled and the immediate one, past its grace, deleted
     let items = json_lines(&after)[0]["items"].as_array().expect("items").clone();
     let item = |user: &str| items.iter().find(|i| i["userName"] == user).unwrap_or_else(|| panic!("{user}: {items:?}"));
@@ -272,6 +317,12 @@ async fn hires_changes_departures_and_the_sweep_through_the_cli() {
     );
     assert_eq!(item("majo.garcia-lopez")["status"], "deleted");
     assert!(acct.iam().get_login_profile().user_name("zoe.obrien-nunez").send().await.is_err());
+    // Her access ended today, and that is what the user says: the real time, not --now's 2030.
+    let tags = acct.iam().list_user_tags().user_name("zoe.obrien-nunez").send().await.expect("tags");
+    let revoked = tags.tags().iter().find(|t| t.key() == "access-revoked").map(|t| t.value().to_owned());
+    let revoked = chrono::DateTime::parse_from_rfc3339(&revoked.expect("access-revoked")).expect("a time");
+    let drift = (chrono::Utc::now() - revoked.with_timezone(&chrono::Utc)).num_seconds().abs();
+    assert!(drift < 600, "access-revoked {revoked} is the clock's time, not --now's");
     assert!(acct.iam().get_user().user_name("majo.garcia-lopez").send().await.is_err());
     let bad = onboarding(&acct, &["sweep", "--now", "tomorrow"], None);
     assert_eq!(bad.status.code(), Some(2));

@@ -382,4 +382,31 @@ async fn the_record_function_publishes_the_pipelines_terminal_record() {
     let (deployed, _) = terminal(inboxes.audit.drain().await);
     assert_eq!(deployed["outcome"], "failed");
     assert_eq!(deployed, in_process);
+
+    // Forged: a state that says Zoë (E1002, hired above and active) left and her access ended,
+    // naming another user. The record says what IAM says: her own user, and no end of access.
+    let zoe = acct.iam().list_users().path_prefix("/employees/E1002/").send().await.expect("users");
+    let zoe_arn = zoe.users()[0].arn().to_owned();
+    let departure = event("depart-immediate.json", json!({"employeeId": "E1002"}));
+    let forged = json!({"event": departure, "offboard": {
+        "userName": "zoe.obrien-nunez", "userArn": format!("arn:aws:iam::{}:user/someone-else", acct.id),
+        "status": "disabled", "accessEndedAt": "2026-11-01T00:00:00Z", "actions": []}});
+    invoke(forged);
+    let (deployed, _) = terminal(inboxes.audit.drain().await);
+    assert_eq!(deployed["target"], json!(zoe_arn), "{deployed:#}");
+    assert!(
+        deployed.get("accessEndedAt").is_none_or(Value::is_null),
+        "no end of access IAM does not show: {deployed:#}"
+    );
+    // After a real departure, the record carries the user's own `access-revoked` time.
+    let mut state = shared::steps::State::new(departure.clone());
+    shared::steps::run(Step::Offboard, &ctx, &mut state).await.expect("offboard");
+    inboxes.audit.drain().await;
+    let revoked = acct.iam().list_user_tags().user_name("zoe.obrien-nunez").send().await.expect("tags");
+    let revoked = revoked.tags().iter().find(|t| t.key() == "access-revoked").map(|t| t.value().to_owned());
+    let mut claimed = serde_json::to_value(&state).expect("state");
+    claimed["offboard"]["accessEndedAt"] = json!("2026-11-01T00:00:00Z");
+    invoke(claimed);
+    let (deployed, _) = terminal(inboxes.audit.drain().await);
+    assert_eq!(deployed["accessEndedAt"].as_str(), revoked.as_deref(), "{deployed:#}");
 }

@@ -65,8 +65,13 @@ pub struct Ctx {
     pub targets: Targets,
     /// Plan only: read, never write, publish nothing.
     pub dry_run: bool,
-    /// The instant due dates are compared with; the clock when `None` (always, in a Lambda).
+    /// This context's clock: what actions are stamped with (tags, tombstones, secrets) and,
+    /// unless `due_at` says otherwise, what due dates are compared with. The real clock when
+    /// `None` (always, in a Lambda and in the CLI); tests set it to live at another instant.
     pub now: Option<DateTime<Utc>>,
+    /// The instant due dates are compared with, when it is not the clock: the CLI's `--now`.
+    /// Never stamped anywhere, so no record says something happened at that instant.
+    pub due_at: Option<DateTime<Utc>>,
     /// Lets this run pass the mass-departure guard (the operator's explicit override).
     pub allow_mass_offboarding: bool,
     /// How many people a run or a sweep works on at once (each person's events stay in order;
@@ -76,11 +81,26 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(cfg: Config, aws: Aws, targets: Targets) -> Self {
-        Self { cfg, aws, targets, dry_run: false, now: None, allow_mass_offboarding: false, concurrency: 1 }
+        Self {
+            cfg,
+            aws,
+            targets,
+            dry_run: false,
+            now: None,
+            due_at: None,
+            allow_mass_offboarding: false,
+            concurrency: 1,
+        }
     }
 
+    /// The clock: the time an action is stamped with.
     pub fn now(&self) -> DateTime<Utc> {
         self.now.unwrap_or_else(Utc::now)
+    }
+
+    /// The instant due dates are compared with: `due_at`, else the clock.
+    pub fn due_now(&self) -> DateTime<Utc> {
+        self.due_at.unwrap_or_else(|| self.now())
     }
 
     /// Whether service-specific credentials are left alone (see the config key).

@@ -121,7 +121,7 @@ async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
     }
     let path = employee_path(&ctx.cfg, &meta.employee_id);
     // Created with every tag a hire's user carries (status included), in the one call.
-    let tags = super::tag_user::hire_tags(&ctx.cfg.lifecycle, ctx.now(), intent, &Default::default());
+    let tags = super::tag_user::hire_tags(&ctx.cfg.lifecycle, ctx.due_now(), intent, &Default::default());
     let mut n = 1;
     let mut races = 0;
     while n <= MAX_VARIANTS {

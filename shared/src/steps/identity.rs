@@ -69,6 +69,19 @@ pub fn ownership(owner: Owner<'_>, u: &User) -> Result<(), String> {
     Ok(())
 }
 
+/// Why a user whose path and ownership tags are this system's fails ownership only on its
+/// permissions boundary (someone changed or removed it), if that is so. Such a user is not ours
+/// for any change, but a departure still ends its access (every credential removed, since the
+/// boundary's deny-all no longer stands behind the disable), with an alert: a leaver is never
+/// left with access because of it.
+pub fn boundary_tampered(owner: Owner<'_>, u: &User) -> Option<String> {
+    let lenient = Owner { require_boundary: false, ..owner };
+    match (ownership(owner, u), ownership(lenient, u)) {
+        (Err(why), Ok(())) => Some(why),
+        _ => None,
+    }
+}
+
 /// Whether this system manages the user (see [`ownership`]).
 pub fn is_managed(owner: Owner<'_>, u: &User) -> bool {
     ownership(owner, u).is_ok()
@@ -211,7 +224,8 @@ pub enum DepartureDecision {
 }
 
 /// The one place that decides a departure at `now`; the `offboard` step and the batch guard both
-/// ask it. `Err` is why nothing may change: no user, not ours, protected, or a stale event.
+/// ask it. `Err` is why nothing may change: no user, not ours, protected, or a stale event. A
+/// user that is ours but for a changed boundary is decided like any other ([`boundary_tampered`]).
 pub fn on_departure<'u>(
     owner: Owner<'_>,
     user: Option<&'u User>,
@@ -220,6 +234,11 @@ pub fn on_departure<'u>(
 ) -> Result<(&'u User, DepartureDecision), String> {
     let cfg = owner.cfg;
     let u = user.ok_or_else(|| format!("no user for employee `{}`: nothing to offboard", d.meta.employee_id))?;
+    // A changed boundary does not keep a leaver's access (see `boundary_tampered`).
+    let owner = match boundary_tampered(owner, u) {
+        Some(_) => Owner { require_boundary: false, ..owner },
+        None => owner,
+    };
     if let Some(reason) = refusal(owner, u, d.meta.time) {
         return Err(reason);
     }
@@ -304,6 +323,31 @@ mod tests {
         let mut unmarked = user("jane.doe", &[]);
         unmarked.tags.remove(MANAGED_BY);
         assert!(ownership(owner(&c), &unmarked).expect_err("marker").contains("managed-by"));
+    }
+
+    #[test]
+    fn a_changed_boundary_keeps_a_user_from_every_change_but_its_departure() {
+        let c = cfg();
+        let now = at("2027-01-10T12:00:00Z");
+        let mut lax = user("jane.doe", &[]);
+        lax.boundary = Some("arn:aws:iam::1:policy/lax".into());
+        // Not ours for a hire or a change, but its departure ends access, said so.
+        assert!(ownership(owner(&c), &lax).is_err());
+        let why = boundary_tampered(owner(&c), &lax).expect("tampered");
+        assert!(why.contains("lax"), "{why}");
+        let d = on_departure(owner(&c), Some(&lax), &departure("2027-01-10", true), now).map(|d| d.1);
+        assert_eq!(d, Ok(DepartureDecision::DisableNow));
+        lax.boundary = None;
+        assert!(boundary_tampered(owner(&c), &lax).expect("removed").contains("absent"));
+        // Owned users, and users that are not ours for another reason, are not "tampered": a
+        // hand-made user at the path without the marker is never disabled.
+        assert_eq!(boundary_tampered(owner(&c), &user("jane.doe", &[])), None);
+        let mut unmarked = lax.clone();
+        unmarked.tags.remove(MANAGED_BY);
+        assert_eq!(boundary_tampered(owner(&c), &unmarked), None);
+        assert!(on_departure(owner(&c), Some(&unmarked), &departure("2027-01-10", true), now).is_err());
+        // Where IAM reports no boundaries (an emulator), nothing is tampered.
+        assert_eq!(boundary_tampered(Owner { require_boundary: false, ..owner(&c) }, &lax), None);
     }
 
     fn departure(last_day: &str, immediate: bool) -> Departure {

@@ -36,7 +36,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
         return Err(Error::Input("`offboard` handles departures only".into()));
     };
     let user = identity::find(ctx, &d.meta.employee_id).await?;
-    let now = ctx.now();
+    let now = ctx.due_now();
     let mut out = OffboardOutput {
         user_name: user.as_ref().map(|u| u.name.clone()),
         user_arn: user.as_ref().map(|u| u.arn.clone()),
@@ -53,6 +53,12 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
     };
     out.access_due_at = Some(lifecycle::stamp(identity::access_due(&ctx.cfg, &d)));
     let mut trail = Trail::new(ctx, &d.meta, Step::Offboard);
+    if let Some(why) = identity::boundary_tampered(ctx.owner(), user) {
+        tracing::error!(user = %user.name, why, "departure of a user whose permissions boundary was changed");
+        let record =
+            AuditRecord::boundary_tampered(&Ids::of(&d.meta), Step::Offboard.name(), &user.arn, &why, Utc::now());
+        ctx.audit(&record).await?;
+    }
     match decision {
         DepartureDecision::AlreadyDisabled => {
             trail.record("lifecycle:Disable", &user.arn, Outcome::AlreadyDone).await?;

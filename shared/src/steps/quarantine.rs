@@ -44,7 +44,7 @@ pub enum Which {
 /// Every departure waiting for an operator: managed, not protected, not disabled, and either
 /// marked held or overdue (its `disable-at` passed while the guard kept it back).
 pub async fn list(ctx: &Ctx) -> Result<Vec<(User, Held)>, Error> {
-    let now = ctx.now();
+    let now = ctx.due_now();
     let users = ctx.aws.iam.users_with_tags(&ctx.cfg.iam.user_path).await?;
     let mut out = Vec::new();
     for u in users {

@@ -7,10 +7,13 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::identity;
 use super::{Ctx, State};
 use crate::audit::{AuditRecord, Ids, Outcome};
 use crate::error::Error;
 use crate::event;
+use crate::lifecycle::Status;
+use crate::tags::{ACCESS_REVOKED, DISABLED_AT};
 
 /// The detail-type of a sweep's record (a scheduled run carries no event).
 pub const SWEEP: &str = "Sweep";
@@ -89,6 +92,37 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<AuditRecord, Error> {
         (kind, message)
     });
     let record = terminal(&ids(&state.event), state, error, None, Utc::now());
+    let record = confirmed(ctx, record).await?;
     ctx.audit(&record).await?;
+    Ok(record)
+}
+
+/// The record with what it says about the person read back from IAM. The Lambda's state is a
+/// claim (anyone who may invoke `record` could hand it one): the user's ARN stays only as IAM
+/// has it for the event's employee, and when access ended comes from that user's own
+/// `access-revoked` tag, and only while the user is disabled. Never from the state.
+async fn confirmed(ctx: &Ctx, mut record: AuditRecord) -> Result<AuditRecord, Error> {
+    let user = match &record.employee_id {
+        Some(employee_id) => identity::find(ctx, employee_id).await?,
+        None => None,
+    };
+    let owner = ctx.owner();
+    let user = user.filter(|u| identity::is_managed(owner, u) || identity::boundary_tampered(owner, u).is_some());
+    if record.target.is_some() {
+        record.target = user.as_ref().map(|u| u.arn.clone());
+    }
+    let ended = |u: &crate::aws::iam::User| {
+        let disabled = identity::status(u) == Status::Disabled || u.tags.contains_key(ACCESS_REVOKED);
+        disabled.then(|| u.tags.get(ACCESS_REVOKED).or(u.tags.get(DISABLED_AT)).cloned()).flatten()
+    };
+    let confirmed =
+        if record.detail_type.as_deref() == Some(event::DEPARTED) { user.as_ref().and_then(ended) } else { None };
+    if record.access_ended_at != confirmed {
+        tracing::warn!(
+            claimed = ?record.access_ended_at, confirmed = ?confirmed,
+            "the state's access-ended time is not IAM's; the record carries IAM's"
+        );
+        record.access_ended_at = confirmed;
+    }
     Ok(record)
 }

@@ -95,7 +95,8 @@ async fn managed_users(ctx: &Ctx) -> Result<Vec<User>, Error> {
     for mut u in ctx.aws.iam.users_with_tags(path).await? {
         let Some(last_used) = used.get(&u.name) else { continue };
         u.password_last_used = *last_used;
-        if is_managed(ctx.owner(), &u) {
+        // One whose boundary someone changed is kept for its disable only (see `run`).
+        if is_managed(ctx.owner(), &u) || identity::boundary_tampered(ctx.owner(), &u).is_some() {
             users.push(u);
         }
     }
@@ -103,9 +104,16 @@ async fn managed_users(ctx: &Ctx) -> Result<Vec<User>, Error> {
 }
 
 pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
-    let now = ctx.now();
+    // Due dates are compared with the due instant; what is done is stamped with the clock.
+    let now = ctx.due_now();
     let users = managed_users(ctx).await?;
-    let due: Vec<(User, Due)> = users.iter().filter_map(|u| Some((u.clone(), lifecycle::due(&u.tags, now)?))).collect();
+    // A user whose boundary someone changed is not ours to activate, delete or issue to; its
+    // access still ends on its last day (`identity::boundary_tampered`).
+    let due: Vec<(User, Due)> = users
+        .iter()
+        .filter_map(|u| Some((u.clone(), lifecycle::due(&u.tags, now)?)))
+        .filter(|(u, d)| *d == Due::Disable || identity::boundary_tampered(ctx.owner(), u).is_none())
+        .collect();
     let disables = due.iter().filter(|(u, d)| *d == Due::Disable && !is_protected(&ctx.cfg, u)).count();
     let quarantined = lifecycle::guard(disables, users.len(), &ctx.cfg.lifecycle, ctx.allow_mass_offboarding);
     if let Some(reason) = &quarantined {
@@ -166,7 +174,7 @@ async fn credentials_due(
     let mut out = Vec::new();
     for secret in ctx.aws.secrets.list(&prefix).await? {
         let Some(owner) = secret.tags.get(USER_NAME_TAG) else { continue };
-        let Some(user) = users.iter().find(|u| &u.name == owner) else { continue };
+        let Some(user) = users.iter().find(|u| &u.name == owner && is_managed(ctx.owner(), u)) else { continue };
         let ours = secret.tags.get(MANAGED_BY).map(String::as_str) == Some(MANAGED_BY_VALUE)
             && secret.tags.get(EMPLOYEE_ID) == user.tags.get(EMPLOYEE_ID);
         let (Some(issued), true, Status::Active) = (secret.issued, ours, identity::status(user)) else { continue };
@@ -191,7 +199,7 @@ async fn credentials_due(
 async fn finish_credential(ctx: &Ctx, user: &User, secret: &ListedSecret, due: Due, now: DateTime<Utc>) -> SweepItem {
     let ids = sweep_ids(user, due, now);
     let mut trail = Trail::with_ids(ctx, ids.clone(), Step::Sweep);
-    let result = credential(ctx, &mut trail, user, secret, due, now).await.map(|()| None);
+    let result = credential(ctx, &mut trail, user, secret, due).await.map(|()| None);
     finish(ctx, user, due, ids, trail.actions, result, Status::Active.as_str()).await
 }
 
@@ -201,7 +209,6 @@ async fn credential(
     user: &User,
     secret: &ListedSecret,
     due: Due,
-    now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let iam = &ctx.aws.iam;
     let console = secret.name == ctx.cfg.password_secret_name(&user.name);
@@ -211,7 +218,7 @@ async fn credential(
     }
     trail.apply("secretsmanager:DeleteSecret", &secret.arn, ctx.aws.secrets.schedule_deletion(&secret.arn, 7)).await?;
     let marker = match (console, due) {
-        (true, Due::ExpireCredential) => Some((CREDENTIALS_EXPIRED, lifecycle::stamp(now))),
+        (true, Due::ExpireCredential) => Some((CREDENTIALS_EXPIRED, lifecycle::stamp(ctx.now()))),
         (false, _) => secret.tags.get(ACCESS_KEY_ID_TAG).map(|id| (ACCESS_KEY_DELIVERED, id.clone())),
         _ => None,
     };
@@ -291,6 +298,10 @@ async fn one(ctx: &Ctx, user: &User, due: Due, now: DateTime<Utc>, quarantined: 
     let (result, after) = match due {
         Due::Activate => (none(Box::pin(activate(ctx, &mut trail, user, now)).await), Status::Active.as_str()),
         Due::Disable => {
+            if let Some(why) = identity::boundary_tampered(ctx.owner(), user) {
+                tracing::error!(user = %user.name, why, "disabling a user whose permissions boundary was changed");
+                alert(ctx, &AuditRecord::boundary_tampered(&ids, "sweep", &user.arn, &why, Utc::now())).await;
+            }
             (Box::pin(disable(ctx, &mut trail, user, None, None)).await.map(Some), Status::Disabled.as_str())
         }
         Due::Delete => (none(Box::pin(delete(ctx, &mut trail, user)).await), "deleted"),

@@ -33,7 +33,7 @@ pub struct TagUserOutput {
 /// Whether a hire's console access and welcome wait for the sweep: the user is not active yet
 /// and its activation time (start date minus lead days) is still ahead.
 pub fn hire_is_pending(ctx: &Ctx, intent: &Intent, current: &BTreeMap<String, String>) -> bool {
-    pending(&ctx.cfg.lifecycle, ctx.now(), intent, current)
+    pending(&ctx.cfg.lifecycle, ctx.due_now(), intent, current)
 }
 
 fn pending(cfg: &LifecycleConfig, now: DateTime<Utc>, intent: &Intent, current: &BTreeMap<String, String>) -> bool {
@@ -69,7 +69,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
     let user = &target.user;
     let current = &user.tags;
     let desired = match &req {
-        Request::Hire(intent) => hire_tags(&ctx.cfg.lifecycle, ctx.now(), intent, current),
+        Request::Hire(intent) => hire_tags(&ctx.cfg.lifecycle, ctx.due_now(), intent, current),
         Request::Change(c) => {
             let mut t = tags::after_change(current, c);
             t.insert(LAST_EVENT_TIME.into(), lifecycle::stamp(c.meta.time));
