@@ -79,6 +79,7 @@ pub async fn serve(ctx: Ctx, listen: &str, queue: usize, format: Output, out: &m
         dedupe: MemoryDedupe::default(),
         hand_on: Queue(tx),
         audit: CtxAudit(Arc::clone(&ctx)),
+        refused: Default::default(),
     });
 
     let mut connections = tokio::task::JoinSet::new();
@@ -118,6 +119,7 @@ pub async fn serve(ctx: Ctx, listen: &str, queue: usize, format: Output, out: &m
             }
         }
     }
+    intake.flush_refused(chrono::Utc::now()).await;
     drop(intake);
     let _ = worker.await;
     while let Some(report) = reports.recv().await {

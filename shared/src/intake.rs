@@ -1,4 +1,5 @@
-//! The intake: one HTTP request in, one answer out, one audit record. The same code answers in
+//! The intake: one HTTP request in, one answer out, one audit record (or, for a request whose
+//! signature did not verify, a count in one record per minute: [`Refused`]). The same code answers in
 //! the `intake` Lambda (behind a Function URL, handing on to the bus) and in `onboarding serve`
 //! (handing on to the pipeline in process); only the [`Dedupe`], [`HandOn`] and [`Audit`]
 //! behind it differ.
@@ -86,6 +87,48 @@ pub struct Intake<D, H, A> {
     pub dedupe: D,
     pub hand_on: H,
     pub audit: A,
+    pub refused: Refused,
+}
+
+/// The refusals of requests whose signature did not verify, counted per minute: anyone on the
+/// internet can send those, and a record each would let a flood fill the trail (locked for
+/// years). A minute's counts become one record ([`AuditRecord::intake_refused`]) when a request
+/// arrives in a later minute. Each request is still logged, and the 401 alarm counts the log
+/// lines; a process that ends loses at most its last minute's counts (said in the README).
+#[derive(Debug, Default)]
+pub struct Refused(Mutex<Tally>);
+
+#[derive(Debug, Default)]
+struct Tally {
+    minute: i64,
+    counts: BTreeMap<String, u64>,
+}
+
+/// How many kinds of refusal one minute tells apart; the rest are counted together.
+const REFUSAL_KINDS: usize = 32;
+
+impl Refused {
+    /// The record of a minute before `now`'s (or, `all`, of the open one too), if it refused
+    /// anything; taken, so given once.
+    fn close(&self, now: DateTime<Utc>, all: bool) -> Option<AuditRecord> {
+        let mut t = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let minute = now.timestamp().div_euclid(60);
+        if (t.minute == minute && !all) || t.counts.is_empty() {
+            t.minute = minute;
+            return None;
+        }
+        let counts = std::mem::take(&mut t.counts);
+        let start = DateTime::from_timestamp(t.minute * 60, 0).unwrap_or(now);
+        t.minute = minute;
+        Some(AuditRecord::intake_refused(start, &counts, now))
+    }
+
+    fn count(&self, now: DateTime<Utc>, what: String) {
+        let mut t = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        t.minute = now.timestamp().div_euclid(60);
+        let known = t.counts.len() < REFUSAL_KINDS || t.counts.contains_key(&what);
+        *t.counts.entry(if known { what } else { "other refusals".into() }).or_default() += 1;
+    }
 }
 
 impl<D: Dedupe, H: HandOn, A: Audit> Intake<D, H, A> {
@@ -95,21 +138,57 @@ impl<D: Dedupe, H: HandOn, A: Audit> Intake<D, H, A> {
     /// the answer: the event is already handed on, or refused.
     pub async fn handle(&self, req: &Request<'_>, now: DateTime<Utc>) -> Answer {
         let source = req.path.strip_prefix("/hooks/").filter(|s| !s.is_empty() && !s.contains('/'));
-        let (answer, ids) = self.answer(req, source, now).await;
+        let (answer, ids, verified) = self.answer(req, source, now).await;
         let id = req.header(webhook::HEADER_ID).map(|i| crate::event::clip(i, 256));
         let target = format!("webhook/{}/{}", source.unwrap_or("-"), id.as_deref().unwrap_or("-"));
         let record = AuditRecord::intake(&ids, &target, &answer, now);
-        if let Err(e) = self.audit.audit(&record).await {
-            crate::steps::trail::undelivered_record(&record, &e);
-        }
         tracing::info!(status = answer.status, outcome = %answer.outcome, target, "webhook answered");
+        if let Some(minute) = self.refused.close(now, false) {
+            self.publish(&minute).await;
+        }
+        if verified {
+            self.publish(&record).await;
+        } else {
+            // Only a configured source is named: a path is anyone's to invent.
+            let source = source.filter(|s| self.sources.contains_key(*s)).unwrap_or("-");
+            self.refused.count(now, format!("{} (source {source})", record.reason.as_deref().unwrap_or("refused")));
+        }
         answer
     }
 
-    async fn answer(&self, req: &Request<'_>, source: Option<&str>, now: DateTime<Utc>) -> (Answer, Ids) {
+    /// Records the refusals still counted (a server shutting down calls this last).
+    pub async fn flush_refused(&self, now: DateTime<Utc>) {
+        if let Some(minute) = self.refused.close(now, true) {
+            self.publish(&minute).await;
+        }
+    }
+
+    async fn publish(&self, record: &AuditRecord) {
+        if let Err(e) = self.audit.audit(record).await {
+            crate::steps::trail::undelivered_record(record, &e);
+        }
+    }
+
+    /// The answer, who it is about, and whether the request's signature verified (only then does
+    /// it get a record of its own).
+    async fn answer(&self, req: &Request<'_>, source: Option<&str>, now: DateTime<Utc>) -> (Answer, Ids, bool) {
+        let (answer, ids) = self.verified_answer(req, source, now).await;
+        match answer {
+            Ok(a) => (a, ids, true),
+            Err(a) => (a, ids, false),
+        }
+    }
+
+    /// `Err` for a request refused before its signature verified.
+    async fn verified_answer(
+        &self,
+        req: &Request<'_>,
+        source: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> (Result<Answer, Answer>, Ids) {
         let id = req.header(webhook::HEADER_ID);
         let refuse = |status, outcome, field: Option<&str>, error: &str| {
-            (Answer::refused(id, Refusal::new(status, outcome, field, error)), Ids::default())
+            (Err(Answer::refused(id, Refusal::new(status, outcome, field, error))), Ids::default())
         };
         let Some(source) = source else {
             return refuse(404, "not-found", None, "post to /hooks/{source}");
@@ -120,20 +199,26 @@ impl<D: Dedupe, H: HandOn, A: Audit> Intake<D, H, A> {
         let Some(secrets) = self.sources.get(source) else {
             return refuse(401, "unauthorized", Some("source"), "no such source");
         };
+        if secrets.is_empty() {
+            return refuse(401, "unauthorized", Some("source"), "this source has no signing secret configured");
+        }
         if req.body.len() > webhook::MAX_BODY {
             return refuse(413, "too-large", None, "the body is over 256 KiB");
         }
         let headers = Headers::find(|h| req.header(h));
         let id = match webhook::verify(secrets, &headers, req.body, now) {
             Ok(id) => id,
-            Err(r) => return (Answer::refused(headers.id, r), Ids::default()),
+            Err(r) => return (Err(Answer::refused(headers.id, r)), Ids::default()),
+        };
+        let refuse = |status, outcome, field: Option<&str>, error: &str| {
+            (Ok(Answer::refused(Some(id), Refusal::new(status, outcome, field, error))), Ids::default())
         };
         let key = format!("{source}/{id}");
         match self.dedupe.claim(&key, now).await {
             Ok(Claim::Mine) => {}
             Ok(Claim::Answered(mut first)) => {
                 first.status = 200;
-                return (first, Ids::default());
+                return (Ok(first), Ids::default());
             }
             Ok(Claim::Busy) => return refuse(503, "unavailable", None, "this webhook-id is being handled; retry"),
             Err(e) => {
@@ -145,7 +230,7 @@ impl<D: Dedupe, H: HandOn, A: Audit> Intake<D, H, A> {
             Ok(v) => v,
             Err(e) => {
                 self.forget(&key).await;
-                return (Answer::refused(Some(id), Refusal::invalid(e)), Ids::default());
+                return (Ok(Answer::refused(Some(id), Refusal::invalid(e))), Ids::default());
             }
         };
         let ids = Ids::of(event.meta());
@@ -153,7 +238,7 @@ impl<D: Dedupe, H: HandOn, A: Audit> Intake<D, H, A> {
             tracing::error!(error = %e, "intake: could not hand the event on");
             self.forget(&key).await;
             return (
-                Answer::refused(Some(id), Refusal::new(503, "unavailable", None, "could not hand on; retry")),
+                Ok(Answer::refused(Some(id), Refusal::new(503, "unavailable", None, "could not hand on; retry"))),
                 ids,
             );
         }
@@ -162,7 +247,7 @@ impl<D: Dedupe, H: HandOn, A: Audit> Intake<D, H, A> {
             // Handed on already: a resend may hand it on again, which the pipeline absorbs.
             tracing::warn!(error = %e, "intake: the accepted webhook-id was not remembered");
         }
-        (answer, ids)
+        (Ok(answer), ids)
     }
 
     async fn forget(&self, key: &str) {
@@ -292,6 +377,7 @@ mod tests {
             dedupe: MemoryDedupe::default(),
             hand_on: Counting::default(),
             audit: Counting::default(),
+            refused: Refused::default(),
         };
         let body = body();
         let headers = signed("msg_1", &body, now);
@@ -310,12 +396,75 @@ mod tests {
         }
         let big = vec![b' '; webhook::MAX_BODY + 1];
         assert_eq!(intake.handle(&Request { body: &big, ..req }, now).await.status, 413);
+        // A signed request has a record each; the four unsigned refusals none yet.
         let records = intake.audit.1.lock().expect("lock").clone();
-        assert_eq!(records.len(), 6, "one record per request");
+        assert_eq!(records.len(), 2, "{records:?}");
         assert_eq!(records[0].outcome, Outcome::Done);
         assert_eq!(records[1].outcome, Outcome::AlreadyDone);
-        assert!(records[2..].iter().all(|r| r.outcome == Outcome::Failed && r.reason.is_some()));
         assert_eq!(records[0].target.as_deref(), Some("webhook/workday/msg_1"));
         assert_eq!(records[0].event_id.as_deref(), Some("hr-evt-3002"));
+        // In the next minute, one record counts them all, each kind apart; an unknown source's
+        // name (anyone's to invent) is not in it.
+        let later = now + chrono::TimeDelta::seconds(61);
+        let headers = signed("msg_2", &body, later);
+        let next = intake.handle(&Request { headers: &headers, ..req }, later).await;
+        assert_eq!(next.status, 202);
+        let records = intake.audit.1.lock().expect("lock").clone();
+        assert_eq!(records.len(), 4, "{records:?}");
+        let minute = &records[2];
+        assert_eq!(
+            (minute.action.as_str(), minute.count, minute.outcome),
+            ("webhook:Refused", Some(4), Outcome::Failed)
+        );
+        let reason = minute.reason.as_deref().expect("reason");
+        assert!(reason.starts_with("4 unsigned requests refused in the minute from 2026-11-28T00:00:00.000Z"), "{reason}");
+        for kind in ["1 x 405", "1 x 404", "1 x 401 unauthorized: source: no such source (source -)", "1 x 413"] {
+            assert!(reason.contains(kind), "{kind} in {reason}");
+        }
+        assert!(!reason.contains("adp"), "{reason}");
+        assert_eq!(records[3].target.as_deref(), Some("webhook/workday/msg_2"));
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_unsigned_requests_leaves_one_record_a_minute() {
+        let now: DateTime<Utc> = "2026-11-28T00:00:00Z".parse().expect("now");
+        let intake = Intake {
+            sources: BTreeMap::from([("workday".into(), vec![SigningSecret::parse(SECRET).expect("s")])]),
+            dedupe: MemoryDedupe::default(),
+            hand_on: Counting::default(),
+            audit: Counting::default(),
+            refused: Refused::default(),
+        };
+        let body = body();
+        for i in 0..3_000 {
+            let at = now + chrono::TimeDelta::milliseconds(i * 40); // two minutes of 25 requests a second
+            let headers = vec![("webhook-id".to_owned(), format!("m{i}"))];
+            let req = Request { method: "POST", path: "/hooks/workday", headers: &headers, body: &body };
+            assert_eq!(intake.handle(&req, at).await.status, 401);
+        }
+        let records = intake.audit.1.lock().expect("lock").clone();
+        assert_eq!(records.len(), 1, "the first minute closed; the second waits for the next request");
+        assert_eq!(records[0].count, Some(1_500));
+        assert_eq!(intake.hand_on.0.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_source_without_a_signing_secret_is_answered_401_and_nothing_is_handed_on() {
+        let now: DateTime<Utc> = "2026-11-28T00:00:00Z".parse().expect("now");
+        let intake = Intake {
+            sources: BTreeMap::from([("workday".into(), Vec::new())]),
+            dedupe: MemoryDedupe::default(),
+            hand_on: Counting::default(),
+            audit: Counting::default(),
+            refused: Refused::default(),
+        };
+        let body = body();
+        let headers = signed("msg_1", &body, now);
+        let a = intake
+            .handle(&Request { method: "POST", path: "/hooks/workday", headers: &headers, body: &body }, now)
+            .await;
+        assert_eq!((a.status, a.outcome.as_str()), (401, "unauthorized"));
+        assert!(a.body().contains("no signing secret configured"), "{}", a.body());
+        assert_eq!(intake.hand_on.0.load(Ordering::SeqCst), 0);
     }
 }

@@ -22,7 +22,8 @@ use crate::webhook::{self, Answer, SigningSecret};
 pub type Deployed = Intake<DynamoDedupe, Bus, SnsAudit>;
 
 /// Builds the intake from the configuration: reads every source's signing secrets. Makes no
-/// IAM call; a source without a readable secret stops the cold start (nobody could post).
+/// IAM call. A secret that cannot be read stops the cold start; a source configured without
+/// any is kept and answered 401 (nobody can sign for it), not a failed start.
 pub async fn init(cfg: &Config, sdk: &SdkConfig) -> Result<Deployed, Error> {
     let sm = aws_sdk_secretsmanager::Client::new(sdk);
     let mut sources = BTreeMap::new();
@@ -39,7 +40,7 @@ pub async fn init(cfg: &Config, sdk: &SdkConfig) -> Result<Deployed, Error> {
             secrets.extend(webhook::parse_secrets(&text, &format!("intake.sources.{}.secrets", src.name))?);
         }
         if secrets.is_empty() {
-            return Err(Error::Input(format!("intake source `{}` has no signing secret", src.name)));
+            tracing::warn!(source = %src.name, "intake source has no signing secret: its requests are answered 401");
         }
         sources.insert(src.name.clone(), secrets);
     }
@@ -54,6 +55,7 @@ pub async fn init(cfg: &Config, sdk: &SdkConfig) -> Result<Deployed, Error> {
         dedupe: DynamoDedupe { client: aws_sdk_dynamodb::Client::new(sdk), table },
         hand_on: Bus { client: aws_sdk_eventbridge::Client::new(sdk), bus },
         audit: SnsAudit { sns: super::sns::Sns::new(aws_sdk_sns::Client::new(sdk)), topic },
+        refused: Default::default(),
     })
 }
 
