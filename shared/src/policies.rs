@@ -191,12 +191,13 @@ pub fn signing_secrets_prefix(secrets_prefix: &str) -> String {
 /// - reading the value: everyone but the person and the configured readers (so also this
 ///   system's roles, which write secrets and never read them);
 /// - changing or removing this policy, replicating, restoring, rewriting, retagging or deleting
-///   the secret: everyone but the person, the readers, this system's `writers` and the account
-///   root (the audited break-glass path).
+///   the secret: everyone but the person, this system's `writers` and the account root (the
+///   audited break-glass path); the readers read, nothing more.
 pub fn secret_policy(person_arn: &str, readers: &[String], writers: &[String]) -> Value {
     let mut read = vec![person_arn.to_owned()];
     read.extend(readers.iter().cloned());
-    let mut manage = read.clone();
+    // The readers read; they never rewrite, retag, restore or delete.
+    let mut manage = vec![person_arn.to_owned()];
     manage.extend(writers.iter().cloned());
     if let Some(account) = crate::aws::account_of(person_arn) {
         let partition = person_arn.split(':').nth(1).unwrap_or("aws");

@@ -547,6 +547,18 @@ async fn only_the_person_reads_their_first_credentials() {
     allowed(&store_password, tagged(Request::new("secretsmanager:PutResourcePolicy", &secret)), on);
     denied(&store_password, tagged(Request::new("secretsmanager:GetSecretValue", &secret)), on);
     allowed(&person, tagged(Request::new("secretsmanager:GetSecretValue", &secret)), on);
+    // The configured readers (a service desk) read it and do nothing else to it, even with
+    // every Secrets Manager right.
+    let desk = allowed_to("service desk", SERVICE_DESK, &["secretsmanager:*"]);
+    let mut desk = desk;
+    desk.account = account.clone();
+    desk.arn = SERVICE_DESK.replace(ACCOUNT, &account);
+    let with_readers = policies::secret_policy(&person_arn, std::slice::from_ref(&desk.arn), &cfg.secrets.writers);
+    let on = Resource::Policy(&with_readers);
+    allowed(&desk, tagged(Request::new("secretsmanager:GetSecretValue", &secret)), on);
+    for action in ["secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret", "secretsmanager:PutResourcePolicy"] {
+        denied(&desk, tagged(Request::new(action, &secret)), on);
+    }
     // The stored policy is the code's (with this config's empty writers).
     assert_eq!(policy, policies::secret_policy(&person_arn, &[], &[]));
 }
@@ -738,6 +750,46 @@ fn the_roles_write_only_this_systems_tags_and_only_create_user_marks_a_user() {
     let writable: Vec<String> = shared::tags::writable_after_creation().iter().map(|k| k.to_string()).collect();
     for role in ["TagUserRole", "NotifyRole", "OffboardRole", "SweepRole", "StorePasswordRole"] {
         assert_eq!(listed(role), writable, "{role}");
+    }
+}
+
+/// Issue #23 item 7: the roles that issue or destroy credentials (and delete users) do so only
+/// on users this system marked, not on any user a path could hold: a hand-made user under the
+/// path is out of their reach, though they may read it.
+#[test]
+fn credentials_are_issued_and_destroyed_only_on_users_this_system_marked() {
+    let s = stack();
+    let jane = user_arn("E1", "jane.doe");
+    let hand_made = format!("arn:aws:iam::{ACCOUNT}:user/employees/E7/hand-made");
+    let managed = |r: Request| r.with("iam:ResourceTag/managed-by", &["employee-lifecycle"]);
+    for (role, actions) in [
+        (
+            "StorePasswordRole",
+            &["iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:CreateAccessKey", "iam:DeleteAccessKey"][..],
+        ),
+        (
+            "SweepRole",
+            &[
+                "iam:CreateLoginProfile",
+                "iam:DeleteLoginProfile",
+                "iam:CreateAccessKey",
+                "iam:UpdateAccessKey",
+                "iam:DeleteUser",
+            ][..],
+        ),
+        ("OffboardRole", &["iam:DeleteLoginProfile", "iam:UpdateAccessKey", "iam:UpdateSSHPublicKey"][..]),
+    ] {
+        let p = function_role(&s, role);
+        for action in actions {
+            allowed(&p, managed(Request::new(action, &jane)), Resource::None);
+            denied(&p, Request::new(action, &hand_made), Resource::None);
+            denied(
+                &p,
+                Request::new(action, &hand_made).with("iam:ResourceTag/managed-by", &["someone-else"]),
+                Resource::None,
+            );
+        }
+        allowed(&p, Request::new("iam:GetUser", &hand_made), Resource::None);
     }
 }
 
