@@ -417,7 +417,10 @@ mod tests {
             ("webhook:Refused", Some(4), Outcome::Failed)
         );
         let reason = minute.reason.as_deref().expect("reason");
-        assert!(reason.starts_with("4 unsigned requests refused in the minute from 2026-11-28T00:00:00.000Z"), "{reason}");
+        assert!(
+            reason.starts_with("4 unsigned requests refused in the minute from 2026-11-28T00:00:00.000Z"),
+            "{reason}"
+        );
         for kind in ["1 x 405", "1 x 404", "1 x 401 unauthorized: source: no such source (source -)", "1 x 413"] {
             assert!(reason.contains(kind), "{kind} in {reason}");
         }
