@@ -75,7 +75,7 @@ pub async fn serve(ctx: Ctx, listen: &str, queue: usize, format: Output, out: &m
         }
     });
     let intake = Arc::new(LocalIntake {
-        sources,
+        sources: sources.into(),
         dedupe: MemoryDedupe::default(),
         hand_on: Queue(tx),
         audit: CtxAudit(Arc::clone(&ctx)),

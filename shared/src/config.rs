@@ -59,7 +59,7 @@ fn default_retention_days() -> u32 {
 
 /// HR's front door: who may post signed webhooks, and where the deployed intake keeps its
 /// memory of accepted requests and hands events on.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntakeConfig {
     #[serde(default)]
@@ -68,6 +68,25 @@ pub struct IntakeConfig {
     pub dedupe_table: Option<String>,
     /// Deployed: the EventBridge bus the intake puts accepted events on.
     pub event_bus: Option<String>,
+    /// Deployed: how long the intake trusts the signing secrets it read before it reads them
+    /// again, so a revoked or rotated secret stops working within this (default 300).
+    #[serde(default = "default_secrets_ttl_seconds")]
+    pub secrets_ttl_seconds: u64,
+}
+
+fn default_secrets_ttl_seconds() -> u64 {
+    300
+}
+
+impl Default for IntakeConfig {
+    fn default() -> Self {
+        Self {
+            sources: Vec::new(),
+            dedupe_table: None,
+            event_bus: None,
+            secrets_ttl_seconds: default_secrets_ttl_seconds(),
+        }
+    }
 }
 
 /// One sender. Its requests come to `POST /hooks/{name}` and become events from `hr.{name}`.

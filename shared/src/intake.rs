@@ -83,11 +83,33 @@ impl Audit for crate::steps::Ctx {
 
 pub struct Intake<D, H, A> {
     /// Each source's name and its signing secrets.
-    pub sources: BTreeMap<String, Vec<SigningSecret>>,
+    pub sources: Sources,
     pub dedupe: D,
     pub hand_on: H,
     pub audit: A,
     pub refused: Refused,
+}
+
+/// Each source's signing secrets, replaceable while requests are answered (the deployed intake
+/// re-reads them on a short TTL, so a revoked secret stops working within minutes).
+#[derive(Debug, Default)]
+pub struct Sources(std::sync::RwLock<BTreeMap<String, Vec<SigningSecret>>>);
+
+impl From<BTreeMap<String, Vec<SigningSecret>>> for Sources {
+    fn from(map: BTreeMap<String, Vec<SigningSecret>>) -> Self {
+        Self(std::sync::RwLock::new(map))
+    }
+}
+
+impl Sources {
+    /// A source's secrets, `None` for a source that is not configured.
+    pub fn get(&self, source: &str) -> Option<Vec<SigningSecret>> {
+        self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(source).cloned()
+    }
+
+    pub fn replace(&self, map: BTreeMap<String, Vec<SigningSecret>>) {
+        *self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = map;
+    }
 }
 
 /// The refusals of requests whose signature did not verify, counted per minute: anyone on the
@@ -150,7 +172,7 @@ impl<D: Dedupe, H: HandOn, A: Audit> Intake<D, H, A> {
             self.publish(&record).await;
         } else {
             // Only a configured source is named: a path is anyone's to invent.
-            let source = source.filter(|s| self.sources.contains_key(*s)).unwrap_or("-");
+            let source = source.filter(|s| self.sources.get(s).is_some()).unwrap_or("-");
             self.refused.count(now, format!("{} (source {source})", record.reason.as_deref().unwrap_or("refused")));
         }
         answer
@@ -206,7 +228,7 @@ impl<D: Dedupe, H: HandOn, A: Audit> Intake<D, H, A> {
             return refuse(413, "too-large", None, "the body is over 256 KiB");
         }
         let headers = Headers::find(|h| req.header(h));
-        let id = match webhook::verify(secrets, &headers, req.body, now) {
+        let id = match webhook::verify(&secrets, &headers, req.body, now) {
             Ok(id) => id,
             Err(r) => return (Err(Answer::refused(headers.id, r)), Ids::default()),
         };
@@ -373,7 +395,7 @@ mod tests {
     async fn accepted_once_then_the_same_answer_and_nothing_handed_on_twice() {
         let now: DateTime<Utc> = "2026-11-28T00:00:00Z".parse().expect("now");
         let intake = Intake {
-            sources: BTreeMap::from([("workday".into(), vec![SigningSecret::parse(SECRET).expect("s")])]),
+            sources: BTreeMap::from([("workday".into(), vec![SigningSecret::parse(SECRET).expect("s")])]).into(),
             dedupe: MemoryDedupe::default(),
             hand_on: Counting::default(),
             audit: Counting::default(),
@@ -432,7 +454,7 @@ mod tests {
     async fn a_flood_of_unsigned_requests_leaves_one_record_a_minute() {
         let now: DateTime<Utc> = "2026-11-28T00:00:00Z".parse().expect("now");
         let intake = Intake {
-            sources: BTreeMap::from([("workday".into(), vec![SigningSecret::parse(SECRET).expect("s")])]),
+            sources: BTreeMap::from([("workday".into(), vec![SigningSecret::parse(SECRET).expect("s")])]).into(),
             dedupe: MemoryDedupe::default(),
             hand_on: Counting::default(),
             audit: Counting::default(),
@@ -455,7 +477,7 @@ mod tests {
     async fn a_source_without_a_signing_secret_is_answered_401_and_nothing_is_handed_on() {
         let now: DateTime<Utc> = "2026-11-28T00:00:00Z".parse().expect("now");
         let intake = Intake {
-            sources: BTreeMap::from([("workday".into(), Vec::new())]),
+            sources: BTreeMap::from([("workday".into(), Vec::new())]).into(),
             dedupe: MemoryDedupe::default(),
             hand_on: Counting::default(),
             audit: Counting::default(),

@@ -306,7 +306,8 @@ async fn the_intake_function_puts_verified_webhooks_on_the_bus_once() {
             .replace("audit = \"onboarding-audit\"", &format!("audit = \"{}\"", ctx.targets.audit_topic_arn))
             .replace(
                 "[intake]\n",
-                "[intake]\ndedupe_table = \"employee-lifecycle-webhooks\"\nevent_bus = \"hr-events\"\n"
+                // Signing secrets read again before every request: a revocation shows at once.
+                "[intake]\ndedupe_table = \"employee-lifecycle-webhooks\"\nevent_bus = \"hr-events\"\nsecrets_ttl_seconds = 0\n"
             )
     );
     assert!(toml.contains("dedupe_table") && toml.contains(&ctx.targets.audit_topic_arn), "the config was edited");
@@ -350,6 +351,18 @@ async fn the_intake_function_puts_verified_webhooks_on_the_bus_once() {
     let received: Vec<&Value> = records.iter().filter(|r| r["action"] == "webhook:Receive").collect();
     let outcomes: Vec<&str> = received.iter().filter_map(|r| r["outcome"].as_str()).collect();
     assert_eq!(outcomes, ["done", "already-done"]);
+    // HR's secret leaked: the operator replaces it in Secrets Manager. The warm function reads
+    // it again (here before every request; deployed, within `intake.secrets_ttl_seconds`), so
+    // the old secret signs nothing more, and the new one does.
+    acct.secrets().put_secret_value().secret_id(&secret_arn).secret_string(ROTATED).send().await.expect("rotate");
+    let (revoked, renewed) = tokio::task::block_in_place(|| {
+        let late = body("hire-finance-programmatic.json", json!({}));
+        let old = invoke(function_url_event("/hooks/workday", &signed(SECRET, "msg_3", now, &late), &late, false));
+        let new = invoke(function_url_event("/hooks/workday", &signed(ROTATED, "msg_4", now, &late), &late, false));
+        (old, new)
+    });
+    assert_eq!((revoked.0, revoked.1["field"].as_str()), (401, Some("webhook-signature")), "{revoked:?}");
+    assert_eq!(renewed.0, 202, "{renewed:?}");
     let logs = intake.log_text();
     assert!(logs.contains("webhook answered"), "the function's logs were captured");
     assert!(!logs.contains(SECRET.trim_start_matches("whsec_")), "the signing secret is never logged");

@@ -1,5 +1,5 @@
-//! The deployed intake's effects: its signing secrets (Secrets Manager, read once per cold
-//! start; the only secrets this system reads), the dedupe table (DynamoDB, conditional writes),
+//! The deployed intake's effects: its signing secrets (Secrets Manager, read at the cold start
+//! and again every `intake.secrets_ttl_seconds`; the only secrets this system reads), the dedupe table (DynamoDB, conditional writes),
 //! the bus (EventBridge `PutEvents`), and its audit records (SNS). Never IAM.
 
 use std::collections::BTreeMap;
@@ -21,11 +21,51 @@ use crate::webhook::{self, Answer, SigningSecret};
 
 pub type Deployed = Intake<DynamoDedupe, Bus, SnsAudit>;
 
-/// Builds the intake from the configuration: reads every source's signing secrets. Makes no
-/// IAM call. A secret that cannot be read stops the cold start; a source configured without
-/// any is kept and answered 401 (nobody can sign for it), not a failed start.
-pub async fn init(cfg: &Config, sdk: &SdkConfig) -> Result<Deployed, Error> {
-    let sm = aws_sdk_secretsmanager::Client::new(sdk);
+/// How long the deployed intake trusts the signing secrets it read before reading them again
+/// (`intake.secrets_ttl_seconds`): a revoked or rotated secret stops working within this.
+pub fn secrets_ttl(cfg: &Config) -> std::time::Duration {
+    std::time::Duration::from_secs(cfg.intake.secrets_ttl_seconds)
+}
+
+/// How soon a failed re-read is tried again (the secrets read before stay in use meanwhile).
+const RETRY_READ: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The deployed intake and where its signing secrets come from: re-read when older than
+/// [`secrets_ttl`], before the request that finds them so.
+pub struct Door {
+    pub intake: Deployed,
+    sm: aws_sdk_secretsmanager::Client,
+    cfg: Config,
+    next_read: std::sync::Mutex<std::time::Instant>,
+}
+
+impl Door {
+    /// Answers one request, with signing secrets at most [`secrets_ttl`] old.
+    pub async fn handle(&self, req: &crate::intake::Request<'_>, now: DateTime<Utc>) -> Answer {
+        let due = *self.next_read.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) <= std::time::Instant::now();
+        if due {
+            let next = match read_sources(&self.cfg, &self.sm).await {
+                Ok(sources) => {
+                    self.intake.sources.replace(sources);
+                    secrets_ttl(&self.cfg)
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "intake: the signing secrets could not be read again; the ones read before stay in use");
+                    RETRY_READ
+                }
+            };
+            *self.next_read.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = std::time::Instant::now() + next;
+        }
+        self.intake.handle(req, now).await
+    }
+}
+
+/// Every source's signing secrets from Secrets Manager. A source configured without any is kept
+/// (and answered 401: nobody can sign for it).
+async fn read_sources(
+    cfg: &Config,
+    sm: &aws_sdk_secretsmanager::Client,
+) -> Result<BTreeMap<String, Vec<SigningSecret>>, Error> {
     let mut sources = BTreeMap::new();
     for src in &cfg.intake.sources {
         let mut secrets: Vec<SigningSecret> = Vec::new();
@@ -44,19 +84,29 @@ pub async fn init(cfg: &Config, sdk: &SdkConfig) -> Result<Deployed, Error> {
         }
         sources.insert(src.name.clone(), secrets);
     }
+    Ok(sources)
+}
+
+/// Builds the intake from the configuration: reads every source's signing secrets (a secret
+/// that cannot be read stops the cold start). Makes no IAM call.
+pub async fn init(cfg: &Config, sdk: &SdkConfig) -> Result<Door, Error> {
+    let sm = aws_sdk_secretsmanager::Client::new(sdk);
+    let sources = read_sources(cfg, &sm).await?;
     let table = cfg.intake.dedupe_table.clone().ok_or_else(|| Error::Input("intake.dedupe_table is not set".into()))?;
     let bus = cfg.intake.event_bus.clone().ok_or_else(|| Error::Input("intake.event_bus is not set".into()))?;
     let topic = cfg.topics.audit.clone();
     if !topic.starts_with("arn:") {
         return Err(Error::Input("topics.audit must be an ARN for the intake".into()));
     }
-    Ok(Intake {
-        sources,
+    let intake = Intake {
+        sources: sources.into(),
         dedupe: DynamoDedupe { client: aws_sdk_dynamodb::Client::new(sdk), table },
         hand_on: Bus { client: aws_sdk_eventbridge::Client::new(sdk), bus },
         audit: SnsAudit { sns: super::sns::Sns::new(aws_sdk_sns::Client::new(sdk)), topic },
         refused: Default::default(),
-    })
+    };
+    let next_read = std::sync::Mutex::new(std::time::Instant::now() + secrets_ttl(cfg));
+    Ok(Door { intake, sm, cfg: cfg.clone(), next_read })
 }
 
 /// One item per `{source}/{webhook-id}`: `state` `claimed` (with `at`, a lease) or `answered`

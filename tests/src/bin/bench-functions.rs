@@ -351,6 +351,7 @@ async fn intake_setup(acct: &Account, cfg: &shared::config::Config) -> String {
         }],
         dedupe_table: Some("bench-webhooks".into()),
         event_bus: Some("bench-hr".into()),
+        ..Default::default()
     };
     toml::to_string(&cfg).expect("config as TOML")
 }
