@@ -16,6 +16,8 @@
 //!    the principal's), both sides must allow: the identity policy (within the boundary) and the
 //!    resource policy; without a resource policy, nothing is allowed.
 //! 5. Otherwise the request is implicitly denied.
+//! 6. Service control policies ([`evaluate_under`]) come first: an explicit Deny in one wins,
+//!    and one must allow.
 //!
 //! Condition key names compare case-insensitively; `ArnLike` matches part by part; a
 //! `ForAnyValue:` condition on an absent key fails (negated or not); a service principal (e.g.
@@ -133,7 +135,14 @@ fn context(p: &Principal, r: &Request) -> BTreeMap<String, Vec<String>> {
 /// decided here.
 #[track_caller]
 pub fn decide(p: &Principal, r: &Request, resource: Resource<'_>) -> Decision {
-    let ours = evaluate(p, r, resource);
+    decide_under(&[], p, r, resource)
+}
+
+/// [`decide`] in an account whose organization applies `scps` (service control policies, one
+/// level, each a ceiling: `FullAWSAccess` must be among them for anything to be allowed).
+#[track_caller]
+pub fn decide_under(scps: &[Value], p: &Principal, r: &Request, resource: Resource<'_>) -> Decision {
+    let ours = evaluate_under(scps, p, r, resource);
     let resource_policy = match resource {
         Resource::Policy(d) | Resource::Key(d) => Some(d),
         Resource::None => None,
@@ -147,7 +156,7 @@ pub fn decide(p: &Principal, r: &Request, resource: Resource<'_>) -> Decision {
         identity: &p.identity,
         boundary: p.boundary.as_ref(),
         resource_policy,
-        scps: &[],
+        scps,
     };
     let theirs = crate::simulator::ask(&question).unwrap_or_else(|e| {
         panic!("the independent simulator refused {} doing {} on {}: {e}", p.name, r.action, r.resource)
@@ -165,6 +174,28 @@ pub fn decide(p: &Principal, r: &Request, resource: Resource<'_>) -> Decision {
         p.name, r.action, r.resource, theirs.verdict, theirs.ignored_context_keys
     );
     ours
+}
+
+/// [`evaluate`] under service control policies: an explicit Deny in one wins, and one of them
+/// must allow the request; they bind every principal of the account, never an AWS service.
+pub fn evaluate_under(scps: &[Value], p: &Principal, r: &Request, resource: Resource<'_>) -> Decision {
+    let service = !p.arn.starts_with("arn:");
+    if !scps.is_empty() && !service {
+        let ctx = context(p, r);
+        for doc in scps {
+            for s in statements(doc) {
+                if s["Effect"] == "Deny" && applies(s, p, r, &ctx, false) {
+                    return Decision::ExplicitDeny(format!("scp: {}", s["Sid"].as_str().unwrap_or("(no Sid)")));
+                }
+            }
+        }
+        let allowed =
+            scps.iter().any(|d| statements(d).any(|s| s["Effect"] == "Allow" && applies(s, p, r, &ctx, false)));
+        if !allowed {
+            return Decision::ImplicitDeny;
+        }
+    }
+    evaluate(p, r, resource)
 }
 
 /// Decides one request by this project's reading of IAM's rules alone.
