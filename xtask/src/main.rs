@@ -93,8 +93,14 @@ fn target_directory(json: &str) -> Option<PathBuf> {
 }
 
 fn run(cmd: &mut Command) -> Result {
-    let status = cmd.status().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed: {status}")) }
+    let status = cmd.status().map_err(|e| format!("cannot start {}: {e}", shown(cmd)))?;
+    if status.success() { Ok(()) } else { Err(format!("{} failed: {status}", shown(cmd))) }
+}
+
+/// A command as an error shows it: the program and its arguments, never its environment (the
+/// demo passes a webhook signing secret there).
+fn shown(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
 }
 
 /// The project-local venv with the pinned emulator; created or updated when the pin changes.
@@ -516,7 +522,7 @@ fn demo() -> Result {
     args.extend(later.iter().map(String::as_str));
     run(&mut onboarding(&args))?;
     step("the scheduled sweep, as it would run in June 2030: the last day has passed, the grace period too");
-    run(&mut onboarding(&["sweep", "--now", "2030-06-29T00:00:00Z"]))?;
+    run(&mut onboarding(&["sweep", "--now", "2030-06-29T00:00:00Z", "--allow-future-now"]))?;
     step("what AWS now holds, and what the audit and notification topics carried");
     let archive = target.join("demo-trail");
     let _ = std::fs::remove_dir_all(&archive);
@@ -547,6 +553,15 @@ fn demo() -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_command_is_shown_without_its_environment() {
+        let mut c = Command::new("false");
+        c.arg("--flag").env("WORKDAY_SIGNING_SECRET", "whsec_not-to-be-shown");
+        let e = run(&mut c).expect_err("`false` fails");
+        assert!(e.starts_with("false --flag failed"), "{e}");
+        assert!(!e.contains("whsec_"), "{e}");
+    }
 
     #[test]
     fn the_target_directory_is_cargos_own() {
