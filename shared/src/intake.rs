@@ -391,16 +391,21 @@ mod tests {
         ]
     }
 
-    #[tokio::test]
-    async fn accepted_once_then_the_same_answer_and_nothing_handed_on_twice() {
-        let now: DateTime<Utc> = "2026-11-28T00:00:00Z".parse().expect("now");
-        let intake = Intake {
-            sources: BTreeMap::from([("workday".into(), vec![SigningSecret::parse(SECRET).expect("s")])]).into(),
+    /// An intake with one source, `workday`, signing with `secrets`.
+    fn workday(secrets: Vec<SigningSecret>) -> Intake<MemoryDedupe, Counting, Counting> {
+        Intake {
+            sources: BTreeMap::from([("workday".into(), secrets)]).into(),
             dedupe: MemoryDedupe::default(),
             hand_on: Counting::default(),
             audit: Counting::default(),
             refused: Refused::default(),
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn accepted_once_then_the_same_answer_and_nothing_handed_on_twice() {
+        let now: DateTime<Utc> = "2026-11-28T00:00:00Z".parse().expect("now");
+        let intake = workday(vec![SigningSecret::parse(SECRET).expect("s")]);
         let body = body();
         let headers = signed("msg_1", &body, now);
         let req = Request { method: "POST", path: "/hooks/workday", headers: &headers, body: &body };
@@ -453,13 +458,7 @@ mod tests {
     #[tokio::test]
     async fn a_flood_of_unsigned_requests_leaves_one_record_a_minute() {
         let now: DateTime<Utc> = "2026-11-28T00:00:00Z".parse().expect("now");
-        let intake = Intake {
-            sources: BTreeMap::from([("workday".into(), vec![SigningSecret::parse(SECRET).expect("s")])]).into(),
-            dedupe: MemoryDedupe::default(),
-            hand_on: Counting::default(),
-            audit: Counting::default(),
-            refused: Refused::default(),
-        };
+        let intake = workday(vec![SigningSecret::parse(SECRET).expect("s")]);
         let body = body();
         for i in 0..3_000 {
             let at = now + chrono::TimeDelta::milliseconds(i * 40); // two minutes of 25 requests a second
@@ -476,13 +475,7 @@ mod tests {
     #[tokio::test]
     async fn a_source_without_a_signing_secret_is_answered_401_and_nothing_is_handed_on() {
         let now: DateTime<Utc> = "2026-11-28T00:00:00Z".parse().expect("now");
-        let intake = Intake {
-            sources: BTreeMap::from([("workday".into(), Vec::new())]).into(),
-            dedupe: MemoryDedupe::default(),
-            hand_on: Counting::default(),
-            audit: Counting::default(),
-            refused: Refused::default(),
-        };
+        let intake = workday(Vec::new());
         let body = body();
         let headers = signed("msg_1", &body, now);
         let a = intake
