@@ -206,13 +206,14 @@ impl AuditRecord {
         }
     }
 
-    /// A departing user whose permissions boundary someone changed: its access was ended all the
-    /// same (every credential removed), and the boundary needs restoring by an administrator.
+    /// A departing user whose permissions boundary someone changed: its departure ends its access
+    /// all the same (every credential removed, now or on its last day), and the boundary needs
+    /// restoring by an administrator.
     pub fn boundary_tampered(ids: &Ids, step: &str, user_arn: &str, why: &str, now: DateTime<Utc>) -> Self {
         Self {
             target: Some(user_arn.to_owned()),
             reason: Some(format!(
-                "{why}: someone changed it. The departure ended every credential all the same; restore \
+                "{why}: someone changed it. The departure ends every credential all the same; restore \
                  the boundary and find who changed it (CloudTrail: PutUserPermissionsBoundary, \
                  DeleteUserPermissionsBoundary)"
             )),

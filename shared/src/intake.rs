@@ -107,6 +107,11 @@ impl Sources {
         self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(source).cloned()
     }
 
+    /// Whether the source is configured.
+    pub fn contains(&self, source: &str) -> bool {
+        self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner()).contains_key(source)
+    }
+
     pub fn replace(&self, map: BTreeMap<String, Vec<SigningSecret>>) {
         *self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = map;
     }
@@ -172,7 +177,7 @@ impl<D: Dedupe, H: HandOn, A: Audit> Intake<D, H, A> {
             self.publish(&record).await;
         } else {
             // Only a configured source is named: a path is anyone's to invent.
-            let source = source.filter(|s| self.sources.get(s).is_some()).unwrap_or("-");
+            let source = source.filter(|s| self.sources.contains(s)).unwrap_or("-");
             self.refused.count(now, format!("{} (source {source})", record.reason.as_deref().unwrap_or("refused")));
         }
         answer

@@ -1,5 +1,6 @@
 //! The deployed intake's effects: its signing secrets (Secrets Manager, read at the cold start
-//! and again every `intake.secrets_ttl_seconds`; the only secrets this system reads), the dedupe table (DynamoDB, conditional writes),
+//! and again every `intake.secrets_ttl_seconds`; the only secrets this system reads), the
+//! dedupe table (DynamoDB, conditional writes),
 //! the bus (EventBridge `PutEvents`), and its audit records (SNS). Never IAM.
 
 use std::collections::BTreeMap;
