@@ -74,6 +74,14 @@ pub struct IntakeConfig {
     pub secrets_ttl_seconds: u64,
 }
 
+/// Where the intake's signing secrets must live: `{secrets prefix}-intake/`, a name the
+/// employees' permissions boundary knows in advance (`policies::boundary` denies it; validation
+/// refuses a signing secret elsewhere), apart from the initial credentials under
+/// `{secrets prefix}/` that the sweep retires.
+pub fn signing_secrets_prefix(secrets_prefix: &str) -> String {
+    format!("{secrets_prefix}-intake/")
+}
+
 fn default_secrets_ttl_seconds() -> u64 {
     300
 }
@@ -415,7 +423,7 @@ impl Config {
                     "at most two Secrets Manager ARNs (two during a rotation)",
                 ));
             }
-            let signing = crate::policies::signing_secrets_prefix(&self.secrets.prefix);
+            let signing = signing_secrets_prefix(&self.secrets.prefix);
             if let Some(arn) =
                 src.secrets.iter().find(|a| a.split_once(":secret:").is_none_or(|(_, n)| !n.starts_with(&signing)))
             {

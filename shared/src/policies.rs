@@ -127,7 +127,7 @@ pub fn boundary(secrets_prefix: &str) -> Value {
                     format!("arn:aws:sqs:*:*:{TOPICS_AND_QUEUES_PREFIX}*"),
                     format!("arn:aws:scheduler:*:*:schedule/*/{FUNCTIONS_AND_FLOWS_PREFIX}*"),
                     format!("arn:aws:dynamodb:*:*:table/{FUNCTIONS_AND_FLOWS_PREFIX}*"),
-                    format!("arn:aws:secretsmanager:*:*:secret:{}*", signing_secrets_prefix(secrets_prefix)),
+                    format!("arn:aws:secretsmanager:*:*:secret:{}*", crate::config::signing_secrets_prefix(secrets_prefix)),
                     format!("arn:aws:s3:::{STACK_PREFIX}-audit-*"),
                     format!("arn:aws:logs:*:*:log-group:/aws/lambda/{FUNCTIONS_AND_FLOWS_PREFIX}*"),
                     format!("arn:aws:cloudwatch:*:*:alarm:{STACK_PREFIX}*"),
@@ -176,13 +176,6 @@ pub fn boundary(secrets_prefix: &str) -> Value {
             }
         ]
     })
-}
-
-/// Where the intake's signing secrets must live: `{secrets prefix}-intake/`, a name the boundary
-/// knows in advance (config validation refuses a signing secret elsewhere), apart from the
-/// initial credentials under `{secrets prefix}/` that the sweep retires.
-pub fn signing_secrets_prefix(secrets_prefix: &str) -> String {
-    format!("{secrets_prefix}-intake/")
 }
 
 /// The resource policy of a secret holding someone's initial credentials. Under IAM's rules an
