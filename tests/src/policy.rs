@@ -12,8 +12,7 @@
 //!    account (its root) only delegates to the account's IAM policies.
 //! 3. KMS: the key policy is authoritative. An identity policy counts only when a key-policy
 //!    statement allows the account root (delegation to IAM) for the request.
-//! 4. Across accounts (the resource's account, from its ARN or [`Request::in_account`], is not
-//!    the principal's), both sides must allow: the identity policy (within the boundary) and the
+//! 4. Across accounts (the resource's account, from its ARN, is not the principal's), both sides must allow: the identity policy (within the boundary) and the
 //!    resource policy; without a resource policy, nothing is allowed.
 //! 5. Otherwise the request is implicitly denied.
 //! 6. Service control policies ([`evaluate_under`]) come first: an explicit Deny in one wins,
@@ -56,29 +55,19 @@ pub struct Request {
     pub action: String,
     pub resource: String,
     pub context: BTreeMap<String, Vec<String>>,
-    /// The account that owns the resource, where its ARN does not say (S3); see
-    /// [`Request::in_account`].
-    pub owner: Option<String>,
 }
 
 impl Request {
     pub fn new(action: &str, resource: &str) -> Self {
-        Self { action: action.into(), resource: resource.into(), context: BTreeMap::new(), owner: None }
+        Self { action: action.into(), resource: resource.into(), context: BTreeMap::new() }
     }
 
-    /// The resource belongs to `account` (an S3 ARN carries no account; any other ARN's own
-    /// account field wins).
-    pub fn in_account(mut self, account: &str) -> Self {
-        self.owner = Some(account.to_owned());
-        self
-    }
-
-    /// The account that owns the resource: the ARN's account field, else the one named with
-    /// [`Request::in_account`], else (`*`, S3) the principal's.
+    /// The account that owns the resource: the ARN's account field, else (`*`, S3 ARNs, which
+    /// carry none) the principal's: every S3 resource these tests name is the stack's own.
     pub fn resource_account(&self, p: &Principal) -> String {
         match self.resource.split(':').nth(4) {
             Some(a) if !a.is_empty() && a != "*" => a.to_owned(),
-            _ => self.owner.clone().unwrap_or_else(|| p.account.clone()),
+            _ => p.account.clone(),
         }
     }
 
@@ -116,7 +105,7 @@ pub enum Resource<'a> {
 /// The request's full context: what it carries plus the principal's global keys.
 fn context(p: &Principal, r: &Request) -> BTreeMap<String, Vec<String>> {
     let mut c = r.context.clone();
-    let service = !p.arn.starts_with("arn:") && p.arn.ends_with(".amazonaws.com");
+    let service = is_service(p);
     c.entry("aws:PrincipalIsAWSService".into()).or_insert_with(|| vec![service.to_string()]);
     if service {
         c.entry("aws:PrincipalServiceName".into()).or_insert_with(|| vec![p.arn.clone()]);
@@ -179,23 +168,40 @@ pub fn decide_under(scps: &[Value], p: &Principal, r: &Request, resource: Resour
 /// [`evaluate`] under service control policies: an explicit Deny in one wins, and one of them
 /// must allow the request; they bind every principal of the account, never an AWS service.
 pub fn evaluate_under(scps: &[Value], p: &Principal, r: &Request, resource: Resource<'_>) -> Decision {
-    let service = !p.arn.starts_with("arn:");
-    if !scps.is_empty() && !service {
+    if !scps.is_empty() && !is_service(p) {
         let ctx = context(p, r);
-        for doc in scps {
-            for s in statements(doc) {
-                if s["Effect"] == "Deny" && applies(s, p, r, &ctx, false) {
-                    return Decision::ExplicitDeny(format!("scp: {}", s["Sid"].as_str().unwrap_or("(no Sid)")));
-                }
-            }
+        if let Some(deny) = explicit_deny(scps.iter().map(|d| ("scp", d, false)), p, r, &ctx) {
+            return deny;
         }
-        let allowed =
-            scps.iter().any(|d| statements(d).any(|s| s["Effect"] == "Allow" && applies(s, p, r, &ctx, false)));
-        if !allowed {
+        if !scps.iter().any(|d| allows(d, p, r, &ctx, false)) {
             return Decision::ImplicitDeny;
         }
     }
     evaluate(p, r, resource)
+}
+
+/// An AWS service as a principal (`sns.amazonaws.com`), not an ARN.
+fn is_service(p: &Principal) -> bool {
+    !p.arn.starts_with("arn:") && p.arn.ends_with(".amazonaws.com")
+}
+
+/// Rule 1: the first explicit Deny among the documents, named by document and statement.
+fn explicit_deny<'d>(
+    documents: impl IntoIterator<Item = (&'d str, &'d Value, bool)>,
+    p: &Principal,
+    r: &Request,
+    ctx: &BTreeMap<String, Vec<String>>,
+) -> Option<Decision> {
+    documents.into_iter().find_map(|(name, doc, is_resource)| {
+        statements(doc)
+            .find(|s| s["Effect"] == "Deny" && applies(s, p, r, ctx, is_resource))
+            .map(|s| Decision::ExplicitDeny(format!("{name}: {}", s["Sid"].as_str().unwrap_or("(no Sid)"))))
+    })
+}
+
+/// Whether a statement of the document allows the request.
+fn allows(doc: &Value, p: &Principal, r: &Request, ctx: &BTreeMap<String, Vec<String>>, is_resource: bool) -> bool {
+    statements(doc).any(|s| s["Effect"] == "Allow" && applies(s, p, r, ctx, is_resource))
 }
 
 /// Decides one request by this project's reading of IAM's rules alone.
@@ -214,19 +220,11 @@ pub fn evaluate(p: &Principal, r: &Request, resource: Resource<'_>) -> Decision 
         documents.push((name, d, true));
     }
     // Rule 1: an explicit Deny anywhere wins.
-    for (name, doc, is_resource) in &documents {
-        for s in statements(doc) {
-            if s["Effect"] == "Deny" && applies(s, p, r, &ctx, *is_resource) {
-                let sid = s["Sid"].as_str().unwrap_or("(no Sid)");
-                return Decision::ExplicitDeny(format!("{name}: {sid}"));
-            }
-        }
+    if let Some(deny) = explicit_deny(documents, p, r, &ctx) {
+        return deny;
     }
-    let allows = |doc: &Value, is_resource: bool| {
-        statements(doc).any(|s| s["Effect"] == "Allow" && applies(s, p, r, &ctx, is_resource))
-    };
-    let identity = p.identity.iter().any(|d| allows(d, false));
-    let boundary = p.boundary.as_ref().is_none_or(|b| allows(b, false));
+    let identity = p.identity.iter().any(|d| allows(d, p, r, &ctx, false));
+    let boundary = p.boundary.as_ref().is_none_or(|b| allows(b, p, r, &ctx, false));
     let same_account = r.resource_account(p) == p.account;
     let decision = match resource {
         Resource::None => same_account && identity && boundary,
