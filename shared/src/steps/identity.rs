@@ -82,6 +82,12 @@ pub fn boundary_tampered(owner: Owner<'_>, u: &User) -> Option<String> {
     }
 }
 
+/// Whether a departure may end the user's access: this system manages it, or would but for a
+/// changed boundary ([`boundary_tampered`]).
+pub fn departs_as_ours(owner: Owner<'_>, u: &User) -> bool {
+    ownership(Owner { require_boundary: false, ..owner }, u).is_ok()
+}
+
 /// Whether this system manages the user (see [`ownership`]).
 pub fn is_managed(owner: Owner<'_>, u: &User) -> bool {
     ownership(owner, u).is_ok()
@@ -337,6 +343,7 @@ mod tests {
         assert!(why.contains("lax"), "{why}");
         let d = on_departure(owner(&c), Some(&lax), &departure("2027-01-10", true), now).map(|d| d.1);
         assert_eq!(d, Ok(DepartureDecision::DisableNow));
+        assert!(departs_as_ours(owner(&c), &lax) && departs_as_ours(owner(&c), &user("jane.doe", &[])));
         lax.boundary = None;
         assert!(boundary_tampered(owner(&c), &lax).expect("removed").contains("absent"));
         // Owned users, and users that are not ours for another reason, are not "tampered": a
@@ -345,6 +352,7 @@ mod tests {
         let mut unmarked = lax.clone();
         unmarked.tags.remove(MANAGED_BY);
         assert_eq!(boundary_tampered(owner(&c), &unmarked), None);
+        assert!(!departs_as_ours(owner(&c), &unmarked));
         assert!(on_departure(owner(&c), Some(&unmarked), &departure("2027-01-10", true), now).is_err());
         // Where IAM reports no boundaries (an emulator), nothing is tampered.
         assert_eq!(boundary_tampered(Owner { require_boundary: false, ..owner(&c) }, &lax), None);

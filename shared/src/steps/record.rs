@@ -106,8 +106,7 @@ async fn confirmed(ctx: &Ctx, mut record: AuditRecord) -> Result<AuditRecord, Er
         Some(employee_id) => identity::find(ctx, employee_id).await?,
         None => None,
     };
-    let owner = ctx.owner();
-    let user = user.filter(|u| identity::is_managed(owner, u) || identity::boundary_tampered(owner, u).is_some());
+    let user = user.filter(|u| identity::departs_as_ours(ctx.owner(), u));
     if record.target.is_some() {
         record.target = user.as_ref().map(|u| u.arn.clone());
     }

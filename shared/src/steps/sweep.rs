@@ -96,7 +96,7 @@ async fn managed_users(ctx: &Ctx) -> Result<Vec<User>, Error> {
         let Some(last_used) = used.get(&u.name) else { continue };
         u.password_last_used = *last_used;
         // One whose boundary someone changed is kept for its disable only (see `run`).
-        if is_managed(ctx.owner(), &u) || identity::boundary_tampered(ctx.owner(), &u).is_some() {
+        if identity::departs_as_ours(ctx.owner(), &u) {
             users.push(u);
         }
     }
