@@ -66,6 +66,9 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, Error> {
         let (_, item) = policy(cfg.iam.permissions_boundary.clone(), policies::boundary(&cfg.secrets.prefix)).await?;
         items.push(item);
     }
+    if let Some(name) = cfg.iam.role_sessions_boundary.as_ref().filter(|n| !n.starts_with("arn:")) {
+        items.push(role_sessions_boundary(aws, name).await?);
+    }
     let (self_service, item) = policy(policies::SELF_SERVICE_POLICY.into(), policies::self_service(cfg)).await?;
     items.push(item);
     let (force_mfa, item) = policy(policies::FORCE_MFA_POLICY.into(), policies::force_mfa()).await?;
@@ -81,4 +84,23 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, Error> {
         }
     }
     Ok(items)
+}
+
+/// The roles' boundary that departures write leavers into: created empty (it allows what the
+/// role allows); one bootstrap installed is left as departures wrote it; anyone else's policy of
+/// the name is refused, since a departure would overwrite it.
+async fn role_sessions_boundary(aws: &Aws, name: &str) -> Result<Item, Error> {
+    let item = |created| Item { kind: "iam policy", name: name.to_owned(), created, updated: false };
+    let Some(arn) = aws.iam.find_local_policy(name).await? else {
+        let (empty, _) = policies::role_sessions_boundary([]);
+        aws.iam.create_policy(name, INSTALLED_BY, &empty.to_string()).await?;
+        return Ok(item(true));
+    };
+    match aws.iam.policy_document(&arn).await? {
+        (Some(description), _) if description == INSTALLED_BY => Ok(item(false)),
+        _ => Err(Error::Conflict(format!(
+            "policy `{name}` ({arn}) exists and was not installed by bootstrap: departures would rewrite it; \
+             name another in [iam] role_sessions_boundary, or delete or rename it, and run bootstrap again"
+        ))),
+    }
 }

@@ -80,6 +80,9 @@ fn sweep_text(out: &mut dyn Write, r: &SweepReport) -> std::io::Result<()> {
     if let Some(q) = &r.quarantined {
         writeln!(out, "QUARANTINED: {q}; no user was disabled (rerun with --allow-mass-offboarding to proceed)")?;
     }
+    if let Some(e) = &r.role_sessions_error {
+        writeln!(out, "FAILED: leavers' role sessions: {e}")?;
+    }
     for i in &r.items {
         writeln!(
             out,

@@ -123,6 +123,12 @@ pub struct IamConfig {
     /// emulator such as moto, which drops boundaries). The deployed stack sets `true`.
     #[serde(default)]
     pub require_boundary: Option<bool>,
+    /// Permissions boundary of the roles employees assume (a customer-managed policy name or
+    /// ARN; `onboarding bootstrap` creates it when given a name). A departure writes the
+    /// leaver's name into it, which ends their sessions of every role that carries it. Unset:
+    /// role sessions run until they expire.
+    #[serde(default)]
+    pub role_sessions_boundary: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

@@ -188,6 +188,28 @@ pub fn recent_disables<'a>(
         .count()
 }
 
+/// IAM's longest role session (a role's maximum session duration is 1 to 12 hours): a session
+/// issued before a departure is over by then.
+pub const MAX_ROLE_SESSION_HOURS: i64 = 12;
+
+/// The users whose role sessions a departure still has to end: access revoked (their
+/// `access-revoked` tag) within [`MAX_ROLE_SESSION_HOURS`] up to `now`, most
+/// recent first. Older ones hold no session any more: every role session issued before their
+/// revocation has expired, and the user boundary let them start none since.
+pub fn recent_revocations<'a>(
+    users: impl IntoIterator<Item = (&'a str, &'a BTreeMap<String, String>)>,
+    now: DateTime<Utc>,
+) -> Vec<&'a str> {
+    let since = now - chrono::TimeDelta::hours(MAX_ROLE_SESSION_HOURS);
+    let mut recent: Vec<_> = users
+        .into_iter()
+        .filter_map(|(name, t)| Some((t.get(ACCESS_REVOKED).and_then(|v| parse_stamp(v))?, name)))
+        .filter(|(at, _)| *at > since)
+        .collect();
+    recent.sort_unstable_by(|a, b| b.cmp(a));
+    recent.into_iter().map(|(_, name)| name).collect()
+}
+
 /// The guard across executions: why one more disable must wait for an operator when `recent`
 /// users were disabled within the window, or `None` when it may go ahead. A count, shared by
 /// every run, execution and sweep (`lifecycle.max_disables` per `guard_window_minutes`); the
@@ -223,6 +245,19 @@ mod tests {
 
     fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn role_sessions_are_denied_for_twelve_hours_after_a_revocation_most_recent_first() {
+        let users = [
+            ("old", tags(&[(ACCESS_REVOKED, "2027-01-31T09:59:59Z")])),
+            ("early", tags(&[(ACCESS_REVOKED, "2027-01-31T10:00:01Z")])),
+            ("late", tags(&[(ACCESS_REVOKED, "2027-01-31T21:00:00Z")])),
+            ("active", tags(&[])),
+            ("garbled", tags(&[(ACCESS_REVOKED, "yesterday")])),
+        ];
+        let recent = recent_revocations(users.iter().map(|(n, t)| (*n, t)), at("2027-01-31T22:00:00Z"));
+        assert_eq!(recent, ["late", "early"]);
     }
 
     #[test]

@@ -9,6 +9,11 @@ use crate::config::Config;
 pub const SELF_SERVICE_POLICY: &str = "employee-self-service";
 /// Name of the policy that denies everything but MFA set-up until the user signed in with MFA.
 pub const FORCE_MFA_POLICY: &str = "employee-force-mfa";
+/// Default name of the permissions boundary for the roles employees assume
+/// ([`role_sessions_boundary`]).
+pub const ROLE_SESSIONS_POLICY: &str = "employee-role-sessions-boundary";
+/// The statement of [`role_sessions_boundary`] that denies leavers' sessions.
+const DENY_LEAVER_SESSIONS: &str = "DenyLeaversRoleSessions";
 
 /// Names of this system's resources that no employee may touch: the deployed stack's fixed
 /// names (`hr-events`, `employee-*`, `onboarding-*`), and the configured secrets prefix.
@@ -178,6 +183,63 @@ pub fn boundary(secrets_prefix: &str) -> Value {
     })
 }
 
+/// The permissions boundary for the roles employees assume (the operator sets it on them): it
+/// allows whatever the role's own policies allow, and denies every request of a session whose
+/// `aws:SourceIdentity` is a leaver's user name. Employees can assume a role only with their own
+/// name as source identity (the user boundary), and it stays on every session chained from it,
+/// so a departure that adds the name ends those sessions at their next request. A boundary can
+/// only take away: whoever may rewrite it can end sessions, never grant anything.
+///
+/// `leavers` most recent first: IAM's 6,144 characters hold a few hundred names, kept in that
+/// order; the second value is the names that did not fit (none unless hundreds left within the
+/// longest role session, 12 hours, a wave the mass-departure guard holds back long before).
+pub fn role_sessions_boundary<'a>(leavers: impl IntoIterator<Item = &'a str>) -> (Value, Vec<String>) {
+    let mut statements = vec![json!({
+        "Sid": "AllowWhatTheRoleGrants",
+        "Effect": "Allow",
+        "Action": "*",
+        "Resource": "*"
+    })];
+    let base = statements[0].to_string().len() + 200;
+    let mut budget = 6_144 - base;
+    let (mut names, mut dropped) = (std::collections::BTreeSet::new(), Vec::new());
+    for name in leavers {
+        if names.contains(name) {
+            continue;
+        }
+        match budget.checked_sub(name.len() + 3) {
+            Some(left) => {
+                budget = left;
+                names.insert(name);
+            }
+            None => dropped.push(name.to_owned()),
+        }
+    }
+    if !names.is_empty() {
+        statements.push(json!({
+            "Sid": DENY_LEAVER_SESSIONS,
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceIdentity": names.into_iter().collect::<Vec<_>>()}}
+        }));
+    }
+    (json!({"Version": "2012-10-17", "Statement": statements}), dropped)
+}
+
+/// The leavers whose sessions a [`role_sessions_boundary`] document denies.
+pub fn leavers_denied(document: &Value) -> std::collections::BTreeSet<String> {
+    let statements = document["Statement"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let Some(deny) = statements.iter().find(|s| s["Sid"] == DENY_LEAVER_SESSIONS) else {
+        return Default::default();
+    };
+    match &deny["Condition"]["StringEquals"]["aws:SourceIdentity"] {
+        Value::String(one) => [one.clone()].into(),
+        Value::Array(many) => many.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => Default::default(),
+    }
+}
+
 /// The resource policy of a secret holding someone's initial credentials. Under IAM's rules an
 /// identity policy alone suffices within one account, so the Allow is not what protects it; the
 /// Denies are:
@@ -305,6 +367,36 @@ mod tests {
         let text = boundary("employee-lifecycle").to_string();
         let counted = text.chars().filter(|c| !c.is_whitespace()).count();
         assert!(counted <= 6_144, "{counted} characters");
+    }
+
+    #[test]
+    fn the_role_sessions_boundary_lists_leavers_once_and_reads_back() {
+        let (empty, dropped) = role_sessions_boundary([]);
+        assert_eq!(empty["Statement"].as_array().map(Vec::len), Some(1), "no empty condition list");
+        assert!(dropped.is_empty() && leavers_denied(&empty).is_empty());
+        let (doc, dropped) = role_sessions_boundary(["sam.lee", "jane.doe", "sam.lee"]);
+        assert!(dropped.is_empty());
+        assert_eq!(
+            doc["Statement"][1]["Condition"]["StringEquals"]["aws:SourceIdentity"],
+            json!(["jane.doe", "sam.lee"])
+        );
+        assert_eq!(leavers_denied(&doc), ["jane.doe".to_owned(), "sam.lee".to_owned()].into());
+        // A document IAM returns with one value as a string reads the same.
+        let mut one = doc.clone();
+        one["Statement"][1]["Condition"]["StringEquals"]["aws:SourceIdentity"] = json!("jane.doe");
+        assert_eq!(leavers_denied(&one), ["jane.doe".to_owned()].into());
+    }
+
+    #[test]
+    fn the_role_sessions_boundary_stays_within_iams_size_limit_and_says_who_did_not_fit() {
+        let names: Vec<String> = (0..1_000).map(|i| format!("firstname.lastname{i:04}")).collect();
+        let (doc, dropped) = role_sessions_boundary(names.iter().map(String::as_str));
+        let counted = doc.to_string().chars().filter(|c| !c.is_whitespace()).count();
+        assert!(counted <= 6_144, "{counted} characters");
+        let kept = leavers_denied(&doc);
+        assert!(kept.len() > 200, "{} names fit", kept.len());
+        assert_eq!(kept.len() + dropped.len(), names.len());
+        assert!(dropped.iter().all(|d| !kept.contains(d)));
     }
 
     #[test]

@@ -151,6 +151,7 @@ fn function_config(t: &Value) -> Config {
     for (k, v) in [
         ("UserPath", "/employees/"),
         ("PermissionsBoundary", "arn:aws:iam::123456789012:policy/employee-permissions-boundary"),
+        ("RoleSessionsBoundary", "arn:aws:iam::123456789012:policy/employee-role-sessions-boundary"),
         ("SecretsKey.Arn", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
         ("StorePasswordRole.Arn", "arn:aws:iam::123456789012:role/employee-lifecycle-StorePasswordRole-ABC"),
         ("OffboardRole.Arn", "arn:aws:iam::123456789012:role/employee-lifecycle-OffboardRole-ABC"),
@@ -276,7 +277,9 @@ fn findings(t: &Value, text: &str) -> Vec<String> {
             let scheduler_pass = a == "iam:PassRole"
                 && res == ["GetAtt:SchedulerRole"]
                 && s["Condition"]["StringEquals"]["iam:PassedToService"] == "scheduler.amazonaws.com";
-            if NEVER.contains(&a.as_str()) && !scheduler_pass {
+            // The one policy this system rewrites: the roles' boundary, which can only take away.
+            let sessions_boundary = a == "iam:CreatePolicyVersion" && res == ["Ref:RoleSessionsBoundary"];
+            if NEVER.contains(&a.as_str()) && !scheduler_pass && !sessions_boundary {
                 bad.push(format!("{role}: may {a}"));
             }
         }
@@ -355,6 +358,8 @@ fn the_least_privilege_check_catches_each_escalation_path() {
         json!({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:*"}}),
         json!({"Effect": "Allow", "Action": "sns:Publish", "Resource": "arn:aws:sns:us-east-1:1:elsewhere"}),
         json!({"Effect": "Allow", "Action": "iam:PassRole", "Resource": {"Fn::GetAtt": ["SchedulerRole", "Arn"]}}),
+        json!({"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": {"Ref": "PermissionsBoundary"}}),
+        json!({"Effect": "Allow", "Action": ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"], "Resource": {"Ref": "RoleSessionsBoundary"}}),
         json!({"Effect": "Allow", "Action": "iam:PassRole", "Resource": {"Fn::GetAtt": ["SweepRole", "Arn"]}, "Condition": {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}}),
     ];
     for bad in injected {

@@ -771,3 +771,48 @@ async fn a_sweep_revokes_what_is_due_even_when_the_audit_topic_fails() {
 fn allow(action: &str) -> String {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}).to_string()
 }
+
+/// The leavers the roles' boundary denies, read back from IAM (the default version's document).
+async fn leavers_denied(acct: &Account, ctx: &Ctx) -> std::collections::BTreeSet<String> {
+    let arn = ctx.targets.role_sessions_boundary_arn.clone().expect("the shipped config names one");
+    let iam = acct.iam();
+    let policy = iam.get_policy().policy_arn(&arn).send().await.expect("GetPolicy");
+    let version = policy.policy().and_then(|p| p.default_version_id()).expect("a default version");
+    let out = iam.get_policy_version().policy_arn(&arn).version_id(version).send().await.expect("GetPolicyVersion");
+    let text = shared::aws::percent_decode(out.policy_version().and_then(|v| v.document()).expect("document"));
+    shared::policies::leavers_denied(&serde_json::from_str(&text).expect("a JSON policy"))
+}
+
+/// Departures end the leavers' role sessions: three leaving at once (three concurrent
+/// executions rewriting one policy) all land in the roles' boundary; a resend changes nothing;
+/// twelve hours after a revocation (the longest role session) the sweep drops the name.
+#[tokio::test]
+async fn departures_deny_the_leavers_role_sessions_until_every_session_has_expired() {
+    let acct = Account::new().await;
+    let (ctx, _inboxes) = acct.ready(lifecycle_config()).await;
+    assert!(leavers_denied(&acct, &ctx).await.is_empty(), "bootstrap installs it empty");
+    for (id, name) in [("E7101", "Ann"), ("E7102", "Ben"), ("E7103", "Cat")] {
+        hire_doe(&ctx, id, name).await;
+    }
+    let at_ten = Ctx { now: Some(at("2031-02-01T10:00:00Z")), ..ctx.clone() };
+    let leave = |id: &str| depart(id, &format!("d-{id}"), "2031-02-01T09:00:00Z", "2031-02-01", true);
+    let (a, b, c) = (leave("E7101"), leave("E7102"), leave("E7103"));
+    let reports = tokio::join!(process(&at_ten, &a), process(&at_ten, &b), process(&at_ten, &c));
+    let mut names = std::collections::BTreeSet::new();
+    for r in [reports.0, reports.1, reports.2] {
+        assert_eq!(r.outcome, EventOutcome::Succeeded, "{:?}", r.error);
+        assert_eq!(r.status.as_deref(), Some("disabled"));
+        names.insert(r.user_name.expect("a user"));
+    }
+    assert_eq!(names.len(), 3);
+    assert_eq!(leavers_denied(&acct, &ctx).await, names, "every concurrent departure is in the boundary");
+    let again = process(&at_ten, &a).await;
+    assert_eq!(again.outcome, EventOutcome::Unchanged, "{:?}", again.actions);
+    // Within twelve hours the sweep keeps them; after, no session issued before remains.
+    let kept = sweep_at(&ctx, "2031-02-01T21:59:00Z").await;
+    assert!(!kept.failed(), "{kept:?}");
+    assert_eq!(leavers_denied(&acct, &ctx).await, names);
+    let pruned = sweep_at(&ctx, "2031-02-01T22:00:01Z").await;
+    assert!(!pruned.failed(), "{pruned:?}");
+    assert!(leavers_denied(&acct, &ctx).await.is_empty());
+}

@@ -561,6 +561,92 @@ fn the_guardrail_keeps_the_control_points_from_every_administrator_but_the_deplo
     assert_eq!(decide_under(&scps, &admin(), &team, Resource::Key(&team_key)), Decision::Allowed);
 }
 
+/// A leaver's role sessions end: the roles' boundary (the operator sets it on every role
+/// employees assume; departures write leavers into it) denies every request of a session whose
+/// source identity is a leaver's, chained sessions included, and nothing of anyone else's. Only
+/// the offboard and sweep roles rewrite it, employees never, and under the guardrail no
+/// administrator but the deployer and the operator either. A boundary grants nothing, so whoever
+/// rewrites it can end sessions, not give access.
+#[test]
+fn a_leavers_role_sessions_end_on_every_role_that_carries_the_role_sessions_boundary() {
+    let s = stack();
+    let none = Resource::None;
+    let installed = resource(&s, "RoleSessionsBoundary")["PolicyDocument"].clone();
+    assert_eq!(installed, policies::role_sessions_boundary([]).0, "the template installs the code's document");
+    let (after, _) = policies::role_sessions_boundary(["jane.doe"]);
+    let grants = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "sts:AssumeRole"], "Resource": "*"}]});
+    let session = |who: &'static str, boundary: &Value| Principal {
+        name: who,
+        arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/DataAnalyst/{who}"),
+        account: ACCOUNT.into(),
+        identity: vec![grants.clone()],
+        boundary: Some(boundary.clone()),
+    };
+    let by = |r: Request, who: &str| r.with("aws:SourceIdentity", &[who]);
+    let read = || Request::new("s3:GetObject", "arn:aws:s3:::team-bucket/report.csv");
+    let chain = || Request::new("sts:AssumeRole", &format!("arn:aws:iam::{ACCOUNT}:role/Deployer"));
+    // Before her departure, her session works; after it, every request of it is denied,
+    // chaining into another role too, while a colleague's session on the same role works.
+    allowed(&session("jane.doe", &installed), by(read(), "jane.doe"), none);
+    for r in [read(), chain()] {
+        let d = decide(&session("jane.doe", &after), &by(r.clone(), "jane.doe"), none);
+        assert_eq!(d, Decision::ExplicitDeny("boundary: DenyLeaversRoleSessions".into()), "{}", r.action);
+        allowed(&session("sam.lee", &after), by(r, "sam.lee"), none);
+    }
+    // The boundary grants nothing the role does not.
+    let create = Request::new("iam:CreateUser", &user_arn("E9", "mallory"));
+    assert_eq!(decide(&session("sam.lee", &after), &by(create, "sam.lee"), none), Decision::ImplicitDeny);
+    // Who rewrites it: the two roles that end access, and nothing else of IAM's policies.
+    let policy = format!("arn:aws:iam::{ACCOUNT}:policy/employee-role-sessions-boundary");
+    let users_boundary = format!("arn:aws:iam::{ACCOUNT}:policy/employee-permissions-boundary");
+    let rewrite = |arn: &str| Request::new("iam:CreatePolicyVersion", arn);
+    for role in ["OffboardRole", "SweepRole"] {
+        let p = function_role(&s, role);
+        allowed(&p, rewrite(&policy), none);
+        denied(&p, rewrite(&users_boundary), none);
+        denied(
+            &p,
+            Request::new("iam:DeleteRolePermissionsBoundary", &format!("arn:aws:iam::{ACCOUNT}:role/DataAnalyst")),
+            none,
+        );
+    }
+    for role in [
+        "CreateUserRole",
+        "JoinGroupsRole",
+        "TagUserRole",
+        "StorePasswordRole",
+        "NotifyRole",
+        "RecordRole",
+        "IntakeRole",
+    ] {
+        denied(&function_role(&s, role), rewrite(&policy), none);
+    }
+    let jane = employee(&s, "jane.doe", "E1");
+    for action in
+        ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion", "iam:DeletePolicy"]
+    {
+        denied(&jane, mfa(Request::new(action, &policy)), none);
+    }
+    for action in ["iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary"] {
+        denied(&jane, mfa(Request::new(action, &format!("arn:aws:iam::{ACCOUNT}:role/DataAnalyst"))), none);
+    }
+    // Under the guardrail: an administrator cannot, the deployer, the operator and the two roles can.
+    let text = std::fs::read_to_string(tests::root().join("infra/guardrail-scp.json")).expect("guardrail");
+    let full_access =
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let scps = [full_access, serde_json::from_str(&text).expect("json")];
+    let administrator = |role: &str| Principal { arn: format!("arn:aws:iam::{ACCOUNT}:role/{role}"), ..admin() };
+    assert!(matches!(decide_under(&scps, &admin(), &rewrite(&policy), none), Decision::ExplicitDeny(_)));
+    for p in [
+        administrator("employee-lifecycle-deployer"),
+        administrator("employee-lifecycle-operator"),
+        function_role(&s, "OffboardRole"),
+        function_role(&s, "SweepRole"),
+    ] {
+        assert_eq!(decide_under(&scps, &p, &rewrite(&policy), none), Decision::Allowed, "{}", p.arn);
+    }
+}
+
 #[test]
 fn the_boundary_is_within_iams_size_limit_and_the_template_installs_the_codes() {
     let s = stack();

@@ -256,24 +256,44 @@ impl Iam {
     /// Makes `document` the policy's default version, deleting its oldest other version first
     /// when it holds IAM's five.
     pub async fn replace_policy_document(&self, arn: &str, document: &str) -> Result<(), Error> {
-        let out = self
-            .call("iam:ListPolicyVersions", transient, || self.client.list_policy_versions().policy_arn(arn).send())
-            .await?;
-        let mut others: Vec<_> = out.versions().iter().filter(|v| !v.is_default_version()).collect();
-        if out.versions().len() >= 5 {
-            others.sort_by_key(|v| v.create_date().map(|d| d.secs()));
-            if let Some(id) = others.first().and_then(|v| v.version_id()) {
-                self.call("iam:DeletePolicyVersion", transient, || {
-                    self.client.delete_policy_version().policy_arn(arn).version_id(id).send()
-                })
+        // IAM keeps five versions: the oldest non-default one goes first. Writers that race (two
+        // departures at once) may delete the same version or both find five: each tries again.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let out = self
+                .call("iam:ListPolicyVersions", transient, || self.client.list_policy_versions().policy_arn(arn).send())
                 .await?;
+            let mut others: Vec<_> = out.versions().iter().filter(|v| !v.is_default_version()).collect();
+            if out.versions().len() >= 5 {
+                others.sort_by_key(|v| v.create_date().map(|d| d.secs()));
+                if let Some(id) = others.first().and_then(|v| v.version_id()) {
+                    let deleted = self
+                        .call("iam:DeletePolicyVersion", transient, || {
+                            self.client.delete_policy_version().policy_arn(arn).version_id(id).send()
+                        })
+                        .await;
+                    match deleted {
+                        Err(e) if is_code(&e, "NoSuchEntity") && attempts < 5 => continue,
+                        other => other?,
+                    };
+                }
+            }
+            let created = self
+                .call("iam:CreatePolicyVersion", transient, || {
+                    self.client
+                        .create_policy_version()
+                        .policy_arn(arn)
+                        .policy_document(document)
+                        .set_as_default(true)
+                        .send()
+                })
+                .await;
+            match created {
+                Err(e) if is_code(&e, "LimitExceeded") && attempts < 5 => continue,
+                other => return other.map(|_| ()),
             }
         }
-        self.call("iam:CreatePolicyVersion", transient, || {
-            self.client.create_policy_version().policy_arn(arn).policy_document(document).set_as_default(true).send()
-        })
-        .await?;
-        Ok(())
     }
 
     /// Creates the group; `false` when it existed.

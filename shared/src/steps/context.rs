@@ -16,6 +16,8 @@ pub struct Targets {
     pub notifications_topic_arn: String,
     pub audit_topic_arn: String,
     pub boundary_arn: String,
+    /// The roles' boundary a departure writes leavers into (`iam.role_sessions_boundary`).
+    pub role_sessions_boundary_arn: Option<String>,
     /// Whether a user must carry `boundary_arn` to be this system's (`iam.require_boundary`;
     /// when unset, true unless the SDK talks to an emulator).
     pub require_boundary: bool,
@@ -34,15 +36,20 @@ impl Targets {
                 hint: "create it (`onboarding bootstrap`) or give its ARN",
             })
         };
-        let boundary = &cfg.iam.permissions_boundary;
-        let boundary_arn = if boundary.starts_with("arn:") {
-            boundary.clone()
-        } else {
-            aws.iam.find_local_policy(boundary).await?.ok_or(Error::Missing {
-                kind: "permissions boundary policy",
-                name: boundary.clone(),
+        let policy = |name: String, kind| async move {
+            if name.starts_with("arn:") {
+                return Ok(name);
+            }
+            aws.iam.find_local_policy(&name).await?.ok_or(Error::Missing {
+                kind,
+                name,
                 hint: "create it (`onboarding bootstrap`) or give its ARN",
-            })?
+            })
+        };
+        let boundary_arn = policy(cfg.iam.permissions_boundary.clone(), "permissions boundary policy").await?;
+        let role_sessions_boundary_arn = match &cfg.iam.role_sessions_boundary {
+            Some(name) => Some(policy(name.clone(), "role sessions boundary policy").await?),
+            None => None,
         };
         let require_boundary = cfg.iam.require_boundary.unwrap_or(!aws.custom_endpoint);
         if !require_boundary {
@@ -52,6 +59,7 @@ impl Targets {
             notifications_topic_arn: topic(cfg.topics.notifications.clone()).await?,
             audit_topic_arn: topic(cfg.topics.audit.clone()).await?,
             boundary_arn,
+            role_sessions_boundary_arn,
             require_boundary,
         })
     }

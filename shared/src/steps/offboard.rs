@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::event::Departure;
 use crate::intent::Request;
 use crate::lifecycle::{self, Status};
-use crate::policies::FUNCTIONS_AND_FLOWS_PREFIX;
+use crate::policies::{self, FUNCTIONS_AND_FLOWS_PREFIX};
 use crate::tags;
 use crate::tags::{
     ACCESS_REVOKED, ACTIVATE_AT, DELETE_AT, DISABLE_AT, DISABLE_HELD, DISABLED_AT, EMPLOYEE_ID, LAST_DAY,
@@ -234,7 +234,64 @@ async fn revoke(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Result<DateTim
         trail.apply("iam:RemoveUserFromGroup", &format!("group/{g}"), iam.remove_user_from_group(name, &g)).await?;
     }
     schedule_secret_deletion(ctx, trail, name).await?;
+    end_role_sessions(ctx, trail, Some(name)).await?;
     Ok(ended)
+}
+
+/// Ends leavers' role sessions: writes into the roles' boundary
+/// ([`policies::role_sessions_boundary`], `iam.role_sessions_boundary`) every user whose access
+/// was revoked within the longest role session, as IAM shows them (their `access-revoked` tags),
+/// plus `leaver` (whose tag IAM may not show yet), most recent first.
+///
+/// No list is kept anywhere but IAM, and no lock: concurrent departures each write the whole
+/// list from IAM and read it back until it is what IAM says (the last writer to check puts in
+/// everyone tagged before it). The sweep calls it with no leaver each run, which puts back a
+/// name that eventual consistency lost and drops those whose sessions have all expired.
+/// Nothing to do when the config names no such boundary.
+pub(crate) async fn end_role_sessions(ctx: &Ctx, trail: &mut Trail<'_>, leaver: Option<&str>) -> Result<(), Error> {
+    let Some(arn) = &ctx.targets.role_sessions_boundary_arn else { return Ok(()) };
+    let iam = &ctx.aws.iam;
+    let target = format!("{arn} (aws:SourceIdentity {})", leaver.unwrap_or("of recent leavers"));
+    const WRITES: u32 = 5;
+    for attempt in 0..=WRITES {
+        let users = iam.users_with_tags(&ctx.cfg.iam.user_path).await?;
+        let ours = users.iter().filter(|u| identity::departs_as_ours(ctx.owner(), u));
+        let mut names = lifecycle::recent_revocations(ours.map(|u| (u.name.as_str(), &u.tags)), ctx.now());
+        names.splice(0..0, leaver);
+        let (document, dropped) = policies::role_sessions_boundary(names);
+        let (_, current) = iam.policy_document(arn).await?;
+        if policies::leavers_denied(&current) == policies::leavers_denied(&document) {
+            if attempt == 0 && leaver.is_some() {
+                trail.record("iam:CreatePolicyVersion", &target, Outcome::AlreadyDone).await?;
+            }
+            return Ok(());
+        }
+        if attempt == WRITES {
+            break;
+        }
+        if !dropped.is_empty() {
+            let why = format!(
+                "{} leaver(s) do not fit the role sessions boundary {arn} (IAM's 6,144 characters); their role \
+                 sessions run until they expire: {}",
+                dropped.len(),
+                dropped.join(", ")
+            );
+            tracing::error!(%why, "role sessions not ended");
+            ctx.audit(&AuditRecord::alert(&Ids::default(), trail.step().name(), &why, Utc::now())).await?;
+        }
+        trail
+            .apply("iam:CreatePolicyVersion", &target, iam.replace_policy_document(arn, &document.to_string()))
+            .await?;
+        if ctx.dry_run {
+            return Ok(());
+        }
+        // Read it back after IAM had a moment to settle, and write again while it differs.
+        tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt + 1))).await;
+    }
+    Err(Error::Conflict(format!(
+        "the role sessions boundary {arn} still differs from the leavers IAM shows after {WRITES} writes: \
+         another writer keeps changing it; the next sweep writes it again"
+    )))
 }
 
 /// After the revocation: the manager told, the status and due dates written.

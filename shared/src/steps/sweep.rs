@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::identity::{self, is_managed, is_protected};
 use super::notify::{Message, publish, welcome};
-use super::offboard::{admit, delete, disable, hold};
+use super::offboard::{admit, delete, disable, end_role_sessions, hold};
 use super::store_password::{ACCESS_KEY_ID_TAG, Issue, USER_NAME_TAG, provision};
 use super::{Ctx, Person, Step, Trail, UserRef};
 use crate::audit::{Action, AuditRecord, Ids, Outcome};
@@ -35,11 +35,14 @@ pub struct SweepReport {
     /// Set when the guard stopped this sweep's disables.
     pub quarantined: Option<String>,
     pub items: Vec<SweepItem>,
+    /// Set when the role sessions boundary could not be brought up to date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_sessions_error: Option<String>,
 }
 
 impl SweepReport {
     pub fn failed(&self) -> bool {
-        self.items.iter().any(|i| i.outcome == SweepOutcome::Failed)
+        self.role_sessions_error.is_some() || self.items.iter().any(|i| i.outcome == SweepOutcome::Failed)
     }
 }
 
@@ -149,7 +152,14 @@ pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
         Box::pin(finish_credential(ctx, user, secret, *d, now))
     };
     items.extend(crate::lanes::run(each(credentials.len()), ctx.concurrency, finish, &|_, _| {}).await);
-    Ok(SweepReport { now: lifecycle::stamp(now), managed: users.len(), quarantined, items })
+    // The roles' boundary, from IAM again: a name lost to a race goes back, expired ones go.
+    let ids = Ids { event_id: Some(format!("sweep-{}", lifecycle::stamp(now))), ..Ids::default() };
+    let mut trail = Trail::with_ids(ctx, ids, Step::Sweep);
+    let role_sessions_error = end_role_sessions(ctx, &mut trail, None).await.err().map(|e| {
+        tracing::error!(error = %e, "role sessions boundary not brought up to date");
+        e.to_string()
+    });
+    Ok(SweepReport { now: lifecycle::stamp(now), managed: users.len(), quarantined, items, role_sessions_error })
 }
 
 /// Publishes a guard alert; one that cannot go out is logged in full (`audit record
