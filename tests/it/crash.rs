@@ -215,3 +215,42 @@ async fn an_access_key_whose_secret_was_never_stored_is_deleted_and_replaced() {
     });
     assert!(said, "the audit trail names the deleted orphan: {records:#?}");
 }
+
+/// Under the account's default key (the shipped config names no KMS key of this system's), a
+/// secret's value never exists before its resource policy: killed right after `CreateSecret`
+/// the secret holds no value at all, killed right after `PutResourcePolicy` it holds none yet and
+/// is protected; the rerun stores the credential, which is the one IAM has.
+#[tokio::test]
+async fn no_credential_is_readable_before_its_secret_is_protected() {
+    let s = Scenario::new("protect-first").await;
+    let hire = vec![s.batch[1].clone()];
+    s.proxy.take_calls();
+    let _ = s.run(&hire, true).await;
+    let calls = s.proxy.take_calls();
+    let first =
+        |action: &str| calls.iter().position(|c| c == action).unwrap_or_else(|| panic!("no {action}: {calls:?}"));
+    let (created, protected) = (first("secretsmanager:CreateSecret"), first("secretsmanager:PutResourcePolicy"));
+    assert!(created < protected, "{calls:?}");
+    for (n, label) in [(created + 1, "create"), (protected + 1, "protect")] {
+        let s = Scenario::new(&format!("protect-first-{label}")).await;
+        s.proxy.kill_after(n);
+        let crashed = s.run(&hire, true).await;
+        assert!(s.proxy.killed(), "{}", String::from_utf8_lossy(&crashed.stderr));
+        let secrets = s.acct.secrets();
+        let listed = secrets.list_secrets().send().await.expect("ListSecrets");
+        let left: Vec<&str> = listed
+            .secret_list()
+            .iter()
+            .filter_map(|x| x.name())
+            .filter(|n| n.starts_with("employee-lifecycle/zoe.obrien-nunez/"))
+            .collect();
+        assert_eq!(left.len(), 1, "killed after the {label}: {left:?}");
+        let value = secrets.get_secret_value().secret_id(left[0]).send().await;
+        assert!(value.is_err(), "killed after the {label}, the secret already holds a value");
+        let policy = secrets.get_resource_policy().secret_id(left[0]).send().await.expect("GetResourcePolicy");
+        assert_eq!(policy.resource_policy().is_some(), label == "protect", "{policy:?}");
+        let rerun = s.run(&hire, false).await;
+        assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stdout));
+        s.acct.the_stored_access_key("zoe.obrien-nunez").await;
+    }
+}

@@ -92,11 +92,13 @@ impl Secrets {
 
     /// Creates the secret. `token` makes a retried call idempotent (same token, same value:
     /// same version).
+    /// Creates the secret, with its first value or (`None`) empty: no version until
+    /// [`Secrets::put_value`].
     pub async fn create(
         &self,
         name: &str,
         description: &str,
-        value: &Secret,
+        value: Option<&Secret>,
         token: &str,
         kms_key_id: Option<&str>,
         tags: &BTreeMap<String, String>,
@@ -107,7 +109,7 @@ impl Secrets {
             .create_secret()
             .name(name)
             .description(description)
-            .secret_string(value.expose())
+            .set_secret_string(value.map(|v| v.expose().to_owned()))
             .client_request_token(token)
             .set_kms_key_id(kms_key_id.map(str::to_owned))
             .set_tags(Some(tags))

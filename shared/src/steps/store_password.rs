@@ -103,7 +103,7 @@ pub(crate) async fn provision(
 
     if person.access.console {
         let name = ctx.cfg.password_secret_name(user.name);
-        let existing = ctx.aws.secrets.describe(&name).await?;
+        let existing = settled(ctx, &name).await?;
         check_owned(existing.as_ref(), &person.employee_id)?;
         // A user this delivery made has no password yet: a concurrent delivery's would come
         // with its secret, which `created_by_this_event` below finds.
@@ -130,11 +130,19 @@ pub(crate) async fn provision(
         } else {
             let policy = ctx.aws.iam.password_policy().await?;
             let pw = password::generate(&policy)?;
-            match write_secret(ctx, trail, &name, "Initial console password", existing, &pw, &person.seed, &tags)
-                .await?
-            {
+            let written = write_secret(
+                ctx,
+                trail,
+                &name,
+                "Initial console password",
+                existing,
+                &pw,
+                &person.seed,
+                &tags,
+                user.arn,
+            );
+            match written.await? {
                 Written::Mine(arn) => {
-                    protect(ctx, trail, &arn, user.arn).await?;
                     ctx.aws.iam.set_login_profile(user.name, &pw).await?;
                     tracing::info!(user = %user.name, secret = %arn, "console access ready, reset required");
                     trail.record("iam:CreateLoginProfile", user.arn, Outcome::Done).await?;
@@ -158,11 +166,13 @@ pub(crate) async fn provision(
         // deliveries that each won one race would both leave the welcome to the other.
         let lost_the_welcome_race = !person.access.console;
         let name = ctx.cfg.access_key_secret_name(user.name);
-        let existing = ctx.aws.secrets.describe(&name).await?;
+        let existing = settled(ctx, &name).await?;
         check_owned(existing.as_ref(), &person.employee_id)?;
         let keys = if user.exists { ctx.aws.iam.access_keys(user.name).await? } else { Vec::new() };
+        // Stored: the secret holds a value (one created empty by a delivery that died holds none).
         let stored = existing
             .as_ref()
+            .filter(|s| s.current_version.is_some())
             .and_then(|s| s.tags.get(ACCESS_KEY_ID_TAG))
             .and_then(|id| keys.iter().find(|k| &k.id == id));
         // The sweep deleted the secret once the key was used (or expired): the key is the
@@ -230,9 +240,10 @@ pub(crate) async fn provision(
             let doc = access_key_document(&key_id, &key_secret);
             let mut tags = tags.clone();
             tags.insert(ACCESS_KEY_ID_TAG.into(), key_id.clone());
-            match write_secret(ctx, trail, &name, "Initial access key", existing, &doc, &person.seed, &tags).await? {
+            let written =
+                write_secret(ctx, trail, &name, "Initial access key", existing, &doc, &person.seed, &tags, user.arn);
+            match written.await? {
                 Written::Mine(arn) => {
-                    protect(ctx, trail, &arn, user.arn).await?;
                     tracing::info!(user = %user.name, access_key_id = %key_id, secret = %arn, "programmatic access ready");
                     Some(arn)
                 }
@@ -284,7 +295,7 @@ async fn stored_by_another_delivery(ctx: &Ctx, name: &str, keys: &[&str]) -> Res
     let policy = ctx.cfg.retry_policy();
     for attempt in 0..policy.max_attempts {
         tokio::time::sleep(policy.delay(attempt)).await;
-        let secret = ctx.aws.secrets.describe(name).await?.filter(|s| !s.deleted);
+        let secret = ctx.aws.secrets.describe(name).await?.filter(|s| !s.deleted && s.current_version.is_some());
         if let Some(s) = secret.filter(|s| s.tags.get(ACCESS_KEY_ID_TAG).is_some_and(|id| keys.contains(&id.as_str())))
         {
             tracing::info!(secret = %s.arn, "another delivery of this event stored the access key");
@@ -312,7 +323,8 @@ async fn create_key_unless_theirs(
             Err(e) if e.aws_code() == Some("LimitExceeded") && attempt + 1 < policy.max_attempts => {
                 tokio::time::sleep(policy.delay(attempt)).await;
                 attempt += 1;
-                let stored = ctx.aws.secrets.describe(secret_name).await?.filter(|s| !s.deleted);
+                let stored =
+                    ctx.aws.secrets.describe(secret_name).await?.filter(|s| !s.deleted && s.current_version.is_some());
                 if stored.is_some() {
                     check_owned(stored.as_ref(), employee_id)?;
                     tracing::info!(user, "another delivery of this event stored the access key");
@@ -365,7 +377,11 @@ enum Written {
     Theirs(String),
 }
 
-/// Creates the secret, or writes a new version into the one a failed earlier attempt left.
+/// Creates the secret, or writes a new version into the one a failed earlier attempt left, and
+/// protects it ([`protect`]) before anyone but this system can read the value: under this
+/// system's key (whose policy lets only the person decrypt) the value comes with the create;
+/// under the account's default key, which every principal allowed `GetSecretValue` may use, the
+/// secret is created empty, protected, and only then given its value.
 #[allow(clippy::too_many_arguments)]
 async fn write_secret(
     ctx: &Ctx,
@@ -376,14 +392,22 @@ async fn write_secret(
     value: &Secret,
     event_id: &str,
     tags: &BTreeMap<String, String>,
+    user_arn: &str,
 ) -> Result<Written, Error> {
     match existing {
         None => {
             let token = request_token(event_id, name, "create");
             let kms = ctx.cfg.secrets.kms_key_id.as_deref();
-            match ctx.aws.secrets.create(name, description, value, &token, kms, tags).await {
+            let first = kms.map(|_| value);
+            match ctx.aws.secrets.create(name, description, first, &token, kms, tags).await {
                 Ok(arn) => {
                     trail.record("secretsmanager:CreateSecret", &arn, Outcome::Done).await?;
+                    protect(ctx, trail, &arn, user_arn).await?;
+                    if first.is_none() {
+                        // The create's token: the version says this event's create wrote it.
+                        ctx.aws.secrets.put_value(&arn, value, &token).await?;
+                        trail.record("secretsmanager:PutSecretValue", &arn, Outcome::Done).await?;
+                    }
                     Ok(Written::Mine(arn))
                 }
                 Err(e) if e.aws_code() == Some("ResourceExistsException") => {
@@ -404,6 +428,7 @@ async fn write_secret(
                 ctx.aws.secrets.restore(&s.arn).await?;
                 trail.record("secretsmanager:RestoreSecret", &s.arn, Outcome::Done).await?;
             }
+            protect(ctx, trail, &s.arn, user_arn).await?;
             // Derived from the version it replaces: deterministic for this state, new once the
             // write succeeded (so a later retry, with a new password, writes a new version).
             let purpose = format!("put-after-{}", s.current_version.as_deref().unwrap_or("none"));
@@ -414,6 +439,23 @@ async fn write_secret(
             Ok(Written::Mine(s.arn))
         }
     }
+}
+
+/// The secret `name` as it is once a delivery still writing it is done: one created empty
+/// (under the default key, [`write_secret`]) gets its value within moments, so an empty one is
+/// read again within the retry bounds; still empty then, its writer died (and this delivery
+/// writes it).
+async fn settled(ctx: &Ctx, name: &str) -> Result<Option<SecretInfo>, Error> {
+    let policy = ctx.cfg.retry_policy();
+    let mut secret = ctx.aws.secrets.describe(name).await?;
+    for attempt in 0..policy.max_attempts {
+        if ctx.dry_run || !secret.as_ref().is_some_and(|s| s.current_version.is_none() && !s.deleted) {
+            break;
+        }
+        tokio::time::sleep(policy.delay(attempt)).await;
+        secret = ctx.aws.secrets.describe(name).await?;
+    }
+    Ok(secret)
 }
 
 /// Lets the person read the secret and nobody else; only this system may manage it
