@@ -783,6 +783,59 @@ fn the_secrets_key_decrypts_only_the_persons_own_secrets_through_secrets_manager
     denied(&function_role(&s, "NotifyRole"), generate, k);
 }
 
+/// The evaluators do not model KMS grants (a grant allows its grantee whatever the policies
+/// say), so who can *create* one on this system's keys is proven instead: no function role and
+/// no employee; an account administrator, through the key policies' delegation to IAM (the
+/// README says so), and under the guardrail the deployer alone.
+#[test]
+fn only_the_keys_administrators_can_grant_on_them_and_under_the_guardrail_only_the_deployer() {
+    let s = stack();
+    let text = std::fs::read_to_string(tests::root().join("infra/guardrail-scp.json")).expect("guardrail");
+    let full_access =
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let scps = [full_access, serde_json::from_str(&text).expect("json")];
+    let mut in_template: Vec<&str> = s["Resources"]
+        .as_object()
+        .expect("resources")
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::IAM::Role")
+        .map(|(id, _)| id.as_str())
+        .collect();
+    in_template.sort_unstable();
+    const ROLES: [&str; 13] = [
+        "ArchiverRole",
+        "CreateUserRole",
+        "EventsRole",
+        "FlowsRole",
+        "IntakeRole",
+        "JoinGroupsRole",
+        "NotifyRole",
+        "OffboardRole",
+        "RecordRole",
+        "SchedulerRole",
+        "StorePasswordRole",
+        "SweepRole",
+        "TagUserRole",
+    ];
+    assert_eq!(in_template, ROLES, "every role of the stack is asked");
+    let deployer = Principal { arn: format!("arn:aws:iam::{ACCOUNT}:role/employee-lifecycle-deployer"), ..admin() };
+    for (key, alias) in [("Key", "alias/employee-lifecycle-events"), ("SecretsKey", "alias/employee-lifecycle-secrets")]
+    {
+        let policy = resource(&s, key)["KeyPolicy"].clone();
+        let k = Resource::Key(&policy);
+        let grant = Request::new("kms:CreateGrant", &arn("kms", &format!("key/{key}")))
+            .with("kms:ResourceAliases", &[alias])
+            .with("kms:GranteePrincipal", &[&admin().arn]);
+        for role in ROLES {
+            denied(&function_role(&s, role), grant.clone(), k);
+        }
+        denied(&employee(&s, "jane.doe", "E1"), mfa(grant.clone()), k);
+        allowed(&admin(), grant.clone(), k);
+        assert!(matches!(decide_under(&scps, &admin(), &grant, k), Decision::ExplicitDeny(_)), "{key}");
+        assert_eq!(decide_under(&scps, &deployer, &grant, k), Decision::Allowed, "{key}");
+    }
+}
+
 #[test]
 fn only_named_publishers_put_hr_events_and_only_the_sources_start_flows() {
     let s = stack();
