@@ -48,6 +48,10 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
     cfg.topics.notifications = ctx.targets.notifications_topic_arn.clone();
     cfg.topics.audit = ctx.targets.audit_topic_arn.clone();
     cfg.iam.permissions_boundary = ctx.targets.boundary_arn.clone();
+    cfg.iam.role_sessions_boundary = ctx.targets.role_sessions_boundary_arn.clone();
+    // The bench disables a dozen people within the guard's window on purpose (a leaver per
+    // cold-start run, then the calls' departure): the guard across executions is not what it measures.
+    cfg.lifecycle.max_disables = 1_000;
     let toml = toml::to_string(&cfg).expect("config as TOML");
 
     // `BENCH_ONLY=calls`, `scale` or `serve`: that part alone (a quick loop while working on it).
@@ -187,6 +191,7 @@ async fn scale(dir: &Path) -> Result<String, String> {
     cfg.topics.notifications = targets.notifications_topic_arn.clone();
     cfg.topics.audit = targets.audit_topic_arn.clone();
     cfg.iam.permissions_boundary = targets.boundary_arn.clone();
+    cfg.iam.role_sessions_boundary = targets.role_sessions_boundary_arn.clone();
     let scratch = tests::scratch().join(format!("bench-scale-{}", acct.id));
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     let config = scratch.join("onboarding.toml");
