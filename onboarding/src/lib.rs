@@ -337,11 +337,11 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     ctx.allow_mass_offboarding = cli.allow_mass_offboarding;
     ctx.concurrency = usize::from(cli.concurrency);
     if let Command::Sweep { .. } = cli.command {
-        let sweep = shared::steps::sweep::run(&ctx);
+        let sweep = shared::drivers::sweep::run(&ctx);
         return match shared::audit::in_delivery(shared::audit::new_delivery_id(), sweep).await {
             Ok(report) => {
                 render::sweep(out, cli.output, &report);
-                let held = report.items.iter().any(|i| i.outcome == shared::steps::sweep::SweepOutcome::Quarantined);
+                let held = report.items.iter().any(|i| i.outcome == shared::drivers::sweep::SweepOutcome::Quarantined);
                 if report.failed() {
                     EXIT_EVENT_FAILED
                 } else if report.quarantined.is_some() || held {
@@ -398,7 +398,7 @@ async fn quarantine(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    use shared::steps::quarantine::{self, Decision, Which};
+    use shared::drivers::quarantine::{self, Decision, Which};
     let (which, decision) = match action {
         QuarantineAction::List => {
             return match quarantine::list(ctx).await {

@@ -3,9 +3,9 @@
 use std::io::Write;
 
 use shared::audit::{Action, Outcome};
+use shared::drivers::quarantine::Held;
+use shared::drivers::sweep::SweepReport;
 use shared::pipeline::EventReport;
-use shared::steps::quarantine::Held;
-use shared::steps::sweep::SweepReport;
 
 use crate::Output;
 use crate::bootstrap::Item;

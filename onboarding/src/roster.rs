@@ -13,12 +13,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use shared::aws::iam::UserDetail;
 use shared::config::Config;
+use shared::drivers::adopt;
 use shared::intent::{Intent, Request};
 use shared::lanes;
+use shared::person::ownership::{self, Owner};
 use shared::pipeline;
 use shared::steps::Ctx;
-use shared::steps::adopt;
-use shared::steps::identity::{self, Owner};
 use shared::tags::{EMAIL, EMPLOYEE_ID};
 use shared::username;
 
@@ -231,7 +231,7 @@ pub fn plan(owner: Owner<'_>, people: &[Person], bad: &[BadRow], account: &Accou
     let users = account.users;
     let managed: BTreeMap<&str, &UserDetail> = users
         .iter()
-        .filter(|d| identity::is_managed(owner, &d.user))
+        .filter(|d| ownership::is_managed(owner, &d.user))
         .filter_map(|d| d.user.tags.get(EMPLOYEE_ID).map(|id| (id.as_str(), d)))
         .collect();
     let by_name: BTreeMap<String, &UserDetail> = users.iter().map(|d| (d.user.name.to_lowercase(), d)).collect();
@@ -241,7 +241,7 @@ pub fn plan(owner: Owner<'_>, people: &[Person], bad: &[BadRow], account: &Accou
         .map(|p| match &p.user_name {
             Some(n) => by_name.get(&n.to_lowercase()).map(|d| vec![(*d, "the userName column")]).unwrap_or_default(),
             None => {
-                users.iter().filter(|d| !identity::is_managed(owner, &d.user)).filter_map(|d| matched(p, d)).collect()
+                users.iter().filter(|d| !ownership::is_managed(owner, &d.user)).filter_map(|d| matched(p, d)).collect()
             }
         })
         .collect();

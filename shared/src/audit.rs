@@ -286,6 +286,13 @@ fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Logs a record the audit topic would not take, in full, at error level: the stack's metric
+/// filter counts `audit record undelivered` and alarms.
+pub(crate) fn undelivered_record(record: &AuditRecord, e: &crate::error::Error) {
+    let json = serde_json::to_string(record).unwrap_or_default();
+    tracing::error!(record = %json, error = %e, "audit record undelivered");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

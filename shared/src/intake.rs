@@ -75,12 +75,6 @@ pub trait Audit: Send + Sync {
     fn audit(&self, record: &AuditRecord) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
-impl Audit for crate::steps::Ctx {
-    async fn audit(&self, record: &AuditRecord) -> Result<(), Error> {
-        crate::steps::Ctx::audit(self, record).await
-    }
-}
-
 pub struct Intake<D, H, A> {
     /// Each source's name and its signing secrets.
     pub sources: Sources,
@@ -192,7 +186,7 @@ impl<D: Dedupe, H: HandOn, A: Audit> Intake<D, H, A> {
 
     async fn publish(&self, record: &AuditRecord) {
         if let Err(e) = self.audit.audit(record).await {
-            crate::steps::trail::undelivered_record(record, &e);
+            crate::audit::undelivered_record(record, &e);
         }
     }
 

@@ -70,12 +70,12 @@ async fn handle_step(ctx: &Ctx, step: Step, ev: LambdaEvent<Value>) -> Result<Va
 #[cfg(feature = "secrets")]
 #[tracing::instrument(skip_all, fields(step = "sweep", request_id = %ev.context.request_id))]
 pub async fn handle_sweep(ctx: &Ctx, ev: LambdaEvent<Value>) -> Result<Value, StepFailure> {
-    let sweep = steps::sweep::run(ctx);
+    let sweep = crate::drivers::sweep::run(ctx);
     let report = audit::in_delivery(ev.context.request_id.clone(), sweep).await.map_err(|e| {
         tracing::error!(error_type = e.error_type(), error = %e, "sweep failed");
         StepFailure { error_type: e.error_type(), message: e.to_string() }
     })?;
-    let failed = report.items.iter().filter(|i| i.outcome == steps::sweep::SweepOutcome::Failed).count();
+    let failed = report.items.iter().filter(|i| i.outcome == crate::drivers::sweep::SweepOutcome::Failed).count();
     if failed > 0 {
         return Err(StepFailure {
             error_type: "Onboarding.SweepIncomplete",

@@ -3,14 +3,21 @@
 //! Pure modules (no I/O, unit-tested without AWS): [`event`], [`username`], [`password`], [`policies`],
 //! [`mapping`], [`tags`], [`config`], [`intent`], [`lifecycle`], [`audit`], [`secret`].
 //! Effects (the only modules that name SDK types): [`aws`].
-//! Behaviour: [`steps`] (one module per Lambda step) and [`pipeline`] (the step order, once).
+//! Behaviour, from the bottom up: [`flow`] (the steps and each flow's order), [`context`] (what
+//! every operation runs with) and the trail; [`person`] (what happens to a person: ownership,
+//! credentials, ending access, notices); [`steps`] (one module per Lambda step); [`drivers`]
+//! (sweep, quarantine, adoption) and [`pipeline`] (the step order, once).
 
 pub mod archive;
+pub mod arn;
 pub mod audit;
 pub mod aws;
 pub mod config;
+pub mod context;
+pub mod drivers;
 pub mod error;
 pub mod event;
+pub mod flow;
 #[cfg(test)]
 mod fuzz;
 pub mod intake;
@@ -21,6 +28,7 @@ pub mod lanes;
 pub mod lifecycle;
 pub mod mapping;
 pub mod password;
+pub mod person;
 #[cfg(feature = "secrets")]
 pub mod pipeline;
 pub mod policies;
@@ -28,6 +36,7 @@ pub mod retry;
 pub mod secret;
 pub mod steps;
 pub mod tags;
+pub(crate) mod trail;
 pub mod username;
 pub mod webhook;
 

@@ -12,7 +12,7 @@ use crate::error::{Error, ValidationError};
 use crate::intent::Request;
 use crate::lanes;
 use crate::lifecycle;
-use crate::steps::identity::{self, DepartureDecision};
+use crate::person::ownership::{self, DepartureDecision};
 use crate::steps::{self, Ctx, State, record};
 
 /// How an event ended.
@@ -142,8 +142,8 @@ async fn mass_departure(ctx: &Ctx, entries: &[Result<Value, ValidationError>]) -
     for (i, raw) in entries.iter().enumerate() {
         let Ok(Ok(Request::Depart(d))) = raw.as_ref().map(|r| ctx.request(r)) else { continue };
         // A lookup that fails here fails again, reported, when the event is processed.
-        let Ok(user) = identity::find(ctx, &d.meta.employee_id).await else { continue };
-        if let Ok((_, DepartureDecision::DisableNow)) = identity::on_departure(ctx.owner(), user.as_ref(), &d, now) {
+        let Ok(user) = ownership::find(ctx, &d.meta.employee_id).await else { continue };
+        if let Ok((_, DepartureDecision::DisableNow)) = ownership::on_departure(ctx.owner(), user.as_ref(), &d, now) {
             due.push(i);
         }
     }
@@ -178,7 +178,7 @@ async fn batched(ctx: &Ctx, delivery: impl std::future::Future<Output = EventRep
 }
 
 /// Adopts `user_name` for the person of a hire event built from HR's roster (the operator's
-/// `onboarding roster import --apply`): [`steps::adopt`], then [`steps::ADOPTED`], with the one
+/// `onboarding roster import --apply`): [`crate::drivers::adopt`], then [`steps::ADOPTED`], with the one
 /// terminal record.
 pub async fn adopt(ctx: &Ctx, raw: &Value, user_name: &str) -> EventReport {
     let adopting = async {
@@ -187,7 +187,7 @@ pub async fn adopt(ctx: &Ctx, raw: &Value, user_name: &str) -> EventReport {
             let Request::Hire(intent) = ctx.request(raw)? else {
                 return Err(Error::Input("only a hire's person can be adopted".into()));
             };
-            state.create_user = Some(steps::adopt::run(ctx, &intent, user_name).await?);
+            state.create_user = Some(crate::drivers::adopt::run(ctx, &intent, user_name).await?);
             for &step in &steps::ADOPTED {
                 steps::run(step, ctx, &mut state).await?;
             }
@@ -209,10 +209,10 @@ async fn held(ctx: &Ctx, raw: &Value, reason: &str) -> EventReport {
     let mut state = State::new(raw.clone());
     let held = async {
         let Request::Depart(d) = ctx.request(raw)? else { return Ok(()) };
-        let Some(user) = identity::find(ctx, &d.meta.employee_id).await? else { return Ok(()) };
+        let Some(user) = ownership::find(ctx, &d.meta.employee_id).await? else { return Ok(()) };
         let mut trail = steps::Trail::new(ctx, &d.meta, steps::Step::Offboard);
         // The batch's one alert went out already.
-        steps::offboard::hold(ctx, &mut trail, &Ids::of(&d.meta), &user, Some(&d), reason, false).await?;
+        crate::person::access::hold(ctx, &mut trail, &Ids::of(&d.meta), &user, Some(&d), reason, false).await?;
         state.offboard = Some(steps::OffboardOutput {
             user_name: Some(user.name.clone()),
             user_arn: Some(user.arn.clone()),

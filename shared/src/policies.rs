@@ -254,7 +254,7 @@ pub fn secret_policy(person_arn: &str, readers: &[String], writers: &[String]) -
     // The readers read; they never rewrite, retag, restore or delete.
     let mut manage = vec![person_arn.to_owned()];
     manage.extend(writers.iter().cloned());
-    if let Some(account) = crate::aws::account_of(person_arn) {
+    if let Some(account) = crate::arn::account_of(person_arn) {
         let partition = person_arn.split(':').nth(1).unwrap_or("aws");
         manage.push(format!("arn:{partition}:iam::{account}:root"));
     }

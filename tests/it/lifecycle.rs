@@ -6,9 +6,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use shared::config::Config;
+use shared::drivers::sweep::{self, SweepOutcome, SweepReport};
 use shared::pipeline::{EventOutcome, EventReport, process, run_all};
 use shared::steps::Ctx;
-use shared::steps::sweep::{self, SweepOutcome, SweepReport};
 use shared::tags;
 use tests::{Account, Inboxes, config, user_groups, user_tags};
 

@@ -89,7 +89,7 @@ async fn no_secret_when_the_sweep_makes_a_pre_hires_credentials() {
 
     let (logs, guard) = capture_logs();
     let due = shared::steps::Ctx { now: Some("2031-03-10T00:00:00Z".parse().expect("time")), ..ctx.clone() };
-    let report = shared::steps::sweep::run(&due).await.expect("sweep");
+    let report = shared::drivers::sweep::run(&due).await.expect("sweep");
     drop(guard);
     assert_eq!(report.items.len(), 1, "{report:?}");
 

@@ -74,7 +74,7 @@ async fn archived_run(acct: &Account) -> Archived {
     let entries = events.into_iter().map(Ok).collect();
     let reports = shared::pipeline::run_all(&ctx, entries).await;
     assert_eq!(reports.iter().filter(|r| r.outcome == shared::pipeline::EventOutcome::Failed).count(), 1);
-    shared::steps::sweep::run(&ctx).await.expect("sweep");
+    shared::drivers::sweep::run(&ctx).await.expect("sweep");
 
     // The archiver, fed the queue in batches of ten, as the event source mapping feeds it. It
     // locks each object itself, for longer than the bucket's default (400 days), so the lock a

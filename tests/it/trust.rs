@@ -678,7 +678,7 @@ async fn only_the_person_reads_their_first_credentials() {
     let employee_id = person_arn.split('/').nth(2).expect("employee id").to_owned();
     let mut person = employee(&s, "person", &employee_id);
     person.arn = person_arn.clone();
-    person.account = shared::aws::account_of(&person_arn).expect("account").to_owned();
+    person.account = shared::arn::account_of(&person_arn).expect("account").to_owned();
     let account = person.account.clone();
     let mut other = employee(&s, "other", "E9");
     other.arn = format!("arn:aws:iam::{account}:user/employees/E9/mallory");
@@ -917,7 +917,7 @@ fn the_roles_write_only_this_systems_tags_and_only_create_user_marks_a_user() {
             panic!("a valid hire")
         };
         let now = chrono::Utc::now();
-        let tags = shared::steps::tag_user::hire_tags(&cfg.lifecycle, now, &intent, &Default::default());
+        let tags = shared::person::hire_tags(&cfg.lifecycle, now, &intent, &Default::default());
         keys.extend(tags.into_keys());
     }
     assert!(
@@ -958,8 +958,8 @@ fn the_roles_write_only_this_systems_tags_and_only_create_user_marks_a_user() {
         boundary: None,
         password_last_used: None,
     };
-    let owner = shared::steps::identity::Owner { cfg: &cfg, boundary_arn: &boundary, require_boundary: true };
-    let refused = shared::steps::identity::ownership(owner, &marked_stranger).expect_err("not owned");
+    let owner = shared::person::ownership::Owner { cfg: &cfg, boundary_arn: &boundary, require_boundary: true };
+    let refused = shared::person::ownership::ownership(owner, &marked_stranger).expect_err("not owned");
     assert!(refused.contains("permissions boundary is absent"), "{refused}");
     // Groups only from the allow-list.
     let join = function_role(&s, "JoinGroupsRole");

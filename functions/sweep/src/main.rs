@@ -1,5 +1,5 @@
 //! The `sweep` Lambda, run on a schedule: wiring only. Behaviour lives in
-//! `shared::steps::sweep`, shared with `onboarding sweep` and the tests.
+//! `shared::drivers::sweep`, shared with `onboarding sweep` and the tests.
 
 use lambda_runtime::{Error, run, service_fn};
 

@@ -562,7 +562,7 @@ pub async fn iam_view(ctx: &shared::steps::Ctx) -> Result<IamView, shared::Error
     let users = details
         .into_iter()
         .map(|d| {
-            let managed = shared::steps::identity::is_managed(ctx.owner(), &d.user);
+            let managed = shared::person::ownership::is_managed(ctx.owner(), &d.user);
             (d, managed)
         })
         .collect();

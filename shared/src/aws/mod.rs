@@ -240,16 +240,6 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The account id in an ARN (`arn:partition:service:region:account:...`).
-pub fn account_of(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
-}
-
-/// The region in an ARN.
-pub fn region_of(arn: &str) -> Option<&str> {
-    arn.split(':').nth(3).filter(|a| !a.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,13 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::identity::{self, employee_path};
 use super::{Ctx, State, Step, Trail};
 use crate::audit::{Action, Outcome};
 use crate::aws::iam::User;
 use crate::error::Error;
 use crate::intent::{Intent, Request};
 use crate::lifecycle::Status;
+use crate::person::ownership::{self, employee_path};
 use crate::tags::EMPLOYEE_ID;
 use crate::username::{MAX_VARIANTS, variant};
 
@@ -44,7 +44,7 @@ impl CreateUserOutput {
             user_name: u.name.clone(),
             user_arn: u.arn.clone(),
             exists: true,
-            status: Some(identity::status(u)),
+            status: Some(ownership::status(u)),
             rehire: false,
             skipped: None,
             actions,
@@ -58,7 +58,7 @@ impl CreateUserOutput {
             user_name: u.map(|u| u.name.clone()).unwrap_or_default(),
             user_arn: u.map(|u| u.arn.clone()).unwrap_or_default(),
             exists: u.is_some(),
-            status: u.map(identity::status),
+            status: u.map(ownership::status),
             skipped: Some(reason),
             ..Self::default()
         }
@@ -69,15 +69,15 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<CreateUserOutput, Error> {
     match ctx.request(&state.event)? {
         Request::Hire(intent) => hire(ctx, &intent).await,
         Request::Change(c) => {
-            let found = identity::find(ctx, &c.meta.employee_id).await?;
+            let found = ownership::find(ctx, &c.meta.employee_id).await?;
             Ok(match found {
                 None => CreateUserOutput::skip(
                     None,
                     format!("no user for employee `{}`: nothing to change", c.meta.employee_id),
                 ),
-                Some(u) => match identity::refusal(ctx.owner(), &u, c.meta.time) {
+                Some(u) => match ownership::refusal(ctx.owner(), &u, c.meta.time) {
                     Some(reason) => CreateUserOutput::skip(Some(&u), reason),
-                    None if identity::status(&u) == Status::Disabled => CreateUserOutput::skip(
+                    None if ownership::status(&u) == Status::Disabled => CreateUserOutput::skip(
                         Some(&u),
                         format!(
                             "`{}` is a disabled leaver: changes would give access back, so none is applied",
@@ -97,14 +97,14 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<CreateUserOutput, Error> {
 async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
     let meta = &intent.hire.meta;
     let mut trail = Trail::new(ctx, meta, Step::CreateUser);
-    if let Some(u) = identity::find(ctx, &meta.employee_id).await? {
-        if let Err(why) = identity::ownership(ctx.owner(), &u) {
+    if let Some(u) = ownership::find(ctx, &meta.employee_id).await? {
+        if let Err(why) = ownership::ownership(ctx.owner(), &u) {
             return Err(Error::Conflict(format!(
                 "{why}; it carries employee id `{}`, and this system refuses to adopt it",
                 meta.employee_id
             )));
         }
-        if let Some(reason) = identity::refusal(ctx.owner(), &u, meta.time) {
+        if let Some(reason) = ownership::refusal(ctx.owner(), &u, meta.time) {
             return Ok(CreateUserOutput::skip(Some(&u), reason));
         }
         trail.record("iam:CreateUser", &u.arn, Outcome::AlreadyDone).await?;
@@ -121,7 +121,7 @@ async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
     }
     let path = employee_path(&ctx.cfg, &meta.employee_id);
     // Created with every tag a hire's user carries (status included), in the one call.
-    let tags = super::tag_user::hire_tags(&ctx.cfg.lifecycle, ctx.due_now(), intent, &Default::default());
+    let tags = crate::person::hire_tags(&ctx.cfg.lifecycle, ctx.due_now(), intent, &Default::default());
     let mut n = 1;
     let mut races = 0;
     while n <= MAX_VARIANTS {
@@ -130,7 +130,7 @@ async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
             // The person's own user, made by a concurrent delivery of this event between our
             // look-up and our create (`EntityAlreadyExists` sent us back here): already done.
             Some(u) if u.tags.get(EMPLOYEE_ID) == Some(&meta.employee_id) && u.path == path => {
-                if let Err(why) = identity::ownership(ctx.owner(), &u) {
+                if let Err(why) = ownership::ownership(ctx.owner(), &u) {
                     return Err(Error::Conflict(why));
                 }
                 trail.record("iam:CreateUser", &u.arn, Outcome::AlreadyDone).await?;

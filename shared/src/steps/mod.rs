@@ -2,47 +2,41 @@
 //! and the tests. A step takes the [`State`] (the HR event plus the outputs of earlier steps, as
 //! a state machine hands it over) and returns its own typed output.
 //!
-//! The table of contents: [`flow`] (the steps and each flow's order), [`state`] (what flows
-//! between steps), [`context`] (`Ctx`, `Targets`), [`trail`] (each action recorded, sent per step), [`person`],
-//! [`identity`] (whose user, proven), one module per step, [`adopt`] (the operator's), [`quarantine`] and [`sweep`]; `run`
-//! below dispatches one step.
+//! The table of contents: [`state`] (what flows between steps), [`identity`] (the user a step
+//! acts on, proven), one module per step; `run` below dispatches one step. Steps never import
+//! each other: what they share about a person is the layer below, [`crate::person`], and below
+//! that [`crate::flow`] (the steps and each flow's order), [`crate::context`] (`Ctx`, `Targets`)
+//! and `crate::trail` (each action recorded, sent per step). What runs steps without being one:
+//! [`crate::pipeline`] and [`crate::drivers`].
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::Error;
 
-mod context;
-mod flow;
-mod person;
 mod state;
-pub(crate) mod trail;
 
-pub mod adopt;
 pub mod create_user;
 pub mod identity;
 pub mod join_groups;
 pub mod notify;
 #[cfg(feature = "secrets")]
 pub mod offboard;
-#[cfg(feature = "secrets")]
-pub mod quarantine;
 pub mod record;
 #[cfg(feature = "secrets")]
 pub mod store_password;
-#[cfg(feature = "secrets")]
-pub mod sweep;
 pub mod tag_user;
 
-pub use context::{Ctx, Targets};
+pub use crate::context::{Ctx, Targets};
+pub use crate::flow::{ADOPTED, CHANGE, OFFBOARD, ONBOARD, Step, flow};
+pub use crate::person::StorePasswordOutput;
+pub use crate::person::{Person, UserRef};
+pub(crate) use crate::trail::Trail;
 pub use create_user::CreateUserOutput;
-pub use flow::{ADOPTED, CHANGE, OFFBOARD, ONBOARD, Step, flow};
 pub use join_groups::JoinGroupsOutput;
 pub use notify::NotifyOutput;
-pub use person::{Person, UserRef};
-pub use state::{OffboardOutput, State, StorePasswordOutput};
+pub use state::{OffboardOutput, State};
 pub use tag_user::TagUserOutput;
-pub(crate) use trail::Trail;
 
 /// Runs one step against the state and stores its output there; returns the output as JSON.
 pub async fn run(step: Step, ctx: &Ctx, state: &mut State) -> Result<Value, Error> {

@@ -1,49 +1,35 @@
 //! `offboard`: a departure. Disables the user at the end of the last day (at once when
 //! `immediate` or when that moment has passed), or schedules it on the user's tags for the sweep.
-//! Deleting after the grace period ([`delete`]) is the sweep's.
-//!
-//! Disable removes every way in and keeps the user: login profile deleted; access keys, SSH keys
-//! and signing certificates deactivated; every group left; the initial-credential secrets
-//! scheduled for deletion; the manager told. Delete removes everything AWS requires before
-//! `DeleteUser`, including what the person or an admin added.
-//!
-//! Never acts on a user without the managed marker or on the config's protect list.
+//! Deleting after the grace period is the sweep's. What a disable and a deletion do, and the
+//! mass-departure guard: [`crate::person::access`].
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
-use super::identity::{self, DepartureDecision, is_protected};
-use super::notify::{Message, publish};
 use super::{Ctx, OffboardOutput, State, Step, Trail};
 use crate::audit::{AuditRecord, Ids, Outcome};
-use crate::aws::iam::{CredentialKind, User};
 use crate::aws::scheduler::ScheduleTarget;
-use crate::aws::tombstones::Tombstone;
 use crate::error::Error;
-use crate::event::Departure;
 use crate::intent::Request;
 use crate::lifecycle::{self, Status};
-use crate::policies::{self, FUNCTIONS_AND_FLOWS_PREFIX};
-use crate::tags;
-use crate::tags::{
-    ACCESS_REVOKED, ACTIVATE_AT, DELETE_AT, DISABLE_AT, DISABLE_HELD, DISABLED_AT, EMPLOYEE_ID, LAST_DAY,
-    LAST_EVENT_TIME, MANAGER_EMAIL, NOTICE_SENT, STATUS, WELCOME_SENT,
-};
+use crate::person::access::{admit, disable, hold, schedule_name, set_tags};
+use crate::person::ownership::{self, DepartureDecision};
+use crate::tags::{ACCESS_REVOKED, DISABLE_AT, DISABLED_AT, LAST_DAY, LAST_EVENT_TIME};
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
     let Request::Depart(d) = ctx.request(&state.event)? else {
         return Err(Error::Input("`offboard` handles departures only".into()));
     };
-    let user = identity::find(ctx, &d.meta.employee_id).await?;
+    let user = ownership::find(ctx, &d.meta.employee_id).await?;
     let now = ctx.due_now();
     let mut out = OffboardOutput {
         user_name: user.as_ref().map(|u| u.name.clone()),
         user_arn: user.as_ref().map(|u| u.arn.clone()),
-        status: user.as_ref().map(identity::status),
+        status: user.as_ref().map(ownership::status),
         ..OffboardOutput::default()
     };
-    let (user, decision) = match identity::on_departure(ctx.owner(), user.as_ref(), &d, now) {
+    let (user, decision) = match ownership::on_departure(ctx.owner(), user.as_ref(), &d, now) {
         Ok(decided) => decided,
         Err(reason) => {
             tracing::info!(reason = %reason, "departure changes nothing");
@@ -51,9 +37,9 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
             return Ok(out);
         }
     };
-    out.access_due_at = Some(lifecycle::stamp(identity::access_due(&ctx.cfg, &d)));
+    out.access_due_at = Some(lifecycle::stamp(ownership::access_due(&ctx.cfg, &d)));
     let mut trail = Trail::new(ctx, &d.meta, Step::Offboard);
-    if let Some(why) = identity::boundary_tampered(ctx.owner(), user) {
+    if let Some(why) = ownership::boundary_tampered(ctx.owner(), user) {
         tracing::error!(user = %user.name, why, "departure of a user whose permissions boundary was changed");
         let record =
             AuditRecord::boundary_tampered(&Ids::of(&d.meta), Step::Offboard.name(), &user.arn, &why, Utc::now());
@@ -104,329 +90,4 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
     }
     out.actions = trail.actions;
     Ok(out)
-}
-
-/// The mass-departure guard across executions: `Some(why)` when this user's disable must wait
-/// for an operator. A user already held stays held until an operator decides; otherwise the
-/// disables of the window, counted from IAM (every run, execution and sweep alike), decide.
-pub(crate) async fn admit(ctx: &Ctx, user: &User) -> Result<Option<String>, Error> {
-    // The operator's override (`--allow-mass-offboarding`) is their decision, held or not.
-    let allow = ctx.allow_mass_offboarding || ctx.cfg.lifecycle.allow_mass_offboarding;
-    if allow {
-        return Ok(None);
-    }
-    if let Some(since) = user.tags.get(DISABLE_HELD) {
-        return Ok(Some(format!(
-            "held by the mass-departure guard since {since}; an operator releases or discards it \
-             (`onboarding quarantine release|discard`)"
-        )));
-    }
-    let users = ctx.aws.iam.users_with_tags(&ctx.cfg.iam.user_path).await?;
-    let managed: Vec<&User> = users.iter().filter(|u| identity::is_managed(ctx.owner(), u)).collect();
-    let recent = lifecycle::recent_disables(managed.iter().map(|u| &u.tags), ctx.now(), &ctx.cfg.lifecycle);
-    Ok(lifecycle::window_guard(recent, &ctx.cfg.lifecycle, allow))
-}
-
-/// Holds a departure for an operator: the disable is due now and marked held (so no sweep or
-/// resend does it), and an alert goes to the audit topic. Idempotent.
-pub(crate) async fn hold(
-    ctx: &Ctx,
-    trail: &mut Trail<'_>,
-    ids: &Ids,
-    user: &User,
-    departure: Option<&Departure>,
-    reason: &str,
-    alert: bool,
-) -> Result<(), Error> {
-    let now = lifecycle::stamp(ctx.now());
-    let mut tags = BTreeMap::from([
-        (DISABLE_HELD.to_owned(), user.tags.get(DISABLE_HELD).cloned().unwrap_or_else(|| now.clone())),
-        (DISABLE_AT.to_owned(), user.tags.get(DISABLE_AT).cloned().unwrap_or(now)),
-    ]);
-    if let Some(d) = departure {
-        tags.insert(LAST_DAY.to_owned(), d.last_day.to_string());
-        tags.insert(LAST_EVENT_TIME.to_owned(), lifecycle::stamp(d.meta.time));
-    }
-    let outcome = set_tags(ctx, trail, user, &tags, &[]).await?;
-    trail.record("lifecycle:HoldDisable", &user.arn, outcome).await?;
-    tracing::warn!(user = %user.name, reason, "mass-departure guard: disable held for an operator");
-    if alert {
-        ctx.audit(&AuditRecord::alert(ids, trail.step().name(), reason, Utc::now())).await?;
-    }
-    Ok(())
-}
-
-/// Sets and removes tags where they differ; returns whether anything changed.
-pub(crate) async fn set_tags(
-    ctx: &Ctx,
-    trail: &mut Trail<'_>,
-    user: &User,
-    set: &BTreeMap<String, String>,
-    remove: &[&str],
-) -> Result<Outcome, Error> {
-    let diff = tags::change(&user.tags, set, remove);
-    if diff.is_empty() {
-        return Ok(Outcome::AlreadyDone);
-    }
-    // Removals first: what is set (a status, a due date) marks the change done, so a crash in
-    // between leaves it undone, and the retry makes both.
-    if !diff.remove.is_empty() {
-        trail.apply("iam:UntagUser", &user.arn, ctx.aws.iam.untag_user(&user.name, &diff.remove)).await?;
-    }
-    if !diff.set.is_empty() {
-        trail.apply("iam:TagUser", &user.arn, ctx.aws.iam.tag_user(&user.name, &diff.set)).await?;
-    }
-    Ok(trail.change())
-}
-
-/// Ends every way in, then keeps the user for the grace period; returns when access ended.
-///
-/// The first change is the `access-revoked` tag, on which the permissions boundary denies the
-/// user everything, whatever credential or session they hold (console sessions and
-/// `GetSessionToken` credentials issued earlier included). Then every credential goes: login
-/// profile deleted; access keys, SSH keys, signing certificates and service-specific credentials
-/// deactivated; every group left; the initial-credential secrets scheduled for deletion. The
-/// audit records wait until all of that was tried (a failing audit topic never stops a
-/// revocation half-way), then go out; one that cannot is logged and fails the step. The status
-/// tag is written last: a crash before it leaves the user `active`, and the retry does the rest.
-pub(crate) async fn disable(
-    ctx: &Ctx,
-    trail: &mut Trail<'_>,
-    user: &User,
-    event_time: Option<DateTime<Utc>>,
-    reason: Option<&str>,
-) -> Result<DateTime<Utc>, Error> {
-    trail.hold();
-    let revoked = revoke(ctx, trail, user).await;
-    let released = trail.release().await;
-    let ended = revoked?;
-    released?;
-    finish_disable(ctx, trail, user, ended, event_time, reason).await?;
-    Ok(ended)
-}
-
-/// Every way in, ended; returns when (the `access-revoked` time, kept from an earlier attempt).
-async fn revoke(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Result<DateTime<Utc>, Error> {
-    let iam = &ctx.aws.iam;
-    let name = user.name.as_str();
-    let ended = match user.tags.get(ACCESS_REVOKED).and_then(|t| lifecycle::parse_stamp(t)) {
-        Some(at) => {
-            trail.record("iam:TagUser", &format!("{} ({ACCESS_REVOKED})", user.arn), Outcome::AlreadyDone).await?;
-            at
-        }
-        None => {
-            let at = ctx.now();
-            let tag = BTreeMap::from([(ACCESS_REVOKED.to_owned(), lifecycle::stamp(at))]);
-            trail.apply("iam:TagUser", &format!("{} ({ACCESS_REVOKED})", user.arn), iam.tag_user(name, &tag)).await?;
-            at
-        }
-    };
-    if iam.has_login_profile(name).await? {
-        trail.apply("iam:DeleteLoginProfile", &user.arn, iam.delete_login_profile(name)).await?;
-    }
-    for kind in credential_kinds(ctx) {
-        for c in iam.credentials(name, kind).await?.into_iter().filter(|c| c.active) {
-            let target = format!("{}/{}/{} (Inactive)", user.arn, kind.segment(), c.id);
-            trail.apply(kind.update_action(), &target, iam.set_credential_active(name, kind, &c.id, false)).await?;
-        }
-    }
-    for g in iam.groups_for_user(name).await? {
-        trail.apply("iam:RemoveUserFromGroup", &format!("group/{g}"), iam.remove_user_from_group(name, &g)).await?;
-    }
-    schedule_secret_deletion(ctx, trail, name).await?;
-    end_role_sessions(ctx, trail, Some(name)).await?;
-    Ok(ended)
-}
-
-/// Ends leavers' role sessions: writes into the roles' boundary
-/// ([`policies::role_sessions_boundary`], `iam.role_sessions_boundary`) every user whose access
-/// was revoked within the longest role session, as IAM shows them (their `access-revoked` tags),
-/// plus `leaver` (whose tag IAM may not show yet), most recent first.
-///
-/// No list is kept anywhere but IAM, and no lock: concurrent departures each write the whole
-/// list from IAM and read it back until it is what IAM says (the last writer to check puts in
-/// everyone tagged before it). The sweep calls it with no leaver each run, which puts back a
-/// name that eventual consistency lost and drops those whose sessions have all expired.
-/// Nothing to do when the config names no such boundary.
-pub(crate) async fn end_role_sessions(ctx: &Ctx, trail: &mut Trail<'_>, leaver: Option<&str>) -> Result<(), Error> {
-    let Some(arn) = &ctx.targets.role_sessions_boundary_arn else { return Ok(()) };
-    let iam = &ctx.aws.iam;
-    let target = format!("{arn} (aws:SourceIdentity {})", leaver.unwrap_or("of recent leavers"));
-    const WRITES: u32 = 5;
-    for attempt in 0..=WRITES {
-        let users = iam.users_with_tags(&ctx.cfg.iam.user_path).await?;
-        let ours = users.iter().filter(|u| identity::departs_as_ours(ctx.owner(), u));
-        let mut names = lifecycle::recent_revocations(ours.map(|u| (u.name.as_str(), &u.tags)), ctx.now());
-        names.splice(0..0, leaver);
-        let (document, dropped) = policies::role_sessions_boundary(names);
-        let (_, current) = iam.policy_document(arn).await?;
-        if policies::leavers_denied(&current) == policies::leavers_denied(&document) {
-            if attempt == 0 && leaver.is_some() {
-                trail.record("iam:CreatePolicyVersion", &target, Outcome::AlreadyDone).await?;
-            }
-            return Ok(());
-        }
-        if attempt == WRITES {
-            break;
-        }
-        if !dropped.is_empty() {
-            let why = format!(
-                "{} leaver(s) do not fit the role sessions boundary {arn} (IAM's 6,144 characters); their role \
-                 sessions run until they expire: {}",
-                dropped.len(),
-                dropped.join(", ")
-            );
-            tracing::error!(%why, "role sessions not ended");
-            ctx.audit(&AuditRecord::alert(&Ids::default(), trail.step().name(), &why, Utc::now())).await?;
-        }
-        trail
-            .apply("iam:CreatePolicyVersion", &target, iam.replace_policy_document(arn, &document.to_string()))
-            .await?;
-        if ctx.dry_run {
-            return Ok(());
-        }
-        // Read it back after IAM had a moment to settle, and write again while it differs.
-        tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt + 1))).await;
-    }
-    Err(Error::Conflict(format!(
-        "the role sessions boundary {arn} still differs from the leavers IAM shows after {WRITES} writes: \
-         another writer keeps changing it; the next sweep writes it again"
-    )))
-}
-
-/// After the revocation: the manager told, the status and due dates written.
-async fn finish_disable(
-    ctx: &Ctx,
-    trail: &mut Trail<'_>,
-    user: &User,
-    ended: DateTime<Utc>,
-    event_time: Option<DateTime<Utc>>,
-    reason: Option<&str>,
-) -> Result<(), Error> {
-    let name = user.name.as_str();
-    let tags = &user.tags;
-    if let Some(manager) = tags.get(MANAGER_EMAIL) {
-        let who = tags.get(crate::tags::DISPLAY_NAME).unwrap_or(&user.name);
-        let why = reason.map(|r| format!(" Reason given by HR: {r}.")).unwrap_or_default();
-        let message = Message {
-            recipient: manager.clone(),
-            kind: "access-ended",
-            subject: "AWS access ended for a member of your team".into(),
-            body: format!(
-                "Hello,\n\nThe AWS access of {who} (user `{name}`) ended on {}.{why} The user is disabled and \
-                 will be deleted after {} days; anything they own must be handed over before then.\n",
-                lifecycle::stamp(ended),
-                ctx.cfg.lifecycle.grace_days
-            ),
-        };
-        let employee = tags.get(crate::tags::EMPLOYEE_ID).map(String::as_str).unwrap_or("-");
-        publish(ctx, trail, employee, std::slice::from_ref(&message)).await?;
-    }
-
-    let disabled_at = tags.get(DISABLED_AT).and_then(|t| lifecycle::parse_stamp(t)).unwrap_or(ended);
-    let mut set = BTreeMap::from([
-        (STATUS.to_owned(), Status::Disabled.as_str().to_owned()),
-        (DISABLED_AT.to_owned(), lifecycle::stamp(disabled_at)),
-        (DELETE_AT.to_owned(), lifecycle::stamp(lifecycle::delete_time(disabled_at, &ctx.cfg.lifecycle))),
-    ]);
-    if let Some(t) = event_time {
-        set.insert(LAST_EVENT_TIME.to_owned(), lifecycle::stamp(t));
-    }
-    set_tags(ctx, trail, user, &set, &[ACTIVATE_AT, DISABLE_AT, WELCOME_SENT, NOTICE_SENT, DISABLE_HELD]).await?;
-    if ctx.cfg.lifecycle.schedule_target.is_some()
-        && let Some(employee) = tags.get(crate::tags::EMPLOYEE_ID)
-    {
-        // Done: a schedule still waiting (the disable came from HR or the sweep) is not needed.
-        let schedule = schedule_name(employee);
-        if !ctx.dry_run && ctx.aws.scheduler.delete(&schedule).await? {
-            trail.record("scheduler:DeleteSchedule", &schedule, Outcome::Done).await?;
-        }
-    }
-    tracing::info!(user = %name, "disabled");
-    Ok(())
-}
-
-/// The initial-credential secrets go too; they stay restorable for the recovery window (a rehire
-/// restores them).
-async fn schedule_secret_deletion(ctx: &Ctx, trail: &mut Trail<'_>, user: &str) -> Result<(), Error> {
-    for name in [ctx.cfg.password_secret_name(user), ctx.cfg.access_key_secret_name(user)] {
-        if let Some(s) = ctx.aws.secrets.describe(&name).await?.filter(|s| !s.deleted) {
-            let days = ctx.cfg.lifecycle.grace_days.into();
-            trail.apply("secretsmanager:DeleteSecret", &s.arn, ctx.aws.secrets.schedule_deletion(&s.arn, days)).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Deletes the user and everything AWS requires gone first, in AWS's order: login profile,
-/// access keys, signing certificates, SSH keys, service-specific credentials, MFA devices
-/// (deactivated, then deleted when virtual), inline policies, attached managed policies, group
-/// memberships, then the user. Each removal is audited.
-pub(crate) async fn delete(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Result<(), Error> {
-    if is_protected(&ctx.cfg, user) || !identity::is_managed(ctx.owner(), user) {
-        return Err(Error::Conflict(format!("`{}` is protected or not managed: never deleted", user.name)));
-    }
-    let iam = &ctx.aws.iam;
-    let name = user.name.as_str();
-    if iam.has_login_profile(name).await? {
-        trail.apply("iam:DeleteLoginProfile", &user.arn, iam.delete_login_profile(name)).await?;
-    }
-    for kind in credential_kinds(ctx) {
-        for c in iam.credentials(name, kind).await? {
-            let target = format!("{}/{}/{}", user.arn, kind.segment(), c.id);
-            trail.apply(kind.delete_action(), &target, iam.delete_credential(name, kind, &c.id)).await?;
-        }
-    }
-    for serial in iam.mfa_devices(name).await? {
-        trail.apply("iam:DeactivateMFADevice", &serial, iam.deactivate_mfa_device(name, &serial)).await?;
-        // Hardware and FIDO devices belong to the company's stock; virtual ones die with the user.
-        if serial.contains(":mfa/") {
-            trail.apply("iam:DeleteVirtualMFADevice", &serial, iam.delete_virtual_mfa_device(&serial)).await?;
-        }
-    }
-    for p in iam.inline_policies(name).await? {
-        trail
-            .apply("iam:DeleteUserPolicy", &format!("{}/policy/{p}", user.arn), iam.delete_user_policy(name, &p))
-            .await?;
-    }
-    for arn in iam.attached_policies(name).await? {
-        trail.apply("iam:DetachUserPolicy", &arn, iam.detach_user_policy(name, &arn)).await?;
-    }
-    for g in iam.groups_for_user(name).await? {
-        trail.apply("iam:RemoveUserFromGroup", &format!("group/{g}"), iam.remove_user_from_group(name, &g)).await?;
-    }
-    schedule_secret_deletion(ctx, trail, name).await?;
-    // The tombstone before the user: a crash in between leaves both, and the retry deletes.
-    let l = &ctx.cfg.lifecycle;
-    let tombstone = Tombstone {
-        employee_id: user.tags.get(EMPLOYEE_ID).cloned().unwrap_or_default(),
-        user_name: user.name.clone(),
-        last_event_time: user.tags.get(LAST_EVENT_TIME).and_then(|t| lifecycle::parse_stamp(t)),
-        deleted_at: ctx.now(),
-    };
-    let expires = ctx.now() + chrono::TimeDelta::days(i64::from(l.tombstone_days));
-    let target = format!("{}/{}", l.tombstones_table, tombstone.employee_id);
-    trail.apply("dynamodb:PutItem", &target, ctx.aws.tombstones.put(&l.tombstones_table, &tombstone, expires)).await?;
-    trail.apply("iam:DeleteUser", &user.arn, iam.delete_user(name)).await?;
-    tracing::info!(user = %name, "deleted");
-    Ok(())
-}
-
-/// The name of an employee's one-time disable schedule (at most 64 characters, as the
-/// scheduler allows).
-pub fn schedule_name(employee_id: &str) -> String {
-    let name = format!("{FUNCTIONS_AND_FLOWS_PREFIX}disable-{employee_id}");
-    if name.len() <= 64 {
-        return name;
-    }
-    use sha2::Digest;
-    let digest = hex::encode(sha2::Sha256::digest(employee_id.as_bytes()));
-    format!("{FUNCTIONS_AND_FLOWS_PREFIX}disable-{}", &digest[..40])
-}
-
-/// The kinds of credential to end, in AWS's delete order (without service-specific credentials
-/// where the configuration says the API is missing, as in the emulator).
-fn credential_kinds(ctx: &Ctx) -> impl Iterator<Item = CredentialKind> {
-    let skip = ctx.skip_service_specific_credentials();
-    CredentialKind::ALL.into_iter().filter(move |k| !(skip && *k == CredentialKind::ServiceSpecific))
 }

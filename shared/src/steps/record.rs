@@ -7,12 +7,12 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::identity;
 use super::{Ctx, State};
 use crate::audit::{AuditRecord, Ids, Outcome};
 use crate::error::Error;
 use crate::event;
 use crate::lifecycle::Status;
+use crate::person::ownership;
 use crate::tags::{ACCESS_REVOKED, DISABLED_AT};
 
 /// The detail-type of a sweep's record (a scheduled run carries no event).
@@ -103,15 +103,15 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<AuditRecord, Error> {
 /// `access-revoked` tag, and only while the user is disabled. Never from the state.
 async fn confirmed(ctx: &Ctx, mut record: AuditRecord) -> Result<AuditRecord, Error> {
     let user = match &record.employee_id {
-        Some(employee_id) => identity::find(ctx, employee_id).await?,
+        Some(employee_id) => ownership::find(ctx, employee_id).await?,
         None => None,
     };
-    let user = user.filter(|u| identity::departs_as_ours(ctx.owner(), u));
+    let user = user.filter(|u| ownership::departs_as_ours(ctx.owner(), u));
     if record.target.is_some() {
         record.target = user.as_ref().map(|u| u.arn.clone());
     }
     let ended = |u: &crate::aws::iam::User| {
-        let disabled = identity::status(u) == Status::Disabled || u.tags.contains_key(ACCESS_REVOKED);
+        let disabled = ownership::status(u) == Status::Disabled || u.tags.contains_key(ACCESS_REVOKED);
         disabled.then(|| u.tags.get(ACCESS_REVOKED).or(u.tags.get(DISABLED_AT)).cloned()).flatten()
     };
     let confirmed =

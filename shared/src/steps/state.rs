@@ -10,6 +10,7 @@ use super::{CreateUserOutput, JoinGroupsOutput, NotifyOutput, TagUserOutput};
 use crate::audit::Action;
 use crate::error::Error;
 use crate::lifecycle::Status;
+use crate::person::StorePasswordOutput;
 
 /// What flows between steps: the event and every earlier step's output.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -119,23 +120,6 @@ impl State {
         .cloned()
         .collect()
     }
-}
-
-/// Output of `store-password`. Holds ARNs and names, never a secret value.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StorePasswordOutput {
-    /// Secret holding the initial console password (console access).
-    pub password_secret_arn: Option<String>,
-    pub password_secret_name: Option<String>,
-    /// Secret holding the initial access key (programmatic access).
-    pub access_key_secret_arn: Option<String>,
-    pub access_key_secret_name: Option<String>,
-    /// Another delivery of the same event made the first credential (the password, else the
-    /// access key) at the same moment: it won that race, and it sends the welcome, not this one.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub concurrent: bool,
-    pub actions: Vec<Action>,
 }
 
 /// Output of `offboard`. `status` is the user's after the step.

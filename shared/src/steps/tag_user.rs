@@ -3,19 +3,14 @@
 //! ahead: console access and welcome wait for the sweep) or `active`, and cancels any scheduled
 //! departure or deletion (a rehire). For a change it updates the changed attributes only.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
-
 use serde::{Deserialize, Serialize};
 
 use super::{Ctx, State, Step};
 use crate::audit::{Action, Outcome};
-use crate::config::LifecycleConfig;
 use crate::error::Error;
-use crate::intent::{Intent, Request};
+use crate::intent::Request;
 use crate::lifecycle::{self, Status};
-use crate::tags::{self, ACTIVATE_AT, LAST_EVENT_TIME, STATUS};
+use crate::tags::{self, LAST_EVENT_TIME};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -30,38 +25,6 @@ pub struct TagUserOutput {
     pub actions: Vec<Action>,
 }
 
-/// Whether a hire's console access and welcome wait for the sweep: the user is not active yet
-/// and its activation time (start date minus lead days) is still ahead.
-pub fn hire_is_pending(ctx: &Ctx, intent: &Intent, current: &BTreeMap<String, String>) -> bool {
-    pending(&ctx.cfg.lifecycle, ctx.due_now(), intent, current)
-}
-
-fn pending(cfg: &LifecycleConfig, now: DateTime<Utc>, intent: &Intent, current: &BTreeMap<String, String>) -> bool {
-    current.get(STATUS).map(String::as_str) != Some(Status::Active.as_str())
-        && now < lifecycle::activation_time(intent.hire.start_date, cfg)
-}
-
-/// Every tag this system owns that a hire's user should carry, given its tags now: the HR
-/// attributes, the status (`pending` with its activation time, or `active`) and the event's time.
-/// `create-user` creates a user with them all, so a new hire's `tag-user` has nothing to add.
-pub fn hire_tags(
-    cfg: &LifecycleConfig,
-    now: DateTime<Utc>,
-    intent: &Intent,
-    current: &BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
-    let mut t = intent.tags.clone();
-    if pending(cfg, now, intent, current) {
-        let at = lifecycle::activation_time(intent.hire.start_date, cfg);
-        t.insert(STATUS.into(), Status::Pending.as_str().into());
-        t.insert(ACTIVATE_AT.into(), lifecycle::stamp(at));
-    } else {
-        t.insert(STATUS.into(), Status::Active.as_str().into());
-    }
-    t.insert(LAST_EVENT_TIME.into(), lifecycle::stamp(intent.hire.meta.time));
-    t
-}
-
 pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
     let Some((req, target, mut trail)) = super::identity::begin(ctx, state, Step::TagUser).await? else {
         return Ok(TagUserOutput::default());
@@ -69,7 +32,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
     let user = &target.user;
     let current = &user.tags;
     let desired = match &req {
-        Request::Hire(intent) => hire_tags(&ctx.cfg.lifecycle, ctx.due_now(), intent, current),
+        Request::Hire(intent) => crate::person::hire_tags(&ctx.cfg.lifecycle, ctx.due_now(), intent, current),
         Request::Change(c) => {
             let mut t = tags::after_change(current, c);
             t.insert(LAST_EVENT_TIME.into(), lifecycle::stamp(c.meta.time));

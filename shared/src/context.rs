@@ -155,7 +155,7 @@ impl Ctx {
         }
         let undelivered = self.aws.sns.audit_batch(&self.targets.audit_topic_arn, &records).await;
         for (record, e) in &undelivered {
-            super::trail::undelivered_record(record, e);
+            crate::audit::undelivered_record(record, e);
         }
         let delivered = match undelivered.first() {
             Some((_, e)) => Err(Error::AuditUndelivered { count: undelivered.len(), cause: e.to_string() }),
@@ -171,6 +171,12 @@ impl Ctx {
             (Ok(_), Err(e)) => Err(e),
             (result, _) => result,
         }
+    }
+}
+
+impl crate::intake::Audit for Ctx {
+    async fn audit(&self, record: &AuditRecord) -> Result<(), Error> {
+        Ctx::audit(self, record).await
     }
 }
 

@@ -6,14 +6,16 @@
 use chrono::Utc;
 use serde::Serialize;
 
-use super::identity::{self, is_protected};
-use super::offboard::{disable, set_tags};
-use super::{Ctx, Step, Trail};
 use crate::audit::{Action, AuditRecord, Ids};
 use crate::aws::iam::User;
+use crate::context::Ctx;
 use crate::error::Error;
+use crate::flow::Step;
 use crate::lifecycle::{self, Status};
+use crate::person::access::{disable, set_tags};
+use crate::person::ownership::{self, is_protected};
 use crate::tags::{DISABLE_AT, DISABLE_HELD, EMPLOYEE_ID, LAST_DAY};
+use crate::trail::Trail;
 
 /// One held departure, or what an operator's decision did to it.
 #[derive(Debug, Clone, Serialize)]
@@ -48,11 +50,11 @@ pub async fn list(ctx: &Ctx) -> Result<Vec<(User, Held)>, Error> {
     let users = ctx.aws.iam.users_with_tags(&ctx.cfg.iam.user_path).await?;
     let mut out = Vec::new();
     for u in users {
-        if !identity::is_managed(ctx.owner(), &u) || is_protected(&ctx.cfg, &u) {
+        if !ownership::is_managed(ctx.owner(), &u) || is_protected(&ctx.cfg, &u) {
             continue;
         }
         let overdue = lifecycle::due(&u.tags, now) == Some(lifecycle::Due::Disable);
-        if identity::status(&u) == Status::Disabled || !(overdue || u.tags.contains_key(DISABLE_HELD)) {
+        if ownership::status(&u) == Status::Disabled || !(overdue || u.tags.contains_key(DISABLE_HELD)) {
             continue;
         }
         let held = Held {

@@ -2,10 +2,11 @@
 
 use chrono::Utc;
 
-use super::{Ctx, Step};
 use crate::audit::{Action, AuditRecord, Ids, Outcome};
+use crate::context::Ctx;
 use crate::error::Error;
 use crate::event::EventMeta;
+use crate::flow::Step;
 
 /// A step's record of what it does: each action is recorded as it happens, and published at once
 /// or, inside [`Ctx::batch`] (a Lambda's step, a whole delivery in process), with the other
@@ -88,7 +89,7 @@ impl<'a> Trail<'a> {
         let mut first: Option<Error> = None;
         for record in self.held.take().unwrap_or_default() {
             if let Err(e) = self.ctx.audit(&record).await {
-                undelivered_record(&record, &e);
+                crate::audit::undelivered_record(&record, &e);
                 undelivered += 1;
                 first.get_or_insert(e);
             }
@@ -98,13 +99,6 @@ impl<'a> Trail<'a> {
             Some(e) => Err(Error::AuditUndelivered { count: undelivered, cause: e.to_string() }),
         }
     }
-}
-
-/// Logs a record the audit topic would not take, in full, at error level: the stack's metric
-/// filter counts `audit record undelivered` and alarms.
-pub(crate) fn undelivered_record(record: &AuditRecord, e: &Error) {
-    let json = serde_json::to_string(record).unwrap_or_default();
-    tracing::error!(record = %json, error = %e, "audit record undelivered");
 }
 
 /// Whether a change call changed anything: `()` did; a `bool` is `false` when the call found

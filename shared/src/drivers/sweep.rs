@@ -10,20 +10,24 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::identity::{self, is_managed, is_protected};
-use super::notify::{Message, publish, welcome};
-use super::offboard::{admit, delete, disable, end_role_sessions, hold};
-use super::store_password::{ACCESS_KEY_ID_TAG, Issue, USER_NAME_TAG, provision};
-use super::{Ctx, Person, Step, Trail, UserRef};
 use crate::audit::{Action, AuditRecord, Ids, Outcome};
 use crate::aws::iam::User;
 use crate::aws::secrets::ListedSecret;
+use crate::context::Ctx;
 use crate::error::Error;
+use crate::flow::Step;
 use crate::lifecycle::{self, Due, Status};
+use crate::person::access::{admit, delete, disable, end_role_sessions, hold};
+use crate::person::credentials::{ACCESS_KEY_ID_TAG, Issue, USER_NAME_TAG, provision};
+use crate::person::notices::welcome;
+use crate::person::notices::{Message, publish};
+use crate::person::ownership::{self, is_managed, is_protected};
+use crate::person::{Person, UserRef};
 use crate::tags::{
     ACCESS_KEY_DELIVERED, ACTIVATE_AT, CREDENTIALS_EXPIRED, DISABLE_AT, DISABLE_HELD, DISPLAY_NAME, EMPLOYEE_ID,
     MANAGED_BY, MANAGED_BY_VALUE, MANAGER_EMAIL, STATUS, WELCOME_SENT,
 };
+use crate::trail::Trail;
 
 /// What one sweep did.
 #[derive(Debug, Clone, Serialize)]
@@ -99,7 +103,7 @@ async fn managed_users(ctx: &Ctx) -> Result<Vec<User>, Error> {
         let Some(last_used) = used.get(&u.name) else { continue };
         u.password_last_used = *last_used;
         // One whose boundary someone changed is kept for its disable only (see `run`).
-        if identity::departs_as_ours(ctx.owner(), &u) {
+        if ownership::departs_as_ours(ctx.owner(), &u) {
             users.push(u);
         }
     }
@@ -111,11 +115,11 @@ pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
     let now = ctx.due_now();
     let users = managed_users(ctx).await?;
     // A user whose boundary someone changed is not ours to activate, delete or issue to; its
-    // access still ends on its last day (`identity::boundary_tampered`).
+    // access still ends on its last day (`ownership::boundary_tampered`).
     let due: Vec<(User, Due)> = users
         .iter()
         .filter_map(|u| Some((u.clone(), lifecycle::due(&u.tags, now)?)))
-        .filter(|(u, d)| *d == Due::Disable || identity::boundary_tampered(ctx.owner(), u).is_none())
+        .filter(|(u, d)| *d == Due::Disable || ownership::boundary_tampered(ctx.owner(), u).is_none())
         .collect();
     let disables = due.iter().filter(|(u, d)| *d == Due::Disable && !is_protected(&ctx.cfg, u)).count();
     let quarantined = lifecycle::guard(disables, users.len(), &ctx.cfg.lifecycle, ctx.allow_mass_offboarding);
@@ -167,7 +171,7 @@ pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
 /// audit trail.
 async fn alert(ctx: &Ctx, record: &AuditRecord) {
     if let Err(e) = ctx.audit(record).await {
-        super::trail::undelivered_record(record, &e);
+        crate::audit::undelivered_record(record, &e);
     }
 }
 
@@ -187,7 +191,7 @@ async fn credentials_due(
         let Some(user) = users.iter().find(|u| &u.name == owner && is_managed(ctx.owner(), u)) else { continue };
         let ours = secret.tags.get(MANAGED_BY).map(String::as_str) == Some(MANAGED_BY_VALUE)
             && secret.tags.get(EMPLOYEE_ID) == user.tags.get(EMPLOYEE_ID);
-        let (Some(issued), true, Status::Active) = (secret.issued, ours, identity::status(user)) else { continue };
+        let (Some(issued), true, Status::Active) = (secret.issued, ours, ownership::status(user)) else { continue };
         let used = if secret.name == ctx.cfg.password_secret_name(&user.name) {
             user.password_last_used
         } else if secret.name == ctx.cfg.access_key_secret_name(&user.name) {
@@ -282,7 +286,7 @@ async fn one(ctx: &Ctx, user: &User, due: Due, now: DateTime<Utc>, quarantined: 
         error_type: None,
     };
     if due != Due::Activate && is_protected(&ctx.cfg, user) {
-        return held(SweepOutcome::Protected, identity::status(user).as_str());
+        return held(SweepOutcome::Protected, ownership::status(user).as_str());
     }
     if due == Due::Disable && quarantined {
         return held(SweepOutcome::Quarantined, "quarantined");
@@ -308,7 +312,7 @@ async fn one(ctx: &Ctx, user: &User, due: Due, now: DateTime<Utc>, quarantined: 
     let (result, after) = match due {
         Due::Activate => (none(Box::pin(activate(ctx, &mut trail, user, now)).await), Status::Active.as_str()),
         Due::Disable => {
-            if let Some(why) = identity::boundary_tampered(ctx.owner(), user) {
+            if let Some(why) = ownership::boundary_tampered(ctx.owner(), user) {
                 tracing::error!(user = %user.name, why, "disabling a user whose permissions boundary was changed");
                 alert(ctx, &AuditRecord::boundary_tampered(&ids, "sweep", &user.arn, &why, Utc::now())).await;
             }
@@ -342,7 +346,7 @@ async fn finish(
         employee_id: ids.employee_id.clone(),
         due,
         outcome: SweepOutcome::Succeeded,
-        status: identity::status(user).as_str().into(),
+        status: ownership::status(user).as_str().into(),
         actions,
         error: None,
         error_type: None,

@@ -14,7 +14,7 @@ pub enum Step {
     /// Not part of an event's flow: runs on a schedule over every managed user.
     Sweep,
     /// Not part of an event's flow: an operator's `roster import --apply` adopting a user made by
-    /// hand ([`super::adopt`]), before [`ADOPTED`].
+    /// hand (`drivers::adopt`), before [`ADOPTED`].
     Adopt,
     /// Every deployed flow's last step: the event's terminal audit record.
     Record,

@@ -5,21 +5,23 @@
 //!
 //! Adopting moves the user to the employee's path, sets the permissions boundary, and writes the
 //! ownership tags last, so a half-done adoption is not yet a managed user (see
-//! [`identity::ownership`]); the hire's `join-groups` and `tag-user` then run as for any hire
-//! ([`super::ADOPTED`]). The user's name, password, access keys and MFA devices are not touched,
+//! [`ownership::ownership`]); the hire's `join-groups` and `tag-user` then run as for any hire
+//! ([`crate::flow::ADOPTED`]). The user's name, password, access keys and MFA devices are not touched,
 //! and no welcome is sent: the person already has their credentials.
 
 use std::collections::BTreeMap;
 
-use super::create_user::CreateUserOutput;
-use super::identity::{self, Owner, employee_path};
-use super::{Ctx, Step, Trail};
 use crate::audit::Outcome;
 use crate::aws::iam::User;
+use crate::context::Ctx;
 use crate::error::Error;
+use crate::flow::Step;
 use crate::intent::Intent;
 use crate::lifecycle::Status;
+use crate::person::ownership::{self, Owner, employee_path};
+use crate::steps::create_user::CreateUserOutput;
 use crate::tags::{self, EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE, STATUS};
+use crate::trail::Trail;
 
 /// What adopting a user takes: each part `None`/empty when already so.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,7 +44,7 @@ impl Claim {
 /// What adopting `u` for `employee_id` takes, or why it must not be adopted: it is protected
 /// (`lifecycle.protect`), or it carries another employee's id. Pure.
 pub fn claim(owner: Owner<'_>, employee_id: &str, u: &User) -> Result<Claim, String> {
-    if identity::is_protected(owner.cfg, u) {
+    if ownership::is_protected(owner.cfg, u) {
         return Err(format!("`{}` is protected (lifecycle.protect): never adopted automatically", u.name));
     }
     if let Some(other) = u.tags.get(EMPLOYEE_ID).filter(|id| id.as_str() != employee_id) {
@@ -75,7 +77,7 @@ pub async fn run(ctx: &Ctx, intent: &Intent, user_name: &str) -> Result<CreateUs
     }
     let meta = &intent.hire.meta;
     let mut trail = Trail::new(ctx, meta, Step::Adopt);
-    if let Some(u) = identity::find(ctx, &meta.employee_id).await?
+    if let Some(u) = ownership::find(ctx, &meta.employee_id).await?
         && !u.name.eq_ignore_ascii_case(user_name)
     {
         return Err(Error::Conflict(format!(
@@ -102,7 +104,7 @@ pub async fn run(ctx: &Ctx, intent: &Intent, user_name: &str) -> Result<CreateUs
     }
     // The ARN changes with the path.
     let adopted = iam.wait_for_user(&u.name).await?;
-    identity::ownership(ctx.owner(), &adopted).map_err(Error::Conflict)?;
+    ownership::ownership(ctx.owner(), &adopted).map_err(Error::Conflict)?;
     tracing::info!(user = %adopted.name, employee_id = %meta.employee_id, "adopted user");
     Ok(CreateUserOutput::found(&adopted, trail.actions))
 }
