@@ -179,6 +179,10 @@ pub(crate) async fn end_role_sessions(ctx: &Ctx, trail: &mut Trail<'_>, leaver: 
     let target = format!("{arn} (aws:SourceIdentity {})", leaver.unwrap_or("of recent leavers"));
     const WRITES: u32 = 5;
     for attempt in 0..=WRITES {
+        if attempt >= 2 {
+            // The read-back differed: another writer, or IAM not settled yet. Wait, then again.
+            tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt - 1))).await;
+        }
         let users = iam.users_with_tags(&ctx.cfg.iam.user_path).await?;
         let ours = users.iter().filter(|u| ownership::departs_as_ours(ctx.owner(), u));
         let mut names = lifecycle::recent_revocations(ours.map(|u| (u.name.as_str(), &u.tags)), ctx.now());
@@ -210,8 +214,6 @@ pub(crate) async fn end_role_sessions(ctx: &Ctx, trail: &mut Trail<'_>, leaver: 
         if ctx.dry_run {
             return Ok(());
         }
-        // Read it back after IAM had a moment to settle, and write again while it differs.
-        tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt + 1))).await;
     }
     Err(Error::Conflict(format!(
         "the role sessions boundary {arn} still differs from the leavers IAM shows after {WRITES} writes: \
