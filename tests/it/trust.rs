@@ -23,6 +23,22 @@ const STACK: &str = "employee-lifecycle";
 const REGION: &str = "us-east-1";
 const HR_PUBLISHER: &str = "arn:aws:iam::111122223333:role/workday-integration";
 const AUDITOR: &str = "arn:aws:iam::111122223333:role/auditors";
+/// Every role of the stack (a test checks the template has exactly these).
+const ROLES: [&str; 13] = [
+    "ArchiverRole",
+    "CreateUserRole",
+    "EventsRole",
+    "FlowsRole",
+    "IntakeRole",
+    "JoinGroupsRole",
+    "NotifyRole",
+    "OffboardRole",
+    "RecordRole",
+    "SchedulerRole",
+    "StorePasswordRole",
+    "SweepRole",
+    "TagUserRole",
+];
 const SERVICE_DESK: &str = "arn:aws:iam::111122223333:role/service-desk";
 
 /// An operator-made signing secret for the intake (`IntakeSigningSecrets`).
@@ -610,15 +626,7 @@ fn a_leavers_role_sessions_end_on_every_role_that_carries_the_role_sessions_boun
             none,
         );
     }
-    for role in [
-        "CreateUserRole",
-        "JoinGroupsRole",
-        "TagUserRole",
-        "StorePasswordRole",
-        "NotifyRole",
-        "RecordRole",
-        "IntakeRole",
-    ] {
+    for role in ROLES.into_iter().filter(|r| !["OffboardRole", "SweepRole"].contains(r)) {
         denied(&function_role(&s, role), rewrite(&policy), none);
     }
     let jane = employee(&s, "jane.doe", "E1");
@@ -802,21 +810,6 @@ fn only_the_keys_administrators_can_grant_on_them_and_under_the_guardrail_only_t
         .map(|(id, _)| id.as_str())
         .collect();
     in_template.sort_unstable();
-    const ROLES: [&str; 13] = [
-        "ArchiverRole",
-        "CreateUserRole",
-        "EventsRole",
-        "FlowsRole",
-        "IntakeRole",
-        "JoinGroupsRole",
-        "NotifyRole",
-        "OffboardRole",
-        "RecordRole",
-        "SchedulerRole",
-        "StorePasswordRole",
-        "SweepRole",
-        "TagUserRole",
-    ];
     assert_eq!(in_template, ROLES, "every role of the stack is asked");
     let deployer = Principal { arn: format!("arn:aws:iam::{ACCOUNT}:role/employee-lifecycle-deployer"), ..admin() };
     for (key, alias) in [("Key", "alias/employee-lifecycle-events"), ("SecretsKey", "alias/employee-lifecycle-secrets")]
