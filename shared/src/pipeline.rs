@@ -1,4 +1,4 @@
-//! Runs HR events through the steps of their flow ([`steps::flow`]: onboard, change, offboard),
+//! Runs HR events through the steps of their flow ([`steps::Flow`]: onboard, change, offboard),
 //! in process: the CLI and the tests use this; the state machines run the same steps as Lambdas.
 //! Every event ends with exactly one terminal audit record. A batch of departures that would
 //! disable too many users at once is quarantined by the mass-departure guard.
@@ -233,7 +233,6 @@ pub async fn unreadable(ctx: &Ctx, e: ValidationError) -> EventReport {
     audit::in_delivery(audit::new_delivery_id(), failed).await
 }
 
-/// The flow's name in the terminal record.
 /// Publishes the event's one terminal record and builds its report.
 async fn finish(
     ctx: &Ctx,
@@ -302,10 +301,10 @@ async fn finish(
 async fn run_steps(ctx: &Ctx, state: &mut State) -> Result<(), Error> {
     // Validate everything before the first call: a bad event creates nothing.
     let req = ctx.request(&state.event)?;
-    for &step in steps::flow(&req) {
+    for &step in steps::Flow::of(&req).steps() {
         tracing::debug!(step = step.name(), "step");
         steps::run(step, ctx, state).await?;
-        if state.skipped().is_some() {
+        if step.may_skip() && state.skipped().is_some() {
             break;
         }
     }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shared::steps::{ONBOARD, Step};
+use shared::flow::{Flow, Step};
 use tests::runtime_api::{Answer, Function};
 use tests::{Account, config, event, root, user_groups};
 
@@ -28,7 +28,7 @@ async fn every_function_binary_runs_its_step_under_a_lambda_runtime() {
     // GIVEN a bootstrapped account and every function started as on a cold start
     let acct = Account::new().await;
     let (_ctx, inboxes) = acct.ready(config()).await;
-    let functions: Vec<(Step, Function)> = ONBOARD.iter().map(|&s| (s, start(&acct, s))).collect();
+    let functions: Vec<(Step, Function)> = Flow::Onboard.steps().iter().map(|&s| (s, start(&acct, s))).collect();
 
     // WHEN the state flows through them in the defined order
     let mut state = json!({"event": event("hire-finance-programmatic.json", json!({}))});
@@ -257,7 +257,7 @@ async fn concurrent_invocations_of_every_function_end_clean() {
     let acct = Account::new().await;
     let (_ctx, inboxes) = acct.ready(config()).await;
     let executions: Vec<Vec<(Step, Function)>> =
-        (0..N).map(|_| ONBOARD.iter().map(|&s| (s, start(&acct, s))).collect()).collect();
+        (0..N).map(|_| Flow::Onboard.steps().iter().map(|&s| (s, start(&acct, s))).collect()).collect();
     let hire = json!({"event": event("hire-finance-programmatic.json", json!({}))});
     let finals: Vec<Value> = tokio::task::block_in_place(|| {
         std::thread::scope(|scope| {
@@ -348,7 +348,7 @@ async fn the_record_function_publishes_the_pipelines_terminal_record() {
     // nobody): the state each step leaves, run in process as the state machine runs them.
     let hire = event("hire-finance-programmatic.json", json!({}));
     let nobody = event("depart-immediate.json", json!({"employeeId": "E4040"}));
-    let runs = [(&hire, &ONBOARD[..]), (&hire, &ONBOARD[..]), (&nobody, &[Step::Offboard][..])];
+    let runs = [(&hire, Flow::Onboard.steps()), (&hire, Flow::Onboard.steps()), (&nobody, &[Step::Offboard][..])];
     for (i, (raw, steps)) in runs.into_iter().enumerate() {
         let mut state = shared::steps::State::new(raw.clone());
         // As the state machine's first state passes on the execution's name.

@@ -1,4 +1,4 @@
-//! The Step Functions state machines, generated from the flows defined in `shared::steps`: the
+//! The Step Functions state machines, generated from the flows defined in `shared::flow`: the
 //! deployed order cannot drift from the order the CLI and the tests run. Deployment tooling, so
 //! it lives with the deployment's checks: `tests/it/infra.rs` renders them, and when a committed
 //! file differs it rewrites it and fails (commit the result); `cargo xtask gen-infra` runs that.
@@ -13,49 +13,8 @@
 use serde_json::{Value, json};
 
 use shared::error::TRANSIENT_ERROR_TYPE;
-use shared::steps::{CHANGE, OFFBOARD, ONBOARD, Step};
-
-/// A deployed flow: one state machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flow {
-    Onboard,
-    Change,
-    Offboard,
-    Sweep,
-}
-
-impl Flow {
-    pub const ALL: [Flow; 4] = [Flow::Onboard, Flow::Change, Flow::Offboard, Flow::Sweep];
-
-    /// The file name stem and the `action` of its terminal audit records.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Flow::Onboard => "onboard",
-            Flow::Change => "change",
-            Flow::Offboard => "offboard",
-            Flow::Sweep => "sweep",
-        }
-    }
-
-    pub fn steps(self) -> &'static [Step] {
-        match self {
-            Flow::Onboard => &ONBOARD,
-            Flow::Change => &CHANGE,
-            Flow::Offboard => &OFFBOARD,
-            Flow::Sweep => &[Step::Sweep],
-        }
-    }
-
-    /// Started by an HR event (the others by the schedule).
-    pub const fn detail_type(self) -> Option<&'static str> {
-        match self {
-            Flow::Onboard => Some(shared::event::HIRED),
-            Flow::Change => Some(shared::event::CHANGED),
-            Flow::Offboard => Some(shared::event::DEPARTED),
-            Flow::Sweep => None,
-        }
-    }
-}
+pub use shared::flow::Flow;
+use shared::flow::Step;
 
 /// The template parameter holding a step's function ARN, e.g. `CreateUserFunctionArn`.
 pub fn function_arn_param(step: Step) -> String {
@@ -85,7 +44,7 @@ pub fn definition(flow: Flow) -> Value {
     let mut states = serde_json::Map::new();
     for (i, &step) in steps.iter().enumerate() {
         let after = steps.get(i + 1).map_or("Record", |n| n.name());
-        if may_skip(step) && after != "Record" {
+        if step.may_skip() && after != "Record" {
             // After the step that may decide the event changes nothing, look before going on.
             let check = format!("{}?", step.name());
             states.insert(step.name().into(), task(flow, step, &check));
@@ -127,7 +86,7 @@ pub fn definition(flow: Flow) -> Value {
     };
     json!({
         "Comment": format!(
-            "{} flow, generated from shared::steps by `cargo xtask gen-infra`; do not edit.",
+            "{} flow, generated from shared::flow by `cargo xtask gen-infra`; do not edit.",
             flow.name()
         ),
         "StartAt": start,
@@ -140,11 +99,6 @@ pub fn definition(flow: Flow) -> Value {
 /// anyway, and the record says which).
 fn choices(step: Step) -> Value {
     json!([{"Variable": format!("$.{}.skipped", step.state_key()), "IsPresent": true, "Next": "Record"}])
-}
-
-/// The step that may decide the event changes nothing (its output then has `skipped`).
-fn may_skip(step: Step) -> bool {
-    matches!(step, Step::CreateUser | Step::Offboard)
 }
 
 /// A Lambda task: the function gets the whole state (as the steps expect it) and its output is

@@ -28,7 +28,7 @@ pub mod store_password;
 pub mod tag_user;
 
 pub use crate::context::{Ctx, Targets};
-pub use crate::flow::{ADOPTED, CHANGE, OFFBOARD, ONBOARD, Step, flow};
+pub use crate::flow::{ADOPTED, Flow, Step};
 pub use crate::person::StorePasswordOutput;
 pub use crate::person::{Person, UserRef};
 pub(crate) use crate::trail::Trail;

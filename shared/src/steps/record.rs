@@ -11,12 +11,10 @@ use super::{Ctx, State};
 use crate::audit::{AuditRecord, Ids, Outcome};
 use crate::error::Error;
 use crate::event;
+use crate::flow::{Flow, SWEEP};
 use crate::lifecycle::Status;
 use crate::person::ownership;
 use crate::tags::{ACCESS_REVOKED, DISABLED_AT};
-
-/// The detail-type of a sweep's record (a scheduled run carries no event).
-pub const SWEEP: &str = "Sweep";
 
 /// The event's ids, best effort (an event that does not parse still gets its record); no event
 /// at all is a sweep.
@@ -29,16 +27,6 @@ pub fn ids(raw: &Value) -> Ids {
         event_id,
         employee_id,
         detail_type: raw.get("detail-type").and_then(Value::as_str).map(|s| event::clip(s, 64)),
-    }
-}
-
-/// The flow a detail-type starts: the terminal record's `action`.
-pub fn flow_name(detail_type: Option<&str>) -> &'static str {
-    match detail_type {
-        Some(event::CHANGED) => "change",
-        Some(event::DEPARTED) => "offboard",
-        Some(SWEEP) => "sweep",
-        _ => "onboard",
     }
 }
 
@@ -68,8 +56,15 @@ pub fn terminal(
     let changed = state.actions().iter().any(|a| a.outcome == Outcome::Done);
     let quarantined = quarantined.or(offboard.and_then(|o| o.held.as_deref()));
     let reason = quarantined.or(state.skipped());
-    let mut record =
-        AuditRecord::terminal(ids, "pipeline", flow_name(ids.detail_type.as_deref()), user_arn, changed, error, now);
+    let mut record = AuditRecord::terminal(
+        ids,
+        "pipeline",
+        Flow::of_detail_type(ids.detail_type.as_deref()).name(),
+        user_arn,
+        changed,
+        error,
+        now,
+    );
     record.access_ended_at = offboard.and_then(|o| o.access_ended_at.clone());
     record.access_due_at = offboard.and_then(|o| o.access_due_at.clone());
     if let Some(r) = reason {

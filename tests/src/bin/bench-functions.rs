@@ -13,11 +13,20 @@ use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use shared::steps::{ONBOARD, Step};
+use shared::flow::{Flow, Step};
 
 /// Every function, in the order a bench run uses them: a hire through the onboarding flow, the
 /// same person's immediate departure, then a sweep.
-const ALL: [Step; 7] = [ONBOARD[0], ONBOARD[1], ONBOARD[2], ONBOARD[3], ONBOARD[4], Step::Offboard, Step::Sweep];
+/// Every deployed flow's steps, once each (onboard and change share theirs).
+fn all_steps() -> Vec<Step> {
+    let mut all: Vec<Step> = Vec::new();
+    for step in Flow::ALL.iter().flat_map(|f| f.steps()) {
+        if !all.contains(step) {
+            all.push(*step);
+        }
+    }
+    all
+}
 use tests::runtime_api::{Answer, RuntimeApi};
 use tests::{Account, config, event};
 
@@ -75,7 +84,8 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
         };
     }
     let intake_toml = intake_setup(&acct, &cfg).await;
-    let mut samples: Vec<Vec<Sample>> = ALL.iter().map(|_| Vec::new()).collect();
+    let all = all_steps();
+    let mut samples: Vec<Vec<Sample>> = all.iter().map(|_| Vec::new()).collect();
     let mut intake_samples = Vec::new();
     for run in 0..RUNS {
         let hire = json!({"event": event("hire-finance-programmatic.json", json!({
@@ -85,7 +95,7 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
             "eventId": format!("bench-leave-{run}"), "employeeId": format!("B{run}"), "immediate": true
         }))});
         let mut state = hire;
-        for (i, step) in ALL.iter().enumerate() {
+        for (i, step) in all.iter().enumerate() {
             if *step == Step::Offboard {
                 state = leave.clone();
             } else if *step == Step::Sweep {
@@ -119,7 +129,7 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
         "{:<15} {:>10} {:>10} {:>12} {:>12} {:>14} {:>10}",
         "function", "binary", "zip", "cold start", "(slowest)", "1st invocation", "peak RSS"
     );
-    let names = ALL.iter().map(|s| s.name()).chain(["intake"]);
+    let names = all_steps().into_iter().map(|s| s.name()).chain(["intake"]);
     samples.push(intake_samples);
     for (name, s) in names.zip(&mut samples) {
         let size = std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0);
