@@ -137,6 +137,13 @@ impl Ctx {
         self.aws.sns.audit(&self.targets.audit_topic_arn, record).await
     }
 
+    /// Publishes an alert (the guard's, a changed boundary's): one that cannot go out is logged in
+    /// full (`audit record undelivered`, alarmed in the stack) and returned, so work that must not
+    /// wait for the trail (a sweep's disables) can go on.
+    pub async fn alert(&self, record: &AuditRecord) -> Result<(), Error> {
+        self.audit(record).await.inspect_err(|e| crate::audit::undelivered_record(record, e))
+    }
+
     /// Runs `work` with the audit records it makes published together when it ends, ten to an
     /// SNS `PublishBatch`, whatever its result: a Lambda batches one step, the in-process
     /// pipeline one whole delivery (every step's records and the terminal one), so records reach

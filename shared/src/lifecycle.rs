@@ -1,5 +1,5 @@
 //! The employee lifecycle in time, without I/O: when a pre-hire becomes active, when a leaver is
-//! disabled and deleted, which events are stale, and the mass-departure guard.
+//! disabled and deleted, and which events are stale. (The mass-departure guard: [`crate::person::guard`].)
 //!
 //! Due dates live on the user as tags ([`crate::tags::LIFECYCLE_KEYS`]); this module reads and
 //! computes them. HR's dates are days in the configured time zone: a day starts at local midnight.
@@ -150,44 +150,6 @@ pub fn is_stale(tags: &BTreeMap<String, String>, time: DateTime<Utc>) -> bool {
     tags.get(LAST_EVENT_TIME).and_then(|v| parse_stamp(v)).is_some_and(|last| time < last)
 }
 
-/// The mass-departure guard: why disabling `disables` users out of `managed` in one run must
-/// not go ahead, or `None` when it may.
-pub fn guard(disables: usize, managed: usize, cfg: &LifecycleConfig, allow: bool) -> Option<String> {
-    if allow || cfg.allow_mass_offboarding || disables == 0 {
-        return None;
-    }
-    if disables > cfg.max_disables as usize {
-        return Some(format!(
-            "{disables} users would be disabled in one run; lifecycle.max_disables is {}",
-            cfg.max_disables
-        ));
-    }
-    // A single departure is never a mass departure, however small the directory.
-    let share = disables * 100 / managed.max(1);
-    if disables > 1 && share > cfg.max_disable_percent as usize {
-        return Some(format!(
-            "{disables} of {managed} managed users ({share}%) would be disabled in one run; \
-             lifecycle.max_disable_percent is {}",
-            cfg.max_disable_percent
-        ));
-    }
-    None
-}
-
-/// Users disabled within the guard's window (`lifecycle.guard_window_minutes` up to `now`), by
-/// their `access-revoked` tag: the count every run, execution and sweep shares, read from IAM.
-pub fn recent_disables<'a>(
-    users: impl IntoIterator<Item = &'a BTreeMap<String, String>>,
-    now: DateTime<Utc>,
-    cfg: &LifecycleConfig,
-) -> usize {
-    let since = now - chrono::TimeDelta::minutes(i64::from(cfg.guard_window_minutes));
-    users
-        .into_iter()
-        .filter(|t| t.get(ACCESS_REVOKED).and_then(|v| parse_stamp(v)).is_some_and(|at| at > since && at <= now))
-        .count()
-}
-
 /// IAM's longest role session (a role's maximum session duration is 1 to 12 hours): a session
 /// issued before a departure is over by then.
 pub const MAX_ROLE_SESSION_HOURS: i64 = 12;
@@ -208,22 +170,6 @@ pub fn recent_revocations<'a>(
         .collect();
     recent.sort_unstable_by(|a, b| b.cmp(a));
     recent.into_iter().map(|(_, name)| name).collect()
-}
-
-/// The guard across executions: why one more disable must wait for an operator when `recent`
-/// users were disabled within the window, or `None` when it may go ahead. A count, shared by
-/// every run, execution and sweep (`lifecycle.max_disables` per `guard_window_minutes`); the
-/// share of the directory stays a rule for one run or sweep ([`guard`]), since over a window it
-/// would hold the second leaver of a small team.
-pub fn window_guard(recent: usize, cfg: &LifecycleConfig, allow: bool) -> Option<String> {
-    if allow || cfg.allow_mass_offboarding || recent < cfg.max_disables as usize {
-        return None;
-    }
-    Some(format!(
-        "{recent} users were disabled in the last {} minutes and lifecycle.max_disables is {}; \
-         held for an operator: `onboarding quarantine list`",
-        cfg.guard_window_minutes, cfg.max_disables
-    ))
 }
 
 #[cfg(test)]
@@ -307,18 +253,6 @@ mod tests {
         assert!(!is_stale(&tags(&[]), at("2000-01-01T00:00:00Z")));
     }
 
-    #[test]
-    fn guard_counts_and_shares() {
-        let c = LifecycleConfig { max_disables: 3, max_disable_percent: 20, ..LifecycleConfig::default() };
-        assert_eq!(guard(1, 1, &c, false), None, "one departure is never a mass departure");
-        assert_eq!(guard(2, 100, &c, false), None);
-        assert!(guard(4, 100, &c, false).expect("count").contains("max_disables"));
-        assert!(guard(3, 10, &c, false).expect("share").contains("30%"));
-        assert_eq!(guard(4, 100, &c, true), None, "the override lets it through");
-        let open = LifecycleConfig { allow_mass_offboarding: true, ..c };
-        assert_eq!(guard(50, 50, &open, false), None);
-    }
-
     proptest! {
         #[test]
         fn disable_is_within_a_day_of_the_last_day(y in 2000i32..2100, o in 0u32..365, tz in prop::sample::select(vec!["UTC", "Europe/Berlin", "Pacific/Kiritimati", "America/Los_Angeles", "Asia/Kolkata"])) {
@@ -342,18 +276,5 @@ mod tests {
         );
         // A sign-in from before this credential (an earlier employment) does not count.
         assert_eq!(credential_due(issued, Some(t("2030-06-01T08:00:00Z")), t("2031-01-06T09:00:00Z"), 14), None);
-    }
-
-    #[test]
-    fn the_window_counts_disables_of_every_run_and_holds_the_one_too_many() {
-        let cfg = LifecycleConfig { max_disables: 3, ..LifecycleConfig::default() };
-        let now = parse_stamp("2031-02-01T10:00:00Z").expect("now");
-        let at = |m: i64| tags(&[(ACCESS_REVOKED, &stamp(now - chrono::TimeDelta::minutes(m)))]);
-        let users = [at(5), at(30), at(59), at(61), tags(&[])];
-        assert_eq!(recent_disables(&users, now, &cfg), 3, "only the last 60 minutes count");
-        assert!(window_guard(2, &cfg, false).is_none(), "the third of three may go, whatever the share");
-        let held = window_guard(3, &cfg, false).expect("the fourth is held");
-        assert!(held.contains("quarantine list") && held.contains("max_disables is 3"), "{held}");
-        assert!(window_guard(3, &cfg, true).is_none(), "the operator's override");
     }
 }

@@ -7,11 +7,12 @@ use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::audit::{self, Action, AuditRecord, Ids, Outcome};
+use crate::audit::{self, Action, Ids, Outcome};
 use crate::error::{Error, ValidationError};
 use crate::intent::Request;
 use crate::lanes;
 use crate::lifecycle;
+use crate::person::guard;
 use crate::person::ownership::{self, DepartureDecision};
 use crate::steps::{self, Ctx, State, record};
 
@@ -111,17 +112,7 @@ pub async fn run_all_reporting(
     entries: Vec<Result<Value, ValidationError>>,
     progress: &dyn Fn(usize, usize),
 ) -> Vec<EventReport> {
-    let held = match mass_departure(ctx, &entries).await {
-        Some((reason, indices)) => {
-            tracing::warn!(count = indices.len(), reason = %reason, "mass-departure guard: no user disabled");
-            let ids = Ids { event_id: Some(format!("run-{}", lifecycle::stamp(ctx.now()))), ..Ids::default() };
-            if let Err(e) = ctx.audit(&AuditRecord::alert(&ids, "pipeline", &reason, Utc::now())).await {
-                tracing::error!(error = %e, "could not publish the mass-departure alert");
-            }
-            Some((reason, indices))
-        }
-        None => None,
-    };
+    let held = mass_departure(ctx, &entries).await;
     let lanes = lanes::lanes(&lane_keys(ctx, &entries));
     let (entries, held) = (&entries, &held);
     let one = |i: usize| async move {
@@ -137,6 +128,9 @@ pub async fn run_all_reporting(
 
 /// The guard's verdict on a batch: the reason and the departures it holds back.
 async fn mass_departure(ctx: &Ctx, entries: &[Result<Value, ValidationError>]) -> Option<(String, Vec<usize>)> {
+    if guard::overridden(ctx) {
+        return None;
+    }
     let now = ctx.due_now();
     let mut due = Vec::new();
     for (i, raw) in entries.iter().enumerate() {
@@ -151,7 +145,8 @@ async fn mass_departure(ctx: &Ctx, entries: &[Result<Value, ValidationError>]) -
         return None;
     }
     let managed = ctx.aws.iam.list_users(&ctx.cfg.iam.user_path).await.map(|u| u.len()).unwrap_or(due.len());
-    lifecycle::guard(due.len(), managed, &ctx.cfg.lifecycle, ctx.allow_mass_offboarding).map(|r| (r, due))
+    let ids = Ids { event_id: Some(format!("run-{}", lifecycle::stamp(ctx.now()))), ..Ids::default() };
+    guard::batch_verdict(ctx, &ids, "pipeline", due.len(), managed).await.map(|r| (r, due))
 }
 
 /// Processes one event through its flow. Never panics and never returns without a terminal
@@ -212,7 +207,7 @@ async fn held(ctx: &Ctx, raw: &Value, reason: &str) -> EventReport {
         let Some(user) = ownership::find(ctx, &d.meta.employee_id).await? else { return Ok(()) };
         let mut trail = steps::Trail::new(ctx, &d.meta, steps::Step::Offboard);
         // The batch's one alert went out already.
-        crate::person::access::hold(ctx, &mut trail, &Ids::of(&d.meta), &user, Some(&d), reason, false).await?;
+        guard::hold(ctx, &mut trail, &Ids::of(&d.meta), &user, Some(&d), reason, false).await?;
         state.offboard = Some(steps::OffboardOutput {
             user_name: Some(user.name.clone()),
             user_arn: Some(user.arn.clone()),

@@ -41,7 +41,6 @@ impl<'a> Trail<'a> {
     }
 
     /// The outcome for a change about to be made: `would-do` in a dry run, else `done`.
-    #[cfg(feature = "secrets")]
     pub fn change(&self) -> Outcome {
         if self.ctx.dry_run { Outcome::WouldDo } else { Outcome::Done }
     }

@@ -18,7 +18,9 @@ use crate::error::Error;
 use crate::flow::Step;
 use crate::intent::Intent;
 use crate::lifecycle::Status;
+use crate::person::UserRef;
 use crate::person::ownership::{self, Owner, employee_path};
+use crate::person::tagging::write_tags;
 use crate::steps::create_user::CreateUserOutput;
 use crate::tags::{self, EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE, STATUS};
 use crate::trail::Trail;
@@ -99,9 +101,7 @@ pub async fn run(ctx: &Ctx, intent: &Intent, user_name: &str) -> Result<CreateUs
     if let Some(boundary) = &claim.boundary {
         trail.apply("iam:PutUserPermissionsBoundary", &u.arn, iam.set_boundary(&u.name, boundary)).await?;
     }
-    if !claim.tags.is_empty() {
-        trail.apply("iam:TagUser", &u.arn, iam.tag_user(&u.name, &claim.tags)).await?;
-    }
+    write_tags(ctx, &mut trail, &UserRef::of(&u), &claim.tags, &[]).await?;
     // The ARN changes with the path.
     let adopted = iam.wait_for_user(&u.name).await?;
     ownership::ownership(ctx.owner(), &adopted).map_err(Error::Conflict)?;

@@ -12,8 +12,10 @@ use crate::context::Ctx;
 use crate::error::Error;
 use crate::flow::Step;
 use crate::lifecycle::{self, Status};
-use crate::person::access::{disable, set_tags};
+use crate::person::UserRef;
+use crate::person::access::disable;
 use crate::person::ownership::{self, is_protected};
+use crate::person::tagging::write_tags;
 use crate::tags::{DISABLE_AT, DISABLE_HELD, EMPLOYEE_ID, LAST_DAY};
 use crate::trail::Trail;
 
@@ -127,7 +129,7 @@ pub async fn decide(ctx: &Ctx, which: &Which, decision: Decision, operator: &str
                 Decision::Release => Box::pin(disable(ctx, &mut trail, &user, None, None)).await.map(Some),
                 Decision::Discard => {
                     let held = [DISABLE_HELD, DISABLE_AT, LAST_DAY];
-                    set_tags(ctx, &mut trail, &user, &Default::default(), &held).await.map(|_| None)
+                    write_tags(ctx, &mut trail, &UserRef::of(&user), &Default::default(), &held).await.map(|_| None)
                 }
             }
         }

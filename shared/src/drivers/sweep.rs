@@ -17,11 +17,13 @@ use crate::context::Ctx;
 use crate::error::Error;
 use crate::flow::Step;
 use crate::lifecycle::{self, Due, Status};
-use crate::person::access::{admit, delete, disable, end_role_sessions, hold};
+use crate::person::access::{delete, disable, end_role_sessions};
 use crate::person::credentials::{ACCESS_KEY_ID_TAG, Issue, USER_NAME_TAG, provision};
+use crate::person::guard::{self, admit, hold};
 use crate::person::notices::welcome;
 use crate::person::notices::{Message, publish};
 use crate::person::ownership::{self, is_managed, is_protected};
+use crate::person::tagging::write_tags;
 use crate::person::{Person, UserRef};
 use crate::tags::{
     ACCESS_KEY_DELIVERED, ACTIVATE_AT, CREDENTIALS_EXPIRED, DISABLE_AT, DISABLE_HELD, DISPLAY_NAME, EMPLOYEE_ID,
@@ -122,19 +124,14 @@ pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
         .filter(|(u, d)| *d == Due::Disable || ownership::boundary_tampered(ctx.owner(), u).is_none())
         .collect();
     let disables = due.iter().filter(|(u, d)| *d == Due::Disable && !is_protected(&ctx.cfg, u)).count();
-    let quarantined = lifecycle::guard(disables, users.len(), &ctx.cfg.lifecycle, ctx.allow_mass_offboarding);
-    if let Some(reason) = &quarantined {
-        tracing::warn!(disables, managed = users.len(), reason = %reason, "mass-departure guard: no user disabled");
-        let ids = Ids { event_id: Some(format!("sweep-{}", lifecycle::stamp(now))), ..Ids::default() };
-        alert(ctx, &AuditRecord::alert(&ids, "sweep", reason, Utc::now())).await;
-    }
+    let ids = Ids { event_id: Some(format!("sweep-{}", lifecycle::stamp(now))), ..Ids::default() };
+    let quarantined = guard::batch_verdict(ctx, &ids, "sweep", disables, users.len()).await;
     let held = due.iter().filter(|(u, d)| *d == Due::Disable && u.tags.contains_key(DISABLE_HELD)).count();
-    if held > 0 && !ctx.allow_mass_offboarding && !ctx.cfg.lifecycle.allow_mass_offboarding {
+    if held > 0 && !guard::overridden(ctx) {
         // Re-alerted every sweep until an operator decides (`onboarding quarantine`).
         let reason = format!("{held} departure(s) held by the mass-departure guard await an operator");
         tracing::warn!(held, "mass-departure guard: departures still held");
-        let ids = Ids { event_id: Some(format!("sweep-{}", lifecycle::stamp(now))), ..Ids::default() };
-        alert(ctx, &AuditRecord::alert(&ids, "sweep", &reason, Utc::now())).await;
+        guard::alert(ctx, &ids, "sweep", &reason).await.ok();
     }
     // Each due user is a lane of its own, up to `ctx.concurrency` at once, except the disables:
     // one lane, so the guard across runs (`admit`) counts each before the next.
@@ -157,22 +154,12 @@ pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
     };
     items.extend(crate::lanes::run(each(credentials.len()), ctx.concurrency, finish, &|_, _| {}).await);
     // The roles' boundary, from IAM again: a name lost to a race goes back, expired ones go.
-    let ids = Ids { event_id: Some(format!("sweep-{}", lifecycle::stamp(now))), ..Ids::default() };
     let mut trail = Trail::with_ids(ctx, ids, Step::Sweep);
     let role_sessions_error = end_role_sessions(ctx, &mut trail, None).await.err().map(|e| {
         tracing::error!(error = %e, "role sessions boundary not brought up to date");
         e.to_string()
     });
     Ok(SweepReport { now: lifecycle::stamp(now), managed: users.len(), quarantined, items, role_sessions_error })
-}
-
-/// Publishes a guard alert; one that cannot go out is logged in full (`audit record
-/// undelivered`, alarmed in the stack) and the sweep goes on: its disables never wait for the
-/// audit trail.
-async fn alert(ctx: &Ctx, record: &AuditRecord) {
-    if let Err(e) = ctx.audit(record).await {
-        crate::audit::undelivered_record(record, &e);
-    }
 }
 
 /// Initial-credential secrets whose credential was used (retire the secret) or stayed unused
@@ -236,15 +223,14 @@ async fn credential(
         (false, _) => secret.tags.get(ACCESS_KEY_ID_TAG).map(|id| (ACCESS_KEY_DELIVERED, id.clone())),
         _ => None,
     };
+    let person = UserRef::of(user);
     if let Some((key, value)) = marker {
-        let tags = BTreeMap::from([(key.to_owned(), value)]);
-        trail.apply("iam:TagUser", &user.arn, iam.tag_user(&user.name, &tags)).await?;
+        // The marker first: it is what a re-issue (`Employee Changed`) looks for.
+        write_tags(ctx, trail, &person, &BTreeMap::from([(key.to_owned(), value)]), &[]).await?;
     }
     if console && due == Due::ExpireCredential {
         // A re-issue welcomes the person again.
-        if user.tags.contains_key(WELCOME_SENT) {
-            trail.apply("iam:UntagUser", &user.arn, iam.untag_user(&user.name, &[WELCOME_SENT.to_owned()])).await?;
-        }
+        write_tags(ctx, trail, &person, &BTreeMap::new(), &[WELCOME_SENT]).await?;
         if let Some(manager) = user.tags.get(MANAGER_EMAIL) {
             let who = user.tags.get(DISPLAY_NAME).unwrap_or(&user.name);
             let message = Message {
@@ -314,7 +300,7 @@ async fn one(ctx: &Ctx, user: &User, due: Due, now: DateTime<Utc>, quarantined: 
         Due::Disable => {
             if let Some(why) = ownership::boundary_tampered(ctx.owner(), user) {
                 tracing::error!(user = %user.name, why, "disabling a user whose permissions boundary was changed");
-                alert(ctx, &AuditRecord::boundary_tampered(&ids, "sweep", &user.arn, &why, Utc::now())).await;
+                ctx.alert(&AuditRecord::boundary_tampered(&ids, "sweep", &user.arn, &why, Utc::now())).await.ok();
             }
             (Box::pin(disable(ctx, &mut trail, user, None, None)).await.map(Some), Status::Disabled.as_str())
         }
@@ -382,11 +368,13 @@ async fn activate(ctx: &Ctx, trail: &mut Trail<'_>, user: &User, now: DateTime<U
             user.name
         ))
     })?;
-    let target = UserRef { name: &user.name, arn: &user.arn, exists: true, made_here: false, tags: &user.tags };
+    let target = UserRef::of(user);
     let stored = provision(ctx, trail, &person, &target, Issue::Initial).await?;
     welcome(ctx, trail, &person, &target, Some(&stored)).await?;
-    let tags = BTreeMap::from([(STATUS.to_owned(), Status::Active.as_str().to_owned())]);
-    trail.apply("iam:TagUser", &user.arn, ctx.aws.iam.tag_user(&user.name, &tags)).await?;
-    trail.apply("iam:UntagUser", &user.arn, ctx.aws.iam.untag_user(&user.name, &[ACTIVATE_AT.to_owned()])).await?;
+    // The status, then the removal of `activate-at`: that date is what brings a crashed
+    // activation back to the next sweep.
+    let active = BTreeMap::from([(STATUS.to_owned(), Status::Active.as_str().to_owned())]);
+    write_tags(ctx, trail, &target, &active, &[]).await?;
+    write_tags(ctx, trail, &target, &BTreeMap::new(), &[ACTIVATE_AT]).await?;
     Ok(())
 }

@@ -1,5 +1,4 @@
-//! Ending a person's access: the mass-departure guard across executions ([`admit`], [`hold`]),
-//! the disable ([`disable`]: every way in, then the status), leavers' role sessions
+//! Ending a person's access (after the mass-departure guard, [`super::guard`], admitted it): the disable ([`disable`]: every way in, then the status), leavers' role sessions
 //! ([`end_role_sessions`]), and the deletion after the grace period ([`delete`]). The `offboard`
 //! step, the sweep and an operator's quarantine release all end access through here.
 //!
@@ -14,95 +13,22 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use super::UserRef;
 use super::notices::{Message, publish};
 use super::ownership::{self, is_protected};
+use super::tagging::write_tags;
 use crate::audit::{AuditRecord, Ids, Outcome};
 use crate::aws::iam::{CredentialKind, User};
 use crate::aws::tombstones::Tombstone;
 use crate::context::Ctx;
 use crate::error::Error;
-use crate::event::Departure;
 use crate::lifecycle::{self, Status};
 use crate::policies::{self, FUNCTIONS_AND_FLOWS_PREFIX};
-use crate::tags;
 use crate::tags::{
-    ACCESS_REVOKED, ACTIVATE_AT, DELETE_AT, DISABLE_AT, DISABLE_HELD, DISABLED_AT, EMPLOYEE_ID, LAST_DAY,
-    LAST_EVENT_TIME, MANAGER_EMAIL, NOTICE_SENT, STATUS, WELCOME_SENT,
+    ACCESS_REVOKED, ACTIVATE_AT, DELETE_AT, DISABLE_AT, DISABLE_HELD, DISABLED_AT, EMPLOYEE_ID, LAST_EVENT_TIME,
+    MANAGER_EMAIL, NOTICE_SENT, STATUS, WELCOME_SENT,
 };
 use crate::trail::Trail;
-
-/// The mass-departure guard across executions: `Some(why)` when this user's disable must wait
-/// for an operator. A user already held stays held until an operator decides; otherwise the
-/// disables of the window, counted from IAM (every run, execution and sweep alike), decide.
-pub(crate) async fn admit(ctx: &Ctx, user: &User) -> Result<Option<String>, Error> {
-    // The operator's override (`--allow-mass-offboarding`) is their decision, held or not.
-    let allow = ctx.allow_mass_offboarding || ctx.cfg.lifecycle.allow_mass_offboarding;
-    if allow {
-        return Ok(None);
-    }
-    if let Some(since) = user.tags.get(DISABLE_HELD) {
-        return Ok(Some(format!(
-            "held by the mass-departure guard since {since}; an operator releases or discards it \
-             (`onboarding quarantine release|discard`)"
-        )));
-    }
-    let users = ctx.aws.iam.users_with_tags(&ctx.cfg.iam.user_path).await?;
-    let managed: Vec<&User> = users.iter().filter(|u| ownership::is_managed(ctx.owner(), u)).collect();
-    let recent = lifecycle::recent_disables(managed.iter().map(|u| &u.tags), ctx.now(), &ctx.cfg.lifecycle);
-    Ok(lifecycle::window_guard(recent, &ctx.cfg.lifecycle, allow))
-}
-
-/// Holds a departure for an operator: the disable is due now and marked held (so no sweep or
-/// resend does it), and an alert goes to the audit topic. Idempotent.
-pub(crate) async fn hold(
-    ctx: &Ctx,
-    trail: &mut Trail<'_>,
-    ids: &Ids,
-    user: &User,
-    departure: Option<&Departure>,
-    reason: &str,
-    alert: bool,
-) -> Result<(), Error> {
-    let now = lifecycle::stamp(ctx.now());
-    let mut tags = BTreeMap::from([
-        (DISABLE_HELD.to_owned(), user.tags.get(DISABLE_HELD).cloned().unwrap_or_else(|| now.clone())),
-        (DISABLE_AT.to_owned(), user.tags.get(DISABLE_AT).cloned().unwrap_or(now)),
-    ]);
-    if let Some(d) = departure {
-        tags.insert(LAST_DAY.to_owned(), d.last_day.to_string());
-        tags.insert(LAST_EVENT_TIME.to_owned(), lifecycle::stamp(d.meta.time));
-    }
-    let outcome = set_tags(ctx, trail, user, &tags, &[]).await?;
-    trail.record("lifecycle:HoldDisable", &user.arn, outcome).await?;
-    tracing::warn!(user = %user.name, reason, "mass-departure guard: disable held for an operator");
-    if alert {
-        ctx.audit(&AuditRecord::alert(ids, trail.step().name(), reason, Utc::now())).await?;
-    }
-    Ok(())
-}
-
-/// Sets and removes tags where they differ; returns whether anything changed.
-pub(crate) async fn set_tags(
-    ctx: &Ctx,
-    trail: &mut Trail<'_>,
-    user: &User,
-    set: &BTreeMap<String, String>,
-    remove: &[&str],
-) -> Result<Outcome, Error> {
-    let diff = tags::change(&user.tags, set, remove);
-    if diff.is_empty() {
-        return Ok(Outcome::AlreadyDone);
-    }
-    // Removals first: what is set (a status, a due date) marks the change done, so a crash in
-    // between leaves it undone, and the retry makes both.
-    if !diff.remove.is_empty() {
-        trail.apply("iam:UntagUser", &user.arn, ctx.aws.iam.untag_user(&user.name, &diff.remove)).await?;
-    }
-    if !diff.set.is_empty() {
-        trail.apply("iam:TagUser", &user.arn, ctx.aws.iam.tag_user(&user.name, &diff.set)).await?;
-    }
-    Ok(trail.change())
-}
 
 /// Ends every way in, then keeps the user for the grace period; returns when access ended.
 ///
@@ -259,7 +185,8 @@ async fn finish_disable(
     if let Some(t) = event_time {
         set.insert(LAST_EVENT_TIME.to_owned(), lifecycle::stamp(t));
     }
-    set_tags(ctx, trail, user, &set, &[ACTIVATE_AT, DISABLE_AT, WELCOME_SENT, NOTICE_SENT, DISABLE_HELD]).await?;
+    let remove = [ACTIVATE_AT, DISABLE_AT, WELCOME_SENT, NOTICE_SENT, DISABLE_HELD];
+    write_tags(ctx, trail, &UserRef::of(user), &set, &remove).await?;
     if ctx.cfg.lifecycle.schedule_target.is_some()
         && let Some(employee) = tags.get(crate::tags::EMPLOYEE_ID)
     {

@@ -1,6 +1,7 @@
 //! What happens to a person, below the steps: whose a user is ([`ownership`]), their initial
-//! credentials (`credentials`), ending their access (`access`: the guard, the disable, leavers'
-//! role sessions, the deletion), the messages they get ([`notices`]), the tags a hire's user
+//! credentials (`credentials`), ending their access (`access`: the disable, leavers' role sessions,
+//! the deletion), the mass-departure guard (`guard`: rules, override, alert, enforcement), the
+//! one tag write ([`tagging`]), the messages they get ([`notices`]), the tags a hire's user
 //! carries ([`hire_tags`]), and who a step works for and the user it acts on ([`Person`],
 //! [`UserRef`]). The steps and the drivers (pipeline, sweep, quarantine, adopt) use this layer;
 //! it uses none of them.
@@ -9,8 +10,11 @@
 pub mod access;
 #[cfg(feature = "secrets")]
 pub mod credentials;
+#[cfg(feature = "secrets")]
+pub mod guard;
 pub mod notices;
 pub mod ownership;
+pub mod tagging;
 
 use std::collections::BTreeMap;
 
@@ -81,6 +85,18 @@ pub struct UserRef<'a> {
     pub made_here: bool,
     /// Its tags as read at the start of the step.
     pub tags: &'a BTreeMap<String, String>,
+}
+
+impl<'a> UserRef<'a> {
+    /// A user as IAM reported it.
+    pub fn of(user: &'a crate::aws::iam::User) -> Self {
+        UserRef { name: &user.name, arn: &user.arn, exists: true, made_here: false, tags: &user.tags }
+    }
+
+    /// What the trail names: the ARN, or the name in a dry run for a user not created yet.
+    pub fn label(&self) -> &'a str {
+        if self.arn.is_empty() { self.name } else { self.arn }
+    }
 }
 
 /// What issuing initial credentials produced (`store-password`'s output). Holds ARNs and names,

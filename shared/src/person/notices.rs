@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::tagging::write_tags;
 use super::{Person, StorePasswordOutput, UserRef};
 use crate::arn::{account_of, region_of};
 use crate::audit::Outcome;
@@ -182,10 +183,8 @@ pub(crate) async fn welcome(
         delivered_by_service_desk: !ctx.cfg.secrets.readers.is_empty(),
     });
     let sent_to = publish(ctx, trail, &person.employee_id, &messages).await?;
-    if !trail.dry_run() {
-        let tag = BTreeMap::from([(WELCOME_SENT.to_owned(), person.seed.clone())]);
-        ctx.aws.iam.tag_user(user.name, &tag).await?;
-    }
+    let sent = BTreeMap::from([(WELCOME_SENT.to_owned(), person.seed.clone())]);
+    write_tags(ctx, trail, user, &sent, &[]).await?;
     Ok(sent_to)
 }
 

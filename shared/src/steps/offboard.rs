@@ -13,8 +13,11 @@ use crate::aws::scheduler::ScheduleTarget;
 use crate::error::Error;
 use crate::intent::Request;
 use crate::lifecycle::{self, Status};
-use crate::person::access::{admit, disable, hold, schedule_name, set_tags};
+use crate::person::UserRef;
+use crate::person::access::{disable, schedule_name};
+use crate::person::guard::{admit, hold};
 use crate::person::ownership::{self, DepartureDecision};
+use crate::person::tagging::write_tags;
 use crate::tags::{ACCESS_REVOKED, DISABLE_AT, DISABLED_AT, LAST_DAY, LAST_EVENT_TIME};
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
@@ -57,7 +60,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
                 (DISABLE_AT.to_owned(), lifecycle::stamp(disable_at)),
                 (LAST_EVENT_TIME.to_owned(), lifecycle::stamp(d.meta.time)),
             ]);
-            let outcome = set_tags(ctx, &mut trail, user, &tags, &[]).await?;
+            let outcome = write_tags(ctx, &mut trail, &UserRef::of(user), &tags, &[]).await?;
             trail.record("lifecycle:ScheduleDisable", &user.arn, outcome).await?;
             // On time: a one-time schedule starts this departure again at its moment (the sweep
             // stays the safety net). Written each time, so a new last day moves it.

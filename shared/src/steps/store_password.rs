@@ -1,12 +1,15 @@
 //! `store-password`: the initial credentials a hire's access asks for (or a change re-issues
 //! after the unused password expired), issued and stored by [`crate::person::credentials`].
 
+use std::collections::BTreeMap;
+
 use super::identity;
 use super::{Ctx, Person, State, Step, StorePasswordOutput, Trail};
 use crate::error::Error;
 use crate::intent::Request;
 use crate::person::credentials::{Issue, provision};
 use crate::person::hire_is_pending;
+use crate::person::tagging::write_tags;
 use crate::tags::CREDENTIALS_EXPIRED;
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<StorePasswordOutput, Error> {
@@ -44,13 +47,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<StorePasswordOutput, Error>
             };
             person.access.programmatic = false;
             let mut out = provision(ctx, &mut trail, &person, &target, Issue::Again).await?;
-            trail
-                .apply(
-                    "iam:UntagUser",
-                    &user.arn,
-                    ctx.aws.iam.untag_user(&user.name, &[CREDENTIALS_EXPIRED.to_owned()]),
-                )
-                .await?;
+            write_tags(ctx, &mut trail, &target, &BTreeMap::new(), &[CREDENTIALS_EXPIRED]).await?;
             out.actions = trail.actions;
             Ok(out)
         }

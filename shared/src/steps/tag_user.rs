@@ -10,6 +10,7 @@ use crate::audit::{Action, Outcome};
 use crate::error::Error;
 use crate::intent::Request;
 use crate::lifecycle::{self, Status};
+use crate::person::tagging;
 use crate::tags::{self, LAST_EVENT_TIME};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,15 +43,10 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<TagUserOutput, Error> {
     };
     let status = Some(Status::of(&desired));
     let diff = tags::diff(current, &desired);
-    let target = if user.arn.is_empty() { user.name.clone() } else { user.arn.clone() };
-    if diff.is_empty() {
-        trail.record("iam:TagUser", &target, Outcome::AlreadyDone).await?;
+    let (set, removed) = (diff.set.keys().cloned().collect(), diff.remove.clone());
+    let person = target.user_ref();
+    if tagging::apply(ctx, &mut trail, &person, diff).await? == Outcome::AlreadyDone {
+        trail.record("iam:TagUser", person.label(), Outcome::AlreadyDone).await?;
     }
-    if !diff.set.is_empty() {
-        trail.apply("iam:TagUser", &target, ctx.aws.iam.tag_user(&user.name, &diff.set)).await?;
-    }
-    if !diff.remove.is_empty() {
-        trail.apply("iam:UntagUser", &target, ctx.aws.iam.untag_user(&user.name, &diff.remove)).await?;
-    }
-    Ok(TagUserOutput { set: diff.set.into_keys().collect(), removed: diff.remove, status, actions: trail.actions })
+    Ok(TagUserOutput { set, removed, status, actions: trail.actions })
 }
