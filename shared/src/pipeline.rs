@@ -182,7 +182,8 @@ pub async fn adopt(ctx: &Ctx, raw: &Value, user_name: &str) -> EventReport {
             let Request::Hire(intent) = ctx.request(raw)? else {
                 return Err(Error::Input("only a hire's person can be adopted".into()));
             };
-            state.create_user = Some(crate::drivers::adopt::run(ctx, &intent, user_name).await?);
+            let (adopted, actions) = crate::drivers::adopt::run(ctx, &intent, user_name).await?;
+            state.create_user = Some(steps::create_user::CreateUserOutput::found(&adopted, actions));
             for &step in &steps::ADOPTED {
                 steps::run(step, ctx, &mut state).await?;
             }

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::audit::Outcome;
+use crate::audit::{Action, Outcome};
 use crate::aws::iam::User;
 use crate::context::Ctx;
 use crate::error::Error;
@@ -21,7 +21,6 @@ use crate::lifecycle::Status;
 use crate::person::UserRef;
 use crate::person::ownership::{self, Owner, employee_path};
 use crate::person::tagging::write_tags;
-use crate::steps::create_user::CreateUserOutput;
 use crate::tags::{self, EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE, STATUS};
 use crate::trail::Trail;
 
@@ -70,8 +69,8 @@ pub fn claim(owner: Owner<'_>, employee_id: &str, u: &User) -> Result<Claim, Str
 /// Adopts `user_name` for the intent's person (apply only: the import's plan is the dry run).
 /// Again from IAM, not from the plan: the person must have no other user, and [`claim`] must
 /// allow it. A rerun after a partial adoption finishes it; after a full one it records
-/// `already-done`.
-pub async fn run(ctx: &Ctx, intent: &Intent, user_name: &str) -> Result<CreateUserOutput, Error> {
+/// `already-done`. Returns the adopted user, as IAM reports it now, and what was done.
+pub async fn run(ctx: &Ctx, intent: &Intent, user_name: &str) -> Result<(User, Vec<Action>), Error> {
     if ctx.dry_run {
         return Err(Error::Input(
             "adopt has no dry run: `onboarding roster import` without --apply is its plan".into(),
@@ -106,7 +105,7 @@ pub async fn run(ctx: &Ctx, intent: &Intent, user_name: &str) -> Result<CreateUs
     let adopted = iam.wait_for_user(&u.name).await?;
     ownership::ownership(ctx.owner(), &adopted).map_err(Error::Conflict)?;
     tracing::info!(user = %adopted.name, employee_id = %meta.employee_id, "adopted user");
-    Ok(CreateUserOutput::found(&adopted, trail.actions))
+    Ok((adopted, trail.actions))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::UserRef;
+use super::membership;
 use super::notices::{Message, publish};
 use super::ownership::{self, is_protected};
 use super::tagging::write_tags;
@@ -81,9 +82,7 @@ async fn revoke(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Result<DateTim
             trail.apply(kind.update_action(), &target, iam.set_credential_active(name, kind, &c.id, false)).await?;
         }
     }
-    for g in iam.groups_for_user(name).await? {
-        trail.apply("iam:RemoveUserFromGroup", &format!("group/{g}"), iam.remove_user_from_group(name, &g)).await?;
-    }
+    membership::leave_all(ctx, trail, name).await?;
     schedule_secret_deletion(ctx, trail, name).await?;
     end_role_sessions(ctx, trail, Some(name)).await?;
     Ok(ended)

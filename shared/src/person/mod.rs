@@ -1,17 +1,20 @@
-//! What happens to a person, below the steps: whose a user is ([`ownership`]), their initial
+//! What happens to a person, below the steps: whose a user is ([`ownership`]), their account
+//! ([`account`]), their initial
 //! credentials (`credentials`), ending their access (`access`: the disable, leavers' role sessions,
 //! the deletion), the mass-departure guard (`guard`: rules, override, alert, enforcement), the
-//! one tag write ([`tagging`]), the messages they get ([`notices`]), the tags a hire's user
+//! one tag write ([`tagging`]), their groups ([`membership`]), the messages they get ([`notices`]), the tags a hire's user
 //! carries ([`hire_tags`]), and who a step works for and the user it acts on ([`Person`],
 //! [`UserRef`]). The steps and the drivers (pipeline, sweep, quarantine, adopt) use this layer;
 //! it uses none of them.
 
 #[cfg(feature = "secrets")]
 pub mod access;
+pub mod account;
 #[cfg(feature = "secrets")]
 pub mod credentials;
 #[cfg(feature = "secrets")]
 pub mod guard;
+pub mod membership;
 pub mod notices;
 pub mod ownership;
 pub mod tagging;

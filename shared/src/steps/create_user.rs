@@ -10,9 +10,8 @@ use crate::aws::iam::User;
 use crate::error::Error;
 use crate::intent::{Intent, Request};
 use crate::lifecycle::Status;
-use crate::person::ownership::{self, employee_path};
-use crate::tags::EMPLOYEE_ID;
-use crate::username::{MAX_VARIANTS, variant};
+use crate::person::account::{self, Made};
+use crate::person::ownership;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -50,6 +49,11 @@ impl CreateUserOutput {
             actions,
             proven: Some(u.clone()),
         }
+    }
+
+    /// A user made now (or, in a dry run, that would be: no ARN, `exists` false).
+    fn made(u: User, actions: Vec<Action>) -> Self {
+        Self { user_name: u.name.clone(), user_arn: u.arn.clone(), actions, proven: Some(u), ..Self::default() }
     }
 
     fn skip(u: Option<&User>, reason: String) -> Self {
@@ -116,102 +120,12 @@ async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
         return Ok(out);
     }
     #[cfg(feature = "tombstones")]
-    if let Some(reason) = tombstone_refusal(ctx, meta).await? {
+    if let Some(reason) = account::tombstone_refusal(ctx, meta).await? {
         return Ok(CreateUserOutput::skip(None, reason));
     }
-    let path = employee_path(&ctx.cfg, &meta.employee_id);
-    // Created with every tag a hire's user carries (status included), in the one call.
-    let tags = crate::person::hire_tags(&ctx.cfg.lifecycle, ctx.due_now(), intent, &Default::default());
-    let mut n = 1;
-    let mut races = 0;
-    while n <= MAX_VARIANTS {
-        let name = variant(&intent.base_name, n);
-        match ctx.aws.iam.get_user(&name).await? {
-            // The person's own user, made by a concurrent delivery of this event between our
-            // look-up and our create (`EntityAlreadyExists` sent us back here): already done.
-            Some(u) if u.tags.get(EMPLOYEE_ID) == Some(&meta.employee_id) && u.path == path => {
-                if let Err(why) = ownership::ownership(ctx.owner(), &u) {
-                    return Err(Error::Conflict(why));
-                }
-                trail.record("iam:CreateUser", &u.arn, Outcome::AlreadyDone).await?;
-                return Ok(CreateUserOutput::found(&u, trail.actions));
-            }
-            // The person's id on a user outside their employee path: not made by this system
-            // (ours live at the path), so never adopted, and never given a second user either.
-            Some(u) if u.tags.get(EMPLOYEE_ID) == Some(&meta.employee_id) => {
-                return Err(Error::Conflict(format!(
-                    "user `{}` at path `{}` carries employee id `{}` but is not at `{path}`; move or remove it by hand",
-                    u.name, u.path, meta.employee_id
-                )));
-            }
-            Some(u) => {
-                tracing::info!(candidate = %name, taken_by = %u.path, "user name taken, trying the next variant");
-                n += 1;
-            }
-            None if trail.dry_run() => {
-                trail.record("iam:CreateUser", &name, Outcome::WouldDo).await?;
-                // What it would be made with, so the plan's later steps see what the run's will.
-                let would = User { name: name.clone(), path, tags, ..User::default() };
-                return Ok(CreateUserOutput {
-                    user_name: name,
-                    actions: trail.actions,
-                    proven: Some(would),
-                    ..CreateUserOutput::default()
-                });
-            }
-            None => match ctx.aws.iam.create_user(&name, &path, &ctx.targets.boundary_arn, &tags).await {
-                Ok(arn) => {
-                    tracing::info!(user = %name, path = %path, "created user");
-                    trail.record("iam:CreateUser", &arn, Outcome::Done).await?;
-                    // CreateUser is atomic: the user is exactly what was asked for.
-                    let made = User {
-                        name: name.clone(),
-                        arn: arn.clone(),
-                        path,
-                        tags,
-                        boundary: Some(ctx.targets.boundary_arn.clone()),
-                        password_last_used: None,
-                    };
-                    return Ok(CreateUserOutput {
-                        user_name: name,
-                        user_arn: arn,
-                        exists: true,
-                        actions: trail.actions,
-                        proven: Some(made),
-                        ..CreateUserOutput::default()
-                    });
-                }
-                // Someone created this name between our GetUser and CreateUser (a concurrent
-                // delivery of the same event, or another person): look again at the same name.
-                Err(e) if e.aws_code() == Some("EntityAlreadyExists") && races < 3 => races += 1,
-                Err(e) => return Err(e),
-            },
-        }
-    }
-    Err(Error::Conflict(format!(
-        "no free user name: `{}` and its variants up to `{}` all belong to someone else",
-        intent.base_name,
-        variant(&intent.base_name, MAX_VARIANTS)
-    )))
-}
-
-/// Why a hire for someone this system deleted must create nothing: the event is not newer than
-/// the last one applied to them (a replay of the bus archive, a late resend). A genuinely newer
-/// hire is a rehire and goes ahead.
-#[cfg(feature = "tombstones")]
-async fn tombstone_refusal(ctx: &Ctx, meta: &crate::event::EventMeta) -> Result<Option<String>, Error> {
-    let table = &ctx.cfg.lifecycle.tombstones_table;
-    let Some(t) = ctx.aws.tombstones.get(table, &meta.employee_id).await? else { return Ok(None) };
-    let last = t.last_event_time.unwrap_or(t.deleted_at);
-    Ok((meta.time <= last).then(|| {
-        format!(
-            "employee `{}` (user `{}`) was deleted on {}; this event ({}) is not newer than the last one applied \
-             to them ({}): a replay or a late resend, so nothing is created",
-            meta.employee_id,
-            t.user_name,
-            crate::lifecycle::stamp(t.deleted_at),
-            crate::lifecycle::stamp(meta.time),
-            crate::lifecycle::stamp(last)
-        )
-    }))
+    Ok(match account::create(ctx, &mut trail, intent).await? {
+        Made::Found(u) => CreateUserOutput::found(&u, trail.actions),
+        Made::Created(u) => CreateUserOutput { exists: true, ..CreateUserOutput::made(u, trail.actions) },
+        Made::Would(u) => CreateUserOutput::made(u, trail.actions),
+    })
 }

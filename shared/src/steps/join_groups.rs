@@ -1,14 +1,15 @@
 //! `join-groups`: the groups from the mapping rules, and only those. Joins the ones that apply
 //! and leaves the mapped ones (`groups.allowed`) that no longer do; groups outside the mapping
-//! are never touched.
+//! are never touched ([`crate::person::membership`]).
 
 use serde::{Deserialize, Serialize};
 
 use super::{Ctx, State, Step};
-use crate::audit::{Action, Outcome};
+use crate::audit::Action;
 use crate::error::Error;
 use crate::intent::Request;
 use crate::mapping::{Attributes, Membership};
+use crate::person::membership;
 use crate::tags::{self, DEPARTMENT, LOCATION, TITLE};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,29 +45,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<JoinGroupsOutput, Error> {
     };
     let wanted = &membership.groups;
 
-    // Every group must exist before the first change: a missing one is a clear error.
-    let mut arns = Vec::with_capacity(wanted.len());
-    for g in wanted {
-        arns.push(group_arn(ctx, g).await?);
-    }
-    // A user this delivery made is in no group yet (joining one twice is harmless in IAM).
-    let read = target.exists && !target.made_here;
-    let current = if read { ctx.aws.iam.groups_for_user(&user.name).await? } else { Vec::new() };
-    for (g, arn) in wanted.iter().zip(&arns) {
-        if current.contains(g) {
-            trail.record("iam:AddUserToGroup", arn, Outcome::AlreadyDone).await?;
-        } else {
-            trail.apply("iam:AddUserToGroup", arn, ctx.aws.iam.add_user_to_group(&user.name, g)).await?;
-            tracing::info!(user = %user.name, group = %g, "joined group");
-        }
-    }
-    let stale: Vec<String> =
-        current.iter().filter(|g| ctx.cfg.groups.allowed.contains(g) && !wanted.contains(g)).cloned().collect();
-    for g in &stale {
-        let arn = group_arn(ctx, g).await?;
-        trail.apply("iam:RemoveUserFromGroup", &arn, ctx.aws.iam.remove_user_from_group(&user.name, g)).await?;
-        tracing::info!(user = %user.name, group = %g, "left group that no longer applies");
-    }
+    let stale = membership::regroup(ctx, &mut trail, &target.user_ref(), wanted).await?;
     if membership.no_rule_matched {
         tracing::info!(user = %user.name, "no mapping rule matched; always-groups only");
     }
@@ -75,13 +54,5 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<JoinGroupsOutput, Error> {
         left: stale,
         no_rule_matched: membership.no_rule_matched,
         actions: trail.actions,
-    })
-}
-
-async fn group_arn(ctx: &Ctx, g: &str) -> Result<String, Error> {
-    ctx.aws.iam.group_arn(g).await?.ok_or_else(|| Error::Missing {
-        kind: "IAM group",
-        name: g.to_owned(),
-        hint: "create it (`onboarding bootstrap`) or remove it from the config",
     })
 }

@@ -1,0 +1,113 @@
+//! A person's account: made for a hire at the first free name ([`create`]), unless this system
+//! deleted the person and the hire is not newer than the last event applied to them
+//! ([`tombstone_refusal`]). Finding an employee's existing user is [`super::ownership::find`].
+
+use crate::audit::Outcome;
+use crate::aws::iam::User;
+use crate::context::Ctx;
+use crate::error::Error;
+use crate::intent::Intent;
+use crate::person::ownership::{self, employee_path};
+use crate::tags::EMPLOYEE_ID;
+use crate::trail::Trail;
+use crate::username::{MAX_VARIANTS, variant};
+
+/// What [`create`] came to.
+#[derive(Debug, Clone)]
+pub enum Made {
+    /// Made now, exactly as asked (`CreateUser` is atomic).
+    Created(User),
+    /// The person's own user, made by a concurrent delivery of the same event.
+    Found(User),
+    /// A dry run: what it would be made with (no ARN), so a plan's later steps see what the
+    /// run's will.
+    Would(User),
+}
+
+/// Creates the hire's user at the first free name (`base`, `base2`, ...), with every tag a hire's
+/// user carries (status included) in the one call. A candidate name held by someone else is
+/// skipped, never touched; one holding the person's id outside their path is a conflict.
+pub(crate) async fn create(ctx: &Ctx, trail: &mut Trail<'_>, intent: &Intent) -> Result<Made, Error> {
+    let meta = &intent.hire.meta;
+    let path = employee_path(&ctx.cfg, &meta.employee_id);
+    // Created with every tag a hire's user carries (status included), in the one call.
+    let tags = crate::person::hire_tags(&ctx.cfg.lifecycle, ctx.due_now(), intent, &Default::default());
+    let mut n = 1;
+    let mut races = 0;
+    while n <= MAX_VARIANTS {
+        let name = variant(&intent.base_name, n);
+        match ctx.aws.iam.get_user(&name).await? {
+            // The person's own user, made by a concurrent delivery of this event between our
+            // look-up and our create (`EntityAlreadyExists` sent us back here): already done.
+            Some(u) if u.tags.get(EMPLOYEE_ID) == Some(&meta.employee_id) && u.path == path => {
+                if let Err(why) = ownership::ownership(ctx.owner(), &u) {
+                    return Err(Error::Conflict(why));
+                }
+                trail.record("iam:CreateUser", &u.arn, Outcome::AlreadyDone).await?;
+                return Ok(Made::Found(u));
+            }
+            // The person's id on a user outside their employee path: not made by this system
+            // (ours live at the path), so never adopted, and never given a second user either.
+            Some(u) if u.tags.get(EMPLOYEE_ID) == Some(&meta.employee_id) => {
+                return Err(Error::Conflict(format!(
+                    "user `{}` at path `{}` carries employee id `{}` but is not at `{path}`; move or remove it by hand",
+                    u.name, u.path, meta.employee_id
+                )));
+            }
+            Some(u) => {
+                tracing::info!(candidate = %name, taken_by = %u.path, "user name taken, trying the next variant");
+                n += 1;
+            }
+            None if trail.dry_run() => {
+                trail.record("iam:CreateUser", &name, Outcome::WouldDo).await?;
+                // What it would be made with, so the plan's later steps see what the run's will.
+                return Ok(Made::Would(User { name, path, tags, ..User::default() }));
+            }
+            None => match ctx.aws.iam.create_user(&name, &path, &ctx.targets.boundary_arn, &tags).await {
+                Ok(arn) => {
+                    tracing::info!(user = %name, path = %path, "created user");
+                    trail.record("iam:CreateUser", &arn, Outcome::Done).await?;
+                    // CreateUser is atomic: the user is exactly what was asked for.
+                    return Ok(Made::Created(User {
+                        name,
+                        arn,
+                        path,
+                        tags,
+                        boundary: Some(ctx.targets.boundary_arn.clone()),
+                        password_last_used: None,
+                    }));
+                }
+                // Someone created this name between our GetUser and CreateUser (a concurrent
+                // delivery of the same event, or another person): look again at the same name.
+                Err(e) if e.aws_code() == Some("EntityAlreadyExists") && races < 3 => races += 1,
+                Err(e) => return Err(e),
+            },
+        }
+    }
+    Err(Error::Conflict(format!(
+        "no free user name: `{}` and its variants up to `{}` all belong to someone else",
+        intent.base_name,
+        variant(&intent.base_name, MAX_VARIANTS)
+    )))
+}
+
+/// Why a hire for someone this system deleted must create nothing: the event is not newer than
+/// the last one applied to them (a replay of the bus archive, a late resend). A genuinely newer
+/// hire is a rehire and goes ahead.
+#[cfg(feature = "tombstones")]
+pub(crate) async fn tombstone_refusal(ctx: &Ctx, meta: &crate::event::EventMeta) -> Result<Option<String>, Error> {
+    let table = &ctx.cfg.lifecycle.tombstones_table;
+    let Some(t) = ctx.aws.tombstones.get(table, &meta.employee_id).await? else { return Ok(None) };
+    let last = t.last_event_time.unwrap_or(t.deleted_at);
+    Ok((meta.time <= last).then(|| {
+        format!(
+            "employee `{}` (user `{}`) was deleted on {}; this event ({}) is not newer than the last one applied \
+             to them ({}): a replay or a late resend, so nothing is created",
+            meta.employee_id,
+            t.user_name,
+            crate::lifecycle::stamp(t.deleted_at),
+            crate::lifecycle::stamp(meta.time),
+            crate::lifecycle::stamp(last)
+        )
+    }))
+}

@@ -1,0 +1,64 @@
+//! A person's groups: joined to the ones that apply, out of the mapped ones that no longer do
+//! ([`regroup`]), out of every one at a departure ([`leave_all`]). Groups outside the mapping
+//! (`groups.allowed`) are left only by a departure.
+
+use super::UserRef;
+use crate::audit::Outcome;
+use crate::context::Ctx;
+use crate::error::Error;
+use crate::trail::Trail;
+
+/// Puts the user in every group of `wanted` and out of the mapped groups not in it; returns the
+/// groups it left. Every wanted group must exist before the first change: a missing one is a
+/// clear error and nothing is joined.
+pub(crate) async fn regroup(
+    ctx: &Ctx,
+    trail: &mut Trail<'_>,
+    user: &UserRef<'_>,
+    wanted: &[String],
+) -> Result<Vec<String>, Error> {
+    let iam = &ctx.aws.iam;
+    let mut arns = Vec::with_capacity(wanted.len());
+    for g in wanted {
+        arns.push(group_arn(ctx, g).await?);
+    }
+    // A user this delivery made is in no group yet (joining one twice is harmless in IAM).
+    let read = user.exists && !user.made_here;
+    let current = if read { iam.groups_for_user(user.name).await? } else { Vec::new() };
+    for (g, arn) in wanted.iter().zip(&arns) {
+        if current.contains(g) {
+            trail.record("iam:AddUserToGroup", arn, Outcome::AlreadyDone).await?;
+        } else {
+            trail.apply("iam:AddUserToGroup", arn, iam.add_user_to_group(user.name, g)).await?;
+            tracing::info!(user = %user.name, group = %g, "joined group");
+        }
+    }
+    let stale: Vec<String> =
+        current.iter().filter(|g| ctx.cfg.groups.allowed.contains(g) && !wanted.contains(g)).cloned().collect();
+    for g in &stale {
+        let arn = group_arn(ctx, g).await?;
+        trail.apply("iam:RemoveUserFromGroup", &arn, iam.remove_user_from_group(user.name, g)).await?;
+        tracing::info!(user = %user.name, group = %g, "left group that no longer applies");
+    }
+    Ok(stale)
+}
+
+/// Takes the user out of every group it is in, mapped or not: a leaver keeps none.
+#[cfg(feature = "secrets")]
+pub(crate) async fn leave_all(ctx: &Ctx, trail: &mut Trail<'_>, user_name: &str) -> Result<(), Error> {
+    let iam = &ctx.aws.iam;
+    for g in iam.groups_for_user(user_name).await? {
+        trail
+            .apply("iam:RemoveUserFromGroup", &format!("group/{g}"), iam.remove_user_from_group(user_name, &g))
+            .await?;
+    }
+    Ok(())
+}
+
+async fn group_arn(ctx: &Ctx, g: &str) -> Result<String, Error> {
+    ctx.aws.iam.group_arn(g).await?.ok_or_else(|| Error::Missing {
+        kind: "IAM group",
+        name: g.to_owned(),
+        hint: "create it (`onboarding bootstrap`) or remove it from the config",
+    })
+}
