@@ -466,7 +466,7 @@ impl Config {
 mod tests {
     use super::*;
 
-    pub const SHIPPED: &str = include_str!("../../onboarding.toml");
+    pub const SHIPPED: &str = include_str!("../../../onboarding.toml");
 
     #[test]
     fn the_shipped_config_is_valid() {
