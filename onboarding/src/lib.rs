@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use shared::aws::{self, Aws};
-use shared::config::Config;
+use shared::config::{Config, TargetKind};
 use shared::pipeline::{self, EventOutcome};
 use shared::steps::{Ctx, Targets};
 
@@ -68,7 +68,9 @@ pub enum Output {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create what the config names in the target account (topics, boundary, groups, policies).
+    /// Create what the config names in the target account: topics and the tombstones table; for IAM
+    /// users the boundary, groups and policies; for Identity Center the groups, permission sets and
+    /// assignments.
     Bootstrap,
     /// Dry run: show per event what would be created or changed; changes nothing.
     Plan {
@@ -314,10 +316,27 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     if let Command::Bootstrap = cli.command {
         let sdk = aws::load_sdk_config(&cfg, aws::Trust::System).await;
         let clients = Aws::new(&sdk, cfg.retry_policy());
-        return match bootstrap::bootstrap(&cfg, &clients).await {
+        let made = async {
+            let mut items = bootstrap::bootstrap(&cfg, &clients).await?;
+            if let Some(ic_cfg) = cfg.identity_center.as_ref().filter(|_| cfg.target.kind == TargetKind::IdentityCenter)
+            {
+                let ic = shared::aws::identity_center::IdentityCenter::new(&sdk, ic_cfg.max_tps);
+                items.extend(bootstrap::identity_center::bootstrap(&cfg, ic_cfg, &ic).await?);
+            }
+            Ok::<_, shared::Error>(items)
+        };
+        return match made.await {
             Ok(items) => {
                 render::bootstrap(out, cli.output, &items);
-                EXIT_OK
+                let failed = items.iter().filter(|i| i.error.is_some()).count();
+                if failed == 0 {
+                    return EXIT_OK;
+                }
+                let _ = writeln!(
+                    err,
+                    "error: bootstrap: {failed} item(s) failed (above); fix them and run bootstrap again"
+                );
+                EXIT_EVENT_FAILED
             }
             Err(e) => {
                 let _ = writeln!(err, "error: bootstrap failed: {e}");

@@ -106,12 +106,14 @@ pub fn bootstrap(out: &mut dyn Write, format: Output, items: &[Item]) {
         let _ = match format {
             Output::Json => writeln!(out, "{}", serde_json::to_string(i).unwrap_or_default()),
             Output::Text => {
-                let what = match (i.created, i.updated) {
-                    (true, _) => "created",
-                    (false, true) => "updated",
-                    (false, false) => "already there",
+                let what = match (&i.error, i.created, i.updated) {
+                    (Some(_), _, _) => "failed",
+                    (None, true, _) => "created",
+                    (None, false, true) => "updated",
+                    (None, false, false) => "already there",
                 };
-                writeln!(out, "{what:<13} {:<11} {}", i.kind, i.name)
+                let why = i.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+                writeln!(out, "{what:<13} {:<14} {}{why}", i.kind, i.name)
             }
         };
     }

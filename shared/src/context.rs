@@ -26,6 +26,7 @@ pub struct Targets {
 impl Targets {
     /// Resolves topic and policy names to ARNs (no call where the config already gives ARNs).
     pub async fn resolve(cfg: &Config, aws: &Aws) -> Result<Self, Error> {
+        cfg.flows_supported()?;
         let topic = |name: String| async move {
             if name.starts_with("arn:") {
                 return Ok(name);
@@ -120,6 +121,7 @@ impl Ctx {
     /// context's clock (see [`crate::event::check_time`]). Every step and the pipeline read
     /// events through here.
     pub fn request(&self, raw: &Value) -> Result<Request, Error> {
+        self.cfg.flows_supported()?;
         let req = Request::from_event(&self.cfg, raw)?;
         crate::event::check_time(req.meta(), self.now())?;
         Ok(req)

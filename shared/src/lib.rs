@@ -27,6 +27,8 @@ pub mod lambda;
 pub mod lanes;
 pub mod lifecycle;
 pub mod mapping;
+#[cfg(feature = "identity-center")]
+pub mod pace;
 pub mod password;
 pub mod person;
 #[cfg(feature = "secrets")]

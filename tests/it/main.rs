@@ -4,6 +4,7 @@ mod cli;
 mod crash;
 mod events;
 mod faults;
+mod identity_center;
 mod infra;
 mod intake;
 mod lambda_binaries;

@@ -206,6 +206,14 @@ impl Account {
         aws_sdk_iam::Client::new(&self.sdk)
     }
 
+    pub fn identity_store(&self) -> aws_sdk_identitystore::Client {
+        aws_sdk_identitystore::Client::new(&self.sdk)
+    }
+
+    pub fn sso_admin(&self) -> aws_sdk_ssoadmin::Client {
+        aws_sdk_ssoadmin::Client::new(&self.sdk)
+    }
+
     pub fn secrets(&self) -> aws_sdk_secretsmanager::Client {
         aws_sdk_secretsmanager::Client::new(&self.sdk)
     }

@@ -12,6 +12,8 @@ use crate::error::Error;
 use crate::retry::RetryPolicy;
 
 pub mod iam;
+#[cfg(feature = "identity-center")]
+pub mod identity_center;
 #[cfg(feature = "intake")]
 pub mod intake;
 #[cfg(feature = "trail")]

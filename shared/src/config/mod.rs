@@ -3,6 +3,12 @@
 //! The CLI reads `onboarding.toml`; a Lambda reads the same TOML from the `ONBOARDING_CONFIG`
 //! environment variable (or a file named by `ONBOARDING_CONFIG_FILE`).
 
+mod target;
+
+pub use target::{
+    AssignmentConfig, IdentityCenterConfig, PermissionSetConfig, TargetConfig, TargetKind, session_hours,
+};
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -13,12 +19,20 @@ use crate::event::clip;
 use crate::mapping::GroupConfig;
 use crate::retry::RetryPolicy;
 
+/// The shipped `onboarding.toml`, as text.
+pub const SHIPPED: &str = include_str!("../../../onboarding.toml");
+
 pub const ENV_CONFIG: &str = "ONBOARDING_CONFIG";
 pub const ENV_CONFIG_FILE: &str = "ONBOARDING_CONFIG_FILE";
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// Where people's access lives: IAM users (the default) or IAM Identity Center.
+    #[serde(default)]
+    pub target: TargetConfig,
+    /// Required with `target.kind = "identity-center"`.
+    pub identity_center: Option<IdentityCenterConfig>,
     pub iam: IamConfig,
     pub groups: GroupConfig,
     pub secrets: SecretsConfig,
@@ -306,6 +320,16 @@ impl Config {
 
     pub fn validate(&self) -> Result<(), ValidationError> {
         self.validate_intake()?;
+        match (self.target.kind, &self.identity_center) {
+            (TargetKind::IdentityCenter, None) => {
+                return Err(ValidationError::new(
+                    "identity_center",
+                    "[identity_center] is required when target.kind = \"identity-center\" (portal_url at least)",
+                ));
+            }
+            (_, Some(ic)) => ic.validate(&self.groups.allowed)?,
+            (TargetKind::Iam, None) => {}
+        }
         if self.trail.retention_days == 0 {
             return Err(ValidationError::new("trail.retention_days", "a whole number of days, at least 1"));
         }
@@ -399,6 +423,22 @@ impl Config {
             return Err(ValidationError::new("retry.max_delay_ms", "must be at least base_delay_ms and at most 60000"));
         }
         Ok(())
+    }
+
+    /// Refuses the flows (HR events, the sweep; their targets' resolution) for a target they do
+    /// not serve yet. Identity Center has its configuration and `onboarding bootstrap` (groups,
+    /// permission sets, assignments); its joiner, mover and leaver flows are not built, and
+    /// running the IAM ones there would make IAM users nobody asked for.
+    pub fn flows_supported(&self) -> Result<(), crate::Error> {
+        match self.target.kind {
+            TargetKind::Iam => Ok(()),
+            TargetKind::IdentityCenter => Err(crate::Error::Conflict(
+                "target.kind = \"identity-center\": this version applies HR events and the sweep to IAM users \
+                 only; for Identity Center it makes the groups, permission sets and assignments (`onboarding \
+                 bootstrap`). Set target.kind = \"iam\" to run the flows"
+                    .into(),
+            )),
+        }
     }
 
     pub fn retry_policy(&self) -> RetryPolicy {
@@ -522,5 +562,30 @@ mod tests {
         assert_eq!(c.trail.retention_days, 2555);
         let e = Config::parse(&format!("{SHIPPED}\n[trail]\nretention_days = 0\n"), "t").expect_err("zero").to_string();
         assert!(e.contains("trail.retention_days") && e.contains("at least 1"), "{e}");
+    }
+
+    #[test]
+    fn the_target_is_iam_unless_identity_center_is_chosen_and_configured() {
+        assert_eq!(Config::parse(SHIPPED, "t").expect("shipped").target.kind, TargetKind::Iam);
+        let ic = format!("[target]\nkind = \"identity-center\"\n{SHIPPED}");
+        let e = Config::parse(&ic, "t").expect_err("no section").to_string();
+        assert!(e.contains("identity_center") && e.contains("portal_url"), "{e}");
+        let section = "\n[identity_center]\nportal_url = \"https://example.awsapps.com/start\"\n\n\
+                       [[identity_center.permission_sets]]\nname = \"Developers\"\n\n\
+                       [[identity_center.assignments]]\ngroup = \"Developers\"\npermission_set = \"Developers\"\n\
+                       accounts = [\"111122223333\"]\n";
+        let c = Config::parse(&format!("{ic}{section}"), "t").expect("identity center");
+        let got = c.identity_center.expect("section");
+        assert_eq!(
+            (c.target.kind, got.max_tps, got.permission_sets[0].session_duration.as_str()),
+            (TargetKind::IdentityCenter, 20, "PT8H")
+        );
+        let e = Config::parse(&SHIPPED.replace("[iam]", "[target]\nkind = \"sso\"\n\n[iam]"), "t")
+            .expect_err("kind")
+            .to_string();
+        assert!(e.contains("iam") && e.contains("identity-center"), "says what is accepted: {e}");
+        let bad = section.replace("\"Developers\"\naccounts", "\"Admin\"\naccounts");
+        let e = Config::parse(&format!("{ic}{bad}"), "t").expect_err("unknown permission set").to_string();
+        assert!(e.contains("identity_center.assignments[0].permission_set"), "{e}");
     }
 }

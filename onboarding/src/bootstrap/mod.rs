@@ -1,10 +1,13 @@
 //! `onboarding bootstrap`: what the config names and a local run needs, created idempotently:
-//! the SNS topics, the tombstones table, the permissions boundary, the groups, and on the
-//! always-groups the self-service and force-MFA policies.
+//! the SNS topics and the tombstones table; for IAM users the permissions boundary, the groups,
+//! and on the always-groups the self-service and force-MFA policies; for Identity Center the
+//! groups, permission sets and assignments ([`identity_center`]).
+
+pub mod identity_center;
 
 use shared::Error;
 use shared::aws::Aws;
-use shared::config::Config;
+use shared::config::{Config, TargetKind};
 use shared::policies;
 
 /// What bootstrap found or made, one line per resource.
@@ -13,14 +16,24 @@ pub struct Item {
     pub kind: &'static str,
     pub name: String,
     pub created: bool,
-    /// An existing policy this bootstrap installed, given this version's document.
+    /// An existing policy this bootstrap installed, given this version's document (or an
+    /// existing permission set it made, given the policies the config added).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub updated: bool,
+    /// Why it could not be made (an Identity Center assignment, reported by account).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
-/// The description bootstrap gives the policies it installs; a policy of the same name without
-/// it is someone else's, and never changed.
-const INSTALLED_BY: &str = "Installed by employee-lifecycle onboarding bootstrap";
+impl Item {
+    pub fn new(kind: &'static str, name: &str, created: bool) -> Self {
+        Self { kind, name: name.to_owned(), created, updated: false, error: None }
+    }
+}
+
+/// The description bootstrap gives what it makes (policies; Identity Center groups and
+/// permission sets); one of the same name without it is someone else's, and never changed.
+pub const INSTALLED_BY: &str = "Installed by employee-lifecycle onboarding bootstrap";
 
 pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, Error> {
     let mut items = Vec::new();
@@ -31,19 +44,23 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, Error> {
         }
         let existed = aws.sns.find_topic(topic).await?.is_some();
         aws.sns.create_topic(topic).await?;
-        items.push(Item { kind: "sns topic", name: topic.clone(), created: !existed, updated: false });
+        items.push(Item::new("sns topic", topic, !existed));
     }
 
     let table = &cfg.lifecycle.tombstones_table;
     if !table.starts_with("arn:") {
         let created = aws.tombstones.create_table(table).await?;
-        items.push(Item { kind: "dynamodb table", name: table.clone(), created, updated: false });
+        items.push(Item::new("dynamodb table", table, created));
+    }
+    if cfg.target.kind != TargetKind::Iam {
+        // The target's own resources: `identity_center::bootstrap`.
+        return Ok(items);
     }
 
     // A policy of the name is used only with this version's document: one bootstrap installed
     // gets it (a new default version), anyone else's is refused, never used as it is.
     let policy = |name: String, doc: serde_json::Value| async move {
-        let item = |created, updated| Item { kind: "iam policy", name: name.clone(), created, updated };
+        let item = |created, updated| Item { updated, ..Item::new("iam policy", &name, created) };
         if let Some(arn) = aws.iam.find_local_policy(&name).await? {
             let (description, current) = aws.iam.policy_document(&arn).await?;
             if current == doc {
@@ -76,7 +93,7 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, Error> {
 
     for group in &cfg.groups.allowed {
         let created = aws.iam.create_group(group).await?;
-        items.push(Item { kind: "iam group", name: group.clone(), created, updated: false });
+        items.push(Item::new("iam group", group, created));
     }
     for group in &cfg.groups.always {
         for arn in [&self_service, &force_mfa] {
@@ -90,7 +107,7 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, Error> {
 /// role allows); one bootstrap installed is left as departures wrote it; anyone else's policy of
 /// the name is refused, since a departure would overwrite it.
 async fn role_sessions_boundary(aws: &Aws, name: &str) -> Result<Item, Error> {
-    let item = |created| Item { kind: "iam policy", name: name.to_owned(), created, updated: false };
+    let item = |created| Item::new("iam policy", name, created);
     let Some(arn) = aws.iam.find_local_policy(name).await? else {
         let (empty, _) = policies::role_sessions_boundary([]);
         aws.iam.create_policy(name, INSTALLED_BY, &empty.to_string()).await?;

@@ -1,0 +1,360 @@
+//! The Identity Center target as far as it goes: `onboarding bootstrap` makes the groups,
+//! permission sets and assignments (checked through the Identity Store and sso-admin APIs), and
+//! leaves what it did not make alone; the HR flows refuse to run on it until they exist.
+
+use std::path::PathBuf;
+use std::process::{Output, Stdio};
+
+use serde_json::Value;
+use tests::{Account, binary, root, scratch};
+
+const INSTALLED_BY: &str = "Installed by employee-lifecycle onboarding bootstrap";
+
+/// The shipped config with the Identity Center target: the three allowed groups, two permission
+/// sets, Developers in two accounts and Finance in one.
+fn config_file(name: &str) -> PathBuf {
+    let shipped = std::fs::read_to_string(root().join("onboarding.toml")).expect("shipped config");
+    let text = format!(
+        "[target]\nkind = \"identity-center\"\n\n{shipped}\n\
+         [identity_center]\nportal_url = \"https://example.awsapps.com/start\"\n\n\
+         [[identity_center.permission_sets]]\nname = \"Developers\"\n\
+         managed_policies = [\"arn:aws:iam::aws:policy/ReadOnlyAccess\", \"arn:aws:iam::aws:policy/PowerUserAccess\"]\n\
+         session_duration = \"PT4H\"\n\n\
+         [[identity_center.permission_sets]]\nname = \"Finance\"\nmanaged_policies = [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]\n\n\
+         [[identity_center.assignments]]\ngroup = \"Developers\"\npermission_set = \"Developers\"\n\
+         accounts = [\"111111111111\", \"222222222222\"]\n\n\
+         [[identity_center.assignments]]\ngroup = \"Finance\"\npermission_set = \"Finance\"\naccounts = [\"111111111111\"]\n"
+    );
+    let path = scratch().join(format!("identity-center-{name}.toml"));
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+fn onboarding(acct: &Account, config: &PathBuf, args: &[&str]) -> Output {
+    let mut cmd = acct.command(binary("onboarding"));
+    cmd.arg("--config").arg(config).args(args).stdin(Stdio::null());
+    cmd.output().expect("run onboarding")
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("json line")).collect()
+}
+
+/// The instance moto gives the account, and its identity store.
+async fn instance(acct: &Account) -> (String, String) {
+    let out = acct.sso_admin().list_instances().send().await.expect("instances");
+    let i = &out.instances()[0];
+    (i.instance_arn().expect("arn").to_owned(), i.identity_store_id().expect("store").to_owned())
+}
+
+/// Every group of the store: (display name, description, id).
+async fn groups(acct: &Account, store: &str) -> Vec<(String, Option<String>, String)> {
+    let out = acct.identity_store().list_groups().identity_store_id(store).send().await.expect("groups");
+    let mut all: Vec<_> = out
+        .groups()
+        .iter()
+        .map(|g| {
+            (
+                g.display_name().unwrap_or_default().to_owned(),
+                g.description().map(str::to_owned),
+                g.group_id().to_owned(),
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+/// Every permission set: (name, description, session duration, managed policy ARNs, ARN).
+async fn permission_sets(acct: &Account, instance: &str) -> Vec<(String, String, String, Vec<String>, String)> {
+    let sso = acct.sso_admin();
+    let arns = sso.list_permission_sets().instance_arn(instance).send().await.expect("list");
+    let mut all = Vec::new();
+    for arn in arns.permission_sets() {
+        let d = sso
+            .describe_permission_set()
+            .instance_arn(instance)
+            .permission_set_arn(arn)
+            .send()
+            .await
+            .expect("describe");
+        let p = d.permission_set().expect("permission set");
+        let m = sso
+            .list_managed_policies_in_permission_set()
+            .instance_arn(instance)
+            .permission_set_arn(arn)
+            .send()
+            .await
+            .expect("policies");
+        let mut policies: Vec<String> =
+            m.attached_managed_policies().iter().filter_map(|p| p.arn().map(str::to_owned)).collect();
+        policies.sort();
+        let text = |s: Option<&str>| s.unwrap_or_default().to_owned();
+        all.push((text(p.name()), text(p.description()), text(p.session_duration()), policies, arn.clone()));
+    }
+    all.sort();
+    all
+}
+
+/// The group ids a permission set is assigned to in an account.
+async fn assigned(acct: &Account, instance: &str, account: &str, permission_set: &str) -> Vec<String> {
+    let out = acct
+        .sso_admin()
+        .list_account_assignments()
+        .instance_arn(instance)
+        .account_id(account)
+        .permission_set_arn(permission_set)
+        .send()
+        .await
+        .expect("assignments");
+    out.account_assignments().iter().filter_map(|a| a.principal_id().map(str::to_owned)).collect()
+}
+
+#[tokio::test]
+async fn bootstrap_makes_the_groups_permission_sets_and_assignments_once() {
+    let acct = Account::new().await;
+    let cfg = config_file(&acct.id);
+    let (instance, store) = instance(&acct).await;
+
+    let first = onboarding(&acct, &cfg, &["bootstrap", "--output", "json"]);
+    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    let second = onboarding(&acct, &cfg, &["bootstrap", "--output", "json"]);
+    assert_eq!(second.status.code(), Some(0), "{}", String::from_utf8_lossy(&second.stderr));
+    let kinds = |out: &Output, created: bool| -> Vec<String> {
+        json_lines(out)
+            .iter()
+            .filter(|i| i["created"] == created)
+            .map(|i| format!("{} {}", i["kind"], i["name"]))
+            .collect()
+    };
+    assert_eq!(kinds(&first, false), Vec::<String>::new(), "all new the first time");
+    assert_eq!(kinds(&second, true), Vec::<String>::new(), "nothing new the second time");
+    assert_eq!(json_lines(&second).len(), 2 + 1 + 3 + 2 + 3, "topics, table, groups, permission sets, assignments");
+
+    // Through the APIs: each group once, described as bootstrap's; nothing made in IAM.
+    let groups = groups(&acct, &store).await;
+    let named: Vec<(&str, Option<&str>)> = groups.iter().map(|(n, d, _)| (n.as_str(), d.as_deref())).collect();
+    assert_eq!(
+        named,
+        [("AllEmployees", Some(INSTALLED_BY)), ("Developers", Some(INSTALLED_BY)), ("Finance", Some(INSTALLED_BY))]
+    );
+    let iam_groups = acct.iam().list_groups().send().await.expect("iam groups");
+    assert!(iam_groups.groups().is_empty(), "the IAM part is not the Identity Center target's");
+
+    let sets = permission_sets(&acct, &instance).await;
+    let read_only = "arn:aws:iam::aws:policy/ReadOnlyAccess".to_owned();
+    let power = "arn:aws:iam::aws:policy/PowerUserAccess".to_owned();
+    let seen: Vec<_> = sets.iter().map(|(n, d, s, p, _)| (n.as_str(), d.as_str(), s.as_str(), p.clone())).collect();
+    assert_eq!(
+        seen,
+        [
+            ("Developers", INSTALLED_BY, "PT4H", vec![power, read_only.clone()]),
+            ("Finance", INSTALLED_BY, "PT8H", vec![read_only]),
+        ]
+    );
+    let id = |name: &str| groups.iter().find(|g| g.0 == name).map(|g| g.2.clone()).expect("group id");
+    let (developers, finance) = (&sets[0].4, &sets[1].4);
+    assert_eq!(assigned(&acct, &instance, "111111111111", developers).await, [id("Developers")]);
+    assert_eq!(assigned(&acct, &instance, "222222222222", developers).await, [id("Developers")]);
+    assert_eq!(assigned(&acct, &instance, "111111111111", finance).await, [id("Finance")]);
+    assert!(assigned(&acct, &instance, "222222222222", finance).await.is_empty(), "only where configured");
+}
+
+#[tokio::test]
+async fn bootstrap_uses_a_foreign_group_as_it_is_and_refuses_a_foreign_permission_set() {
+    let acct = Account::new().await;
+    let cfg = config_file(&acct.id);
+    let (instance, store) = instance(&acct).await;
+    // GIVEN a group of an allowed name made by someone else (Control Tower, by hand)
+    let ids = acct.identity_store();
+    let finance =
+        ids.create_group().identity_store_id(&store).display_name("Finance").description("made by hand").send().await;
+    let finance = finance.expect("foreign group").group_id().to_owned();
+    // AND a permission set of a configured name made by someone else
+    let sso = acct.sso_admin();
+    let foreign = sso
+        .create_permission_set()
+        .instance_arn(&instance)
+        .name("Developers")
+        .description("theirs")
+        .session_duration("PT1H")
+        .send()
+        .await;
+    let foreign = foreign
+        .expect("foreign permission set")
+        .permission_set()
+        .and_then(|p| p.permission_set_arn().map(str::to_owned));
+    let foreign = foreign.expect("arn");
+
+    // WHEN bootstrap runs, it refuses, naming the permission set, before making anything
+    let refused = onboarding(&acct, &cfg, &["bootstrap"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("permission set `Developers`") && stderr.contains("identity_center.permission_sets"),
+        "{stderr}"
+    );
+    let only_theirs = groups(&acct, &store).await;
+    assert_eq!(only_theirs, [("Finance".to_owned(), Some("made by hand".to_owned()), finance.clone())]);
+    let sets = permission_sets(&acct, &instance).await;
+    assert_eq!(sets.len(), 1, "no permission set made: {sets:?}");
+    assert!(sets[0].3.is_empty(), "theirs is not changed: {sets:?}");
+
+    // WHEN theirs is renamed away (deleted here), bootstrap goes ahead and uses their group as it is
+    sso.delete_permission_set().instance_arn(&instance).permission_set_arn(&foreign).send().await.expect("delete");
+    let made = onboarding(&acct, &cfg, &["bootstrap"]);
+    assert_eq!(made.status.code(), Some(0), "{}", String::from_utf8_lossy(&made.stderr));
+    let after = groups(&acct, &store).await;
+    let theirs: Vec<_> = after.iter().filter(|g| g.0 == "Finance").collect();
+    assert_eq!(theirs, [&("Finance".to_owned(), Some("made by hand".to_owned()), finance.clone())], "one, unchanged");
+    let sets = permission_sets(&acct, &instance).await;
+    let finance_set = &sets.iter().find(|s| s.0 == "Finance").expect("made").4;
+    assert_eq!(assigned(&acct, &instance, "111111111111", finance_set).await, [finance]);
+}
+
+#[tokio::test]
+async fn hr_events_and_the_sweep_are_refused_for_identity_center_until_its_flows_exist() {
+    let acct = Account::new().await;
+    let cfg = config_file(&acct.id);
+    let made = onboarding(&acct, &cfg, &["bootstrap"]);
+    assert_eq!(made.status.code(), Some(0), "{}", String::from_utf8_lossy(&made.stderr));
+
+    // Refused before any event is read (as a Lambda's start is, by the same check).
+    let run = onboarding(&acct, &cfg, &["run", "events/hire-engineering.json"]);
+    let error = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{error}");
+    assert!(error.contains("target.kind = \"identity-center\"") && error.contains("target.kind = \"iam\""), "{error}");
+    let users = acct.iam().list_users().path_prefix("/employees/").send().await.expect("users");
+    assert!(users.users().is_empty(), "no IAM user made for an Identity Center config");
+    let groups =
+        acct.identity_store().list_users().identity_store_id(instance(&acct).await.1).send().await.expect("users");
+    assert!(groups.users().is_empty(), "and no Identity Store user either");
+
+    let sweep = onboarding(&acct, &cfg, &["sweep"]);
+    let stderr = String::from_utf8_lossy(&sweep.stderr);
+    assert_ne!(sweep.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("target.kind = \"identity-center\""), "{stderr}");
+}
+
+/// What the emulator cannot do (its assignments succeed at once): an assignment that is in
+/// progress is polled until it succeeds, and one AWS fails is reported for its account while the
+/// others are made. Real SDK clients, answers injected with aws-smithy-mocks.
+#[tokio::test]
+async fn assignments_in_progress_are_polled_and_a_failure_is_reported_by_account() {
+    use aws_sdk_identitystore::operation::get_group_id::GetGroupIdOutput;
+    use aws_sdk_ssoadmin::operation::attach_managed_policy_to_permission_set::AttachManagedPolicyToPermissionSetOutput;
+    use aws_sdk_ssoadmin::operation::create_account_assignment::CreateAccountAssignmentOutput;
+    use aws_sdk_ssoadmin::operation::create_permission_set::CreatePermissionSetOutput;
+    use aws_sdk_ssoadmin::operation::describe_account_assignment_creation_status::DescribeAccountAssignmentCreationStatusOutput;
+    use aws_sdk_ssoadmin::operation::list_account_assignments::ListAccountAssignmentsOutput;
+    use aws_sdk_ssoadmin::operation::list_permission_sets::ListPermissionSetsOutput;
+    use aws_sdk_ssoadmin::types::{AccountAssignmentOperationStatus, PermissionSet, StatusValues};
+    use aws_smithy_mocks::{RuleMode, create_mock_http_client, mock};
+
+    type Store = aws_sdk_identitystore::Client;
+    type Admin = aws_sdk_ssoadmin::Client;
+    let status = |s: StatusValues, id: &str, reason: Option<&str>| {
+        AccountAssignmentOperationStatus::builder()
+            .status(s)
+            .request_id(id)
+            .set_failure_reason(reason.map(str::to_owned))
+            .build()
+    };
+    let group = mock!(Store::get_group_id).sequence().output(|| {
+        GetGroupIdOutput::builder()
+            .group_id("g-1")
+            .group_arn("arn:aws:identitystore::1:group/g-1")
+            .identity_store_id("d-1234567890")
+            .build()
+            .expect("output")
+    });
+    let group = group.repeatedly().build();
+    let none = mock!(Admin::list_permission_sets).sequence().output(|| ListPermissionSetsOutput::builder().build());
+    let none = none.repeatedly().build();
+    let made = mock!(Admin::create_permission_set).then_output(|| {
+        let ps =
+            PermissionSet::builder().name("Developers").permission_set_arn("arn:aws:sso:::permissionSet/ssoins-1/ps-1");
+        CreatePermissionSetOutput::builder().permission_set(ps.build()).build()
+    });
+    let attached = mock!(Admin::attach_managed_policy_to_permission_set)
+        .sequence()
+        .output(|| AttachManagedPolicyToPermissionSetOutput::builder().build())
+        .repeatedly()
+        .build();
+    let unassigned = mock!(Admin::list_account_assignments)
+        .sequence()
+        .output(|| ListAccountAssignmentsOutput::builder().build())
+        .repeatedly()
+        .build();
+    let started = mock!(Admin::create_account_assignment)
+        .match_requests(|r| r.target_id() == Some("111111111111"))
+        .then_output(move || {
+            let s = status(StatusValues::InProgress, "r-1", None);
+            CreateAccountAssignmentOutput::builder().account_assignment_creation_status(s).build()
+        });
+    let refused = mock!(Admin::create_account_assignment)
+        .match_requests(|r| r.target_id() == Some("222222222222"))
+        .then_output(move || {
+            let s = status(StatusValues::Failed, "r-2", Some("the account is not in the organization (injected)"));
+            CreateAccountAssignmentOutput::builder().account_assignment_creation_status(s).build()
+        });
+    let polled = mock!(Admin::describe_account_assignment_creation_status)
+        .sequence()
+        .output(move || {
+            let s = status(StatusValues::InProgress, "r-1", None);
+            DescribeAccountAssignmentCreationStatusOutput::builder().account_assignment_creation_status(s).build()
+        })
+        .output(move || {
+            let s = status(StatusValues::Succeeded, "r-1", None);
+            DescribeAccountAssignmentCreationStatusOutput::builder().account_assignment_creation_status(s).build()
+        })
+        .build();
+    let interceptor = |rules: &[&aws_smithy_mocks::Rule]| {
+        rules
+            .iter()
+            .fold(aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny), |i, r| i.with_rule(r))
+    };
+    let store = aws_sdk_identitystore::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_identitystore::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_identitystore::config::Credentials::new("k", "s", None, None, "test"))
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor(&[&group]))
+        .build();
+    let admin = aws_sdk_ssoadmin::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_ssoadmin::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ssoadmin::config::Credentials::new("k", "s", None, None, "test"))
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor(&[&none, &made, &attached, &unassigned, &started, &refused, &polled]))
+        .build();
+    let ic = shared::aws::identity_center::IdentityCenter::from_clients(
+        Store::from_conf(store),
+        Admin::from_conf(admin),
+        20,
+    );
+
+    let mut cfg = tests::config();
+    let text = std::fs::read_to_string(config_file("mocked")).expect("config");
+    let mut ic_cfg = shared::config::Config::parse(&text, "t").expect("config").identity_center.expect("section");
+    ic_cfg.instance_arn = Some("arn:aws:sso:::instance/ssoins-1".into());
+    ic_cfg.identity_store_id = Some("d-1234567890".into());
+    ic_cfg.permission_sets.truncate(1);
+    ic_cfg.assignments.truncate(1);
+    cfg.identity_center = Some(ic_cfg.clone());
+
+    let items = onboarding::bootstrap::identity_center::bootstrap(&cfg, &ic_cfg, &ic).await.expect("bootstrap");
+    let assignments: Vec<_> = items
+        .iter()
+        .filter(|i| i.kind == "assignment")
+        .map(|i| (i.name.as_str(), i.created, i.error.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        assignments,
+        [
+            ("Developers -> Developers in 111111111111", true, ""),
+            ("Developers -> Developers in 222222222222", false, "the account is not in the organization (injected)"),
+        ]
+    );
+    assert_eq!(polled.num_calls(), 2, "polled until it succeeded");
+}
