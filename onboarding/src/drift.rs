@@ -202,7 +202,7 @@ mod tests {
     /// The shipped configuration and the people of a one-line roster (Jane Doe, E1) with `extra`
     /// columns (`name=value`).
     fn jane(extra: &[(&str, &str)]) -> (Config, Vec<Intent>) {
-        let cfg = Config::parse(include_str!("../../onboarding.toml"), "onboarding.toml").expect("config");
+        let cfg = Config::shipped().expect("config");
         let (names, values): (Vec<&str>, Vec<&str>) = extra.iter().copied().unzip();
         let csv = format!(
             "employeeId,givenName,familyName,email,department,startDate{}\nE1,Jane,Doe,jane@example.com,Engineering,2026-01-05{}\n",

@@ -243,9 +243,8 @@ fn future_now(cli: &Cli, clock: DateTime<Utc>) -> Result<Option<String>, String>
 }
 
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("`{s}` is not an RFC 3339 time ({e}); expected e.g. 2027-02-01T00:00:00Z"))
+    shared::lifecycle::parse_stamp(s)
+        .ok_or_else(|| format!("`{s}` is not an RFC 3339 time; expected e.g. 2027-02-01T00:00:00Z"))
 }
 
 /// Runs the CLI; returns the process exit code. Results go to `out`; problems that stop the

@@ -44,9 +44,9 @@ pub fn objects(batch: &[(String, String)]) -> Vec<Object> {
 fn day_of(record: &str) -> String {
     let ts = serde_json::from_str::<serde_json::Value>(record)
         .ok()
-        .and_then(|v| v["timestamp"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()));
+        .and_then(|v| v["timestamp"].as_str().and_then(crate::lifecycle::parse_stamp));
     match ts {
-        Some(t) => t.with_timezone(&chrono::Utc).format("%Y/%m/%d").to_string(),
+        Some(t) => t.format("%Y/%m/%d").to_string(),
         None => "unknown-date".into(),
     }
 }

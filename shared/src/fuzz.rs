@@ -210,7 +210,7 @@ fn event_parser_survives_mutated_events_and_names_the_field() {
 /// the text cut: parsed or refused naming a key or a line, never a panic.
 #[test]
 fn config_parser_survives_mutated_configs_and_names_the_key_or_line() {
-    let shipped = include_str!("../../onboarding.toml");
+    let shipped = crate::config::SHIPPED;
     let lines: Vec<&str> = shipped.lines().collect();
     let values = prop_oneof![
         Just("-1".to_owned()),

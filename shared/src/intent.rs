@@ -76,7 +76,7 @@ mod tests {
     use serde_json::json;
 
     fn cfg() -> Config {
-        Config::parse(include_str!("../../onboarding.toml"), "onboarding.toml").expect("shipped config")
+        Config::shipped().expect("shipped config")
     }
 
     fn ev(detail: Value) -> Value {

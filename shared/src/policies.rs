@@ -401,7 +401,7 @@ mod tests {
 
     #[test]
     fn users_can_change_their_password_and_read_only_their_secrets() {
-        let cfg = Config::parse(include_str!("../../onboarding.toml"), "t").expect("cfg");
+        let cfg = Config::shipped().expect("cfg");
         let p = self_service(&cfg);
         assert!(p["Statement"][1]["Action"].as_array().expect("a").iter().any(|a| a == "iam:ChangePassword"));
         assert_eq!(

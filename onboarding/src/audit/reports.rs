@@ -62,10 +62,8 @@ impl Trail {
     }
 }
 
-/// An RFC 3339 time.
-pub fn time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
-}
+/// An RFC 3339 time (the one parser, `lifecycle::parse_stamp`).
+pub use shared::lifecycle::parse_stamp as time;
 
 /// `[from, to)`; either end open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

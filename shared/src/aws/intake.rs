@@ -222,8 +222,7 @@ impl Bus {
 impl HandOn for Bus {
     async fn hand_on(&self, envelope: &Value, _: &HrEvent) -> Result<(), Error> {
         let text = |k: &str| envelope[k].as_str().unwrap_or_default().to_owned();
-        let time = DateTime::parse_from_rfc3339(&text("time"))
-            .ok()
+        let time = crate::lifecycle::parse_stamp(&text("time"))
             .map(|t| aws_sdk_eventbridge::primitives::DateTime::from_secs(t.timestamp()));
         let entry = PutEventsRequestEntry::builder()
             .event_bus_name(&self.bus)

@@ -282,6 +282,11 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The shipped configuration ([`SHIPPED`]).
+    pub fn shipped() -> Result<Self, ConfigError> {
+        Self::parse(SHIPPED, "onboarding.toml")
+    }
+
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
@@ -505,8 +510,6 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    pub const SHIPPED: &str = include_str!("../../../onboarding.toml");
 
     #[test]
     fn the_shipped_config_is_valid() {

@@ -114,7 +114,7 @@ mod tests {
     use crate::config::Config;
 
     fn cfg() -> Config {
-        let mut c = Config::parse(include_str!("../../../onboarding.toml"), "onboarding.toml").expect("config");
+        let mut c = Config::shipped().expect("config");
         c.lifecycle.protect = vec!["breakglass".into()];
         c
     }

@@ -189,7 +189,7 @@ mod tests {
     use crate::tags::{LAST_EVENT_TIME, STATUS};
 
     fn cfg() -> Config {
-        let mut c = Config::parse(include_str!("../../../onboarding.toml"), "onboarding.toml").expect("shipped config");
+        let mut c = Config::shipped().expect("shipped config");
         c.lifecycle.protect = vec!["breakglass".into()];
         c
     }
