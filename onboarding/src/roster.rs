@@ -63,48 +63,30 @@ pub fn rows(name: &str, text: &str) -> Result<Vec<(String, Value)>, String> {
             })
             .collect();
     }
-    let records = csv(text);
-    let Some((header, body)) = records.split_first() else { return Ok(Vec::new()) };
-    Ok(body
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let fields = header.iter().zip(r).filter(|(_, v)| !v.is_empty());
-            let detail: serde_json::Map<String, Value> =
-                fields.map(|(k, v)| (k.trim().to_owned(), Value::String(v.clone()))).collect();
-            (format!("{name}:{}", i + 2), Value::Object(detail))
-        })
-        .collect())
-}
-
-/// RFC 4180 CSV: quoted fields may hold commas, quotes (doubled) and line breaks.
-pub fn csv(text: &str) -> Vec<Vec<String>> {
-    let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
-    let (mut quoted, mut chars) = (false, text.chars().peekable());
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, ',') => record.push(std::mem::take(&mut field)),
-            (false, '\r') => {}
-            (false, '\n') => {
-                record.push(std::mem::take(&mut field));
-                records.push(std::mem::take(&mut record));
-            }
-            (false, c) => field.push(c),
+    // RFC 4180 (quoted fields may hold commas, doubled quotes and line breaks), header first.
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let header: Vec<String> =
+        reader.headers().map_err(|e| format!("{name}: {e}"))?.iter().map(|h| h.trim().to_owned()).collect();
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| format!("{name}: {e}"))?;
+        // The line the record starts on (a quoted field may span lines), from its byte offset,
+        // which the reader puts before the line breaks it skipped.
+        let bytes = text.as_bytes();
+        let mut start = record.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0)).min(bytes.len());
+        while bytes.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+            start += 1;
         }
+        let line = bytes[..start].iter().filter(|b| **b == b'\n').count() + 1;
+        let detail: serde_json::Map<String, Value> = header
+            .iter()
+            .zip(record.iter())
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.clone(), Value::String(v.to_owned())))
+            .collect();
+        out.push((format!("{name}:{line}"), Value::Object(detail)));
     }
-    if !field.is_empty() || !record.is_empty() {
-        record.push(field);
-        records.push(record);
-    }
-    records.retain(|r| !(r.len() == 1 && r[0].is_empty()));
-    records
+    Ok(out)
 }
 
 /// The people on the roster, each as the hire a row would be (the code a hire runs decides
@@ -546,22 +528,20 @@ mod tests {
     use shared::aws::iam::User;
 
     fn cfg() -> Config {
-        let mut c = Config::parse(include_str!("../../onboarding.toml"), "onboarding.toml").expect("config");
+        let mut c = Config::shipped().expect("config");
         c.lifecycle.protect = vec!["root.admin".into()];
         c
     }
 
     #[test]
-    fn csv_reads_quotes_commas_and_line_breaks() {
-        let t = "a,b,c\r\n1,\"x, y\",\"say \"\"hi\"\"\"\n2,\"two\nlines\",\n";
-        assert_eq!(
-            csv(t),
-            vec![
-                vec!["a".to_owned(), "b".into(), "c".into()],
-                vec!["1".into(), "x, y".into(), "say \"hi\"".into()],
-                vec!["2".into(), "two\nlines".into(), "".into()],
-            ]
-        );
+    fn csv_rows_keep_quotes_commas_and_line_breaks_and_name_their_line() {
+        let t = "a,b,c\r\n1,\"x, y\",\"say \"\"hi\"\"\"\n2,\"two\nlines\",\n\n3,,z\n";
+        let r = rows("r.csv", t).expect("rows");
+        let at: Vec<&str> = r.iter().map(|(at, _)| at.as_str()).collect();
+        assert_eq!(at, ["r.csv:2", "r.csv:3", "r.csv:6"], "a record's first line, line breaks inside counted");
+        assert_eq!(r[0].1, serde_json::json!({"a": "1", "b": "x, y", "c": "say \"hi\""}));
+        assert_eq!(r[1].1, serde_json::json!({"a": "2", "b": "two\nlines"}), "empty fields are absent");
+        assert_eq!(r[2].1, serde_json::json!({"a": "3", "c": "z"}));
     }
 
     #[test]

@@ -203,9 +203,14 @@ pub fn render<R: Row>(rows: &[R], format: Format) -> String {
     match format {
         Format::Json => rows.iter().map(|r| format!("{}\n", serde_json::to_string(r).unwrap_or_default())).collect(),
         Format::Csv => {
-            let line = |cells: Vec<String>| cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(",") + "\r\n";
-            let header = line(R::HEADER.iter().map(|h| (*h).to_owned()).collect());
-            header + &rows.iter().map(|r| line(r.cells())).collect::<String>()
+            let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+            let mut written = w.write_record(R::HEADER);
+            for r in rows {
+                written = written.and_then(|()| w.write_record(r.cells().iter().map(|c| defused(c))));
+            }
+            // Writing to memory fails only on an I/O error, which memory does not have.
+            let bytes = written.ok().and_then(|()| w.into_inner().ok()).unwrap_or_default();
+            String::from_utf8(bytes).unwrap_or_default()
         }
         Format::Text => {
             let cells: Vec<Vec<String>> = rows.iter().map(Row::cells).collect();
@@ -225,14 +230,13 @@ pub fn render<R: Row>(rows: &[R], format: Format) -> String {
     }
 }
 
-/// One CSV cell: quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-`, `@`
-/// or control character is escaped with `'` so a spreadsheet does not run it as a formula.
-fn csv_cell(c: &str) -> String {
-    let c = match c.chars().next() {
+/// A CSV cell a spreadsheet will not run: a leading `=`, `+`, `-`, `@` or control character is
+/// escaped with `'` (the writer quotes what holds a comma, quote or line break).
+fn defused(c: &str) -> String {
+    match c.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{c}"),
         _ => c.to_owned(),
-    };
-    if c.contains([',', '"', '\n', '\r']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c }
+    }
 }
 
 pub fn sha256(s: &str) -> String {
