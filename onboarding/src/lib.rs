@@ -247,157 +247,151 @@ fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| format!("`{s}` is not an RFC 3339 time; expected e.g. 2027-02-01T00:00:00Z"))
 }
 
+/// Why a command stopped early: its exit code and the one line an operator reads (`error: ...`).
+struct Stop {
+    code: u8,
+    message: String,
+}
+
+impl Stop {
+    /// A usage or configuration problem (exit 2): nothing was done.
+    fn usage(e: impl std::fmt::Display) -> Self {
+        Self { code: EXIT_USAGE, message: e.to_string() }
+    }
+
+    /// The command ran and failed (exit 1).
+    fn failed(e: impl std::fmt::Display) -> Self {
+        Self { code: EXIT_EVENT_FAILED, message: e.to_string() }
+    }
+}
+
 /// Runs the CLI; returns the process exit code. Results go to `out`; problems that stop the
-/// whole run go to `err`. Logs go to stderr through `tracing`.
+/// whole run go to `err`, one line each. Logs go to stderr through `tracing`.
 pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    match command(&cli, out, err).await {
+        Ok(code) => code,
+        Err(stop) => {
+            let _ = writeln!(err, "error: {}", stop.message);
+            stop.code
+        }
+    }
+}
+
+/// Dispatches a command. Everything a command reads (config, inputs) is read before AWS is
+/// touched: an unreadable one is a usage error.
+async fn command(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Stop> {
     if let Command::Audit(args) = &cli.command {
-        return audit_command(&cli, args, out, err).await;
+        return Ok(audit_command(cli, args, out, err).await);
     }
-    let cfg = match Config::load(&cli.config) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    if let Command::Sign { source, id, timestamp, curl, post, file } = &cli.command {
-        let ts = timestamp.unwrap_or_else(|| cli.now.unwrap_or_else(Utc::now).timestamp());
-        let signed = match serve::sign(&cfg, source, file, id.as_deref(), ts) {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                return EXIT_USAGE;
-            }
-        };
-        let Some(url) = post else {
-            let _ = writeln!(out, "{}", signed.render(curl.as_deref()));
-            return EXIT_OK;
-        };
-        return match serve::post(url, &signed).await {
-            Ok((status, answer)) => {
-                let _ = writeln!(out, "{status} {answer}");
-                if (200..300).contains(&status) { EXIT_OK } else { EXIT_EVENT_FAILED }
-            }
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                EXIT_EVENT_FAILED
-            }
-        };
-    }
-    // Read every input before touching AWS: an unreadable file is a usage error.
+    let cfg = Config::load(&cli.config).map_err(Stop::usage)?;
     let inputs = match &cli.command {
-        Command::Bootstrap
-        | Command::Sweep { .. }
-        | Command::Quarantine { .. }
-        | Command::Serve { .. }
-        | Command::Audit(_)
-        | Command::Drift { .. }
-        | Command::Roster { .. }
-        | Command::Sign { .. } => Vec::new(),
-        Command::Plan { files } | Command::Run { files } => match read_inputs(files) {
-            Ok(i) => i,
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                return EXIT_USAGE;
-            }
-        },
+        Command::Sign { source, id, timestamp, curl, post, file } => {
+            let ts = timestamp.unwrap_or_else(|| cli.now.unwrap_or_else(Utc::now).timestamp());
+            let signed = serve::sign(&cfg, source, file, id.as_deref(), ts).map_err(Stop::usage)?;
+            return sign_command(&signed, curl.as_deref(), post.as_deref(), out).await;
+        }
+        Command::Plan { files } | Command::Run { files } => read_inputs(files).map_err(Stop::usage)?,
+        _ => Vec::new(),
     };
-    match future_now(&cli, Utc::now()) {
-        Ok(None) => {}
-        Ok(Some(note)) => {
-            let _ = writeln!(err, "{note}");
-        }
-        Err(refused) => {
-            let _ = writeln!(err, "error: {refused}");
-            return EXIT_USAGE;
-        }
+    if let Some(note) = future_now(cli, Utc::now()).map_err(Stop::usage)? {
+        let _ = writeln!(err, "{note}");
     }
     if let Command::Bootstrap = cli.command {
-        let sdk = aws::load_sdk_config(&cfg, aws::Trust::System).await;
-        let clients = Aws::new(&sdk, cfg.retry_policy());
-        let made = async {
-            let mut items = bootstrap::bootstrap(&cfg, &clients).await?;
-            if let Some(ic_cfg) = cfg.identity_center.as_ref().filter(|_| cfg.target.kind == TargetKind::IdentityCenter)
-            {
-                let ic = shared::aws::identity_center::IdentityCenter::new(&sdk, ic_cfg.max_tps);
-                items.extend(bootstrap::identity_center::bootstrap(&cfg, ic_cfg, &ic).await?);
-            }
-            Ok::<_, shared::Error>(items)
-        };
-        return match made.await {
-            Ok(items) => {
-                render::bootstrap(out, cli.output, &items);
-                let failed = items.iter().filter(|i| i.error.is_some()).count();
-                if failed == 0 {
-                    return EXIT_OK;
-                }
-                let _ = writeln!(
-                    err,
-                    "error: bootstrap: {failed} item(s) failed (above); fix them and run bootstrap again"
-                );
-                EXIT_EVENT_FAILED
-            }
-            Err(e) => {
-                let _ = writeln!(err, "error: bootstrap failed: {e}");
-                EXIT_EVENT_FAILED
-            }
-        };
+        return bootstrap_command(&cfg, cli.output, out).await;
     }
-    let (sdk, mut ctx) = match connect(cfg).await {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return EXIT_USAGE;
-        }
-    };
+    let (sdk, mut ctx) = connect(cfg).await.map_err(Stop::usage)?;
     ctx.dry_run = matches!(cli.command, Command::Plan { .. } | Command::Sweep { dry_run: true });
     ctx.due_at = cli.now;
     ctx.allow_mass_offboarding = cli.allow_mass_offboarding;
     ctx.concurrency = usize::from(cli.concurrency);
-    if let Command::Sweep { .. } = cli.command {
-        let sweep = shared::drivers::sweep::run(&ctx);
-        return match shared::audit::in_delivery(shared::audit::new_delivery_id(), sweep).await {
-            Ok(report) => {
-                render::sweep(out, cli.output, &report);
-                let held = report.items.iter().any(|i| i.outcome == shared::drivers::sweep::SweepOutcome::Quarantined);
-                if report.failed() {
-                    EXIT_EVENT_FAILED
-                } else if report.quarantined.is_some() || held {
-                    EXIT_QUARANTINED
-                } else {
-                    EXIT_OK
-                }
-            }
-            Err(e) => {
-                let _ = writeln!(err, "error: sweep failed: {e}");
-                EXIT_EVENT_FAILED
-            }
-        };
+    match &cli.command {
+        Command::Sweep { .. } => sweep_command(&ctx, cli.output, out).await,
+        Command::Serve { listen, queue } => match serve::serve(ctx, listen, *queue, cli.output, out).await {
+            Ok(0) => Ok(EXIT_OK),
+            Ok(_) => Ok(EXIT_EVENT_FAILED),
+            Err(e) => Err(Stop::usage(e)),
+        },
+        Command::Drift { roster, format, fix } => {
+            Ok(drift_command(&ctx, roster, *format, *fix, out, err).await.unwrap_or_else(|code| code))
+        }
+        Command::Roster { action: RosterAction::Import { file, apply, only, format, .. } } => {
+            Ok(import_command(&ctx, file, *apply, only, *format, out, err).await.unwrap_or_else(|code| code))
+        }
+        Command::Quarantine { action } => Ok(quarantine(&ctx, &sdk, action, cli.output, out, err).await),
+        // `plan` and `run` (every other command returned above).
+        _ => Ok(events_command(&ctx, inputs, cli.output, out).await),
     }
-    if let Command::Serve { listen, queue } = &cli.command {
-        return match serve::serve(ctx, listen, *queue, cli.output, out).await {
-            Ok(0) => EXIT_OK,
-            Ok(_) => EXIT_EVENT_FAILED,
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                EXIT_USAGE
-            }
-        };
+}
+
+/// `onboarding sign`: prints the signed request, or posts it and prints the answer.
+async fn sign_command(
+    signed: &serve::Signed,
+    curl: Option<&str>,
+    post: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<u8, Stop> {
+    let Some(url) = post else {
+        let _ = writeln!(out, "{}", signed.render(curl));
+        return Ok(EXIT_OK);
+    };
+    let (status, answer) = serve::post(url, signed).await.map_err(Stop::failed)?;
+    let _ = writeln!(out, "{status} {answer}");
+    Ok(if (200..300).contains(&status) { EXIT_OK } else { EXIT_EVENT_FAILED })
+}
+
+/// `onboarding bootstrap`: what the config names, made idempotently (the IAM part, or Identity
+/// Center's); exit 1 when any item failed.
+async fn bootstrap_command(cfg: &Config, output: Output, out: &mut dyn Write) -> Result<u8, Stop> {
+    let sdk = aws::load_sdk_config(cfg, aws::Trust::System).await;
+    let clients = Aws::new(&sdk, cfg.retry_policy());
+    let made = async {
+        let mut items = bootstrap::bootstrap(cfg, &clients).await?;
+        if let Some(ic_cfg) = cfg.identity_center.as_ref().filter(|_| cfg.target.kind == TargetKind::IdentityCenter) {
+            let ic = shared::aws::identity_center::IdentityCenter::new(&sdk, ic_cfg.max_tps);
+            items.extend(bootstrap::identity_center::bootstrap(cfg, ic_cfg, &ic).await?);
+        }
+        Ok::<_, shared::Error>(items)
+    };
+    let items = made.await.map_err(|e| Stop::failed(format!("bootstrap failed: {e}")))?;
+    render::bootstrap(out, output, &items);
+    match items.iter().filter(|i| i.error.is_some()).count() {
+        0 => Ok(EXIT_OK),
+        failed => {
+            Err(Stop::failed(format!("bootstrap: {failed} item(s) failed (above); fix them and run bootstrap again")))
+        }
     }
-    if let Command::Drift { roster, format, fix } = &cli.command {
-        return drift_command(&ctx, roster, *format, *fix, out, err).await.unwrap_or_else(|code| code);
-    }
-    if let Command::Roster { action: RosterAction::Import { file, apply, only, format, .. } } = &cli.command {
-        return import_command(&ctx, file, *apply, only, *format, out, err).await.unwrap_or_else(|code| code);
-    }
-    if let Command::Quarantine { action } = &cli.command {
-        return quarantine(&ctx, &sdk, action, cli.output, out, err).await;
-    }
+}
+
+/// `onboarding sweep`: what is due, done; exit 3 when the guard held a disable.
+async fn sweep_command(ctx: &Ctx, output: Output, out: &mut dyn Write) -> Result<u8, Stop> {
+    let sweep = shared::drivers::sweep::run(ctx);
+    let report = shared::audit::in_delivery(shared::audit::new_delivery_id(), sweep)
+        .await
+        .map_err(|e| Stop::failed(format!("sweep failed: {e}")))?;
+    render::sweep(out, output, &report);
+    let held = report.items.iter().any(|i| i.outcome == shared::drivers::sweep::SweepOutcome::Quarantined);
+    Ok(if report.failed() {
+        EXIT_EVENT_FAILED
+    } else if report.quarantined.is_some() || held {
+        EXIT_QUARANTINED
+    } else {
+        EXIT_OK
+    })
+}
+
+/// `onboarding plan|run`: the events through their flows; exit 1 when one failed, 3 when the
+/// guard held one.
+async fn events_command(
+    ctx: &Ctx,
+    inputs: Vec<Result<serde_json::Value, shared::ValidationError>>,
+    output: Output,
+    out: &mut dyn Write,
+) -> u8 {
     let progress = progress::Progress::new("events");
-    let reports = pipeline::run_all_reporting(&ctx, inputs, &|done, total| progress.tick(done, total)).await;
+    let reports = pipeline::run_all_reporting(ctx, inputs, &|done, total| progress.tick(done, total)).await;
     progress.finish();
     for r in &reports {
-        render::report(out, cli.output, r);
+        render::report(out, output, r);
     }
     if reports.iter().any(|r| r.outcome == EventOutcome::Failed) {
         EXIT_EVENT_FAILED
@@ -652,6 +646,22 @@ mod tests {
             vec!["sweep", "--now", "2026-12-01T12:00:30Z"],
         ] {
             assert_eq!(future_now(&cli(&reads), clock), Ok(None), "{reads:?}");
+        }
+    }
+
+    #[test]
+    fn an_audit_option_works_before_or_after_the_reports_name() {
+        for args in [
+            vec!["audit", "access", "--format", "csv", "--out", "a.csv"],
+            vec!["audit", "--format", "csv", "access", "--out", "a.csv"],
+            vec!["audit", "--format", "csv", "--out", "a.csv", "access"],
+        ] {
+            let Command::Audit(a) = cli(&args).command else { panic!("{args:?} is not audit") };
+            assert_eq!(
+                (a.format, a.out.as_deref()),
+                (audit::Format::Csv, Some(std::path::Path::new("a.csv"))),
+                "{args:?}"
+            );
         }
     }
 }

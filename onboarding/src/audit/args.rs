@@ -12,18 +12,19 @@ use super::reports::{self, Period};
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
+    // Global within `audit`: each may come before or after the report's name.
     /// Where the trail is: `s3://BUCKET[/PREFIX]`, a directory of `.jsonl` files, or one JSON
     /// Lines file; default: the bucket in the config's `[trail]`.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub source: Option<String>,
     /// How the rows are written.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Write the rows to this file (and the manifest beside it, `FILE.manifest.json`), not stdout.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub out: Option<PathBuf>,
     /// Write the manifest here; default: beside `--out`, else to stderr.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub manifest: Option<PathBuf>,
     #[command(subcommand)]
     pub report: AuditCommand,
