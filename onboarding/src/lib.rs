@@ -19,6 +19,7 @@ pub mod progress;
 pub mod render;
 pub mod roster;
 pub mod serve;
+pub mod status;
 
 /// Exit codes.
 pub const EXIT_OK: u8 = 0;
@@ -123,6 +124,14 @@ pub enum Command {
         /// The body: `{"type", "timestamp", "data"}`.
         file: String,
     },
+    /// What this system knows of each person now, and why: their user (or why there is none),
+    /// status and due dates, a held departure, each group and the rule that gave it, console and
+    /// access keys with their last use, initial credentials waiting. Reads only.
+    Status {
+        /// Employee ids, as HR sends them.
+        #[arg(required = true)]
+        employee_ids: Vec<String>,
+    },
     /// Auditors' answers: the trail, the leaver SLA, completeness, who has what access, and one
     /// HTML report; each export with a manifest (`onboarding audit --help`).
     Audit(audit::AuditArgs),
@@ -209,7 +218,11 @@ fn changes_aws(command: &Command) -> bool {
         Command::Drift { fix, .. } => *fix,
         Command::Roster { action: RosterAction::Import { apply, .. } } => *apply,
         Command::Quarantine { action } => !matches!(action, QuarantineAction::List),
-        Command::Bootstrap | Command::Plan { .. } | Command::Sign { .. } | Command::Audit(_) => false,
+        Command::Bootstrap
+        | Command::Plan { .. }
+        | Command::Sign { .. }
+        | Command::Audit(_)
+        | Command::Status { .. } => false,
     }
 }
 
@@ -318,6 +331,11 @@ async fn command(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
             Ok(import_command(&ctx, file, *apply, only, *format, out, err).await.unwrap_or_else(|code| code))
         }
         Command::Quarantine { action } => Ok(quarantine(&ctx, &sdk, action, cli.output, out, err).await),
+        Command::Status { employee_ids } => {
+            let people = status::status(&ctx, employee_ids).await.map_err(Stop::failed)?;
+            render::status(out, cli.output, &people);
+            Ok(EXIT_OK)
+        }
         // `plan` and `run` (every other command returned above).
         _ => Ok(events_command(&ctx, inputs, cli.output, out).await),
     }

@@ -9,6 +9,7 @@ use shared::pipeline::EventReport;
 
 use crate::Output;
 use crate::bootstrap::Item;
+use crate::status::PersonStatus;
 
 pub fn report(out: &mut dyn Write, format: Output, r: &EventReport) {
     let _ = match format {
@@ -140,5 +141,53 @@ pub fn held<'a>(out: &mut dyn Write, format: Output, items: impl Iterator<Item =
     }
     if !any && format == Output::Text {
         let _ = writeln!(out, "no held departures");
+    }
+}
+
+/// Each person's status: one JSON object each, or a block of lines.
+pub fn status(out: &mut dyn Write, format: Output, people: &[PersonStatus]) {
+    for p in people {
+        if format == Output::Json {
+            let _ = writeln!(out, "{}", serde_json::to_string(p).unwrap_or_default());
+            continue;
+        }
+        let Some(user) = &p.user_name else {
+            let _ = writeln!(out, "{}  no user: {}", p.employee_id, p.no_user.as_deref().unwrap_or("-"));
+            continue;
+        };
+        let status = p.status.as_deref().unwrap_or("-");
+        let _ = writeln!(out, "{}  {user}  {status}  {}", p.employee_id, p.user_arn.as_deref().unwrap_or("-"));
+        if let Some(why) = &p.not_ours {
+            let _ = writeln!(out, "  not acted on: {why}");
+        }
+        if let Some(since) = &p.held_since {
+            let _ =
+                writeln!(out, "  departure held by the mass-departure guard since {since} (`onboarding quarantine`)");
+        }
+        for (k, v) in &p.dates {
+            let _ = writeln!(out, "  {k:<23} {v}");
+        }
+        for g in &p.groups {
+            let _ = writeln!(out, "  group {:<17} {}", g.group, g.why);
+        }
+        match &p.console {
+            Some(c) => {
+                let used = c.password_last_used.as_deref().unwrap_or("never");
+                let _ = writeln!(out, "  console                 password last used {used}");
+            }
+            None => {
+                let _ = writeln!(out, "  console                 none");
+            }
+        }
+        for k in &p.access_keys {
+            let state = if k.active { "active" } else { "inactive" };
+            let used = k.last_used.as_deref().unwrap_or("never");
+            let _ = writeln!(out, "  access key {}  {state}, last used {used}", k.id);
+        }
+        for c in &p.initial_credentials {
+            let issued = c.issued_at.as_deref().unwrap_or("-");
+            let expires = c.expires_at.as_deref().unwrap_or("-");
+            let _ = writeln!(out, "  initial credential {}  issued {issued}, withdrawn unused at {expires}", c.secret);
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! Group mapping: which IAM groups a person joins. Groups come only from these rules, never from
 //! the event.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
@@ -125,6 +127,28 @@ impl GroupConfig {
     }
 }
 
+impl GroupConfig {
+    /// Why the mapping gives each of its groups for these attributes: `always`, or the rules
+    /// that give it (`rule 2 (department = Finance)`), for an operator asking why someone is in a
+    /// group.
+    pub fn reasons(&self, a: Attributes<'_>) -> BTreeMap<String, String> {
+        let mut why: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for g in &self.always {
+            why.entry(g.clone()).or_default().push("always".into());
+        }
+        for (i, r) in self.rules.iter().enumerate().filter(|(_, r)| r.matches(a)) {
+            let on: Vec<String> = [("department", &r.department), ("title", &r.title), ("location", &r.location)]
+                .into_iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} = {v}")))
+                .collect();
+            for g in &r.groups {
+                why.entry(g.clone()).or_default().push(format!("rule {} ({})", i + 1, on.join(", ")));
+            }
+        }
+        why.into_iter().map(|(g, r)| (g, r.join("; "))).collect()
+    }
+}
+
 impl Rule {
     fn matches(&self, a: Attributes<'_>) -> bool {
         let eq = |want: &Option<String>, have: Option<&str>| match want {
@@ -180,6 +204,18 @@ mod tests {
         let m = cfg().resolve(attrs("engineering", Some("SRE"))).expect("ok");
         assert_eq!(m.groups, ["AllEmployees", "Developers", "OnCall"]);
         assert!(!m.no_rule_matched);
+    }
+
+    #[test]
+    fn each_group_says_which_rules_give_it() {
+        let why = cfg().reasons(attrs("engineering", Some("SRE")));
+        let expected = [
+            ("AllEmployees", "always"),
+            ("Developers", "rule 1 (department = Engineering); rule 3 (department = Engineering, title = SRE)"),
+            ("OnCall", "rule 3 (department = Engineering, title = SRE)"),
+        ];
+        assert_eq!(why, expected.map(|(g, r)| (g.to_owned(), r.to_owned())).into_iter().collect());
+        assert_eq!(cfg().reasons(attrs("Legal", None)).into_keys().collect::<Vec<_>>(), ["AllEmployees"]);
     }
 
     #[test]

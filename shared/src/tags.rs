@@ -30,6 +30,8 @@ pub const DEPARTMENT: &str = "department";
 pub const TITLE: &str = "title";
 pub const LOCATION: &str = "location";
 pub const COST_CENTER: &str = "cost-center";
+/// The first day of work (`YYYY-MM-DD`), as HR sent it.
+pub const START_DATE: &str = "start-date";
 /// The name the person goes by (greetings; the sweep's welcome has no event to read it from).
 pub const GIVEN_NAME: &str = "given-name";
 pub const DISPLAY_NAME: &str = "display-name";
@@ -46,7 +48,7 @@ pub const HR_KEYS: &[&str] = &[
     LOCATION,
     COST_CENTER,
     MANAGER_EMAIL,
-    "start-date",
+    START_DATE,
     GIVEN_NAME,
     DISPLAY_NAME,
     ACCESS,
@@ -120,7 +122,7 @@ pub fn desired(h: &Hire) -> BTreeMap<String, String> {
     put("location", h.location.as_deref());
     put("cost-center", h.cost_center.as_deref());
     put("manager-email", h.manager_email.as_deref());
-    put("start-date", Some(&h.start_date.to_string()));
+    put(START_DATE, Some(&h.start_date.to_string()));
     put(GIVEN_NAME, Some(h.first_name()));
     put(DISPLAY_NAME, Some(&format!("{} {}", h.first_name(), h.family_name)));
     put(

@@ -98,6 +98,36 @@ async fn hires_changes_departures_and_the_sweep_through_the_cli() {
     assert_eq!(held.status.code(), Some(3), "{}", String::from_utf8_lossy(&held.stdout));
     assert!(json_lines(&held).iter().all(|r| r["outcome"] == "quarantined"));
     assert!(acct.iam().get_login_profile().user_name("jane.doe").send().await.is_ok());
+
+    // `status` says what the account holds of each person, and why (it reads only)
+    let st = onboarding(&acct, &["status", "E1001", "E1002", "E1003", "E9999", "--output", "json"], None);
+    assert_eq!(st.status.code(), Some(0), "{}", String::from_utf8_lossy(&st.stderr));
+    let people = json_lines(&st);
+    let (jane, zoe, majo, nobody) = (&people[0], &people[1], &people[2], &people[3]);
+    assert_eq!((jane["userName"].as_str(), jane["status"].as_str()), (Some("jane.doe"), Some("active")), "{jane}");
+    assert!(jane["heldSince"].is_string(), "her departure waits for an operator: {jane}");
+    let why: Vec<(&str, &str)> = jane["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| (g["group"].as_str().unwrap_or(""), g["why"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(why, [("AllEmployees", "always"), ("Finance", "rule 2 (department = Finance)")]);
+    assert_eq!(jane["console"]["passwordLastUsed"], Value::Null, "never signed in: {jane}");
+    let credential = &jane["initialCredentials"][0];
+    assert_eq!(credential["secret"], "employee-lifecycle/jane.doe/console-password");
+    let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or("")).expect("a time");
+    assert_eq!((at(&credential["expiresAt"]) - at(&credential["issuedAt"])).num_days(), 3650, "the config's TTL");
+    assert_eq!(zoe["status"], "disabled", "{zoe}");
+    assert!(zoe["dates"]["access-revoked"].is_string() && zoe["dates"]["delete-at"].is_string(), "{zoe}");
+    assert_eq!(zoe["console"], Value::Null);
+    assert!(zoe["accessKeys"].as_array().is_some_and(|k| !k.is_empty() && k.iter().all(|k| k["active"] == false)));
+    let gone = majo["noUser"].as_str().unwrap_or("");
+    assert!(gone.starts_with("deleted on") && gone.contains("majo.garcia-lopez"), "{majo}");
+    assert!(nobody["noUser"].as_str().is_some_and(|w| w.contains("never hired here")), "{nobody}");
+    let text = String::from_utf8_lossy(&onboarding(&acct, &["status", "E1003"], None).stdout).into_owned();
+    assert!(text.starts_with("E1003  no user: deleted on"), "{text}");
+
     let allowed = onboarding(&acct, &["run", "--allow-mass-offboarding", "--output", "json", "-"], Some(&two));
     assert_eq!(allowed.status.code(), Some(0));
     assert!(json_lines(&allowed).iter().all(|r| r["status"] == "disabled"));

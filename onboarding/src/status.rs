@@ -1,0 +1,189 @@
+//! `onboarding status EMPLOYEE_ID...`: what this system knows of a person now, and why, read
+//! from the account alone (nothing is changed): their user or why there is none, status and
+//! due dates, whether a departure is held, each group and the rule that gave it, console access
+//! and access keys with their last use, and the initial credentials still waiting.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
+use shared::Error;
+use shared::aws::iam::User;
+use shared::lifecycle::stamp;
+use shared::mapping::Attributes;
+use shared::person::ownership;
+use shared::steps::Ctx;
+use shared::tags::{self, DEPARTMENT, DISABLE_HELD, LOCATION, TITLE};
+
+/// One person's state.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonStatus {
+    pub employee_id: String,
+    /// Why there is no user, when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_arn: Option<String>,
+    /// `pending`, `active` or `disabled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Why this system would not act on the user (someone changed what makes it this system's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_ours: Option<String>,
+    /// The lifecycle's dates on the user (start, last day, activation, disable, deletion, ...).
+    pub dates: BTreeMap<String, String>,
+    /// Since when the mass-departure guard holds the departure for an operator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_since: Option<String>,
+    pub groups: Vec<GroupStatus>,
+    pub console: Option<Console>,
+    pub access_keys: Vec<AccessKey>,
+    pub initial_credentials: Vec<InitialCredential>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupStatus {
+    pub group: String,
+    /// `always`, the rules that give it, or why the mapping does not.
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Console {
+    /// Never signed in: `None`.
+    pub password_last_used: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessKey {
+    pub id: String,
+    pub active: bool,
+    pub last_used: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InitialCredential {
+    pub secret: String,
+    pub issued_at: Option<String>,
+    /// When the sweep withdraws it unused (`secrets.initial_ttl_days` after it was issued).
+    pub expires_at: Option<String>,
+}
+
+/// The lifecycle tags shown as dates, in the order a person meets them.
+const DATES: [&str; 9] = [
+    tags::START_DATE,
+    tags::ACTIVATE_AT,
+    tags::LAST_DAY,
+    tags::DISABLE_AT,
+    tags::ACCESS_REVOKED,
+    tags::DISABLED_AT,
+    tags::DELETE_AT,
+    tags::CREDENTIALS_EXPIRED,
+    tags::LAST_EVENT_TIME,
+];
+
+/// Each person's state, read from the account.
+pub async fn status(ctx: &Ctx, employee_ids: &[String]) -> Result<Vec<PersonStatus>, Error> {
+    let mut all = Vec::with_capacity(employee_ids.len());
+    for id in employee_ids {
+        all.push(one(ctx, id).await?);
+    }
+    Ok(all)
+}
+
+async fn one(ctx: &Ctx, employee_id: &str) -> Result<PersonStatus, Error> {
+    let mut s = PersonStatus {
+        employee_id: employee_id.to_owned(),
+        no_user: None,
+        user_name: None,
+        user_arn: None,
+        status: None,
+        not_ours: None,
+        dates: BTreeMap::new(),
+        held_since: None,
+        groups: Vec::new(),
+        console: None,
+        access_keys: Vec::new(),
+        initial_credentials: Vec::new(),
+    };
+    let Some(user) = ownership::find(ctx, employee_id).await? else {
+        s.no_user = Some(why_no_user(ctx, employee_id).await?);
+        return Ok(s);
+    };
+    let iam = &ctx.aws.iam;
+    s.status = Some(ownership::status(&user).as_str().to_owned());
+    s.not_ours = ownership::ownership(ctx.owner(), &user).err();
+    s.dates = DATES.iter().filter_map(|k| Some(((*k).to_owned(), user.tags.get(*k)?.clone()))).collect();
+    s.held_since = user.tags.get(DISABLE_HELD).cloned();
+    s.groups = groups(ctx, &user, iam.groups_for_user(&user.name).await?);
+    if iam.has_login_profile(&user.name).await? {
+        s.console = Some(Console { password_last_used: user.password_last_used.map(stamp) });
+    }
+    for key in iam.access_keys(&user.name).await? {
+        let last_used = iam.access_key_last_used(&key.id).await?.map(stamp);
+        s.access_keys.push(AccessKey { id: key.id, active: key.active, last_used });
+    }
+    let ttl = TimeDelta::days(i64::from(ctx.cfg.secrets.initial_ttl_days));
+    for secret in ctx.aws.secrets.list(&format!("{}/{}/", ctx.cfg.secrets.prefix, user.name)).await? {
+        s.initial_credentials.push(InitialCredential {
+            secret: secret.name,
+            issued_at: secret.issued.map(stamp),
+            expires_at: secret.issued.map(|t: DateTime<Utc>| stamp(t + ttl)),
+        });
+    }
+    s.user_name = Some(user.name);
+    s.user_arn = Some(user.arn);
+    Ok(s)
+}
+
+/// Why an employee has no user: deleted after leaving (the tombstone says when), or never hired
+/// by this system.
+async fn why_no_user(ctx: &Ctx, employee_id: &str) -> Result<String, Error> {
+    let table = &ctx.cfg.lifecycle.tombstones_table;
+    Ok(match ctx.aws.tombstones.get(table, employee_id).await? {
+        Some(t) => format!(
+            "deleted on {} after leaving (user `{}`); a hire newer than {} brings them back",
+            stamp(t.deleted_at),
+            t.user_name,
+            t.last_event_time.map_or_else(|| stamp(t.deleted_at), stamp)
+        ),
+        None => format!(
+            "no user of this system carries employee id `{employee_id}` (under `{}`): never hired here, \
+             or deleted before the tombstones' {} days",
+            ownership::employee_path(&ctx.cfg, employee_id),
+            ctx.cfg.lifecycle.tombstone_days
+        ),
+    })
+}
+
+/// The user's groups, each with why: the mapping's reason for the person's attributes (from
+/// the user's tags), or why the mapping does not give it.
+fn groups(ctx: &Ctx, user: &User, current: Vec<String>) -> Vec<GroupStatus> {
+    let t = &user.tags;
+    let attrs = Attributes {
+        department: t.get(DEPARTMENT).map(String::as_str).unwrap_or(""),
+        title: t.get(TITLE).map(String::as_str),
+        location: t.get(LOCATION).map(String::as_str),
+    };
+    let reasons = ctx.cfg.groups.reasons(attrs);
+    current
+        .into_iter()
+        .map(|group| {
+            let why = match reasons.get(&group) {
+                Some(r) => r.clone(),
+                None if ctx.cfg.groups.allowed.contains(&group) => {
+                    "mapped, but no rule gives it to this person now: the next change removes it".into()
+                }
+                None => "outside groups.allowed: added by someone else, never touched by this system".into(),
+            };
+            GroupStatus { group, why }
+        })
+        .collect()
+}
