@@ -361,6 +361,7 @@ async fn sign_command(
 /// Center's); exit 1 when any item failed.
 async fn bootstrap_command(cfg: &Config, output: Output, out: &mut dyn Write) -> Result<u8, Stop> {
     let sdk = aws::load_sdk_config(cfg, aws::Trust::System).await;
+    aws::ready(&sdk).await.map_err(Stop::usage)?;
     let clients = Aws::new(&sdk, cfg.retry_policy());
     let made = async {
         let mut items = bootstrap::bootstrap(cfg, &clients).await?;
@@ -605,6 +606,7 @@ async fn audit_command(cli: &Cli, args: &audit::AuditArgs, out: &mut dyn Write, 
 /// the config names, resolved once.
 async fn connect(cfg: Config) -> Result<(aws_config::SdkConfig, Ctx), String> {
     let sdk = aws::load_sdk_config(&cfg, aws::Trust::System).await;
+    aws::ready(&sdk).await?;
     let clients = Aws::new(&sdk, cfg.retry_policy());
     let targets = Targets::resolve(&cfg, &clients).await.map_err(|e| e.to_string())?;
     Ok((sdk, Ctx::new(cfg, clients, targets)))

@@ -277,8 +277,8 @@ fn config_parser_survives_mutated_configs_and_names_the_key_or_line() {
                 Ok(_) => {}
                 Err(ConfigError::Syntax { message, .. }) => {
                     prop_assert!(
-                        message.contains("line") || message.contains('`'),
-                        "a syntax error names neither a line nor a key: {message}"
+                        message.contains("line") || message.contains('`') || message.ends_with("] is required"),
+                        "a syntax error names neither a line, a key nor a missing table: {message}"
                     );
                 }
                 Err(ConfigError::Invalid { error, .. }) => {

@@ -63,6 +63,30 @@ pub async fn load_sdk_config(cfg: &Config, trust: Trust) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).retry_config(retry).http_client(https_client(trust)).load().await
 }
 
+/// Whether the SDK found what every call needs, said as an operator can act on it: a region,
+/// and credentials (asked for once, within 10 seconds). The CLI checks this before its first
+/// call, instead of letting that call fail with the SDK's words.
+pub async fn ready(sdk: &SdkConfig) -> Result<(), String> {
+    use aws_sdk_iam::config::ProvideCredentials;
+    if sdk.region().is_none() {
+        return Err("no AWS region: set AWS_REGION, or a `region` in the profile AWS_PROFILE names".into());
+    }
+    let looked = "the SDK looked in the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), the \
+                  profile AWS_PROFILE names in ~/.aws/config and ~/.aws/credentials (SSO and credential_process \
+                  included), web identity, and the container and instance metadata; sign in (e.g. `aws sso \
+                  login --profile NAME`) or set one of them";
+    let Some(provider) = sdk.credentials_provider() else { return Err(format!("no AWS credentials: {looked}")) };
+    match tokio::time::timeout(std::time::Duration::from_secs(10), provider.provide_credentials()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => {
+            // The chain's own account, one line per provider tried, is for the debug log.
+            tracing::debug!(error = %e, "credentials chain");
+            Err(format!("no AWS credentials: {looked}"))
+        }
+        Err(_) => Err(format!("no AWS credentials within 10 s: {looked}")),
+    }
+}
+
 /// The SDK's default HTTPS client (rustls with aws-lc) with an explicit trust store. The
 /// default store reads the bundle *and* every file of the certificate directory. `SSL_CERT_FILE`
 /// always wins; with no bundle found, the default store is used.

@@ -309,12 +309,12 @@ impl Config {
             origin: origin.to_owned(),
             // Where, and what is wrong; not the offending line itself, which can be any length.
             message: match e.span() {
-                Some(span) => {
+                Some(span) => missing(text, span.start, e.message()).unwrap_or_else(|| {
                     let before = &text[..span.start.min(text.len())];
                     let line = before.matches('\n').count() + 1;
                     let column = before.chars().rev().take_while(|c| *c != '\n').count() + 1;
                     format!("line {line}, column {column}: {}", clip(e.message().trim_end(), 300))
-                }
+                }),
                 None => clip(e.message().trim_end(), 300),
             }
             .replace('\n', " "),
@@ -322,6 +322,9 @@ impl Config {
         cfg.validate().map_err(|error| ConfigError::Invalid { origin: origin.to_owned(), error })?;
         Ok(cfg)
     }
+
+    /// The config's own tables that must be there.
+    const REQUIRED_TABLES: [&'static str; 4] = ["iam", "groups", "secrets", "topics"];
 
     pub fn validate(&self) -> Result<(), ValidationError> {
         self.validate_intake()?;
@@ -507,6 +510,22 @@ impl Config {
     }
 }
 
+/// A missing key said as an operator reads it: `[iam] permissions_boundary is required` (with
+/// the table's line), or `[topics] is required` for a missing table; `None` for other errors.
+fn missing(text: &str, at: usize, message: &str) -> Option<String> {
+    let field = message.strip_prefix("missing field `")?.split('`').next()?;
+    let start = at.min(text.len());
+    let header = text[start..].lines().next().map(str::trim).filter(|l| l.starts_with('['));
+    if start == 0 && Config::REQUIRED_TABLES.contains(&field) {
+        return Some(format!("[{field}] is required"));
+    }
+    let header = header?;
+    let line = text[..start].matches('\n').count() + 1;
+    let table = header.trim_start_matches('[').split(']').next().unwrap_or_default().trim();
+    let table = if header.starts_with("[[") { format!("[[{table}]]") } else { format!("[{table}]") };
+    Some(format!("line {line}: {table} {field} is required"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -590,5 +609,21 @@ mod tests {
         let bad = section.replace("\"Developers\"\naccounts", "\"Admin\"\naccounts");
         let e = Config::parse(&format!("{ic}{bad}"), "t").expect_err("unknown permission set").to_string();
         assert!(e.contains("identity_center.assignments[0].permission_set"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_key_is_named_with_its_table() {
+        let without = |old: &str, new: &str| {
+            assert!(SHIPPED.contains(old), "{old}");
+            Config::parse(&SHIPPED.replace(old, new), "t").expect_err(old).to_string()
+        };
+        let e = without("permissions_boundary = \"employee-permissions-boundary\"\n", "");
+        assert!(e.ends_with("[iam] permissions_boundary is required"), "{e}");
+        let e = without("[topics]\nnotifications = \"onboarding-notifications\"\naudit = \"onboarding-audit\"\n", "");
+        assert_eq!(e, "config t: [topics] is required");
+        let e = without("department = \"Finance\"\ngroups = [\"Finance\"]", "department = \"Finance\"");
+        assert!(e.contains(": [[groups.rules]] groups is required"), "{e}");
+        let e = without("[secrets]\n", "[secret]\n");
+        assert!(e.contains("unknown field `secret`") && e.contains("`secrets`"), "other errors keep their words: {e}");
     }
 }

@@ -241,6 +241,32 @@ async fn usage_and_config_errors_exit_2_and_name_the_problem() {
     assert!(user_names(&acct).await.is_empty());
 }
 
+/// Without a region or credentials the CLI says so, and where the SDK looked, before any call.
+#[tokio::test]
+async fn no_region_or_no_credentials_is_said_before_any_call() {
+    let acct = Account::new().await;
+    let without = |unset: &[&str]| {
+        let mut cmd = acct.command(binary("onboarding"));
+        for k in unset {
+            cmd.env_remove(k);
+        }
+        // Nowhere else to look: no files, no metadata service.
+        cmd.env("AWS_CONFIG_FILE", "/nonexistent/config")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials");
+        cmd.args(["plan", "events/hire-engineering.json"]).stdin(Stdio::null());
+        cmd.output().expect("run onboarding")
+    };
+    let out = without(&["AWS_REGION"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no AWS region: set AWS_REGION"), "{err}");
+    let out = without(&["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no AWS credentials") && err.contains("AWS_PROFILE"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line (the SDK's account of its chain is at debug level): {err}");
+}
+
 #[tokio::test]
 async fn plan_shows_what_would_change_and_changes_nothing() {
     let acct = Account::new().await;
