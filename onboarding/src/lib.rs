@@ -362,6 +362,7 @@ async fn sign_command(
 async fn bootstrap_command(cfg: &Config, output: Output, out: &mut dyn Write) -> Result<u8, Stop> {
     let sdk = aws::load_sdk_config(cfg, aws::Trust::System).await;
     aws::ready(&sdk).await.map_err(Stop::usage)?;
+    reachable(&sdk).await.map_err(Stop::usage)?;
     let clients = Aws::new(&sdk, cfg.retry_policy());
     let made = async {
         let mut items = bootstrap::bootstrap(cfg, &clients).await?;
@@ -607,9 +608,39 @@ async fn audit_command(cli: &Cli, args: &audit::AuditArgs, out: &mut dyn Write, 
 async fn connect(cfg: Config) -> Result<(aws_config::SdkConfig, Ctx), String> {
     let sdk = aws::load_sdk_config(&cfg, aws::Trust::System).await;
     aws::ready(&sdk).await?;
+    reachable(&sdk).await?;
     let clients = Aws::new(&sdk, cfg.retry_policy());
     let targets = Targets::resolve(&cfg, &clients).await.map_err(|e| e.to_string())?;
     Ok((sdk, Ctx::new(cfg, clients, targets)))
+}
+
+/// A custom endpoint (`AWS_ENDPOINT_URL`: an emulator, a VPC endpoint) that does not answer a
+/// TCP connect within 3 seconds is said at once, with its address, rather than after the SDK's
+/// retries.
+async fn reachable(sdk: &aws_config::SdkConfig) -> Result<(), String> {
+    let Some(url) = sdk.endpoint_url() else { return Ok(()) };
+    let Some((host, port)) = endpoint_address(url) else { return Ok(()) };
+    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
+    match tokio::time::timeout(std::time::Duration::from_secs(3), connect).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!("cannot reach the AWS endpoint {url} ({host}:{port}): {e}; check AWS_ENDPOINT_URL")),
+        Err(_) => {
+            Err(format!("the AWS endpoint {url} ({host}:{port}) did not answer within 3 s; check AWS_ENDPOINT_URL"))
+        }
+    }
+}
+
+/// `host` and `port` of an `http(s)://host[:port][/...]` URL (the scheme's port by default).
+fn endpoint_address(url: &str) -> Option<(String, u16)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?']).next()?;
+    let default = if scheme.eq_ignore_ascii_case("https") { 443 } else { 80 };
+    match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
+            Some((host.trim_matches(['[', ']']).to_owned(), port.parse().ok()?))
+        }
+        _ => Some((authority.trim_matches(['[', ']']).to_owned(), default)),
+    }
 }
 
 fn read_inputs(files: &[String]) -> Result<Vec<input::Entry>, String> {
@@ -682,6 +713,20 @@ mod tests {
                 (audit::Format::Csv, Some(std::path::Path::new("a.csv"))),
                 "{args:?}"
             );
+        }
+    }
+
+    #[test]
+    fn an_endpoints_address_is_read_from_its_url() {
+        let cases = [
+            ("http://127.0.0.1:5000", Some(("127.0.0.1", 5000))),
+            ("https://iam.example.internal/path", Some(("iam.example.internal", 443))),
+            ("http://localhost", Some(("localhost", 80))),
+            ("http://[::1]:4566/", Some(("::1", 4566))),
+            ("not a url", None),
+        ];
+        for (url, want) in cases {
+            assert_eq!(endpoint_address(url), want.map(|(h, p)| (h.to_owned(), p)), "{url}");
         }
     }
 }

@@ -79,7 +79,10 @@ async fn run_inner(
         },
         (None, Err(e)) => return Err(usage(format!("no --source, and the config does not load: {e}"))),
     };
-    let trail = load(&source, env.cfg.as_ref().ok()).await.map_err(failed)?;
+    // A file or directory that cannot be read is unreadable input (2); a bucket that cannot be
+    // read, a failed call (1).
+    let unreadable = if matches!(source, Source::Path(_)) { usage } else { failed };
+    let trail = load(&source, env.cfg.as_ref().ok()).await.map_err(unreadable)?;
     let format = args.format;
     match &args.report {
         AuditCommand::Access { .. } => Err(usage("`audit access` reads IAM, not the trail".into())),

@@ -228,6 +228,10 @@ async fn usage_and_config_errors_exit_2_and_name_the_problem() {
     let out = onboarding(&acct, &["frobnicate"], None);
     assert_eq!(out.status.code(), Some(2));
 
+    let out = onboarding(&acct, &["audit", "--source", "/nonexistent/trail.jsonl", "trail"], None);
+    assert_eq!(out.status.code(), Some(2), "an unreadable input, as for `run`");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/trail.jsonl"));
+
     let dir = std::env::temp_dir().join(format!("onboarding-cfg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let bad = dir.join("bad.toml");
@@ -241,7 +245,8 @@ async fn usage_and_config_errors_exit_2_and_name_the_problem() {
     assert!(user_names(&acct).await.is_empty());
 }
 
-/// Without a region or credentials the CLI says so, and where the SDK looked, before any call.
+/// Without a region or credentials the CLI says so, and where the SDK looked, before any call;
+/// an endpoint that does not answer, with its address.
 #[tokio::test]
 async fn no_region_or_no_credentials_is_said_before_any_call() {
     let acct = Account::new().await;
@@ -265,6 +270,13 @@ async fn no_region_or_no_credentials_is_said_before_any_call() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("no AWS credentials") && err.contains("AWS_PROFILE"), "{err}");
     assert_eq!(err.lines().count(), 1, "one line (the SDK's account of its chain is at debug level): {err}");
+    // An endpoint nobody answers on is said at once, with its address, not after the retries.
+    let mut cmd = acct.command(binary("onboarding"));
+    cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:1").args(["plan", "events/hire-engineering.json"]);
+    let out = cmd.stdin(Stdio::null()).output().expect("run onboarding");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot reach the AWS endpoint http://127.0.0.1:1"), "{err}");
 }
 
 #[tokio::test]
