@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use shared::aws::{self, Aws};
 use shared::config::{Config, TargetKind};
 use shared::pipeline::{self, EventOutcome};
@@ -21,13 +21,9 @@ pub mod roster;
 pub mod serve;
 pub mod status;
 
-/// Exit codes.
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_EVENT_FAILED: u8 = 1;
-pub const EXIT_USAGE: u8 = 2;
-/// The mass-departure guard held departures back: an operator must look (and may rerun with
-/// `--allow-mass-offboarding`).
-pub const EXIT_QUARANTINED: u8 = 3;
+pub mod output;
+
+pub use output::{EXIT_EVENT_FAILED, EXIT_OK, EXIT_QUARANTINED, EXIT_USAGE, Output};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -59,12 +55,6 @@ pub struct Cli {
     pub concurrency: u16,
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
-    Text,
-    Json,
 }
 
 #[derive(Debug, Subcommand)]

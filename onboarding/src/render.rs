@@ -7,8 +7,8 @@ use shared::drivers::quarantine::Held;
 use shared::drivers::sweep::SweepReport;
 use shared::pipeline::EventReport;
 
-use crate::Output;
 use crate::bootstrap::Item;
+use crate::output::Output;
 use crate::status::PersonStatus;
 
 pub fn report(out: &mut dyn Write, format: Output, r: &EventReport) {

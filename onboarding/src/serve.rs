@@ -23,7 +23,7 @@ use shared::steps::Ctx;
 use shared::webhook::{self, Answer};
 use tokio::sync::mpsc;
 
-use crate::Output;
+use crate::output::Output;
 
 /// Accepted events, waiting for the pipeline.
 struct Queue(mpsc::Sender<Value>);

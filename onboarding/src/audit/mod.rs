@@ -49,8 +49,8 @@ async fn run_inner(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, (u8, String)> {
-    let usage = |e: String| (crate::EXIT_USAGE, e);
-    let failed = |e: String| (crate::EXIT_EVENT_FAILED, e);
+    let usage = |e: String| (crate::output::EXIT_USAGE, e);
+    let failed = |e: String| (crate::output::EXIT_EVENT_FAILED, e);
     if let AuditCommand::Access { .. } = &args.report {
         let ctx = env.ctx.ok_or_else(|| usage("`audit access` reads IAM: it needs the config".into()))?;
         let rows = access(ctx, env.now).await.map_err(|e| failed(e.to_string()))?;
@@ -69,7 +69,7 @@ async fn run_inner(
             sha256: String::new(),
         };
         write(args, &export(&rows, args.format, None, m), out, err).map_err(failed)?;
-        return Ok(crate::EXIT_OK);
+        return Ok(crate::output::EXIT_OK);
     }
     let source = match (&args.source, &env.cfg) {
         (Some(s), _) => Source::parse(s).map_err(usage)?,
@@ -100,7 +100,7 @@ async fn run_inner(
             let rows = reports::trail(&trail, &filter);
             write(args, &export(&rows, format, None, manifest(env, &trail, &source, filters, format)), out, err)
                 .map_err(failed)?;
-            Ok(crate::EXIT_OK)
+            Ok(crate::output::EXIT_OK)
         }
         AuditCommand::Leavers { period, sla: SlaArg { sla } } => {
             let rows = reports::leavers(&trail, period.period(), sla.0, &sla.1, env.now);
@@ -115,7 +115,7 @@ async fn run_inner(
                 err,
             )
             .map_err(failed)?;
-            Ok(crate::EXIT_OK)
+            Ok(crate::output::EXIT_OK)
         }
         AuditCommand::Completeness { period } => {
             let (rows, verdict) = reports::completeness(&trail, period.period());
@@ -125,7 +125,7 @@ async fn run_inner(
             footer.push_str(&verdict.line());
             let m = manifest(env, &trail, &source, period.filters(), format);
             write(args, &export(&rows, format, Some(footer), m), out, err).map_err(failed)?;
-            Ok(if verdict.complete { crate::EXIT_OK } else { crate::EXIT_EVENT_FAILED })
+            Ok(if verdict.complete { crate::output::EXIT_OK } else { crate::output::EXIT_EVENT_FAILED })
         }
         AuditCommand::Report { html: path, period: args, sla: SlaArg { sla } } => {
             let period = args.period();
@@ -162,7 +162,7 @@ async fn run_inner(
                 sla.1,
                 verdict.line()
             );
-            Ok(crate::EXIT_OK)
+            Ok(crate::output::EXIT_OK)
         }
     }
 }
