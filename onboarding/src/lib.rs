@@ -13,6 +13,7 @@ use shared::steps::{Ctx, Targets};
 
 pub mod audit;
 pub mod bootstrap;
+pub mod doctor;
 pub mod drift;
 pub mod input;
 pub mod progress;
@@ -63,6 +64,10 @@ pub enum Command {
     /// users the boundary, groups and policies; for Identity Center the groups, permission sets and
     /// assignments.
     Bootstrap,
+    /// Before a first run: the config, the region and credentials and whose they are, the
+    /// endpoint, and what `bootstrap` makes (with this version's documents), one line each with
+    /// what to do. Reads only; exit 0 only when nothing failed.
+    Doctor,
     /// Dry run: show per event what would be created or changed; changes nothing.
     Plan {
         /// Files with one event, a JSON array, or JSON Lines; `-` for stdin.
@@ -209,6 +214,7 @@ fn changes_aws(command: &Command) -> bool {
         Command::Roster { action: RosterAction::Import { apply, .. } } => *apply,
         Command::Quarantine { action } => !matches!(action, QuarantineAction::List),
         Command::Bootstrap
+        | Command::Doctor
         | Command::Plan { .. }
         | Command::Sign { .. }
         | Command::Audit(_)
@@ -285,6 +291,12 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 async fn command(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Stop> {
     if let Command::Audit(args) = &cli.command {
         return Ok(audit_command(cli, args, out, err).await);
+    }
+    if let Command::Doctor = cli.command {
+        // It reads the config itself: a bad one is one of its findings.
+        let checks = doctor::doctor(&cli.config).await;
+        render::doctor(out, cli.output, &checks);
+        return Ok(if checks.iter().any(|c| c.verdict == "failed") { EXIT_EVENT_FAILED } else { EXIT_OK });
     }
     let cfg = Config::load(&cli.config).map_err(Stop::usage)?;
     let inputs = match &cli.command {

@@ -8,6 +8,7 @@ use shared::drivers::sweep::SweepReport;
 use shared::pipeline::EventReport;
 
 use crate::bootstrap::Item;
+use crate::doctor::Check;
 use crate::output::Output;
 use crate::status::PersonStatus;
 
@@ -189,5 +190,18 @@ pub fn status(out: &mut dyn Write, format: Output, people: &[PersonStatus]) {
             let expires = c.expires_at.as_deref().unwrap_or("-");
             let _ = writeln!(out, "  initial credential {}  issued {issued}, withdrawn unused at {expires}", c.secret);
         }
+    }
+}
+
+/// The doctor's checks: one line each (and what to do, under a failed one), or JSON Lines.
+pub fn doctor(out: &mut dyn Write, format: Output, checks: &[Check]) {
+    for c in checks {
+        let _ = match format {
+            Output::Json => writeln!(out, "{}", serde_json::to_string(c).unwrap_or_default()),
+            Output::Text if c.fix.is_empty() => writeln!(out, "{:<11} {:<46} {}", c.verdict, c.check, c.detail),
+            Output::Text => {
+                writeln!(out, "{:<11} {:<46} {}\n{:<11} {:<46} do: {}", c.verdict, c.check, c.detail, "", "", c.fix)
+            }
+        };
     }
 }

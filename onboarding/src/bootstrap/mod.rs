@@ -61,22 +61,21 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, Error> {
     // gets it (a new default version), anyone else's is refused, never used as it is.
     let policy = |name: String, doc: serde_json::Value| async move {
         let item = |created, updated| Item { updated, ..Item::new("iam policy", &name, created) };
-        if let Some(arn) = aws.iam.find_local_policy(&name).await? {
-            let (description, current) = aws.iam.policy_document(&arn).await?;
-            if current == doc {
-                return Ok::<_, Error>((arn, item(false, false)));
+        match installed(aws, &name, &doc).await? {
+            Installed::Current(arn) => Ok::<_, Error>((arn, item(false, false))),
+            Installed::Outdated { arn, ours: false } => Err(Error::Conflict(format!(
+                "policy `{name}` ({arn}) exists with another document and was not installed by bootstrap: \
+                 compare it with this version's, then delete or rename it, and run bootstrap again"
+            ))),
+            Installed::Outdated { arn, ours: true } => {
+                aws.iam.replace_policy_document(&arn, &doc.to_string()).await?;
+                Ok((arn, item(false, true)))
             }
-            if description.as_deref() != Some(INSTALLED_BY) {
-                return Err(Error::Conflict(format!(
-                    "policy `{name}` ({arn}) exists with another document and was not installed by bootstrap: \
-                     compare it with this version's, then delete or rename it, and run bootstrap again"
-                )));
+            Installed::Missing => {
+                let arn = aws.iam.create_policy(&name, INSTALLED_BY, &doc.to_string()).await?;
+                Ok((arn, item(true, false)))
             }
-            aws.iam.replace_policy_document(&arn, &doc.to_string()).await?;
-            return Ok((arn, item(false, true)));
         }
-        let arn = aws.iam.create_policy(&name, INSTALLED_BY, &doc.to_string()).await?;
-        Ok((arn, item(true, false)))
     };
 
     if !cfg.iam.permissions_boundary.starts_with("arn:") {
@@ -101,6 +100,30 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, Error> {
         }
     }
     Ok(items)
+}
+
+/// Where a policy bootstrap installs stands in the account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Installed {
+    Missing,
+    /// With this version's document.
+    Current(String),
+    /// With another document; `ours` when bootstrap installed it (it will update it).
+    Outdated {
+        arn: String,
+        ours: bool,
+    },
+}
+
+/// The customer-managed policy `name` compared with this version's document `doc`.
+pub async fn installed(aws: &Aws, name: &str, doc: &serde_json::Value) -> Result<Installed, Error> {
+    let Some(arn) = aws.iam.find_local_policy(name).await? else { return Ok(Installed::Missing) };
+    let (description, current) = aws.iam.policy_document(&arn).await?;
+    Ok(if &current == doc {
+        Installed::Current(arn)
+    } else {
+        Installed::Outdated { ours: description.as_deref() == Some(INSTALLED_BY), arn }
+    })
 }
 
 /// The roles' boundary that departures write leavers into: created empty (it allows what the

@@ -290,3 +290,56 @@ async fn plan_shows_what_would_change_and_changes_nothing() {
     assert!(user_names(&acct).await.is_empty());
     assert!(audit.drain().await.is_empty());
 }
+
+/// `doctor` before and after `bootstrap`: each missing thing named with what to do, then all
+/// well; a policy someone changed, and a bad config, found.
+#[tokio::test]
+async fn doctor_names_what_is_missing_or_changed_and_passes_after_bootstrap() {
+    let acct = Account::new().await;
+    let verdicts = |out: &Output| -> Vec<(String, String)> {
+        json_lines(out)
+            .iter()
+            .map(|c| (c["check"].as_str().unwrap_or("").into(), c["verdict"].as_str().unwrap_or("").into()))
+            .collect()
+    };
+    let before = onboarding(&acct, &["doctor", "--output", "json"], None);
+    assert_eq!(before.status.code(), Some(1), "{}", String::from_utf8_lossy(&before.stderr));
+    let checks = json_lines(&before);
+    let topic = checks.iter().find(|c| c["check"] == "sns topic onboarding-audit").expect("topic checked");
+    assert_eq!((topic["verdict"].as_str(), topic["detail"].as_str()), (Some("failed"), Some("missing")));
+    assert!(topic["fix"].as_str().is_some_and(|f| f.contains("onboarding bootstrap")), "{topic}");
+    let identity = checks.iter().find(|c| c["check"] == "identity").expect("identity");
+    assert!(identity["detail"].as_str().is_some_and(|d| d.contains(&acct.id)), "whose credentials: {identity}");
+
+    bootstrapped(&acct).await;
+    let after = onboarding(&acct, &["doctor", "--output", "json"], None);
+    assert_eq!(after.status.code(), Some(0), "{}", String::from_utf8_lossy(&after.stdout));
+    let not_ok: Vec<_> = verdicts(&after).into_iter().filter(|(_, v)| v != "ok").collect();
+    assert_eq!(not_ok, [("permissions".to_owned(), "not-checked".to_owned())], "an emulator evaluates no policy");
+
+    // WHEN someone gives the self-service policy another document, doctor says so
+    let iam = acct.iam();
+    let arn = format!("arn:aws:iam::{}:policy/employee-self-service", acct.id);
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}"#;
+    iam.create_policy_version()
+        .policy_arn(&arn)
+        .policy_document(doc)
+        .set_as_default(true)
+        .send()
+        .await
+        .expect("changed");
+    let changed = onboarding(&acct, &["doctor"], None);
+    assert_eq!(changed.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&changed.stdout);
+    let line = text.lines().find(|l| l.contains("iam policy employee-self-service")).unwrap_or_default();
+    assert!(line.starts_with("failed") && line.contains("not this version's document"), "{text}");
+
+    // AND a config that cannot be used is its first finding, with the key
+    let bad = tests::scratch().join(format!("doctor-{}.toml", acct.id));
+    let shipped = std::fs::read_to_string(root().join("onboarding.toml")).expect("config");
+    std::fs::write(&bad, shipped.replace("user_path = \"/employees/\"", "user_path = \"/\"")).expect("write");
+    let out = onboarding(&acct, &["--config", bad.to_str().expect("path"), "doctor"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("failed") && text.contains("iam.user_path"), "{text}");
+}
