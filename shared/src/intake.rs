@@ -115,7 +115,7 @@ impl Sources {
 /// internet can send those, and a record each would let a flood fill the trail (locked for
 /// years). A minute's counts become one record ([`AuditRecord::intake_refused`]) when a request
 /// arrives in a later minute. Each request is still logged, and the 401 alarm counts the log
-/// lines; a process that ends loses at most its last minute's counts (said in the README).
+/// lines; a process that ends loses at most its last minute's counts (said in docs/deploying.md).
 #[derive(Debug, Default)]
 pub struct Refused(Mutex<Tally>);
 

@@ -250,7 +250,7 @@ async fn separate_offboard_invocations_share_the_guard() {
 /// own instance of every function (concurrent Lambdas are separate processes), then three of the
 /// offboard function for the person's departure: every invocation answers (none fails), and
 /// the account ends as after one execution: one user, one login profile, one stored key, a
-/// welcome (at most one per execution, README), and the leaver disabled.
+/// welcome (at most one per execution, docs/limits.md), and the leaver disabled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_invocations_of_every_function_end_clean() {
     const N: usize = 3;

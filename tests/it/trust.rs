@@ -794,7 +794,7 @@ fn the_secrets_key_decrypts_only_the_persons_own_secrets_through_secrets_manager
 /// The evaluators do not model KMS grants (a grant allows its grantee whatever the policies
 /// say), so who can *create* one on this system's keys is proven instead: no function role and
 /// no employee; an account administrator, through the key policies' delegation to IAM (the
-/// README says so), and under the guardrail the deployer alone.
+/// docs/deploying.md says so), and under the guardrail the deployer alone.
 #[test]
 fn only_the_keys_administrators_can_grant_on_them_and_under_the_guardrail_only_the_deployer() {
     let s = stack();

@@ -33,7 +33,7 @@ async fn concurrent_deliveries_of_one_event_all_end_clean() {
     let welcomes = welcomes.iter().filter(|m| m.attributes.get("event-type").map(String::as_str) == Some("welcome"));
     let welcomes = welcomes.count();
     // At least once; a delivery that finds the winner's login profile before its welcome tag
-    // sends one more (README, "Limits and known gaps").
+    // sends one more (docs/limits.md).
     assert!((1..=5).contains(&welcomes), "{welcomes} welcomes");
     terminals_agree_with_reports(audit, &reports).await;
 
