@@ -158,6 +158,36 @@ async fn bootstrap_makes_the_groups_permission_sets_and_assignments_once() {
     assert_eq!(assigned(&acct, &instance, "222222222222", developers).await, [id("Developers")]);
     assert_eq!(assigned(&acct, &instance, "111111111111", finance).await, [id("Finance")]);
     assert!(assigned(&acct, &instance, "222222222222", finance).await.is_empty(), "only where configured");
+
+    // WHEN the config gives Developers a shorter session and one more policy
+    let changed = std::fs::read_to_string(&cfg).expect("config").replace("PT4H", "PT2H").replace(
+        "\"arn:aws:iam::aws:policy/PowerUserAccess\"]",
+        "\"arn:aws:iam::aws:policy/PowerUserAccess\", \"arn:aws:iam::aws:policy/SecurityAudit\"]",
+    );
+    std::fs::write(&cfg, changed).expect("write config");
+    let third = onboarding(&acct, &cfg, &["bootstrap", "--output", "json"]);
+    assert_eq!(third.status.code(), Some(0), "{}", String::from_utf8_lossy(&third.stderr));
+    // THEN the permission set bootstrap made is updated, still marked as its, and provisioned
+    // again to its accounts (a change reaches none before that); Finance is left as it was
+    let updated: Vec<String> = json_lines(&third)
+        .iter()
+        .filter(|i| i["updated"] == true)
+        .map(|i| format!("{} {}", i["kind"], i["name"]))
+        .collect();
+    assert_eq!(updated, ["\"permission set\" \"Developers\""]);
+    let after = permission_sets(&acct, &instance).await;
+    assert_eq!((after[0].1.as_str(), after[0].2.as_str(), after[0].3.len()), (INSTALLED_BY, "PT2H", 3), "{after:?}");
+    assert_eq!(after[1], sets[1], "Finance unchanged");
+    let provisioned = acct
+        .sso_admin()
+        .list_permission_sets_provisioned_to_account()
+        .instance_arn(&instance)
+        .account_id("111111111111")
+        .send()
+        .await;
+    let provisioned = provisioned.expect("provisioned");
+    assert!(provisioned.permission_sets().contains(developers), "{provisioned:?}");
+    assert!(!provisioned.permission_sets().contains(finance), "only what changed: {provisioned:?}");
 }
 
 #[tokio::test]

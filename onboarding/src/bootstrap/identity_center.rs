@@ -6,7 +6,9 @@
 //! (the config chose that name); a permission set of a configured name that someone else made is
 //! refused before anything is created, since this system would write leavers' denials into it.
 //! An assignment is asynchronous: each request's status is polled, at most
-//! [`ASSIGNMENTS_IN_FLIGHT`] at once, and a failure is reported for its account.
+//! [`ASSIGNMENTS_IN_FLIGHT`] at once, and a failure is reported for its account. A permission
+//! set bootstrap made whose policies or session duration the config changed is updated (policies
+//! only added, never removed) and provisioned again to the accounts it is in.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -66,7 +68,20 @@ pub async fn bootstrap(cfg: &Config, ic_cfg: &IdentityCenterConfig, ic: &Identit
             ic.attach_managed_policy(&instance.arn, &arn, policy).await?;
         }
         let mut item = Item::new("permission set", &ps.name, created);
-        item.updated = !created && !missing.is_empty();
+        let duration = existing.iter().find(|e| e.arn == arn).and_then(|e| e.session_duration.as_deref());
+        let longer_or_shorter = !created && duration != Some(ps.session_duration.as_str());
+        if longer_or_shorter {
+            ic.set_session_duration(&instance.arn, &arn, INSTALLED_BY, &ps.session_duration).await?;
+        }
+        // A change to a permission set reaches the accounts it is in only once provisioned again
+        // (a new one is provisioned by its first assignment).
+        item.updated = !created && (!missing.is_empty() || longer_or_shorter);
+        if item.updated
+            && let Err(e) =
+                finished(ic, &instance, ic.provision(&instance.arn, &arn).await?, Polled::Provisioning).await
+        {
+            item.error = Some(format!("changed, but not provisioned to its accounts: {e}"));
+        }
         items.push(item);
         permission_sets.insert(ps.name.clone(), arn);
     }
@@ -80,6 +95,39 @@ pub async fn bootstrap(cfg: &Config, ic_cfg: &IdentityCenterConfig, ic: &Identit
     };
     items.extend(shared::lanes::run(lanes, ASSIGNMENTS_IN_FLIGHT, assign, &|_, _| {}).await);
     Ok(items)
+}
+
+/// Which kind of asynchronous request is polled.
+#[derive(Debug, Clone, Copy)]
+enum Polled {
+    Assignment,
+    Provisioning,
+}
+
+/// Polls a request until it succeeded (`Ok`), failed (AWS's reason), or stayed in progress past
+/// [`ASSIGNMENT_PATIENCE`]; waits from half a second, doubling, up to 5 s between polls.
+async fn finished(ic: &IdentityCenter, instance: &Instance, mut status: Assigning, kind: Polled) -> Result<(), Error> {
+    let (started, mut wait) = (tokio::time::Instant::now(), Duration::from_millis(500));
+    loop {
+        match status {
+            Assigning::Succeeded => return Ok(()),
+            Assigning::Failed { reason } => return Err(Error::Conflict(reason)),
+            Assigning::InProgress { .. } if started.elapsed() > ASSIGNMENT_PATIENCE => {
+                return Err(Error::Conflict(format!(
+                    "still in progress after {} s; run bootstrap again to check it",
+                    ASSIGNMENT_PATIENCE.as_secs()
+                )));
+            }
+            Assigning::InProgress { request_id } => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+                status = match kind {
+                    Polled::Assignment => ic.assignment_status(&instance.arn, &request_id).await?,
+                    Polled::Provisioning => ic.provisioning_status(&instance.arn, &request_id).await?,
+                };
+            }
+        }
+    }
 }
 
 /// One group's permission set in one account: already there, created (its request polled until
@@ -97,25 +145,8 @@ async fn assignment(
         if ic.assigned_groups(&instance.arn, account, permission_set).await?.iter().any(|g| g == group_id) {
             return Ok(false);
         }
-        let mut status = ic.assign_group(&instance.arn, account, permission_set, group_id).await?;
-        let (started, mut wait) = (tokio::time::Instant::now(), Duration::from_millis(500));
-        loop {
-            match status {
-                Assigning::Succeeded => return Ok(true),
-                Assigning::Failed { reason } => return Err(Error::Conflict(reason)),
-                Assigning::InProgress { .. } if started.elapsed() > ASSIGNMENT_PATIENCE => {
-                    return Err(Error::Conflict(format!(
-                        "still in progress after {} s; run bootstrap again to check it",
-                        ASSIGNMENT_PATIENCE.as_secs()
-                    )));
-                }
-                Assigning::InProgress { request_id } => {
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(5));
-                    status = ic.assignment_status(&instance.arn, &request_id).await?;
-                }
-            }
-        }
+        let started = ic.assign_group(&instance.arn, account, permission_set, group_id).await?;
+        finished(ic, instance, started, Polled::Assignment).await.map(|()| true)
     };
     match made.await {
         Ok(created) => Item::new("assignment", &name, created),

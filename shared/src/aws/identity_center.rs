@@ -4,7 +4,7 @@
 //! with jitter). Honouring `RetryAfterSeconds` across the process is not built yet.
 
 use aws_sdk_identitystore::types::{AlternateIdentifier, UniqueAttribute};
-use aws_sdk_ssoadmin::types::{PrincipalType, StatusValues, Tag, TargetType};
+use aws_sdk_ssoadmin::types::{PrincipalType, ProvisionTargetType, StatusValues, Tag, TargetType};
 use aws_smithy_types::Document;
 
 use super::{aws_error, is_code};
@@ -36,7 +36,8 @@ pub struct PermissionSet {
     pub session_duration: Option<String>,
 }
 
-/// Where an account assignment's creation is.
+/// Where an asynchronous sso-admin request (an account assignment's creation, a permission
+/// set's provisioning) is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Assigning {
     InProgress { request_id: String },
@@ -234,6 +235,64 @@ impl IdentityCenter {
             .await
             .map_err(|e| aws_error("sso:AttachManagedPolicyToPermissionSet", e))?;
         Ok(())
+    }
+
+    /// Gives a permission set this system made another session duration (its description, the
+    /// marker of what bootstrap made, is written again with it).
+    pub async fn set_session_duration(
+        &self,
+        instance: &str,
+        permission_set: &str,
+        description: &str,
+        session_duration: &str,
+    ) -> Result<(), Error> {
+        self.turn().await;
+        self.admin
+            .update_permission_set()
+            .instance_arn(instance)
+            .permission_set_arn(permission_set)
+            .description(description)
+            .session_duration(session_duration)
+            .send()
+            .await
+            .map_err(|e| aws_error("sso:UpdatePermissionSet", e))?;
+        Ok(())
+    }
+
+    /// Starts provisioning a changed permission set to every account it is provisioned to (a
+    /// change reaches no account before this).
+    pub async fn provision(&self, instance: &str, permission_set: &str) -> Result<Assigning, Error> {
+        self.turn().await;
+        let out = self
+            .admin
+            .provision_permission_set()
+            .instance_arn(instance)
+            .permission_set_arn(permission_set)
+            .target_type(ProvisionTargetType::AllProvisionedAccounts)
+            .send()
+            .await
+            .map_err(|e| aws_error("sso:ProvisionPermissionSet", e))?;
+        let s = out.permission_set_provisioning_status();
+        Ok(assigning(s.and_then(|s| s.status()), s.and_then(|s| s.request_id()), s.and_then(|s| s.failure_reason())))
+    }
+
+    /// Where a permission set's provisioning is now.
+    pub async fn provisioning_status(&self, instance: &str, request_id: &str) -> Result<Assigning, Error> {
+        self.turn().await;
+        let out = self
+            .admin
+            .describe_permission_set_provisioning_status()
+            .instance_arn(instance)
+            .provision_permission_set_request_id(request_id)
+            .send()
+            .await
+            .map_err(|e| aws_error("sso:DescribePermissionSetProvisioningStatus", e))?;
+        let s = out.permission_set_provisioning_status();
+        Ok(assigning(
+            s.and_then(|s| s.status()),
+            s.and_then(|s| s.request_id()).or(Some(request_id)),
+            s.and_then(|s| s.failure_reason()),
+        ))
     }
 
     /// The groups a permission set is assigned to in an account.
