@@ -24,7 +24,7 @@ pub mod status;
 
 pub mod output;
 
-pub use output::{EXIT_EVENT_FAILED, EXIT_OK, EXIT_QUARANTINED, EXIT_USAGE, Output};
+pub use output::{EXIT_EVENT_FAILED, EXIT_OK, EXIT_QUARANTINED, EXIT_USAGE, Format, Output, Stop};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,9 +36,10 @@ pub struct Cli {
     /// Configuration file.
     #[arg(long, global = true, default_value = "onboarding.toml")]
     pub config: PathBuf,
-    /// Result format on stdout.
-    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
-    pub output: Output,
+    /// How the result is written on stdout, for every command: text, json (JSON Lines), or csv
+    /// (the row reports: `audit`, `drift`, `roster import`). `--output` is the same option.
+    #[arg(long, global = true, alias = "output", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     /// The instant due dates are compared with (RFC 3339, e.g. 2027-02-01T00:00:00Z); default: now.
     /// Never stamped: every action and record carries the real time. Ahead of the clock, a
     /// command that changes AWS needs --allow-future-now (--dry-run, plan and reports do not).
@@ -136,8 +137,6 @@ pub enum Command {
     Drift {
         #[arg(long)]
         roster: String,
-        #[arg(long, value_enum, default_value_t = audit::Format::Text)]
-        format: audit::Format,
         /// Correct what this system owns: group and tag drift (an `Employee Changed` with the
         /// roster's attributes) and managed users not on the roster (an immediate departure,
         /// under the mass-departure guard); each fix is an audited event of its own.
@@ -178,8 +177,6 @@ pub enum RosterAction {
         /// whole roster is still read, so a user two people could be stays ambiguous.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
-        #[arg(long, value_enum, default_value_t = audit::Format::Text)]
-        format: audit::Format,
     },
 }
 
@@ -202,6 +199,31 @@ pub enum QuarantineAction {
         #[arg(required = true)]
         employees: Vec<String>,
     },
+}
+
+impl Command {
+    /// The command as typed, for messages.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Bootstrap => "bootstrap",
+            Command::Doctor => "doctor",
+            Command::Plan { .. } => "plan",
+            Command::Run { .. } => "run",
+            Command::Sweep { .. } => "sweep",
+            Command::Serve { .. } => "serve",
+            Command::Sign { .. } => "sign",
+            Command::Status { .. } => "status",
+            Command::Audit(_) => "audit",
+            Command::Drift { .. } => "drift",
+            Command::Roster { .. } => "roster import",
+            Command::Quarantine { .. } => "quarantine",
+        }
+    }
+
+    /// Whether the command writes rows (every `--format`, csv included) rather than lines.
+    fn writes_rows(&self) -> bool {
+        matches!(self, Command::Audit(_) | Command::Drift { .. } | Command::Roster { .. })
+    }
 }
 
 /// Whether the command changes anything in AWS (a dry run, a plan, a report or a signature does
@@ -256,24 +278,6 @@ fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| format!("`{s}` is not an RFC 3339 time; expected e.g. 2027-02-01T00:00:00Z"))
 }
 
-/// Why a command stopped early: its exit code and the one line an operator reads (`error: ...`).
-struct Stop {
-    code: u8,
-    message: String,
-}
-
-impl Stop {
-    /// A usage or configuration problem (exit 2): nothing was done.
-    fn usage(e: impl std::fmt::Display) -> Self {
-        Self { code: EXIT_USAGE, message: e.to_string() }
-    }
-
-    /// The command ran and failed (exit 1).
-    fn failed(e: impl std::fmt::Display) -> Self {
-        Self { code: EXIT_EVENT_FAILED, message: e.to_string() }
-    }
-}
-
 /// Runs the CLI; returns the process exit code. Results go to `out`; problems that stop the
 /// whole run go to `err`, one line each. Logs go to stderr through `tracing`.
 pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
@@ -290,12 +294,15 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 /// touched: an unreadable one is a usage error.
 async fn command(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Stop> {
     if let Command::Audit(args) = &cli.command {
-        return Ok(audit_command(cli, args, out, err).await);
+        return audit_command(cli, args, out, err).await;
     }
+    // A line-writing command's format, checked before anything is read (the row reports take
+    // `cli.format` as it is).
+    let output = if cli.command.writes_rows() { Output::Text } else { cli.format.lines(cli.command.name())? };
     if let Command::Doctor = cli.command {
         // It reads the config itself: a bad one is one of its findings.
         let checks = doctor::doctor(&cli.config).await;
-        render::doctor(out, cli.output, &checks);
+        render::doctor(out, output, &checks);
         return Ok(if checks.iter().any(|c| c.verdict == "failed") { EXIT_EVENT_FAILED } else { EXIT_OK });
     }
     let cfg = Config::load(&cli.config).map_err(Stop::usage)?;
@@ -303,7 +310,7 @@ async fn command(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         Command::Sign { source, id, timestamp, curl, post, file } => {
             let ts = timestamp.unwrap_or_else(|| cli.now.unwrap_or_else(Utc::now).timestamp());
             let signed = serve::sign(&cfg, source, file, id.as_deref(), ts).map_err(Stop::usage)?;
-            return sign_command(&signed, curl.as_deref(), post.as_deref(), out).await;
+            return sign_command(&signed, curl.as_deref(), post.as_deref(), output, out).await;
         }
         Command::Plan { files } | Command::Run { files } => read_inputs(files).map_err(Stop::usage)?,
         _ => Vec::new(),
@@ -312,7 +319,7 @@ async fn command(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         let _ = writeln!(err, "{note}");
     }
     if let Command::Bootstrap = cli.command {
-        return bootstrap_command(&cfg, cli.output, out).await;
+        return bootstrap_command(&cfg, output, out).await;
     }
     let (sdk, mut ctx) = connect(cfg).await.map_err(Stop::usage)?;
     ctx.dry_run = matches!(cli.command, Command::Plan { .. } | Command::Sweep { dry_run: true });
@@ -320,26 +327,24 @@ async fn command(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     ctx.allow_mass_offboarding = cli.allow_mass_offboarding;
     ctx.concurrency = usize::from(cli.concurrency);
     match &cli.command {
-        Command::Sweep { .. } => sweep_command(&ctx, cli.output, out).await,
-        Command::Serve { listen, queue } => match serve::serve(ctx, listen, *queue, cli.output, out).await {
+        Command::Sweep { .. } => sweep_command(&ctx, output, out).await,
+        Command::Serve { listen, queue } => match serve::serve(ctx, listen, *queue, output, out).await {
             Ok(0) => Ok(EXIT_OK),
             Ok(_) => Ok(EXIT_EVENT_FAILED),
             Err(e) => Err(Stop::usage(e)),
         },
-        Command::Drift { roster, format, fix } => {
-            Ok(drift_command(&ctx, roster, *format, *fix, out, err).await.unwrap_or_else(|code| code))
+        Command::Drift { roster, fix } => drift_command(&ctx, roster, cli.format, *fix, out).await,
+        Command::Roster { action: RosterAction::Import { file, apply, only, .. } } => {
+            import_command(&ctx, file, *apply, only, cli.format, out, err).await
         }
-        Command::Roster { action: RosterAction::Import { file, apply, only, format, .. } } => {
-            Ok(import_command(&ctx, file, *apply, only, *format, out, err).await.unwrap_or_else(|code| code))
-        }
-        Command::Quarantine { action } => Ok(quarantine(&ctx, &sdk, action, cli.output, out, err).await),
+        Command::Quarantine { action } => quarantine(&ctx, &sdk, action, output, out).await,
         Command::Status { employee_ids } => {
             let people = status::status(&ctx, employee_ids).await.map_err(Stop::failed)?;
-            render::status(out, cli.output, &people);
+            render::status(out, output, &people);
             Ok(EXIT_OK)
         }
         // `plan` and `run` (every other command returned above).
-        _ => Ok(events_command(&ctx, inputs, cli.output, out).await),
+        _ => Ok(events_command(&ctx, inputs, output, out).await),
     }
 }
 
@@ -348,14 +353,18 @@ async fn sign_command(
     signed: &serve::Signed,
     curl: Option<&str>,
     post: Option<&str>,
+    output: Output,
     out: &mut dyn Write,
 ) -> Result<u8, Stop> {
     let Some(url) = post else {
-        let _ = writeln!(out, "{}", signed.render(curl));
+        let _ = writeln!(out, "{}", signed.render(curl, output));
         return Ok(EXIT_OK);
     };
     let (status, answer) = serve::post(url, signed).await.map_err(Stop::failed)?;
-    let _ = writeln!(out, "{status} {answer}");
+    let _ = match output {
+        Output::Text => writeln!(out, "{status} {answer}"),
+        Output::Json => writeln!(out, "{}", serde_json::json!({ "status": status, "answer": answer })),
+    };
     Ok(if (200..300).contains(&status) { EXIT_OK } else { EXIT_EVENT_FAILED })
 }
 
@@ -430,59 +439,39 @@ async fn quarantine(
     action: &QuarantineAction,
     format: Output,
     out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> u8 {
+) -> Result<u8, Stop> {
     use shared::drivers::quarantine::{self, Decision, Which};
     let (which, decision) = match action {
         QuarantineAction::List => {
-            return match quarantine::list(ctx).await {
-                Ok(held) => {
-                    render::held(out, format, held.iter().map(|(_, h)| h));
-                    EXIT_OK
-                }
-                Err(e) => {
-                    let _ = writeln!(err, "error: {e}");
-                    EXIT_EVENT_FAILED
-                }
-            };
+            let held = quarantine::list(ctx).await.map_err(Stop::failed)?;
+            render::held(out, format, held.iter().map(|(_, h)| h));
+            return Ok(EXIT_OK);
         }
         QuarantineAction::Release { all: true, .. } => (Which::All, Decision::Release),
         QuarantineAction::Release { employees, .. } => (Which::Employees(employees.clone()), Decision::Release),
         QuarantineAction::Discard { employees } => (Which::Employees(employees.clone()), Decision::Discard),
     };
-    let operator = match aws::sts::caller(sdk).await {
-        Ok(arn) => arn,
-        Err(e) => {
-            let _ = writeln!(err, "error: cannot tell who you are, and a decision is audited with it: {e}");
-            return EXIT_EVENT_FAILED;
-        }
-    };
+    let operator = aws::sts::caller(sdk)
+        .await
+        .map_err(|e| Stop::failed(format!("cannot tell who you are, and a decision is audited with it: {e}")))?;
     match quarantine::decide(ctx, &which, decision, &operator).await {
         Ok(done) => {
             render::held(out, format, done.iter());
-            if done.iter().any(|h| h.outcome == "failed") { EXIT_EVENT_FAILED } else { EXIT_OK }
+            Ok(if done.iter().any(|h| h.outcome == "failed") { EXIT_EVENT_FAILED } else { EXIT_OK })
         }
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            if matches!(e, shared::Error::Conflict(_)) { EXIT_USAGE } else { EXIT_EVENT_FAILED }
-        }
+        // Employees that are not held: a usage problem, nothing was done.
+        Err(e @ shared::Error::Conflict(_)) => Err(Stop::usage(e)),
+        Err(e) => Err(Stop::failed(e)),
     }
 }
 
 /// `onboarding drift`: the roster's intents against IAM's users (one paginated read and the
 /// credential report).
-async fn drift_command(
-    ctx: &Ctx,
-    file: &str,
-    format: audit::Format,
-    fix: bool,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<u8, u8> {
-    let (people, bad) = or_exit(read_roster(ctx, file), err, EXIT_USAGE)?;
+async fn drift_command(ctx: &Ctx, file: &str, format: Format, fix: bool, out: &mut dyn Write) -> Result<u8, Stop> {
+    let (people, bad) = read_roster(ctx, file).map_err(Stop::usage)?;
     let intents: Vec<_> = people.into_iter().map(|p| p.intent).collect();
     let mut drifts = drift::bad_rows(&bad);
-    let (users, report) = or_exit(audit::iam_view(ctx).await, err, EXIT_EVENT_FAILED)?;
+    let (users, report) = audit::iam_view(ctx).await.map_err(Stop::failed)?;
     let keys = report
         .iter()
         .filter(|(_, r)| {
@@ -528,14 +517,6 @@ async fn drift_command(
     Ok(exit)
 }
 
-/// `Ok`'s value, or the error written to `err` as `error: ...` and the exit code `code`.
-fn or_exit<T>(r: Result<T, impl std::fmt::Display>, err: &mut dyn Write, code: u8) -> Result<T, u8> {
-    r.map_err(|e| {
-        let _ = writeln!(err, "error: {e}");
-        code
-    })
-}
-
 /// A roster file's people and bad rows.
 fn read_roster(ctx: &Ctx, file: &str) -> Result<(Vec<roster::Person>, Vec<roster::BadRow>), String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
@@ -551,25 +532,22 @@ async fn import_command(
     file: &str,
     apply: bool,
     only: &[String],
-    format: audit::Format,
+    format: Format,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<u8, u8> {
-    let (people, bad) = or_exit(read_roster(ctx, file), err, EXIT_USAGE)?;
+) -> Result<u8, Stop> {
+    let (people, bad) = read_roster(ctx, file).map_err(Stop::usage)?;
     let read = async {
         let users = ctx.aws.iam.user_details("/").await?;
         let credentials = audit::reports::credential_report(&ctx.aws.iam.credential_report().await?);
         let summary = ctx.aws.iam.account_summary().await?;
         Ok::<_, shared::Error>((users, credentials, summary))
     };
-    let (users, credentials, summary) = or_exit(read.await, err, EXIT_EVENT_FAILED)?;
+    let (users, credentials, summary) = read.await.map_err(Stop::failed)?;
     let account = roster::Account { users: &users, credentials: &credentials };
-    let mut plan = or_exit(roster::select(roster::plan(ctx.owner(), &people, &bad, &account), only), err, EXIT_USAGE)?;
+    let mut plan = roster::select(roster::plan(ctx.owner(), &people, &bad, &account), only).map_err(Stop::usage)?;
     let fits = roster::preflight(&summary, &plan);
     let _ = writeln!(err, "plan: {}; {}", roster::counts(&plan), fits.as_deref().unwrap_or("quotas exceeded"));
-    if let Err(e) = &fits {
-        let _ = writeln!(err, "error: {e}");
-    }
     if apply && fits.is_ok() {
         let progress = progress::Progress::new("people");
         roster::apply(ctx, &mut plan, &|d, t| progress.tick(d, t)).await;
@@ -577,32 +555,30 @@ async fn import_command(
     }
     let rows: Vec<roster::ImportRow> = plan.into_iter().map(|p| p.row).collect();
     let _ = out.write_all(audit::render(&rows, format).as_bytes());
-    Ok(if fits.is_err() || rows.iter().any(roster::ImportRow::troubled) { EXIT_EVENT_FAILED } else { EXIT_OK })
+    // The plan is shown either way; a roster the quotas cannot hold is refused whole.
+    fits.map_err(Stop::failed)?;
+    Ok(if rows.iter().any(roster::ImportRow::troubled) { EXIT_EVENT_FAILED } else { EXIT_OK })
 }
 
 /// `onboarding audit`: works offline from a local trail without a config; reading S3 or IAM
 /// needs it.
-async fn audit_command(cli: &Cli, args: &audit::AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+async fn audit_command(
+    cli: &Cli,
+    args: &audit::AuditArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Stop> {
     let cfg = Config::load(&cli.config).map_err(|e| e.to_string());
     let now = cli.now.unwrap_or_else(Utc::now);
     let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
     let command = format!("onboarding {}", if command.is_empty() { "audit".into() } else { command });
+    let format = cli.format;
     if let audit::AuditCommand::Access { .. } = args.report {
-        let ctx = match cfg {
-            Ok(cfg) => connect(cfg).await.map(|(_, ctx)| ctx),
-            Err(e) => Err(e),
-        };
-        let ctx = match ctx {
-            Ok(ctx) => ctx,
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                return EXIT_USAGE;
-            }
-        };
-        let env = audit::Env { cfg: Err("in the context".into()), now, command, ctx: Some(&ctx) };
-        return audit::run(args, env, out, err).await;
+        let (_, ctx) = connect(cfg.map_err(Stop::usage)?).await.map_err(Stop::usage)?;
+        let env = audit::Env { cfg: Err("in the context".into()), now, command, ctx: Some(&ctx), format };
+        return audit::run(args, &env, out, err).await;
     }
-    audit::run(args, audit::Env { cfg, now, command, ctx: None }, out, err).await
+    audit::run(args, &audit::Env { cfg, now, command, ctx: None, format }, out, err).await
 }
 
 /// The SDK's configuration and the steps' context for `cfg`: clients, and the topics and policies
@@ -709,12 +685,48 @@ mod tests {
             vec!["audit", "--format", "csv", "access", "--out", "a.csv"],
             vec!["audit", "--format", "csv", "--out", "a.csv", "access"],
         ] {
-            let Command::Audit(a) = cli(&args).command else { panic!("{args:?} is not audit") };
+            let cli = cli(&args);
+            let Command::Audit(a) = cli.command else { panic!("{args:?} is not audit") };
             assert_eq!(
-                (a.format, a.out.as_deref()),
+                (cli.format, a.out.as_deref()),
                 (audit::Format::Csv, Some(std::path::Path::new("a.csv"))),
                 "{args:?}"
             );
+        }
+    }
+
+    #[test]
+    fn one_format_option_for_every_command_and_output_is_its_other_name() {
+        for (args, want) in [
+            (vec!["run", "--format", "json", "-"], Format::Json),
+            (vec!["--output", "json", "run", "-"], Format::Json),
+            (vec!["status", "E1", "--output", "text"], Format::Text),
+            (vec!["drift", "--roster", "r.csv", "--format", "csv"], Format::Csv),
+            (vec!["roster", "import", "r.csv", "--format", "json"], Format::Json),
+            (vec!["quarantine", "list", "--format", "json"], Format::Json),
+            (vec!["sign", "--source", "hr", "b.json", "--format", "json"], Format::Json),
+        ] {
+            assert_eq!(cli(&args).format, want, "{args:?}");
+        }
+    }
+
+    /// Through `run`, the one error path: csv for a command that writes lines is a usage error
+    /// (exit 2, one `error:` line naming the option and what is accepted), before the config is
+    /// read or AWS is touched.
+    #[tokio::test]
+    async fn csv_for_a_command_that_writes_lines_is_refused_with_what_it_accepts() {
+        for args in [
+            vec!["run", "--format", "csv", "--config", "/nonexistent/onboarding.toml", "-"],
+            vec!["sweep", "--format", "csv", "--config", "/nonexistent/onboarding.toml"],
+            vec!["doctor", "--format", "csv", "--config", "/nonexistent/onboarding.toml"],
+        ] {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let code = run(cli(&args), &mut out, &mut err).await;
+            let err = String::from_utf8(err).expect("utf-8");
+            assert_eq!(code, EXIT_USAGE, "{args:?}: {err}");
+            assert!(err.starts_with("error: --format csv: `") && err.contains("writes text or json"), "{err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert!(out.is_empty(), "{args:?}");
         }
     }
 

@@ -194,8 +194,19 @@ pub struct Signed {
 }
 
 impl Signed {
-    /// The headers, one per line; or a `curl` command posting to `curl`'s base URL.
-    pub fn render(&self, curl: Option<&str>) -> String {
+    /// The headers, one per line; or a `curl` command posting to `curl`'s base URL; in JSON,
+    /// `{"headers": {...}}` or `{"curl": "..."}`.
+    pub fn render(&self, curl: Option<&str>, format: Output) -> String {
+        if format == Output::Json {
+            return match curl {
+                Some(_) => serde_json::json!({ "curl": self.render(curl, Output::Text) }).to_string(),
+                None => {
+                    let headers: serde_json::Map<_, _> =
+                        self.headers.iter().map(|(k, v)| ((*k).to_owned(), v.clone().into())).collect();
+                    serde_json::json!({ "headers": headers }).to_string()
+                }
+            };
+        }
         match curl {
             Some(url) => {
                 let mut c =

@@ -75,7 +75,7 @@ impl Scenario {
             cmd.env("AWS_ENDPOINT_URL", &self.proxy.endpoint);
         }
         // One person at a time: "killed after call N" must name the same call in every run.
-        cmd.arg("--config").arg(&self.config).args(["--concurrency", "1", "run", "--output", "json"]).args(events);
+        cmd.arg("--config").arg(&self.config).args(["--concurrency", "1", "run", "--format", "json"]).args(events);
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let child = cmd.spawn().expect("spawn onboarding");
         self.proxy.victim(child.id());

@@ -116,9 +116,9 @@ async fn bootstrap_makes_the_groups_permission_sets_and_assignments_once() {
     let cfg = config_file(&acct.id);
     let (instance, store) = instance(&acct).await;
 
-    let first = onboarding(&acct, &cfg, &["bootstrap", "--output", "json"]);
+    let first = onboarding(&acct, &cfg, &["bootstrap", "--format", "json"]);
     assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
-    let second = onboarding(&acct, &cfg, &["bootstrap", "--output", "json"]);
+    let second = onboarding(&acct, &cfg, &["bootstrap", "--format", "json"]);
     assert_eq!(second.status.code(), Some(0), "{}", String::from_utf8_lossy(&second.stderr));
     let kinds = |out: &Output, created: bool| -> Vec<String> {
         json_lines(out)
@@ -165,7 +165,7 @@ async fn bootstrap_makes_the_groups_permission_sets_and_assignments_once() {
         "\"arn:aws:iam::aws:policy/PowerUserAccess\", \"arn:aws:iam::aws:policy/SecurityAudit\"]",
     );
     std::fs::write(&cfg, changed).expect("write config");
-    let third = onboarding(&acct, &cfg, &["bootstrap", "--output", "json"]);
+    let third = onboarding(&acct, &cfg, &["bootstrap", "--format", "json"]);
     assert_eq!(third.status.code(), Some(0), "{}", String::from_utf8_lossy(&third.stderr));
     // THEN the permission set bootstrap made is updated, still marked as its, and provisioned
     // again to its accounts (a change reaches none before that); Finance is left as it was

@@ -36,7 +36,7 @@ impl Served {
         serve
             .arg("--config")
             .arg(&config)
-            .args(["--output", "json", "serve", "--listen", "127.0.0.1:0"])
+            .args(["--format", "json", "serve", "--listen", "127.0.0.1:0"])
             .env("WORKDAY_SIGNING_SECRET", format!("{SECRET} {ROTATED}"))
             .stdin(Stdio::null())
             .stderr(Stdio::piped());

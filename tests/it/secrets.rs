@@ -57,7 +57,7 @@ async fn no_secret_in_the_cli_output_at_trace_level() {
     for format in ["text", "json"] {
         let out = acct
             .command(binary("onboarding"))
-            .args(["run", "--output", format, "events/hire-finance-programmatic.json", "events/invalid/bad-date.json"])
+            .args(["run", "--format", format, "events/hire-finance-programmatic.json", "events/invalid/bad-date.json"])
             .env("RUST_LOG", "trace")
             .env("ONBOARDING_LOG_FORMAT", format)
             .stdout(Stdio::piped())

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use shared::audit::Outcome;
 
 use super::reports::{self, Period};
@@ -17,9 +17,6 @@ pub struct AuditArgs {
     /// Lines file; default: the bucket in the config's `[trail]`.
     #[arg(long, global = true)]
     pub source: Option<String>,
-    /// How the rows are written.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
     /// Write the rows to this file (and the manifest beside it, `FILE.manifest.json`), not stdout.
     #[arg(long, global = true)]
     pub out: Option<PathBuf>,
@@ -28,23 +25,6 @@ pub struct AuditArgs {
     pub manifest: Option<PathBuf>,
     #[command(subcommand)]
     pub report: AuditCommand,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    Csv,
-}
-
-impl Format {
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Format::Text => "text",
-            Format::Json => "json",
-            Format::Csv => "csv",
-        }
-    }
 }
 
 #[derive(Debug, Subcommand)]

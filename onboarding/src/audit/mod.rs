@@ -10,6 +10,9 @@ use chrono::{DateTime, Utc};
 use shared::aws::iam::UserDetail;
 use shared::config::Config;
 
+pub use crate::output::Format;
+use crate::output::Stop;
+
 mod args;
 mod export;
 pub mod html;
@@ -29,28 +32,15 @@ pub struct Env<'a> {
     /// The command line as typed (for the manifest).
     pub command: String,
     pub ctx: Option<&'a shared::steps::Ctx>,
+    /// `--format`.
+    pub format: Format,
 }
 
-/// Runs `onboarding audit ...`; returns the exit code (0, 1 when the trail is incomplete or a
-/// read failed, 2 for a usage error).
-pub async fn run(args: &AuditArgs, env: Env<'_>, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    match run_inner(args, &env, out, err).await {
-        Ok(code) => code,
-        Err((code, e)) => {
-            let _ = writeln!(err, "error: {e}");
-            code
-        }
-    }
-}
-
-async fn run_inner(
-    args: &AuditArgs,
-    env: &Env<'_>,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<u8, (u8, String)> {
-    let usage = |e: String| (crate::output::EXIT_USAGE, e);
-    let failed = |e: String| (crate::output::EXIT_EVENT_FAILED, e);
+/// Runs `onboarding audit ...`; returns the exit code (0; 1 when the trail is incomplete) or why
+/// it stopped (1 when a read failed, 2 for a usage error or an unreadable input).
+pub async fn run(args: &AuditArgs, env: &Env<'_>, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Stop> {
+    let usage = |e: String| Stop::usage(e);
+    let failed = |e: String| Stop::failed(e);
     if let AuditCommand::Access { .. } = &args.report {
         let ctx = env.ctx.ok_or_else(|| usage("`audit access` reads IAM: it needs the config".into()))?;
         let rows = access(ctx, env.now).await.map_err(|e| failed(e.to_string()))?;
@@ -64,11 +54,11 @@ async fn run_inner(
             unreadable_lines: 0,
             altered_objects: 0,
             extracted_at: shared::lifecycle::stamp(Utc::now()),
-            format: args.format.as_str().into(),
+            format: env.format.as_str().into(),
             rows: 0,
             sha256: String::new(),
         };
-        write(args, &export(&rows, args.format, None, m), out, err).map_err(failed)?;
+        write(args, &export(&rows, env.format, None, m), out, err).map_err(failed)?;
         return Ok(crate::output::EXIT_OK);
     }
     let source = match (&args.source, &env.cfg) {
@@ -83,7 +73,7 @@ async fn run_inner(
     // read, a failed call (1).
     let unreadable = if matches!(source, Source::Path(_)) { usage } else { failed };
     let trail = load(&source, env.cfg.as_ref().ok()).await.map_err(unreadable)?;
-    let format = args.format;
+    let format = env.format;
     match &args.report {
         AuditCommand::Access { .. } => Err(usage("`audit access` reads IAM, not the trail".into())),
         AuditCommand::Trail { employee, event, from, to, outcome } => {

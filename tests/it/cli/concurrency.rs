@@ -55,7 +55,7 @@ fn deliver_five_times(acct: &Account, event: &str) -> Vec<Value> {
     let children: Vec<_> = (0..5)
         .map(|_| {
             let mut cmd = acct.command(binary("onboarding"));
-            cmd.args(["run", "--output", "json", "-"])
+            cmd.args(["run", "--format", "json", "-"])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());
@@ -136,7 +136,7 @@ async fn concurrent_runs_keep_each_persons_order_and_end_as_a_sequential_run() {
     for concurrency in ["8", "1"] {
         let acct = Account::new().await;
         bootstrapped(&acct).await;
-        let out = onboarding(&acct, &["--output", "json", "--concurrency", concurrency, "run", file], None);
+        let out = onboarding(&acct, &["--format", "json", "--concurrency", concurrency, "run", file], None);
         assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
         let reports: Vec<(String, String)> = json_lines(&out)
             .iter()

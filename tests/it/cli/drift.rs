@@ -16,9 +16,8 @@ async fn drift_finds_each_planted_difference_and_nothing_else() {
     let out = onboarding(&acct, &["run", files[0], files[1], files[2]], None);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     let iam = acct.iam();
-    let drift_of = |acct: &Account, roster: &str| {
-        onboarding(acct, &["--output", "json", "drift", "--format", "json", "--roster", roster], None)
-    };
+    let drift_of =
+        |acct: &Account, roster: &str| onboarding(acct, &["--format", "json", "drift", "--roster", roster], None);
     // The roster: HR's records of the three hires, as they were sent.
     let detail = |f: &str| tests::event(f.trim_start_matches("events/"), serde_json::json!({}))["detail"].clone();
     let roster = tests::scratch().join(format!("roster-{}.jsonl", acct.id));

@@ -26,7 +26,7 @@ async fn hires_changes_departures_and_the_sweep_through_the_cli() {
         .iter()
         .map(|h| format!("events/hire-{h}.json"))
         .collect();
-    let mut args = vec!["run", "--output", "json"];
+    let mut args = vec!["run", "--format", "json"];
     args.extend(hires.iter().map(String::as_str));
     assert_eq!(onboarding(&acct, &args, None).status.code(), Some(0));
 
@@ -38,7 +38,7 @@ async fn hires_changes_departures_and_the_sweep_through_the_cli() {
         .collect::<Vec<_>>()
         .join("\n");
     for _ in 0..2 {
-        let out = onboarding(&acct, &["run", "--now", "2026-11-28T12:00:00Z", "--output", "json", "-"], Some(&mixed));
+        let out = onboarding(&acct, &["run", "--now", "2026-11-28T12:00:00Z", "--format", "json", "-"], Some(&mixed));
         assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
         let r = json_lines(&out);
         // THEN each is reported with the user's status afterwards
@@ -51,7 +51,7 @@ async fn hires_changes_departures_and_the_sweep_through_the_cli() {
     assert_eq!(groups, ["AllEmployees", "Finance"], "the transfer moved Jane to Finance");
 
     // WHEN the sweep runs within the grace period, then after the scheduled last day
-    let future = ["--allow-future-now", "--output", "json"];
+    let future = ["--allow-future-now", "--format", "json"];
     let before = onboarding(&acct, &[&["sweep", "--now", "2026-12-28T11:59:59Z"][..], &future].concat(), None);
     assert_eq!(json_lines(&before)[0]["items"], serde_json::json!([]));
     // (A --now ahead of the clock acts today on what is due by then: refused without the
@@ -93,14 +93,14 @@ async fn hires_changes_departures_and_the_sweep_through_the_cli() {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let held = onboarding(&acct, &["run", "--output", "json", "-"], Some(&two));
+    let held = onboarding(&acct, &["run", "--format", "json", "-"], Some(&two));
     // THEN nothing is disabled and the exit code says why
     assert_eq!(held.status.code(), Some(3), "{}", String::from_utf8_lossy(&held.stdout));
     assert!(json_lines(&held).iter().all(|r| r["outcome"] == "quarantined"));
     assert!(acct.iam().get_login_profile().user_name("jane.doe").send().await.is_ok());
 
     // `status` says what the account holds of each person, and why (it reads only)
-    let st = onboarding(&acct, &["status", "E1001", "E1002", "E1003", "E9999", "--output", "json"], None);
+    let st = onboarding(&acct, &["status", "E1001", "E1002", "E1003", "E9999", "--format", "json"], None);
     assert_eq!(st.status.code(), Some(0), "{}", String::from_utf8_lossy(&st.stderr));
     let people = json_lines(&st);
     let (jane, zoe, majo, nobody) = (&people[0], &people[1], &people[2], &people[3]);
@@ -128,7 +128,7 @@ async fn hires_changes_departures_and_the_sweep_through_the_cli() {
     let text = String::from_utf8_lossy(&onboarding(&acct, &["status", "E1003"], None).stdout).into_owned();
     assert!(text.starts_with("E1003  no user: deleted on"), "{text}");
 
-    let allowed = onboarding(&acct, &["run", "--allow-mass-offboarding", "--output", "json", "-"], Some(&two));
+    let allowed = onboarding(&acct, &["run", "--allow-mass-offboarding", "--format", "json", "-"], Some(&two));
     assert_eq!(allowed.status.code(), Some(0));
     assert!(json_lines(&allowed).iter().all(|r| r["status"] == "disabled"));
     let _ = std::fs::remove_file(&cfg_path);
@@ -148,7 +148,7 @@ async fn the_guard_spans_separate_runs_and_holds_until_an_operator_decides() {
     std::fs::write(&cfg_path, &shipped).expect("write config");
     let cfg = cfg_path.to_str().expect("utf-8 path");
     let run = |args: &[&str], stdin: Option<&str>| {
-        let mut all = vec!["--config", cfg, "--output", "json"];
+        let mut all = vec!["--config", cfg, "--format", "json"];
         all.extend_from_slice(args);
         onboarding(&acct, &all, stdin)
     };

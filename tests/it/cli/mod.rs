@@ -59,10 +59,10 @@ async fn bootstrapped(acct: &Account) -> Inbox {
 #[tokio::test]
 async fn bootstrap_is_idempotent() {
     let acct = Account::new().await;
-    let first = onboarding(&acct, &["bootstrap", "--output", "json"], None);
+    let first = onboarding(&acct, &["bootstrap", "--format", "json"], None);
     assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
     assert!(json_lines(&first).iter().all(|i| i["created"] == true));
-    let second = onboarding(&acct, &["bootstrap", "--output", "json"], None);
+    let second = onboarding(&acct, &["bootstrap", "--format", "json"], None);
     assert_eq!(second.status.code(), Some(0));
     let items = json_lines(&second);
     assert_eq!(items.len(), 10, "topics 2, tombstones table, policies 4, groups 3: {items:?}");
@@ -101,7 +101,7 @@ async fn bootstrap_is_idempotent() {
         .send()
         .await
         .expect("v2");
-    let third = onboarding(&acct, &["bootstrap", "--output", "json"], None);
+    let third = onboarding(&acct, &["bootstrap", "--format", "json"], None);
     assert_eq!(third.status.code(), Some(0), "{}", String::from_utf8_lossy(&third.stderr));
     let updated: Vec<Value> = json_lines(&third).into_iter().filter(|i| i["updated"] == true).collect();
     assert_eq!(updated.len(), 1, "{updated:?}");
@@ -136,7 +136,7 @@ async fn run_prints_one_json_object_per_event_from_json_lines_on_stdin() {
     let compact = |t: &str| serde_json::from_str::<Value>(t).expect("json").to_string();
     let lines = format!("{}\n{}\n", compact(&a), compact(&b));
 
-    let out = onboarding(&acct, &["run", "--output", "json", "-"], Some(&lines));
+    let out = onboarding(&acct, &["run", "--format", "json", "-"], Some(&lines));
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let reports = json_lines(&out);
     assert_eq!(reports.len(), 2);
@@ -149,7 +149,7 @@ async fn run_prints_one_json_object_per_event_from_json_lines_on_stdin() {
     assert_eq!(user_names(&acct).await, ["jane.doe", "majo.garcia-lopez"]);
 
     // a second run of the same input reports `unchanged`, still exit 0
-    let again = onboarding(&acct, &["run", "--output", "json", "-"], Some(&lines));
+    let again = onboarding(&acct, &["run", "--format", "json", "-"], Some(&lines));
     assert_eq!(again.status.code(), Some(0));
     assert!(json_lines(&again).iter().all(|r| r["outcome"] == "unchanged"));
 }
@@ -173,7 +173,7 @@ async fn bad_input_is_named_exits_1_is_audited_and_creates_nothing() {
     let audit = bootstrapped(&acct).await;
     for (file, field) in BAD {
         let path = format!("events/invalid/{file}");
-        let out = onboarding(&acct, &["run", "--output", "json", &path], None);
+        let out = onboarding(&acct, &["run", "--format", "json", &path], None);
         assert_eq!(out.status.code(), Some(1), "{file}: {}", String::from_utf8_lossy(&out.stderr));
         let reports = json_lines(&out);
         assert_eq!(reports.len(), 1, "{file}");
@@ -302,7 +302,7 @@ async fn doctor_names_what_is_missing_or_changed_and_passes_after_bootstrap() {
             .map(|c| (c["check"].as_str().unwrap_or("").into(), c["verdict"].as_str().unwrap_or("").into()))
             .collect()
     };
-    let before = onboarding(&acct, &["doctor", "--output", "json"], None);
+    let before = onboarding(&acct, &["doctor", "--format", "json"], None);
     assert_eq!(before.status.code(), Some(1), "{}", String::from_utf8_lossy(&before.stderr));
     let checks = json_lines(&before);
     let topic = checks.iter().find(|c| c["check"] == "sns topic onboarding-audit").expect("topic checked");
@@ -312,7 +312,7 @@ async fn doctor_names_what_is_missing_or_changed_and_passes_after_bootstrap() {
     assert!(identity["detail"].as_str().is_some_and(|d| d.contains(&acct.id)), "whose credentials: {identity}");
 
     bootstrapped(&acct).await;
-    let after = onboarding(&acct, &["doctor", "--output", "json"], None);
+    let after = onboarding(&acct, &["doctor", "--format", "json"], None);
     assert_eq!(after.status.code(), Some(0), "{}", String::from_utf8_lossy(&after.stdout));
     let not_ok: Vec<_> = verdicts(&after).into_iter().filter(|(_, v)| v != "ok").collect();
     assert_eq!(not_ok, [("permissions".to_owned(), "not-checked".to_owned())], "an emulator evaluates no policy");

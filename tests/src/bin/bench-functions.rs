@@ -226,7 +226,7 @@ async fn scale(dir: &Path) -> Result<String, String> {
         .command(dir.join("onboarding"))
         .arg("--config")
         .arg(&config)
-        .args(["--output", "json", "--concurrency", &concurrency, "run"])
+        .args(["--format", "json", "--concurrency", &concurrency, "run"])
         .arg(&file)
         .env("AWS_ENDPOINT_URL", &proxy.endpoint)
         .stderr(Stdio::inherit())
@@ -415,7 +415,7 @@ fn serve_load(acct: &Account, dir: &Path, toml: &str) -> Result<String, String> 
     serve
         .arg("--config")
         .arg(&config)
-        .args(["--output", "json", "serve", "--listen", "127.0.0.1:0", "--queue", "2000"])
+        .args(["--format", "json", "serve", "--listen", "127.0.0.1:0", "--queue", "2000"])
         .env("BENCH_SIGNING_SECRET", SECRET)
         .stderr(Stdio::inherit());
     let (mut child, said, out) = tests::spawn_announcing(&mut serve, &["listening on http://"])?;
