@@ -66,8 +66,9 @@ pub enum Command {
     /// assignments.
     Bootstrap,
     /// Before a first run: the config, the region and credentials and whose they are, the
-    /// endpoint, and what `bootstrap` makes (with this version's documents), one line each with
-    /// what to do. Reads only; exit 0 only when nothing failed.
+    /// endpoint, what `bootstrap` makes (with this version's documents), and against AWS whether
+    /// you may do what each command needs (IAM's policy simulator); one line each with what to
+    /// do. Reads only; exit 0 only when nothing failed.
     Doctor,
     /// Dry run: show per event what would be created or changed; changes nothing.
     Plan {

@@ -212,3 +212,65 @@ async fn a_failed_aws_call_is_one_readable_line() {
     assert!(line.starts_with("iam:UpdateAccessKey failed: NoSuchEntity: "), "{line}");
     assert!(line.contains("HTTP 404") && line.contains("request id"), "{line}");
 }
+
+/// `onboarding doctor` against AWS: IAM's simulator is asked for the caller (the role behind an
+/// assumed-role session, with its path), and each command's check names the actions denied.
+#[tokio::test]
+async fn the_doctor_names_the_actions_the_caller_may_not_perform_per_command() {
+    use aws_sdk_iam::operation::get_role::GetRoleOutput;
+    use aws_sdk_iam::operation::simulate_principal_policy::SimulatePrincipalPolicyOutput;
+    use aws_sdk_iam::types::{EvaluationResult, PolicyEvaluationDecisionType as Decision, Role};
+
+    let cfg = shared::config::Config::shipped().expect("the shipped config");
+    let denied = ["iam:CreatePolicy", "sns:Publish"];
+    let asked: Vec<&str> = onboarding::doctor::needs(&cfg).into_iter().flat_map(|(_, a)| a).collect();
+    let role_arn = "arn:aws:iam::111122223333:role/ops/Operator";
+    let get_role = mock!(Client::get_role).match_requests(|r| r.role_name() == Some("Operator")).then_output(|| {
+        let role = Role::builder()
+            .path("/ops/")
+            .role_name("Operator")
+            .role_id("AROAEXAMPLE")
+            .arn("arn:aws:iam::111122223333:role/ops/Operator")
+            .create_date(aws_sdk_iam::primitives::DateTime::from_secs(0))
+            .build()
+            .expect("role");
+        GetRoleOutput::builder().role(role).build()
+    });
+    let results: Vec<EvaluationResult> = asked
+        .iter()
+        .map(|a| {
+            let decision = if denied.contains(a) { Decision::ImplicitDeny } else { Decision::Allowed };
+            EvaluationResult::builder().eval_action_name(*a).eval_decision(decision).build().expect("result")
+        })
+        .collect();
+    let simulate = mock!(Client::simulate_principal_policy)
+        .match_requests(move |r| r.policy_source_arn() == Some(role_arn))
+        .then_output(move || {
+            SimulatePrincipalPolicyOutput::builder().set_evaluation_results(Some(results.clone())).build()
+        });
+    let iam = iam(&[&get_role, &simulate]);
+
+    let checks =
+        onboarding::doctor::permissions(&cfg, &iam, "arn:aws:sts::111122223333:assumed-role/Operator/jane").await;
+    assert_eq!((get_role.num_calls(), simulate.num_calls()), (1, 1));
+    let verdict =
+        |name: &str| checks.iter().find(|c| c.check.starts_with(name)).unwrap_or_else(|| panic!("{checks:?}"));
+    let bootstrap = verdict("permissions: bootstrap");
+    assert_eq!(bootstrap.verdict, "failed", "{bootstrap:?}");
+    assert!(
+        bootstrap.detail.contains(role_arn) && bootstrap.detail.ends_with("may not: iam:CreatePolicy"),
+        "{bootstrap:?}"
+    );
+    assert!(!bootstrap.fix.is_empty());
+    let run = verdict("permissions: run");
+    assert!(run.verdict == "failed" && run.detail.ends_with("may not: sns:Publish"), "{run:?}");
+    let access = verdict("permissions: audit access");
+    assert_eq!(access.verdict, "ok", "{access:?}");
+
+    // The root user and a federated session are not simulated: said, not guessed.
+    for caller in ["arn:aws:iam::111122223333:root", "arn:aws:sts::111122223333:federated-user/bob"] {
+        let checks = onboarding::doctor::permissions(&cfg, &iam, caller).await;
+        assert_eq!(checks.len(), 1, "{checks:?}");
+        assert_eq!(checks[0].verdict, "not-checked", "{checks:?}");
+    }
+}

@@ -232,6 +232,43 @@ fn resource_list(s: &Value) -> Vec<String> {
     }
 }
 
+/// `onboarding doctor` asks IAM's simulator for what the CLI needs (`onboarding::doctor::needs`);
+/// the CLI runs the same steps in process as the functions, so every action the template gives a
+/// step's role must be among those it asks for, or the doctor would pass a caller that then fails.
+#[test]
+fn the_doctor_asks_for_every_action_the_deployed_steps_are_given() {
+    let t = template();
+    let cfg = function_config(&t);
+    assert!(cfg.lifecycle.schedule_role.is_some(), "the stack schedules departures: the scheduler is asked for too");
+    let asked: BTreeSet<&str> = onboarding::doctor::needs(&cfg).into_iter().flat_map(|(_, a)| a).collect();
+    let deployed = [
+        Step::CreateUser,
+        Step::JoinGroups,
+        Step::TagUser,
+        Step::StorePassword,
+        Step::Notify,
+        Step::Offboard,
+        Step::Sweep,
+        Step::Record,
+    ];
+    let steps = deployed.iter().map(|s| format!("{}Role", pascal(s.name()))).collect::<BTreeSet<_>>();
+    let mut given = BTreeSet::new();
+    for (role, s) in statements(&t) {
+        if steps.contains(&role) && s["Effect"] == "Allow" {
+            given.extend(actions(&s).into_iter().filter(|a| {
+                ["iam:", "secretsmanager:", "sns:", "dynamodb:", "scheduler:"].iter().any(|p| a.starts_with(p))
+            }));
+        }
+    }
+    assert!(given.len() > 40, "the steps' roles were read: {given:?}");
+    let missing: Vec<&String> = given.iter().filter(|a| !asked.contains(a.as_str())).collect();
+    assert!(missing.is_empty(), "the doctor does not ask for {missing:?}");
+}
+
+fn pascal(kebab: &str) -> String {
+    kebab.split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect()
+}
+
 /// What a security review would refuse in the roles, one line each.
 fn findings(t: &Value, text: &str) -> Vec<String> {
     const NEVER: &[&str] = &[

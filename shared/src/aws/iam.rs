@@ -224,6 +224,41 @@ impl Iam {
         Ok(out.and_then(|o| o.user().map(User::from)))
     }
 
+    /// A role's ARN (with its path) from its name, or `None` when there is no such role.
+    pub async fn role_arn(&self, name: &str) -> Result<Option<String>, Error> {
+        let out = absent(self.call("iam:GetRole", transient, || self.client.get_role().role_name(name).send()).await)?;
+        Ok(out.and_then(|o| o.role().map(|r| r.arn().to_owned())))
+    }
+
+    /// IAM's own policy simulator for a principal (a user or role ARN) on every resource: each
+    /// action with whether it is allowed (all pages).
+    pub async fn simulate(&self, principal_arn: &str, actions: &[&str]) -> Result<Vec<(String, bool)>, Error> {
+        let names: Vec<String> = actions.iter().map(|a| (*a).to_owned()).collect();
+        self.paged(
+            "iam:SimulatePrincipalPolicy",
+            transient,
+            |marker| {
+                self.client
+                    .simulate_principal_policy()
+                    .policy_source_arn(principal_arn)
+                    .set_action_names(Some(names.clone()))
+                    .set_marker(marker)
+                    .send()
+            },
+            |page| {
+                page.evaluation_results()
+                    .iter()
+                    .map(|r| {
+                        let allowed = *r.eval_decision() == aws_sdk_iam::types::PolicyEvaluationDecisionType::Allowed;
+                        (r.eval_action_name().to_owned(), allowed)
+                    })
+                    .collect()
+            },
+            |page| truncated(page.is_truncated(), page.marker()),
+        )
+        .await
+    }
+
     /// Creates a customer-managed policy; returns its ARN.
     pub async fn create_policy(&self, name: &str, description: &str, document: &str) -> Result<String, Error> {
         let out = self
