@@ -122,12 +122,17 @@ pub enum Command {
         file: String,
     },
     /// What this system knows of each person now, and why: their user (or why there is none),
-    /// status and due dates, a held departure, each group and the rule that gave it, console and
-    /// access keys with their last use, initial credentials waiting. Reads only.
+    /// status and due dates, a held or scheduled departure, each group and the rule that gave
+    /// it, console and access keys with their last use, initial credentials waiting, and their
+    /// last events from the trail. Reads only.
     Status {
         /// Employee ids, as HR sends them.
         #[arg(required = true)]
         employee_ids: Vec<String>,
+        /// Where the trail is (as `audit --source`: `s3://BUCKET[/PREFIX]`, a directory or a JSON
+        /// Lines file); default: the config's `[trail] bucket`, else no events are shown.
+        #[arg(long)]
+        trail: Option<String>,
     },
     /// Auditors' answers: the trail, the leaver SLA, completeness, who has what access, and one
     /// HTML report; each export with a manifest (`onboarding audit --help`).
@@ -316,6 +321,16 @@ async fn command(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         Command::Plan { files } | Command::Run { files } => read_inputs(files).map_err(Stop::usage)?,
         _ => Vec::new(),
     };
+    // `status`'s trail: the one given, else the config's bucket, else none.
+    let trail = match &cli.command {
+        Command::Status { trail: Some(s), .. } => Some(audit::Source::parse(s).map_err(Stop::usage)?),
+        Command::Status { trail: None, .. } => audit::Source::configured(&cfg),
+        _ => None,
+    };
+    let trail = match &trail {
+        Some(source) => Some(audit::read(source, Some(&cfg)).await?),
+        None => None,
+    };
     if let Some(note) = future_now(cli, Utc::now()).map_err(Stop::usage)? {
         let _ = writeln!(err, "{note}");
     }
@@ -339,8 +354,8 @@ async fn command(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
             import_command(&ctx, file, *apply, only, cli.format, out, err).await
         }
         Command::Quarantine { action } => quarantine(&ctx, &sdk, action, output, out).await,
-        Command::Status { employee_ids } => {
-            let people = status::status(&ctx, employee_ids).await.map_err(Stop::failed)?;
+        Command::Status { employee_ids, .. } => {
+            let people = status::status(&ctx, employee_ids, trail.as_ref()).await.map_err(Stop::failed)?;
             render::status(out, output, &people);
             Ok(EXIT_OK)
         }

@@ -154,6 +154,7 @@ pub fn status(out: &mut dyn Write, format: Output, people: &[PersonStatus]) {
         }
         let Some(user) = &p.user_name else {
             let _ = writeln!(out, "{}  no user: {}", p.employee_id, p.no_user.as_deref().unwrap_or("-"));
+            last_events(out, p);
             continue;
         };
         let status = p.status.as_deref().unwrap_or("-");
@@ -190,6 +191,22 @@ pub fn status(out: &mut dyn Write, format: Output, people: &[PersonStatus]) {
             let expires = c.expires_at.as_deref().unwrap_or("-");
             let _ = writeln!(out, "  initial credential {}  issued {issued}, withdrawn unused at {expires}", c.secret);
         }
+        if let Some(at) = &p.departure_scheduled_at {
+            let _ = writeln!(out, "  departure scheduled     access ends at {at} (EventBridge Scheduler)");
+        }
+        last_events(out, p);
+    }
+}
+
+/// A person's last events from the trail, one line each, or that the trail has none.
+fn last_events(out: &mut dyn Write, p: &PersonStatus) {
+    let Some(events) = &p.last_events else { return };
+    if events.is_empty() {
+        let _ = writeln!(out, "  trail                   no event for this person");
+    }
+    for e in events {
+        let why = e.why.as_deref().map(|w| format!(": {w}")).unwrap_or_default();
+        let _ = writeln!(out, "  event {}  {} {} {}{why}", e.timestamp, e.detail_type, e.event_id, e.outcome);
     }
 }
 

@@ -1,19 +1,24 @@
 //! `onboarding status EMPLOYEE_ID...`: what this system knows of a person now, and why, read
-//! from the account alone (nothing is changed): their user or why there is none, status and
-//! due dates, whether a departure is held, each group and the rule that gave it, console access
-//! and access keys with their last use, and the initial credentials still waiting.
+//! from the account (nothing is changed): their user or why there is none, status and due
+//! dates, whether a departure is held or scheduled, each group and the rule that gave it,
+//! console access and access keys with their last use, the initial credentials still waiting;
+//! and, when a trail is read, their last events with what became of each.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use shared::Error;
+use shared::audit::AuditRecord;
 use shared::aws::iam::User;
 use shared::lifecycle::stamp;
 use shared::mapping::Attributes;
+use shared::person::access::schedule_name;
 use shared::person::ownership;
 use shared::steps::Ctx;
 use shared::tags::{self, DEPARTMENT, DISABLE_HELD, LOCATION, TITLE};
+
+use crate::audit::reports::Trail;
 
 /// One person's state.
 #[derive(Debug, Clone, Serialize)]
@@ -42,7 +47,30 @@ pub struct PersonStatus {
     pub console: Option<Console>,
     pub access_keys: Vec<AccessKey>,
     pub initial_credentials: Vec<InitialCredential>,
+    /// When the departure's one-time schedule fires (EventBridge Scheduler), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departure_scheduled_at: Option<String>,
+    /// The person's last events in the trail (oldest first), when a trail was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_events: Option<Vec<TrailEvent>>,
 }
+
+/// One event's end, from its terminal audit record.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailEvent {
+    pub timestamp: String,
+    pub detail_type: String,
+    pub event_id: String,
+    /// `succeeded`, `unchanged`, `ignored`, `failed`, ...
+    pub outcome: String,
+    /// Why (an ignored event's reason, a failure's error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+}
+
+/// How many of a person's last events `status` shows.
+pub const LAST_EVENTS: usize = 5;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -89,13 +117,33 @@ const DATES: [&str; 9] = [
     tags::LAST_EVENT_TIME,
 ];
 
-/// Each person's state, read from the account.
-pub async fn status(ctx: &Ctx, employee_ids: &[String]) -> Result<Vec<PersonStatus>, Error> {
+/// Each person's state, read from the account, with their last events when `trail` is given.
+pub async fn status(ctx: &Ctx, employee_ids: &[String], trail: Option<&Trail>) -> Result<Vec<PersonStatus>, Error> {
     let mut all = Vec::with_capacity(employee_ids.len());
     for id in employee_ids {
-        all.push(one(ctx, id).await?);
+        let mut s = one(ctx, id).await?;
+        s.last_events = trail.map(|t| last_events(t, id));
+        all.push(s);
     }
     Ok(all)
+}
+
+/// The person's last [`LAST_EVENTS`] events, from their terminal records, oldest first.
+fn last_events(trail: &Trail, employee_id: &str) -> Vec<TrailEvent> {
+    let mut ends: Vec<&AuditRecord> =
+        trail.records.iter().filter(|r| r.terminal && r.employee_id.as_deref() == Some(employee_id)).collect();
+    ends.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+    let skip = ends.len().saturating_sub(LAST_EVENTS);
+    ends.into_iter()
+        .skip(skip)
+        .map(|r| TrailEvent {
+            timestamp: r.timestamp.clone(),
+            detail_type: r.detail_type.clone().unwrap_or_default(),
+            event_id: r.event_id.clone().unwrap_or_default(),
+            outcome: r.outcome.as_str().to_owned(),
+            why: r.error.clone().or_else(|| r.reason.clone()),
+        })
+        .collect()
 }
 
 async fn one(ctx: &Ctx, employee_id: &str) -> Result<PersonStatus, Error> {
@@ -112,6 +160,8 @@ async fn one(ctx: &Ctx, employee_id: &str) -> Result<PersonStatus, Error> {
         console: None,
         access_keys: Vec::new(),
         initial_credentials: Vec::new(),
+        departure_scheduled_at: None,
+        last_events: None,
     };
     let Some(user) = ownership::find(ctx, employee_id).await? else {
         s.no_user = Some(why_no_user(ctx, employee_id).await?);
@@ -137,6 +187,9 @@ async fn one(ctx: &Ctx, employee_id: &str) -> Result<PersonStatus, Error> {
             issued_at: secret.issued.map(stamp),
             expires_at: secret.issued.map(|t: DateTime<Utc>| stamp(t + ttl)),
         });
+    }
+    if ctx.cfg.lifecycle.schedule_role.is_some() {
+        s.departure_scheduled_at = ctx.aws.scheduler.fires_at(&schedule_name(employee_id)).await?;
     }
     s.user_name = Some(user.name);
     s.user_arn = Some(user.arn);

@@ -715,6 +715,12 @@ async fn a_scheduled_departure_is_disabled_by_its_own_schedule() {
     assert_eq!((target.arn(), target.role_arn()), (machine.as_str(), role.as_str()));
     let input: Value = serde_json::from_str(target.input().expect("input")).expect("json");
     assert_eq!(input, leave);
+    // and `onboarding status` says when access ends
+    let scheduled = |ctx: Ctx| async move {
+        let people = onboarding::status::status(&ctx, &["E5001".to_owned()], None).await.expect("status");
+        people[0].departure_scheduled_at.clone()
+    };
+    assert_eq!(scheduled(ctx.clone()).await.as_deref(), Some("2031-05-31T00:00:00Z"));
 
     // WHEN that target runs with that input at that moment THEN access ends, and the schedule
     // (done) is gone
@@ -724,6 +730,7 @@ async fn a_scheduled_departure_is_disabled_by_its_own_schedule() {
     assert_eq!(fired.access_ended_at.as_deref(), Some("2031-05-31T00:00:30Z"));
     assert!(!has_login(&acct, "jane.doe").await);
     assert!(scheduler.get_schedule().name("employee-disable-E5001").send().await.is_err());
+    assert_eq!(scheduled(ctx.clone()).await, None, "no schedule left to show");
     // A second firing (at least once) changes nothing.
     let again = process(&ctx_then, &input).await;
     assert_eq!(again.outcome, EventOutcome::Unchanged, "{again:?}");

@@ -470,3 +470,60 @@ async fn the_html_report_is_self_contained_and_renders_in_a_browser() {
     assert!(rendered.png.len() > 5 * empty.png.len(), "{} vs blank {}", rendered.png.len(), empty.png.len());
     std::fs::write(dir.join("report.png"), &rendered.png).expect("keep the screenshot");
 }
+
+/// `onboarding status` reads the person's last events from the trail (the config's bucket, or
+/// `--trail` with a copy), each with what became of it, as the archived terminal records say.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_a_persons_last_events_from_the_trail() {
+    let acct = Account::new().await;
+    let run = archived_run(&acct).await;
+    let dir = tests::scratch().join(format!("status-{}", acct.id));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let cfg = dir.join("onboarding.toml");
+    let shipped = std::fs::read_to_string(tests::root().join("onboarding.toml")).expect("config");
+    std::fs::write(&cfg, format!("{shipped}\n[trail]\nbucket = \"{}\"\nretention_days = 400\n", run.bucket))
+        .expect("config");
+    let copy = dir.join("trail.jsonl");
+    std::fs::write(&copy, run.delivered.join("\n")).expect("trail copy");
+    // What the archive holds for Jane: her events' terminal records, the last five, oldest first.
+    let mut ends: Vec<Value> = run
+        .delivered
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).expect("record"))
+        .filter(|r| r["terminal"] == true && r["employeeId"] == "E1001")
+        .collect();
+    ends.sort_by(|a, b| a["timestamp"].as_str().cmp(&b["timestamp"].as_str()));
+    let expected: Vec<(String, String)> = ends
+        .iter()
+        .skip(ends.len().saturating_sub(5))
+        .map(|r| (r["eventId"].as_str().unwrap_or("").to_owned(), r["outcome"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    assert!(expected.iter().any(|(id, outcome)| id == "bad-1" && outcome == "failed"), "{expected:?}");
+
+    let status = |extra: &[&str]| {
+        let mut c = acct.command(tests::binary("onboarding"));
+        c.arg("--config").arg(&cfg).args(["status", "E1001", "E9999"]).args(extra);
+        c.output().expect("onboarding status")
+    };
+    for extra in [&["--format", "json"][..], &["--format", "json", "--trail", copy.to_str().expect("path")][..]] {
+        let out = status(extra);
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let people = json_lines(&out.stdout);
+        let events = people[0]["lastEvents"].as_array().unwrap_or_else(|| panic!("{}", people[0]));
+        let got: Vec<(String, String)> = events
+            .iter()
+            .map(|e| (e["eventId"].as_str().unwrap_or("").to_owned(), e["outcome"].as_str().unwrap_or("").to_owned()))
+            .collect();
+        assert_eq!(got, expected, "{extra:?}");
+        let failed = events.iter().find(|e| e["eventId"] == "bad-1").expect("the failed hire");
+        assert!(failed["why"].as_str().is_some_and(|w| w.contains("startDate")), "its error, named: {failed}");
+        assert_eq!(people[1]["lastEvents"], json!([]), "nobody's events: {}", people[1]);
+    }
+    let text = String::from_utf8_lossy(&status(&[]).stdout).into_owned();
+    assert!(text.contains("E9999  no user:") && text.contains("trail                   no event"), "{text}");
+    // A trail that cannot be read is unreadable input: exit 2, before anything else.
+    let missing = status(&["--trail", "/nonexistent/trail.jsonl"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).starts_with("error: cannot read /nonexistent/trail.jsonl"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

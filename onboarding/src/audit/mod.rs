@@ -63,16 +63,12 @@ pub async fn run(args: &AuditArgs, env: &Env<'_>, out: &mut dyn Write, err: &mut
     }
     let source = match (&args.source, &env.cfg) {
         (Some(s), _) => Source::parse(s).map_err(usage)?,
-        (None, Ok(cfg)) => match &cfg.trail.bucket {
-            Some(b) => Source::Bucket { bucket: b.clone(), prefix: shared::archive::PREFIX.into() },
-            None => return Err(usage("no --source and no `[trail] bucket` in the config".into())),
-        },
+        (None, Ok(cfg)) => {
+            Source::configured(cfg).ok_or_else(|| usage("no --source and no `[trail] bucket` in the config".into()))?
+        }
         (None, Err(e)) => return Err(usage(format!("no --source, and the config does not load: {e}"))),
     };
-    // A file or directory that cannot be read is unreadable input (2); a bucket that cannot be
-    // read, a failed call (1).
-    let unreadable = if matches!(source, Source::Path(_)) { usage } else { failed };
-    let trail = load(&source, env.cfg.as_ref().ok()).await.map_err(unreadable)?;
+    let trail = read(&source, env.cfg.as_ref().ok()).await?;
     let format = env.format;
     match &args.report {
         AuditCommand::Access { .. } => Err(usage("`audit access` reads IAM, not the trail".into())),

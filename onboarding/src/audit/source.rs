@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use shared::config::Config;
 
 use super::reports::Trail;
+use crate::output::Stop;
 
 /// A trail's origin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +29,13 @@ impl Source {
         }
     }
 
-    pub(super) fn describe(&self) -> String {
+    /// The trail bucket the config names (`[trail] bucket`), under the archive's prefix.
+    pub fn configured(cfg: &Config) -> Option<Self> {
+        let bucket = cfg.trail.bucket.clone()?;
+        Some(Source::Bucket { bucket, prefix: shared::archive::PREFIX.into() })
+    }
+
+    pub fn describe(&self) -> String {
         match self {
             Source::Bucket { bucket, prefix } => format!("s3://{bucket}/{prefix}"),
             Source::Path(p) => p.display().to_string(),
@@ -36,9 +43,16 @@ impl Source {
     }
 }
 
+/// Reads the trail, or says why it stopped: a file or directory that cannot be read is
+/// unreadable input (exit 2); a bucket that cannot be read, a failed call (1).
+pub async fn read(source: &Source, cfg: Option<&Config>) -> Result<Trail, Stop> {
+    let unreadable = if matches!(source, Source::Path(_)) { Stop::usage } else { Stop::failed };
+    load(source, cfg).await.map_err(unreadable)
+}
+
 /// Reads the trail's parts: every object under the prefix, every `.jsonl` file under a
 /// directory (in path order), or the one file.
-pub(super) async fn load(source: &Source, cfg: Option<&Config>) -> Result<Trail, String> {
+async fn load(source: &Source, cfg: Option<&Config>) -> Result<Trail, String> {
     let parts = match source {
         Source::Path(p) if p.is_dir() => {
             let mut files = Vec::new();

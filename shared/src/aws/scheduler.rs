@@ -82,6 +82,25 @@ impl Scheduler {
         Ok(true)
     }
 
+    /// When the one-time schedule fires (its `at(...)` expression, read as UTC), or `None` when
+    /// there is no such schedule. An expression of another form is returned as written.
+    pub async fn fires_at(&self, name: &str) -> Result<Option<String>, Error> {
+        match self.client.get_schedule().name(name).send().await {
+            Ok(found) => {
+                let expression = found.schedule_expression().unwrap_or_default();
+                let at = expression
+                    .strip_prefix("at(")
+                    .and_then(|e| e.strip_suffix(')'))
+                    .map_or_else(|| expression.to_owned(), |t| format!("{t}Z"));
+                Ok(Some(at))
+            }
+            Err(e) => {
+                let e = aws_error("scheduler:GetSchedule", e);
+                if is_code(&e, "ResourceNotFoundException") { Ok(None) } else { Err(e) }
+            }
+        }
+    }
+
     /// Deletes the schedule; `false` when there was none.
     pub async fn delete(&self, name: &str) -> Result<bool, Error> {
         match self.client.delete_schedule().name(name).send().await {
