@@ -209,6 +209,8 @@ impl Signed {
         }
         match curl {
             Some(url) => {
+                // A Function URL (the stack's `IntakeUrl`) ends with `/`.
+                let url = url.trim_end_matches('/');
                 let mut c =
                     format!("curl -sS -X POST '{url}/hooks/{}' -H 'content-type: application/json'", self.source);
                 for (k, v) in &self.headers {
@@ -281,4 +283,37 @@ pub async fn post(base: &str, signed: &Signed) -> Result<(u16, String), String> 
     let status =
         text.split(' ').nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| format!("no HTTP answer: {text}"))?;
     Ok((status, text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signed() -> Signed {
+        Signed {
+            source: "workday".into(),
+            file: "events/webhooks/hire-engineering.json".into(),
+            body: b"{}".to_vec(),
+            headers: vec![("webhook-id", "msg_1".into()), ("webhook-signature", "v1,abc=".into())],
+        }
+    }
+
+    #[test]
+    fn a_curl_command_posts_to_the_hook_under_a_base_url_with_or_without_its_slash() {
+        for base in ["https://abc.lambda-url.eu-west-1.on.aws/", "https://abc.lambda-url.eu-west-1.on.aws"] {
+            let c = signed().render(Some(base), Output::Text);
+            assert!(c.starts_with("curl -sS -X POST 'https://abc.lambda-url.eu-west-1.on.aws/hooks/workday'"), "{c}");
+            assert!(
+                c.contains(" -H 'webhook-signature: v1,abc='")
+                    && c.ends_with("@'events/webhooks/hire-engineering.json'")
+            );
+        }
+    }
+
+    #[test]
+    fn the_headers_print_as_lines_or_as_one_json_object() {
+        assert_eq!(signed().render(None, Output::Text), "webhook-id: msg_1\nwebhook-signature: v1,abc=");
+        let json: serde_json::Value = serde_json::from_str(&signed().render(None, Output::Json)).expect("json");
+        assert_eq!(json, serde_json::json!({"headers": {"webhook-id": "msg_1", "webhook-signature": "v1,abc="}}));
+    }
 }
