@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use shared::aws::{self, Aws};
-use shared::config::{Config, TargetKind};
+use shared::config::Config;
 use shared::pipeline::{self, EventOutcome};
 use shared::steps::{Ctx, Targets};
 
@@ -393,7 +393,7 @@ async fn bootstrap_command(cfg: &Config, output: Output, out: &mut dyn Write) ->
     let clients = Aws::new(&sdk, cfg.retry_policy());
     let made = async {
         let mut items = bootstrap::bootstrap(cfg, &clients).await?;
-        if let Some(ic_cfg) = cfg.identity_center.as_ref().filter(|_| cfg.target.kind == TargetKind::IdentityCenter) {
+        if let Some(ic_cfg) = cfg.identity_center_target() {
             let ic = shared::aws::identity_center::IdentityCenter::new(&sdk, ic_cfg.max_tps);
             items.extend(bootstrap::identity_center::bootstrap(cfg, ic_cfg, &ic).await?);
         }

@@ -2,6 +2,7 @@
 //! permission sets and assignments (checked through the Identity Store and sso-admin APIs), and
 //! leaves what it did not make alone; the HR flows refuse to run on it until they exist.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Output, Stdio};
 
@@ -96,6 +97,18 @@ async fn permission_sets(acct: &Account, instance: &str) -> Vec<(String, String,
     all
 }
 
+/// `onboarding doctor`'s verdict per check (exit 0 exactly when none failed).
+fn doctor(acct: &Account, cfg: &PathBuf) -> BTreeMap<String, String> {
+    let out = onboarding(acct, cfg, &["doctor", "--format", "json"]);
+    let verdicts: BTreeMap<String, String> = json_lines(&out)
+        .iter()
+        .map(|c| (c["check"].as_str().unwrap_or("").to_owned(), c["verdict"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    let failed = verdicts.values().any(|v| v == "failed");
+    assert_eq!(out.status.code(), Some(if failed { 1 } else { 0 }), "{verdicts:?}");
+    verdicts
+}
+
 /// The group ids a permission set is assigned to in an account.
 async fn assigned(acct: &Account, instance: &str, account: &str, permission_set: &str) -> Vec<String> {
     let out = acct
@@ -116,10 +129,25 @@ async fn bootstrap_makes_the_groups_permission_sets_and_assignments_once() {
     let cfg = config_file(&acct.id);
     let (instance, store) = instance(&acct).await;
 
+    // `doctor` before: what bootstrap makes is missing (exit 1), one line each
+    let before = doctor(&acct, &cfg);
+    assert_eq!(before.get("sso group AllEmployees").map(String::as_str), Some("failed"), "{before:?}");
+    assert_eq!(before.get("permission set Developers").map(String::as_str), Some("failed"), "{before:?}");
+    assert_eq!(
+        before.get("assignment Developers -> Developers in 111111111111").map(String::as_str),
+        Some("not-checked")
+    );
+    assert_eq!(before.get("identity center instance").map(String::as_str), Some("ok"), "{before:?}");
+
     let first = onboarding(&acct, &cfg, &["bootstrap", "--format", "json"]);
     assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
     let second = onboarding(&acct, &cfg, &["bootstrap", "--format", "json"]);
     assert_eq!(second.status.code(), Some(0), "{}", String::from_utf8_lossy(&second.stderr));
+    // `doctor` after: every check passes but the permissions, which an emulator cannot tell
+    let after = doctor(&acct, &cfg);
+    let not_ok: Vec<_> = after.iter().filter(|(_, v)| *v != "ok").collect();
+    assert_eq!(not_ok, [(&"permissions".to_owned(), &"not-checked".to_owned())], "{after:?}");
+    assert_eq!(after.keys().filter(|k| k.starts_with("assignment ")).count(), 3, "{after:?}");
     let kinds = |out: &Output, created: bool| -> Vec<String> {
         json_lines(out)
             .iter()
@@ -165,6 +193,9 @@ async fn bootstrap_makes_the_groups_permission_sets_and_assignments_once() {
         "\"arn:aws:iam::aws:policy/PowerUserAccess\", \"arn:aws:iam::aws:policy/SecurityAudit\"]",
     );
     std::fs::write(&cfg, changed).expect("write config");
+    let stale = doctor(&acct, &cfg);
+    assert_eq!(stale.get("permission set Developers").map(String::as_str), Some("failed"), "{stale:?}");
+    assert_eq!(stale.get("permission set Finance").map(String::as_str), Some("ok"), "{stale:?}");
     let third = onboarding(&acct, &cfg, &["bootstrap", "--format", "json"]);
     assert_eq!(third.status.code(), Some(0), "{}", String::from_utf8_lossy(&third.stderr));
     // THEN the permission set bootstrap made is updated, still marked as its, and provisioned

@@ -13,6 +13,7 @@ use shared::policies;
 
 use crate::bootstrap::{INSTALLED_BY, Installed, installed};
 
+mod identity_center;
 mod permissions;
 
 pub use permissions::{needs, permissions};
@@ -91,6 +92,10 @@ pub async fn doctor(config: &Path) -> Vec<Check> {
     };
     let clients = Aws::new(&sdk, cfg.retry_policy());
     checks.extend(made_by_bootstrap(&cfg, &clients).await);
+    if let Some(ic_cfg) = cfg.identity_center_target() {
+        let ic = shared::aws::identity_center::IdentityCenter::new(&sdk, ic_cfg.max_tps);
+        checks.extend(identity_center::checks(&cfg, ic_cfg, &ic).await);
+    }
     match endpoint {
         Some(_) => checks.push(Check::not_checked(
             "permissions",
@@ -120,10 +125,7 @@ async fn made_by_bootstrap(cfg: &Config, aws: &Aws) -> Vec<Check> {
         Err(e) => Check::failed(&check, e.to_string(), "check the caller may dynamodb:GetItem on it"),
     });
     if cfg.target.kind != TargetKind::Iam {
-        checks.push(Check::not_checked(
-            "identity center",
-            "its groups, permission sets and assignments are not checked yet: `onboarding bootstrap` reports them",
-        ));
+        // Identity Center's part: `identity_center::checks`.
         return checks;
     }
     let mut documents = vec![

@@ -433,6 +433,11 @@ impl Config {
         Ok(())
     }
 
+    /// `[identity_center]` when it is the target (validation makes it present then).
+    pub fn identity_center_target(&self) -> Option<&IdentityCenterConfig> {
+        self.identity_center.as_ref().filter(|_| self.target.kind == TargetKind::IdentityCenter)
+    }
+
     /// Refuses the flows (HR events, the sweep; their targets' resolution) for a target they do
     /// not serve yet. Identity Center has its configuration and `onboarding bootstrap` (groups,
     /// permission sets, assignments); its joiner, mover and leaver flows are not built, and
