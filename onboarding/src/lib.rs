@@ -138,7 +138,7 @@ async fn bootstrap_command(cfg: &Config, output: Output, out: &mut dyn Write) ->
     let made = async {
         let mut items = bootstrap::bootstrap(cfg, &clients).await?;
         if let Some(ic_cfg) = cfg.identity_center_target() {
-            let ic = shared::aws::identity_center::IdentityCenter::new(&sdk, ic_cfg.max_tps);
+            let ic = shared::aws::identity_center::IdentityCenter::new(&sdk, ic_cfg.max_tps, cfg.retry_policy());
             items.extend(bootstrap::identity_center::bootstrap(cfg, ic_cfg, &ic).await?);
         }
         Ok::<_, shared::Error>(items)

@@ -85,6 +85,8 @@ pub const TRANSIENT_CODES: &[&str] = &[
     "ServiceUnavailable",
     "InternalFailure",
     "InternalServiceError",
+    // Identity Store and sso-admin: a 500 AWS says to retry (Identity Store names when).
+    "InternalServerException",
     "EntityTemporarilyUnmodifiable",
     "ConcurrentModification",
     "ConcurrentModificationException",

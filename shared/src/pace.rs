@@ -25,6 +25,17 @@ impl Pace {
         tokio::time::sleep_until(at).await;
     }
 
+    /// No call starts for `wait` from now (AWS asked the caller to wait): every clone's next
+    /// start is after it.
+    pub fn hold(&self, wait: Duration) {
+        self.hold_from(Instant::now(), wait);
+    }
+
+    fn hold_from(&self, now: Instant, wait: Duration) {
+        let mut next = self.next.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *next = Some(next.map_or(now + wait, |n| n.max(now + wait)));
+    }
+
     /// The start a call made at `now` gets: `now`, or the next free one after the last.
     fn take(&self, now: Instant) -> Instant {
         let mut next = self.next.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -50,5 +61,18 @@ mod tests {
         let later = t0 + Duration::from_secs(1);
         assert_eq!(pace.take(later), later);
         assert_eq!(other.take(later), later + Duration::from_millis(50));
+    }
+
+    #[test]
+    fn a_hold_delays_every_clones_next_start_and_never_brings_one_forward() {
+        let pace = Pace::new(20);
+        let other = pace.clone();
+        let t0 = Instant::now();
+        pace.hold_from(t0, Duration::from_secs(3));
+        assert_eq!(other.take(t0), t0 + Duration::from_secs(3));
+        assert_eq!(pace.take(t0), t0 + Duration::from_secs(3) + Duration::from_millis(50));
+        // A shorter hold than what is already scheduled changes nothing.
+        pace.hold_from(t0, Duration::from_secs(1));
+        assert_eq!(other.take(t0), t0 + Duration::from_secs(3) + Duration::from_millis(100));
     }
 }

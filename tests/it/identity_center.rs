@@ -393,6 +393,7 @@ async fn assignments_in_progress_are_polled_and_a_failure_is_reported_by_account
         Store::from_conf(store),
         Admin::from_conf(admin),
         20,
+        tests::config().retry_policy(),
     );
 
     let mut cfg = tests::config();
@@ -418,4 +419,90 @@ async fn assignments_in_progress_are_polled_and_a_failure_is_reported_by_account
         ]
     );
     assert_eq!(polled.num_calls(), 2, "polled until it succeeded");
+}
+
+/// What the emulator cannot do (it never throttles): Identity Store's `ThrottlingException`
+/// names `RetryAfterSeconds` in its body; the call is tried again only after it, through the
+/// real SDK's deserializer. sso-admin's throttling names none: retried with backoff. An error
+/// that is not transient is not retried.
+#[tokio::test]
+async fn throttling_is_retried_after_the_time_aws_names_and_other_errors_are_not() {
+    use aws_sdk_identitystore::operation::get_group_id::GetGroupIdOutput;
+    use aws_sdk_ssoadmin::operation::list_instances::ListInstancesOutput;
+    use aws_smithy_mocks::{RuleMode, create_mock_http_client, mock};
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+
+    type Store = aws_sdk_identitystore::Client;
+    type Admin = aws_sdk_ssoadmin::Client;
+
+    let throttled = |body: &'static str| {
+        move || {
+            let mut r = Response::new(StatusCode::try_from(400).expect("400"), SdkBody::from(body));
+            r.headers_mut().insert("content-type", "application/x-amz-json-1.1");
+            r
+        }
+    };
+    let group = mock!(Store::get_group_id)
+        .sequence()
+        .http_response(throttled(
+            r#"{"__type":"ThrottlingException","Message":"Rate exceeded (injected)","RetryAfterSeconds":1}"#,
+        ))
+        .output(|| {
+            GetGroupIdOutput::builder()
+                .group_id("g-1")
+                .group_arn("arn:aws:identitystore::1:group/g-1")
+                .identity_store_id("d-1")
+                .build()
+                .expect("output")
+        })
+        .build();
+    let instances = mock!(Admin::list_instances)
+        .sequence()
+        .http_response(throttled(r#"{"__type":"ThrottlingException","Message":"Rate exceeded (injected)"}"#))
+        .output(|| ListInstancesOutput::builder().build())
+        .http_response(throttled(r#"{"__type":"AccessDeniedException","Message":"no (injected)"}"#))
+        .build();
+    let interceptor = |rule: &aws_smithy_mocks::Rule| {
+        aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(RuleMode::Sequential).with_rule(rule)
+    };
+    let store = aws_sdk_identitystore::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_identitystore::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_identitystore::config::Credentials::new("k", "s", None, None, "test"))
+        .retry_config(aws_sdk_identitystore::config::retry::RetryConfig::disabled())
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor(&group))
+        .build();
+    let admin = aws_sdk_ssoadmin::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_ssoadmin::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ssoadmin::config::Credentials::new("k", "s", None, None, "test"))
+        .retry_config(aws_sdk_ssoadmin::config::retry::RetryConfig::disabled())
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor(&instances))
+        .build();
+    let retry = shared::retry::RetryPolicy {
+        max_attempts: 4,
+        base_delay: std::time::Duration::from_millis(1),
+        max_delay: std::time::Duration::from_millis(5),
+    };
+    let ic = shared::aws::identity_center::IdentityCenter::from_clients(
+        Store::from_conf(store),
+        Admin::from_conf(admin),
+        1000,
+        retry,
+    );
+
+    let started = std::time::Instant::now();
+    assert_eq!(ic.group_id("d-1", "Developers").await.expect("found after the wait").as_deref(), Some("g-1"));
+    assert_eq!(group.num_calls(), 2);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1), "waited as AWS asked: {:?}", started.elapsed());
+
+    let started = std::time::Instant::now();
+    assert!(ic.instances().await.expect("after a backoff").is_empty());
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "no RetryAfterSeconds: the policy's backoff");
+    let denied = ic.instances().await.expect_err("not retried");
+    assert_eq!(denied.aws_code(), Some("AccessDeniedException"), "{denied}");
+    assert_eq!(instances.num_calls(), 3, "throttled, answered, denied once");
 }

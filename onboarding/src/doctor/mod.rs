@@ -93,7 +93,7 @@ pub async fn doctor(config: &Path) -> Vec<Check> {
     let clients = Aws::new(&sdk, cfg.retry_policy());
     checks.extend(made_by_bootstrap(&cfg, &clients).await);
     if let Some(ic_cfg) = cfg.identity_center_target() {
-        let ic = shared::aws::identity_center::IdentityCenter::new(&sdk, ic_cfg.max_tps);
+        let ic = shared::aws::identity_center::IdentityCenter::new(&sdk, ic_cfg.max_tps, cfg.retry_policy());
         checks.extend(identity_center::checks(&cfg, ic_cfg, &ic).await);
     }
     match endpoint {

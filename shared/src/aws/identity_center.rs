@@ -1,16 +1,22 @@
 //! IAM Identity Center: the Identity Store (groups) and sso-admin (instances, permission sets,
 //! account assignments). Every call waits its turn on one [`Pace`] per process
-//! (`identity_center.max_tps`); a throttled call is retried by the SDK's standard retry (backoff
-//! with jitter). Honouring `RetryAfterSeconds` across the process is not built yet.
+//! (`identity_center.max_tps`); a throttled or transient failure is retried after the
+//! `RetryAfterSeconds` AWS names, which the whole process waits out, or with backoff
+//! (`IdentityCenter::call`).
 
 use aws_sdk_identitystore::types::{AlternateIdentifier, UniqueAttribute};
 use aws_sdk_ssoadmin::types::{PrincipalType, ProvisionTargetType, StatusValues, Tag, TargetType};
 use aws_smithy_types::Document;
 
-use super::{aws_error, is_code};
+use std::time::Duration;
+
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+
+use super::{HttpResponse, aws_error, is_code};
 use crate::config::IdentityCenterConfig;
 use crate::error::Error;
 use crate::pace::Pace;
+use crate::retry::RetryPolicy;
 
 /// The Identity Store and sso-admin clients, sharing one pace.
 #[derive(Clone, Debug)]
@@ -18,6 +24,24 @@ pub struct IdentityCenter {
     store: aws_sdk_identitystore::Client,
     admin: aws_sdk_ssoadmin::Client,
     pace: Pace,
+    retry: RetryPolicy,
+}
+
+/// The longest `RetryAfterSeconds` honoured; a longer one waits this long, then tries again.
+const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// How long AWS asks the caller to wait: `RetryAfterSeconds` in the error's JSON body
+/// (Identity Store's `ThrottlingException` and `InternalServerException`), else a `Retry-After`
+/// header in seconds; at most [`LONGEST_RETRY_AFTER`].
+fn retry_after<E>(e: &SdkError<E, HttpResponse>) -> Option<Duration> {
+    let response = e.raw_response()?;
+    let in_body = response
+        .body()
+        .bytes()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        .and_then(|v| v.get("RetryAfterSeconds").and_then(serde_json::Value::as_u64));
+    let in_header = || response.headers().get("retry-after").and_then(|h| h.trim().parse::<u64>().ok());
+    in_body.or_else(in_header).map(|s| Duration::from_secs(s).min(LONGEST_RETRY_AFTER))
 }
 
 /// An Identity Center instance and its identity store.
@@ -46,18 +70,69 @@ pub enum Assigning {
 }
 
 impl IdentityCenter {
-    pub fn new(sdk: &aws_config::SdkConfig, max_tps: u32) -> Self {
-        Self::from_clients(aws_sdk_identitystore::Client::new(sdk), aws_sdk_ssoadmin::Client::new(sdk), max_tps)
+    /// Clients for `sdk` without the SDK's own retries: [`Self::call`] retries, honouring
+    /// `RetryAfterSeconds`, under `retry`.
+    pub fn new(sdk: &aws_config::SdkConfig, max_tps: u32, retry: RetryPolicy) -> Self {
+        let off = aws_config::retry::RetryConfig::disabled();
+        let store = aws_sdk_identitystore::config::Builder::from(sdk).retry_config(off.clone()).build();
+        let admin = aws_sdk_ssoadmin::config::Builder::from(sdk).retry_config(off).build();
+        Self::from_clients(
+            aws_sdk_identitystore::Client::from_conf(store),
+            aws_sdk_ssoadmin::Client::from_conf(admin),
+            max_tps,
+            retry,
+        )
     }
 
     /// From clients built elsewhere (the tests' fault injection).
-    pub fn from_clients(store: aws_sdk_identitystore::Client, admin: aws_sdk_ssoadmin::Client, max_tps: u32) -> Self {
-        Self { store, admin, pace: Pace::new(max_tps) }
+    pub fn from_clients(
+        store: aws_sdk_identitystore::Client,
+        admin: aws_sdk_ssoadmin::Client,
+        max_tps: u32,
+        retry: RetryPolicy,
+    ) -> Self {
+        Self { store, admin, pace: Pace::new(max_tps), retry }
     }
 
-    /// Waits for this call's turn.
-    async fn turn(&self) {
-        self.pace.wait().await;
+    /// One call: it waits its turn on the process's pace; a throttled or transient failure is
+    /// tried again, up to the retry policy's attempts, after the `RetryAfterSeconds` AWS names
+    /// (every call of the process waits it out, since the limit is the account's), or else
+    /// after the policy's backoff. The SDK's own retries are off for these clients.
+    async fn call<T, E, Fut>(&self, operation: &'static str, send: impl Fn() -> Fut) -> Result<T, Error>
+    where
+        Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let mut attempt = 1;
+        loop {
+            self.pace.wait().await;
+            let e = match send().await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let after = retry_after(&e);
+            let e = aws_error(operation, e);
+            if attempt >= self.retry.max_attempts || !e.is_transient() {
+                return Err(e);
+            }
+            let wait = match after {
+                Some(after) => {
+                    self.pace.hold(after);
+                    after
+                }
+                None => self.retry.delay(attempt),
+            };
+            tracing::warn!(
+                operation,
+                attempt,
+                code = e.aws_code().unwrap_or("-"),
+                wait_ms = wait.as_millis() as u64,
+                retry_after = after.is_some(),
+                "throttled or transient, retrying"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
     }
 
     /// The configured instance and identity store, or the only ones the caller can see.
@@ -70,8 +145,7 @@ impl IdentityCenter {
 
     /// Every instance the caller can see.
     pub async fn instances(&self) -> Result<Vec<Instance>, Error> {
-        self.turn().await;
-        let out = self.admin.list_instances().send().await.map_err(|e| aws_error("sso:ListInstances", e))?;
+        let out = self.call("sso:ListInstances", || self.admin.list_instances().send()).await?;
         Ok(out
             .instances()
             .iter()
@@ -91,15 +165,15 @@ impl IdentityCenter {
             .attribute_value(Document::String(display_name.to_owned()))
             .build()
             .map_err(|e| Error::Input(e.to_string()))?;
-        self.turn().await;
         let out = self
-            .store
-            .get_group_id()
-            .identity_store_id(store)
-            .alternate_identifier(AlternateIdentifier::UniqueAttribute(by_name))
-            .send()
-            .await
-            .map_err(|e| aws_error("identitystore:GetGroupId", e));
+            .call("identitystore:GetGroupId", || {
+                self.store
+                    .get_group_id()
+                    .identity_store_id(store)
+                    .alternate_identifier(AlternateIdentifier::UniqueAttribute(by_name.clone()))
+                    .send()
+            })
+            .await;
         match out {
             Ok(o) => Ok(Some(o.group_id().to_owned())),
             Err(e) if is_code(&e, "ResourceNotFoundException") => Ok(None),
@@ -109,30 +183,26 @@ impl IdentityCenter {
 
     /// A group's description.
     pub async fn group_description(&self, store: &str, group_id: &str) -> Result<Option<String>, Error> {
-        self.turn().await;
         let out = self
-            .store
-            .describe_group()
-            .identity_store_id(store)
-            .group_id(group_id)
-            .send()
-            .await
-            .map_err(|e| aws_error("identitystore:DescribeGroup", e))?;
+            .call("identitystore:DescribeGroup", || {
+                self.store.describe_group().identity_store_id(store).group_id(group_id).send()
+            })
+            .await?;
         Ok(out.description().map(str::to_owned))
     }
 
     /// Creates a group; returns its id.
     pub async fn create_group(&self, store: &str, display_name: &str, description: &str) -> Result<String, Error> {
-        self.turn().await;
         let out = self
-            .store
-            .create_group()
-            .identity_store_id(store)
-            .display_name(display_name)
-            .description(description)
-            .send()
-            .await
-            .map_err(|e| aws_error("identitystore:CreateGroup", e))?;
+            .call("identitystore:CreateGroup", || {
+                self.store
+                    .create_group()
+                    .identity_store_id(store)
+                    .display_name(display_name)
+                    .description(description)
+                    .send()
+            })
+            .await?;
         Ok(out.group_id().to_owned())
     }
 
@@ -140,14 +210,10 @@ impl IdentityCenter {
     pub async fn permission_sets(&self, instance: &str) -> Result<Vec<PermissionSet>, Error> {
         let arns = super::all_pages(
             |token| async move {
-                self.turn().await;
-                self.admin
-                    .list_permission_sets()
-                    .instance_arn(instance)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("sso:ListPermissionSets", e))
+                self.call("sso:ListPermissionSets", || {
+                    self.admin.list_permission_sets().instance_arn(instance).set_next_token(token.clone()).send()
+                })
+                .await
             },
             |page| page.permission_sets().to_vec(),
             |page| page.next_token(),
@@ -155,15 +221,11 @@ impl IdentityCenter {
         .await?;
         let mut sets = Vec::with_capacity(arns.len());
         for arn in arns {
-            self.turn().await;
             let out = self
-                .admin
-                .describe_permission_set()
-                .instance_arn(instance)
-                .permission_set_arn(&arn)
-                .send()
-                .await
-                .map_err(|e| aws_error("sso:DescribePermissionSet", e))?;
+                .call("sso:DescribePermissionSet", || {
+                    self.admin.describe_permission_set().instance_arn(instance).permission_set_arn(&arn).send()
+                })
+                .await?;
             if let Some(p) = out.permission_set() {
                 sets.push(PermissionSet {
                     arn: arn.clone(),
@@ -186,18 +248,18 @@ impl IdentityCenter {
         tag: (&str, &str),
     ) -> Result<String, Error> {
         let tag = Tag::builder().key(tag.0).value(tag.1).build().map_err(|e| Error::Input(e.to_string()))?;
-        self.turn().await;
         let out = self
-            .admin
-            .create_permission_set()
-            .instance_arn(instance)
-            .name(name)
-            .description(description)
-            .session_duration(session_duration)
-            .tags(tag)
-            .send()
-            .await
-            .map_err(|e| aws_error("sso:CreatePermissionSet", e))?;
+            .call("sso:CreatePermissionSet", || {
+                self.admin
+                    .create_permission_set()
+                    .instance_arn(instance)
+                    .name(name)
+                    .description(description)
+                    .session_duration(session_duration)
+                    .tags(tag.clone())
+                    .send()
+            })
+            .await?;
         out.permission_set()
             .and_then(|p| p.permission_set_arn())
             .map(str::to_owned)
@@ -208,15 +270,15 @@ impl IdentityCenter {
     pub async fn managed_policies(&self, instance: &str, permission_set: &str) -> Result<Vec<String>, Error> {
         super::all_pages(
             |token| async move {
-                self.turn().await;
-                self.admin
-                    .list_managed_policies_in_permission_set()
-                    .instance_arn(instance)
-                    .permission_set_arn(permission_set)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("sso:ListManagedPoliciesInPermissionSet", e))
+                self.call("sso:ListManagedPoliciesInPermissionSet", || {
+                    self.admin
+                        .list_managed_policies_in_permission_set()
+                        .instance_arn(instance)
+                        .permission_set_arn(permission_set)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await
             },
             |page| page.attached_managed_policies().iter().filter_map(|p| p.arn().map(str::to_owned)).collect(),
             |page| page.next_token(),
@@ -225,15 +287,15 @@ impl IdentityCenter {
     }
 
     pub async fn attach_managed_policy(&self, instance: &str, permission_set: &str, policy: &str) -> Result<(), Error> {
-        self.turn().await;
-        self.admin
-            .attach_managed_policy_to_permission_set()
-            .instance_arn(instance)
-            .permission_set_arn(permission_set)
-            .managed_policy_arn(policy)
-            .send()
-            .await
-            .map_err(|e| aws_error("sso:AttachManagedPolicyToPermissionSet", e))?;
+        self.call("sso:AttachManagedPolicyToPermissionSet", || {
+            self.admin
+                .attach_managed_policy_to_permission_set()
+                .instance_arn(instance)
+                .permission_set_arn(permission_set)
+                .managed_policy_arn(policy)
+                .send()
+        })
+        .await?;
         Ok(())
     }
 
@@ -246,47 +308,47 @@ impl IdentityCenter {
         description: &str,
         session_duration: &str,
     ) -> Result<(), Error> {
-        self.turn().await;
-        self.admin
-            .update_permission_set()
-            .instance_arn(instance)
-            .permission_set_arn(permission_set)
-            .description(description)
-            .session_duration(session_duration)
-            .send()
-            .await
-            .map_err(|e| aws_error("sso:UpdatePermissionSet", e))?;
+        self.call("sso:UpdatePermissionSet", || {
+            self.admin
+                .update_permission_set()
+                .instance_arn(instance)
+                .permission_set_arn(permission_set)
+                .description(description)
+                .session_duration(session_duration)
+                .send()
+        })
+        .await?;
         Ok(())
     }
 
     /// Starts provisioning a changed permission set to every account it is provisioned to (a
     /// change reaches no account before this).
     pub async fn provision(&self, instance: &str, permission_set: &str) -> Result<Assigning, Error> {
-        self.turn().await;
         let out = self
-            .admin
-            .provision_permission_set()
-            .instance_arn(instance)
-            .permission_set_arn(permission_set)
-            .target_type(ProvisionTargetType::AllProvisionedAccounts)
-            .send()
-            .await
-            .map_err(|e| aws_error("sso:ProvisionPermissionSet", e))?;
+            .call("sso:ProvisionPermissionSet", || {
+                self.admin
+                    .provision_permission_set()
+                    .instance_arn(instance)
+                    .permission_set_arn(permission_set)
+                    .target_type(ProvisionTargetType::AllProvisionedAccounts)
+                    .send()
+            })
+            .await?;
         let s = out.permission_set_provisioning_status();
         Ok(assigning(s.and_then(|s| s.status()), s.and_then(|s| s.request_id()), s.and_then(|s| s.failure_reason())))
     }
 
     /// Where a permission set's provisioning is now.
     pub async fn provisioning_status(&self, instance: &str, request_id: &str) -> Result<Assigning, Error> {
-        self.turn().await;
         let out = self
-            .admin
-            .describe_permission_set_provisioning_status()
-            .instance_arn(instance)
-            .provision_permission_set_request_id(request_id)
-            .send()
-            .await
-            .map_err(|e| aws_error("sso:DescribePermissionSetProvisioningStatus", e))?;
+            .call("sso:DescribePermissionSetProvisioningStatus", || {
+                self.admin
+                    .describe_permission_set_provisioning_status()
+                    .instance_arn(instance)
+                    .provision_permission_set_request_id(request_id)
+                    .send()
+            })
+            .await?;
         let s = out.permission_set_provisioning_status();
         Ok(assigning(
             s.and_then(|s| s.status()),
@@ -304,16 +366,16 @@ impl IdentityCenter {
     ) -> Result<Vec<String>, Error> {
         super::all_pages(
             |token| async move {
-                self.turn().await;
-                self.admin
-                    .list_account_assignments()
-                    .instance_arn(instance)
-                    .account_id(account)
-                    .permission_set_arn(permission_set)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("sso:ListAccountAssignments", e))
+                self.call("sso:ListAccountAssignments", || {
+                    self.admin
+                        .list_account_assignments()
+                        .instance_arn(instance)
+                        .account_id(account)
+                        .permission_set_arn(permission_set)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await
             },
             |page| {
                 page.account_assignments()
@@ -335,19 +397,19 @@ impl IdentityCenter {
         permission_set: &str,
         group_id: &str,
     ) -> Result<Assigning, Error> {
-        self.turn().await;
         let out = self
-            .admin
-            .create_account_assignment()
-            .instance_arn(instance)
-            .target_id(account)
-            .target_type(TargetType::AwsAccount)
-            .permission_set_arn(permission_set)
-            .principal_type(PrincipalType::Group)
-            .principal_id(group_id)
-            .send()
-            .await
-            .map_err(|e| aws_error("sso:CreateAccountAssignment", e))?;
+            .call("sso:CreateAccountAssignment", || {
+                self.admin
+                    .create_account_assignment()
+                    .instance_arn(instance)
+                    .target_id(account)
+                    .target_type(TargetType::AwsAccount)
+                    .permission_set_arn(permission_set)
+                    .principal_type(PrincipalType::Group)
+                    .principal_id(group_id)
+                    .send()
+            })
+            .await?;
         let status = out.account_assignment_creation_status();
         Ok(assigning(
             status.and_then(|s| s.status()),
@@ -358,15 +420,15 @@ impl IdentityCenter {
 
     /// Where an assignment's creation is now.
     pub async fn assignment_status(&self, instance: &str, request_id: &str) -> Result<Assigning, Error> {
-        self.turn().await;
         let out = self
-            .admin
-            .describe_account_assignment_creation_status()
-            .instance_arn(instance)
-            .account_assignment_creation_request_id(request_id)
-            .send()
-            .await
-            .map_err(|e| aws_error("sso:DescribeAccountAssignmentCreationStatus", e))?;
+            .call("sso:DescribeAccountAssignmentCreationStatus", || {
+                self.admin
+                    .describe_account_assignment_creation_status()
+                    .instance_arn(instance)
+                    .account_assignment_creation_request_id(request_id)
+                    .send()
+            })
+            .await?;
         let status = out.account_assignment_creation_status();
         Ok(assigning(
             status.and_then(|s| s.status()),
