@@ -48,176 +48,189 @@ pub(crate) async fn provision(
     user: &UserRef<'_>,
     issue: Issue,
 ) -> Result<StorePasswordOutput, Error> {
-    let user_tags = user.tags;
     let mut out = StorePasswordOutput::default();
     let tags = secret_tags(&person.employee_id, user.name, ctx.now());
-
     if person.access.console {
-        let name = ctx.cfg.password_secret_name(user.name);
-        let existing = settled(ctx, &name).await?;
-        check_owned(existing.as_ref(), &person.employee_id)?;
-        // A user this delivery made has no password yet: a concurrent delivery's would come
-        // with its secret, which `created_by_this_event` below finds.
-        let has_profile = user.exists && !user.made_here && ctx.aws.iam.has_login_profile(user.name).await?;
-        let withdrawn = user_tags.contains_key(CREDENTIALS_EXPIRED) && issue == Issue::Initial;
-        let arn = if has_profile || withdrawn {
-            if withdrawn {
-                tracing::info!(user = %user.name, "the unused initial password was withdrawn; an Employee Changed re-issues it");
-            }
-            trail.record("iam:CreateLoginProfile", user.arn, Outcome::AlreadyDone).await?;
-            existing.map(|s| s.arn)
-        } else if trail.dry_run() {
-            trail.record("secretsmanager:CreateSecret", &name, Outcome::WouldDo).await?;
-            trail.record("iam:CreateLoginProfile", user.name, Outcome::WouldDo).await?;
-            existing.map(|s| s.arn)
-        } else if created_by_this_event(existing.as_ref(), &person.seed, &name)
-            && login_profile_appears(ctx, user.name).await?
-        {
-            // A concurrent delivery of this event created the secret and has now set the login
-            // profile with the password in it: writing ours would split the two.
-            out.concurrent = true;
-            trail.record("iam:CreateLoginProfile", user.arn, Outcome::AlreadyDone).await?;
-            existing.map(|s| s.arn)
-        } else {
-            let policy = ctx.aws.iam.password_policy().await?;
-            let pw = password::generate(&policy)?;
-            let written = write_secret(
-                ctx,
-                trail,
-                &name,
-                "Initial console password",
-                existing,
-                &pw,
-                &person.seed,
-                &tags,
-                user.arn,
-            );
-            match written.await? {
-                Written::Mine(arn) => {
-                    ctx.aws.iam.set_login_profile(user.name, &pw).await?;
-                    tracing::info!(user = %user.name, secret = %arn, "console access ready, reset required");
-                    trail.record("iam:CreateLoginProfile", user.arn, Outcome::Done).await?;
-                    Some(arn)
-                }
-                // The winner's password is the stored one: it sets the login profile, not us.
-                Written::Theirs(arn) => {
-                    out.concurrent = true;
-                    trail.record("iam:CreateLoginProfile", user.arn, Outcome::AlreadyDone).await?;
-                    Some(arn)
-                }
-            }
-        };
-        out.password_secret_arn = arn;
-        out.password_secret_name = Some(name);
+        console_password(ctx, trail, person, user, issue, &tags, &mut out).await?;
     }
-
     if person.access.programmatic {
-        // The welcome is sent by the delivery that made the first credential (the password
-        // when there is one): losing the key's race alone must not silence it, or two
-        // deliveries that each won one race would both leave the welcome to the other.
-        let lost_the_welcome_race = !person.access.console;
-        let name = ctx.cfg.access_key_secret_name(user.name);
-        let existing = settled(ctx, &name).await?;
-        check_owned(existing.as_ref(), &person.employee_id)?;
-        let keys = if user.exists { ctx.aws.iam.access_keys(user.name).await? } else { Vec::new() };
-        // Stored: the secret holds a value (one created empty by a delivery that died holds none).
-        let stored = existing
-            .as_ref()
-            .filter(|s| s.current_version.is_some())
-            .and_then(|s| s.tags.get(ACCESS_KEY_ID_TAG))
-            .and_then(|id| keys.iter().find(|k| &k.id == id));
-        // The sweep deleted the secret once the key was used (or expired): the key is the
-        // person's, and a resend issues no other.
-        let delivered = existing.as_ref().is_none_or(|s| s.deleted)
-            && user_tags.get(ACCESS_KEY_DELIVERED).is_some_and(|id| keys.iter().any(|k| &k.id == id && k.active));
-        let arn = if delivered {
-            trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
-            None
-        } else if stored.is_some_and(|k| k.active)
-            && let Some(secret) = existing.as_ref().filter(|s| !s.deleted)
-        {
-            trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
-            // A delivery that died between storing the key and protecting the secret.
-            ensure_protected(ctx, trail, &secret.arn, user.arn).await?;
-            Some(secret.arn.clone())
-        } else if trail.dry_run() {
-            trail.record("iam:CreateAccessKey", user.name, Outcome::WouldDo).await?;
-            trail.record("secretsmanager:CreateSecret", &name, Outcome::WouldDo).await?;
-            existing.map(|s| s.arn)
-        } else {
-            // A rehire: the key stored for the previous employment was deactivated when they
-            // left. It is ours and dead: delete it rather than hold two keys.
-            if let Some(old) = stored.filter(|k| !k.active) {
-                ctx.aws.iam.delete_credential(user.name, CredentialKind::AccessKey, &old.id).await?;
-                trail
-                    .record("iam:DeleteAccessKey", &format!("{}/access-key/{}", user.arn, old.id), Outcome::Done)
-                    .await?;
-            }
-            // A delivery that died between CreateAccessKey and storing the key left a key nobody
-            // holds (its secret half died with that process). Until the welcome, only this
-            // system makes keys for the user, so an active key that is not the stored one is
-            // such an orphan, unless a delivery still running stores it within the retry bounds.
-            let unstored: Vec<&str> = keys
-                .iter()
-                .filter(|k| k.active && stored.is_none_or(|s| s.id != k.id))
-                .map(|k| k.id.as_str())
-                .collect();
-            if !unstored.is_empty() && !user_tags.contains_key(WELCOME_SENT) {
-                if let Some(arn) = stored_by_another_delivery(ctx, &name, &unstored).await? {
-                    out.concurrent |= lost_the_welcome_race;
-                    trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
-                    out.access_key_secret_arn = Some(arn);
-                    out.access_key_secret_name = Some(name);
-                    return Ok(out);
-                }
-                for id in unstored {
-                    tracing::warn!(user = %user.name, access_key_id = id, "deleting an access key whose secret half was never stored");
-                    let target = format!("{}/access-key/{id} (never stored)", user.arn);
-                    let delete = ctx.aws.iam.delete_credential(user.name, CredentialKind::AccessKey, id);
-                    trail.apply("iam:DeleteAccessKey", &target, delete).await?;
-                }
-            }
-            let Some((key_id, key_secret)) =
-                create_key_unless_theirs(ctx, user.name, &name, &person.employee_id).await?
-            else {
-                // Concurrent deliveries filled the user's two key slots; one stored its key.
-                out.concurrent |= lost_the_welcome_race;
-                trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
-                out.access_key_secret_arn = ctx.aws.secrets.describe(&name).await?.map(|s| s.arn);
-                out.access_key_secret_name = Some(name);
-                return Ok(out);
-            };
-            trail.record("iam:CreateAccessKey", &format!("{}/access-key/{key_id}", user.arn), Outcome::Done).await?;
-            let doc = access_key_document(&key_id, &key_secret);
-            let mut tags = tags.clone();
-            tags.insert(ACCESS_KEY_ID_TAG.into(), key_id.clone());
-            let written =
-                write_secret(ctx, trail, &name, "Initial access key", existing, &doc, &person.seed, &tags, user.arn);
-            match written.await? {
-                Written::Mine(arn) => {
-                    tracing::info!(user = %user.name, access_key_id = %key_id, secret = %arn, "programmatic access ready");
-                    Some(arn)
-                }
-                // The winner stored its key; ours can never be stored (its secret half is gone
-                // with this process): delete it rather than leave a key nobody holds.
-                Written::Theirs(arn) => {
-                    out.concurrent |= lost_the_welcome_race;
-                    let target = format!("{}/access-key/{key_id}", user.arn);
-                    trail
-                        .apply(
-                            "iam:DeleteAccessKey",
-                            &target,
-                            ctx.aws.iam.delete_credential(user.name, CredentialKind::AccessKey, &key_id),
-                        )
-                        .await?;
-                    Some(arn)
-                }
-            }
-        };
-        out.access_key_secret_arn = arn;
-        out.access_key_secret_name = Some(name);
+        access_key(ctx, trail, person, user, &tags, &mut out).await?;
     }
     Ok(out)
+}
+
+/// The console password: a login profile with a generated password, the password in its
+/// secret first (or what an earlier or concurrent delivery of the event left).
+async fn console_password(
+    ctx: &Ctx,
+    trail: &mut Trail<'_>,
+    person: &Person,
+    user: &UserRef<'_>,
+    issue: Issue,
+    tags: &BTreeMap<String, String>,
+    out: &mut StorePasswordOutput,
+) -> Result<(), Error> {
+    let user_tags = user.tags;
+    let name = ctx.cfg.password_secret_name(user.name);
+    let existing = settled(ctx, &name).await?;
+    check_owned(existing.as_ref(), &person.employee_id)?;
+    // A user this delivery made has no password yet: a concurrent delivery's would come
+    // with its secret, which `created_by_this_event` below finds.
+    let has_profile = user.exists && !user.made_here && ctx.aws.iam.has_login_profile(user.name).await?;
+    let withdrawn = user_tags.contains_key(CREDENTIALS_EXPIRED) && issue == Issue::Initial;
+    let arn = if has_profile || withdrawn {
+        if withdrawn {
+            tracing::info!(user = %user.name, "the unused initial password was withdrawn; an Employee Changed re-issues it");
+        }
+        trail.record("iam:CreateLoginProfile", user.arn, Outcome::AlreadyDone).await?;
+        existing.map(|s| s.arn)
+    } else if trail.dry_run() {
+        trail.record("secretsmanager:CreateSecret", &name, Outcome::WouldDo).await?;
+        trail.record("iam:CreateLoginProfile", user.name, Outcome::WouldDo).await?;
+        existing.map(|s| s.arn)
+    } else if created_by_this_event(existing.as_ref(), &person.seed, &name)
+        && login_profile_appears(ctx, user.name).await?
+    {
+        // A concurrent delivery of this event created the secret and has now set the login
+        // profile with the password in it: writing ours would split the two.
+        out.concurrent = true;
+        trail.record("iam:CreateLoginProfile", user.arn, Outcome::AlreadyDone).await?;
+        existing.map(|s| s.arn)
+    } else {
+        let policy = ctx.aws.iam.password_policy().await?;
+        let pw = password::generate(&policy)?;
+        let written =
+            write_secret(ctx, trail, &name, "Initial console password", existing, &pw, &person.seed, tags, user.arn);
+        match written.await? {
+            Written::Mine(arn) => {
+                ctx.aws.iam.set_login_profile(user.name, &pw).await?;
+                tracing::info!(user = %user.name, secret = %arn, "console access ready, reset required");
+                trail.record("iam:CreateLoginProfile", user.arn, Outcome::Done).await?;
+                Some(arn)
+            }
+            // The winner's password is the stored one: it sets the login profile, not us.
+            Written::Theirs(arn) => {
+                out.concurrent = true;
+                trail.record("iam:CreateLoginProfile", user.arn, Outcome::AlreadyDone).await?;
+                Some(arn)
+            }
+        }
+    };
+    out.password_secret_arn = arn;
+    out.password_secret_name = Some(name);
+    Ok(())
+}
+
+/// The access key: created and stored in its secret (or what an earlier or concurrent delivery
+/// left; a key whose secret half was never stored is deleted).
+async fn access_key(
+    ctx: &Ctx,
+    trail: &mut Trail<'_>,
+    person: &Person,
+    user: &UserRef<'_>,
+    tags: &BTreeMap<String, String>,
+    out: &mut StorePasswordOutput,
+) -> Result<(), Error> {
+    let user_tags = user.tags;
+    // The welcome is sent by the delivery that made the first credential (the password
+    // when there is one): losing the key's race alone must not silence it, or two
+    // deliveries that each won one race would both leave the welcome to the other.
+    let lost_the_welcome_race = !person.access.console;
+    let name = ctx.cfg.access_key_secret_name(user.name);
+    let existing = settled(ctx, &name).await?;
+    check_owned(existing.as_ref(), &person.employee_id)?;
+    let keys = if user.exists { ctx.aws.iam.access_keys(user.name).await? } else { Vec::new() };
+    // Stored: the secret holds a value (one created empty by a delivery that died holds none).
+    let stored = existing
+        .as_ref()
+        .filter(|s| s.current_version.is_some())
+        .and_then(|s| s.tags.get(ACCESS_KEY_ID_TAG))
+        .and_then(|id| keys.iter().find(|k| &k.id == id));
+    // The sweep deleted the secret once the key was used (or expired): the key is the
+    // person's, and a resend issues no other.
+    let delivered = existing.as_ref().is_none_or(|s| s.deleted)
+        && user_tags.get(ACCESS_KEY_DELIVERED).is_some_and(|id| keys.iter().any(|k| &k.id == id && k.active));
+    let arn = if delivered {
+        trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
+        None
+    } else if stored.is_some_and(|k| k.active)
+        && let Some(secret) = existing.as_ref().filter(|s| !s.deleted)
+    {
+        trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
+        // A delivery that died between storing the key and protecting the secret.
+        ensure_protected(ctx, trail, &secret.arn, user.arn).await?;
+        Some(secret.arn.clone())
+    } else if trail.dry_run() {
+        trail.record("iam:CreateAccessKey", user.name, Outcome::WouldDo).await?;
+        trail.record("secretsmanager:CreateSecret", &name, Outcome::WouldDo).await?;
+        existing.map(|s| s.arn)
+    } else {
+        // A rehire: the key stored for the previous employment was deactivated when they
+        // left. It is ours and dead: delete it rather than hold two keys.
+        if let Some(old) = stored.filter(|k| !k.active) {
+            ctx.aws.iam.delete_credential(user.name, CredentialKind::AccessKey, &old.id).await?;
+            trail.record("iam:DeleteAccessKey", &format!("{}/access-key/{}", user.arn, old.id), Outcome::Done).await?;
+        }
+        // A delivery that died between CreateAccessKey and storing the key left a key nobody
+        // holds (its secret half died with that process). Until the welcome, only this
+        // system makes keys for the user, so an active key that is not the stored one is
+        // such an orphan, unless a delivery still running stores it within the retry bounds.
+        let unstored: Vec<&str> =
+            keys.iter().filter(|k| k.active && stored.is_none_or(|s| s.id != k.id)).map(|k| k.id.as_str()).collect();
+        if !unstored.is_empty() && !user_tags.contains_key(WELCOME_SENT) {
+            if let Some(arn) = stored_by_another_delivery(ctx, &name, &unstored).await? {
+                out.concurrent |= lost_the_welcome_race;
+                trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
+                out.access_key_secret_arn = Some(arn);
+                out.access_key_secret_name = Some(name);
+                return Ok(());
+            }
+            for id in unstored {
+                tracing::warn!(user = %user.name, access_key_id = id, "deleting an access key whose secret half was never stored");
+                let target = format!("{}/access-key/{id} (never stored)", user.arn);
+                let delete = ctx.aws.iam.delete_credential(user.name, CredentialKind::AccessKey, id);
+                trail.apply("iam:DeleteAccessKey", &target, delete).await?;
+            }
+        }
+        let Some((key_id, key_secret)) = create_key_unless_theirs(ctx, user.name, &name, &person.employee_id).await?
+        else {
+            // Concurrent deliveries filled the user's two key slots; one stored its key.
+            out.concurrent |= lost_the_welcome_race;
+            trail.record("iam:CreateAccessKey", user.arn, Outcome::AlreadyDone).await?;
+            out.access_key_secret_arn = ctx.aws.secrets.describe(&name).await?.map(|s| s.arn);
+            out.access_key_secret_name = Some(name);
+            return Ok(());
+        };
+        trail.record("iam:CreateAccessKey", &format!("{}/access-key/{key_id}", user.arn), Outcome::Done).await?;
+        let doc = access_key_document(&key_id, &key_secret);
+        let mut tags = tags.clone();
+        tags.insert(ACCESS_KEY_ID_TAG.into(), key_id.clone());
+        let written =
+            write_secret(ctx, trail, &name, "Initial access key", existing, &doc, &person.seed, &tags, user.arn);
+        match written.await? {
+            Written::Mine(arn) => {
+                tracing::info!(user = %user.name, access_key_id = %key_id, secret = %arn, "programmatic access ready");
+                Some(arn)
+            }
+            // The winner stored its key; ours can never be stored (its secret half is gone
+            // with this process): delete it rather than leave a key nobody holds.
+            Written::Theirs(arn) => {
+                out.concurrent |= lost_the_welcome_race;
+                let target = format!("{}/access-key/{key_id}", user.arn);
+                trail
+                    .apply(
+                        "iam:DeleteAccessKey",
+                        &target,
+                        ctx.aws.iam.delete_credential(user.name, CredentialKind::AccessKey, &key_id),
+                    )
+                    .await?;
+                Some(arn)
+            }
+        }
+    };
+    out.access_key_secret_arn = arn;
+    out.access_key_secret_name = Some(name);
+    Ok(())
 }
 
 /// Whether the secret's current value was written by this event's own create (its version id is
