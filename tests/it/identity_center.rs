@@ -310,7 +310,7 @@ async fn assignments_in_progress_are_polled_and_a_failure_is_reported_by_account
     use aws_sdk_ssoadmin::operation::list_account_assignments::ListAccountAssignmentsOutput;
     use aws_sdk_ssoadmin::operation::list_permission_sets::ListPermissionSetsOutput;
     use aws_sdk_ssoadmin::types::{AccountAssignmentOperationStatus, PermissionSet, StatusValues};
-    use aws_smithy_mocks::{RuleMode, create_mock_http_client, mock};
+    use aws_smithy_mocks::mock;
 
     type Store = aws_sdk_identitystore::Client;
     type Admin = aws_sdk_ssoadmin::Client;
@@ -370,28 +370,9 @@ async fn assignments_in_progress_are_polled_and_a_failure_is_reported_by_account
             DescribeAccountAssignmentCreationStatusOutput::builder().account_assignment_creation_status(s).build()
         })
         .build();
-    let interceptor = |rules: &[&aws_smithy_mocks::Rule]| {
-        rules
-            .iter()
-            .fold(aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny), |i, r| i.with_rule(r))
-    };
-    let store = aws_sdk_identitystore::Config::builder()
-        .behavior_version_latest()
-        .region(aws_sdk_identitystore::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_identitystore::config::Credentials::new("k", "s", None, None, "test"))
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor(&[&group]))
-        .build();
-    let admin = aws_sdk_ssoadmin::Config::builder()
-        .behavior_version_latest()
-        .region(aws_sdk_ssoadmin::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_ssoadmin::config::Credentials::new("k", "s", None, None, "test"))
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor(&[&none, &made, &attached, &unassigned, &started, &refused, &polled]))
-        .build();
-    let ic = shared::aws::identity_center::IdentityCenter::from_clients(
-        Store::from_conf(store),
-        Admin::from_conf(admin),
+    let ic = mocked(
+        &[&group],
+        &[&none, &made, &attached, &unassigned, &started, &refused, &polled],
         20,
         tests::config().retry_policy(),
     );
@@ -429,7 +410,7 @@ async fn assignments_in_progress_are_polled_and_a_failure_is_reported_by_account
 async fn throttling_is_retried_after_the_time_aws_names_and_other_errors_are_not() {
     use aws_sdk_identitystore::operation::get_group_id::GetGroupIdOutput;
     use aws_sdk_ssoadmin::operation::list_instances::ListInstancesOutput;
-    use aws_smithy_mocks::{RuleMode, create_mock_http_client, mock};
+    use aws_smithy_mocks::mock;
     use aws_smithy_runtime_api::http::{Response, StatusCode};
     use aws_smithy_types::body::SdkBody;
 
@@ -463,36 +444,12 @@ async fn throttling_is_retried_after_the_time_aws_names_and_other_errors_are_not
         .output(|| ListInstancesOutput::builder().build())
         .http_response(throttled(r#"{"__type":"AccessDeniedException","Message":"no (injected)"}"#))
         .build();
-    let interceptor = |rule: &aws_smithy_mocks::Rule| {
-        aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(RuleMode::Sequential).with_rule(rule)
-    };
-    let store = aws_sdk_identitystore::Config::builder()
-        .behavior_version_latest()
-        .region(aws_sdk_identitystore::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_identitystore::config::Credentials::new("k", "s", None, None, "test"))
-        .retry_config(aws_sdk_identitystore::config::retry::RetryConfig::disabled())
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor(&group))
-        .build();
-    let admin = aws_sdk_ssoadmin::Config::builder()
-        .behavior_version_latest()
-        .region(aws_sdk_ssoadmin::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_ssoadmin::config::Credentials::new("k", "s", None, None, "test"))
-        .retry_config(aws_sdk_ssoadmin::config::retry::RetryConfig::disabled())
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor(&instances))
-        .build();
     let retry = shared::retry::RetryPolicy {
         max_attempts: 4,
         base_delay: std::time::Duration::from_millis(1),
         max_delay: std::time::Duration::from_millis(5),
     };
-    let ic = shared::aws::identity_center::IdentityCenter::from_clients(
-        Store::from_conf(store),
-        Admin::from_conf(admin),
-        1000,
-        retry,
-    );
+    let ic = mocked(&[&group], &[&instances], 1000, retry);
 
     let started = std::time::Instant::now();
     assert_eq!(ic.group_id("d-1", "Developers").await.expect("found after the wait").as_deref(), Some("g-1"));
@@ -505,4 +462,40 @@ async fn throttling_is_retried_after_the_time_aws_names_and_other_errors_are_not
     let denied = ic.instances().await.expect_err("not retried");
     assert_eq!(denied.aws_code(), Some("AccessDeniedException"), "{denied}");
     assert_eq!(instances.num_calls(), 3, "throttled, answered, denied once");
+}
+
+/// Identity Center on real SDK clients whose HTTP layer answers from `store` and `admin`
+/// (aws-smithy-mocks), with the SDK's own retries off, as `IdentityCenter::new` builds them.
+fn mocked(
+    store: &[&aws_smithy_mocks::Rule],
+    admin: &[&aws_smithy_mocks::Rule],
+    max_tps: u32,
+    retry: shared::retry::RetryPolicy,
+) -> shared::aws::identity_center::IdentityCenter {
+    use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, create_mock_http_client};
+    let interceptor = |rules: &[&aws_smithy_mocks::Rule]| {
+        rules.iter().fold(MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny), |i, r| i.with_rule(r))
+    };
+    let store = aws_sdk_identitystore::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_identitystore::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_identitystore::config::Credentials::new("k", "s", None, None, "test"))
+        .retry_config(aws_sdk_identitystore::config::retry::RetryConfig::disabled())
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor(store))
+        .build();
+    let admin = aws_sdk_ssoadmin::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_ssoadmin::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ssoadmin::config::Credentials::new("k", "s", None, None, "test"))
+        .retry_config(aws_sdk_ssoadmin::config::retry::RetryConfig::disabled())
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor(admin))
+        .build();
+    shared::aws::identity_center::IdentityCenter::from_clients(
+        aws_sdk_identitystore::Client::from_conf(store),
+        aws_sdk_ssoadmin::Client::from_conf(admin),
+        max_tps,
+        retry,
+    )
 }
