@@ -131,9 +131,7 @@ async fn sign_command(
 /// `onboarding bootstrap`: what the config names, made idempotently (the IAM part, or Identity
 /// Center's); exit 1 when any item failed.
 async fn bootstrap_command(cfg: &Config, output: Output, out: &mut dyn Write) -> Result<u8, Stop> {
-    let sdk = aws::load_sdk_config(cfg, aws::Trust::System).await;
-    aws::ready(&sdk).await.map_err(Stop::usage)?;
-    reachable(&sdk).await.map_err(Stop::usage)?;
+    let sdk = sdk(cfg).await.map_err(Stop::usage)?;
     let clients = Aws::new(&sdk, cfg.retry_policy());
     let made = async {
         let mut items = bootstrap::bootstrap(cfg, &clients).await?;
@@ -334,22 +332,43 @@ async fn audit_command(
     let command = format!("onboarding {}", if command.is_empty() { "audit".into() } else { command });
     let format = cli.format;
     if let audit::AuditCommand::Access { .. } = args.report {
-        let (_, ctx) = connect(cfg.map_err(Stop::usage)?).await.map_err(Stop::usage)?;
-        let env = audit::Env { cfg: Err("in the context".into()), now, command, ctx: Some(&ctx), format };
+        let cfg = cfg.map_err(Stop::usage)?;
+        if let Some(ic_cfg) = cfg.identity_center_target().cloned() {
+            let sdk = sdk(&cfg).await.map_err(Stop::usage)?;
+            let ic = shared::aws::identity_center::IdentityCenter::new(&sdk, ic_cfg.max_tps, cfg.retry_policy());
+            let identity_center = Some((ic_cfg, ic));
+            let env = audit::Env { cfg: Ok(cfg), now, command, ctx: None, identity_center, format };
+            return audit::run(args, &env, out, err).await;
+        }
+        let (_, ctx) = connect(cfg).await.map_err(Stop::usage)?;
+        let env = audit::Env {
+            cfg: Err("in the context".into()),
+            now,
+            command,
+            ctx: Some(&ctx),
+            identity_center: None,
+            format,
+        };
         return audit::run(args, &env, out, err).await;
     }
-    audit::run(args, &audit::Env { cfg, now, command, ctx: None, format }, out, err).await
+    audit::run(args, &audit::Env { cfg, now, command, ctx: None, identity_center: None, format }, out, err).await
 }
 
 /// The SDK's configuration and the steps' context for `cfg`: clients, and the topics and policies
 /// the config names, resolved once.
 async fn connect(cfg: Config) -> Result<(aws_config::SdkConfig, Ctx), String> {
-    let sdk = aws::load_sdk_config(&cfg, aws::Trust::System).await;
-    aws::ready(&sdk).await?;
-    reachable(&sdk).await?;
+    let sdk = sdk(&cfg).await?;
     let clients = Aws::new(&sdk, cfg.retry_policy());
     let targets = Targets::resolve(&cfg, &clients).await.map_err(|e| e.to_string())?;
     Ok((sdk, Ctx::new(cfg, clients, targets)))
+}
+
+/// The SDK's configuration for `cfg`, once a region, credentials and the endpoint were found.
+async fn sdk(cfg: &Config) -> Result<aws_config::SdkConfig, String> {
+    let sdk = aws::load_sdk_config(cfg, aws::Trust::System).await;
+    aws::ready(&sdk).await?;
+    reachable(&sdk).await?;
+    Ok(sdk)
 }
 
 /// A custom endpoint (`AWS_ENDPOINT_URL`: an emulator, a VPC endpoint) that does not answer a

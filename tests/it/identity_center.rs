@@ -297,6 +297,105 @@ async fn hr_events_and_the_sweep_are_refused_for_identity_center_until_its_flows
     assert!(stderr.contains("target.kind = \"identity-center\""), "{stderr}");
 }
 
+/// `audit access` for Identity Center: each user of the identity store (made by anyone) with
+/// their groups and the permission sets those give in each account the config assigns to, and
+/// an assignment to the user itself; one manifest row count.
+#[tokio::test]
+async fn audit_access_lists_each_users_groups_and_what_they_give_per_account() {
+    use aws_sdk_identitystore::types::{Email, MemberId, Name};
+    use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
+
+    let acct = Account::new().await;
+    let cfg = config_file(&format!("access-{}", acct.id));
+    let made = onboarding(&acct, &cfg, &["bootstrap"]);
+    assert_eq!(made.status.code(), Some(0), "{}", String::from_utf8_lossy(&made.stderr));
+    let (instance, store) = instance(&acct).await;
+    let ids = acct.identity_store();
+    let user = |name: &'static str, given: &'static str| {
+        let ids = ids.clone();
+        let store = store.clone();
+        async move {
+            let person = Name::builder().given_name(given).family_name("Example").build();
+            let email = Email::builder().value(format!("{name}@example.com")).primary(true).build();
+            let out = ids
+                .create_user()
+                .identity_store_id(&store)
+                .user_name(name)
+                .display_name(format!("{given} Example"))
+                .name(person)
+                .emails(email)
+                .send()
+                .await
+                .expect("user");
+            out.user_id().to_owned()
+        }
+    };
+    let (jane, bob, _carol) = (user("jane", "Jane").await, user("bob", "Bob").await, user("carol", "Carol").await);
+    let all = groups(&acct, &store).await;
+    let group = |name: &str| all.iter().find(|g| g.0 == name).map(|g| g.2.clone()).expect("group");
+    for (who, g) in [(&jane, "Developers"), (&bob, "Developers"), (&bob, "Finance")] {
+        let group_id = group(g);
+        ids.create_group_membership()
+            .identity_store_id(&store)
+            .group_id(group_id)
+            .member_id(MemberId::UserId(who.clone()))
+            .send()
+            .await
+            .expect("membership");
+    }
+    let finance = permission_sets(&acct, &instance).await.into_iter().find(|p| p.0 == "Finance").expect("ps").4;
+    acct.sso_admin()
+        .create_account_assignment()
+        .instance_arn(&instance)
+        .target_id("222222222222")
+        .target_type(TargetType::AwsAccount)
+        .permission_set_arn(&finance)
+        .principal_type(PrincipalType::User)
+        .principal_id(&bob)
+        .send()
+        .await
+        .expect("a direct assignment");
+
+    let out = onboarding(&acct, &cfg, &["audit", "access", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = json_lines(&out);
+    let seen: Vec<(&str, Vec<&str>, Vec<&str>)> = rows
+        .iter()
+        .map(|r| {
+            let list = |k: &str| r[k].as_array().expect("list").iter().filter_map(Value::as_str).collect::<Vec<_>>();
+            (r["userName"].as_str().unwrap_or(""), list("groups"), list("access"))
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "bob",
+                vec!["Developers", "Finance"],
+                vec![
+                    "Developers in 111111111111 via Developers",
+                    "Developers in 222222222222 via Developers",
+                    "Finance in 111111111111 via Finance",
+                    "Finance in 222222222222 directly",
+                ]
+            ),
+            ("carol", vec![], vec![]),
+            (
+                "jane",
+                vec!["Developers"],
+                vec!["Developers in 111111111111 via Developers", "Developers in 222222222222 via Developers"]
+            ),
+        ]
+    );
+    assert_eq!(rows[0]["email"], "bob@example.com");
+    let manifest: Value = serde_json::from_slice(&out.stderr).expect("the manifest on stderr");
+    assert_eq!(manifest["records"], 3);
+    assert!(manifest["source"].as_str().is_some_and(|s| s.contains("111111111111, 222222222222")), "{manifest}");
+    let csv = onboarding(&acct, &cfg, &["audit", "access", "--format", "csv"]);
+    let text = String::from_utf8_lossy(&csv.stdout).into_owned();
+    assert!(text.starts_with("userName,displayName,email,groups,access\r\n"), "{text}");
+}
+
 /// What the emulator cannot do (its assignments succeed at once): an assignment that is in
 /// progress is polled until it succeeds, and one AWS fails is reported for its account while the
 /// others are made. Real SDK clients, answers injected with aws-smithy-mocks.

@@ -8,7 +8,8 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 use shared::aws::iam::UserDetail;
-use shared::config::Config;
+use shared::aws::identity_center::IdentityCenter;
+use shared::config::{Config, IdentityCenterConfig};
 
 pub use crate::output::Format;
 use crate::output::Stop;
@@ -32,6 +33,8 @@ pub struct Env<'a> {
     /// The command line as typed (for the manifest).
     pub command: String,
     pub ctx: Option<&'a shared::steps::Ctx>,
+    /// For `audit access` when Identity Center is the target: its config and clients.
+    pub identity_center: Option<(IdentityCenterConfig, IdentityCenter)>,
     /// `--format`.
     pub format: Format,
 }
@@ -42,14 +45,12 @@ pub async fn run(args: &AuditArgs, env: &Env<'_>, out: &mut dyn Write, err: &mut
     let usage = |e: String| Stop::usage(e);
     let failed = |e: String| Stop::failed(e);
     if let AuditCommand::Access { .. } = &args.report {
-        let ctx = env.ctx.ok_or_else(|| usage("`audit access` reads IAM: it needs the config".into()))?;
-        let rows = access(ctx, env.now).await.map_err(|e| failed(e.to_string()))?;
-        let m = Manifest {
+        let asked = |source: String, parts: usize, records: usize| Manifest {
             command: env.command.clone(),
             filters: BTreeMap::from([("asOf".to_owned(), shared::lifecycle::stamp(env.now))]),
-            source: "iam: credential report and GetAccountAuthorizationDetails".into(),
-            parts: 2,
-            records: rows.len(),
+            source,
+            parts,
+            records,
             copies_ignored: 0,
             unreadable_lines: 0,
             altered_objects: 0,
@@ -58,6 +59,21 @@ pub async fn run(args: &AuditArgs, env: &Env<'_>, out: &mut dyn Write, err: &mut
             rows: 0,
             sha256: String::new(),
         };
+        if let Some((ic_cfg, ic)) = &env.identity_center {
+            let (view, accounts) = ic_view(ic_cfg, ic).await.map_err(|e| failed(e.to_string()))?;
+            let rows = reports::ic_access(&view);
+            let source = format!(
+                "identity center: ListUsers, ListGroups, ListGroupMemberships, and ListAccountAssignments of every \
+                 permission set in the accounts the config assigns to ({})",
+                accounts.join(", ")
+            );
+            let m = asked(source, 4, rows.len());
+            write(args, &export(&rows, env.format, None, m), out, err).map_err(failed)?;
+            return Ok(crate::output::EXIT_OK);
+        }
+        let ctx = env.ctx.ok_or_else(|| usage("`audit access` reads IAM: it needs the config".into()))?;
+        let rows = access(ctx, env.now).await.map_err(|e| failed(e.to_string()))?;
+        let m = asked("iam: credential report and GetAccountAuthorizationDetails".into(), 2, rows.len());
         write(args, &export(&rows, env.format, None, m), out, err).map_err(failed)?;
         return Ok(crate::output::EXIT_OK);
     }
@@ -169,6 +185,34 @@ pub async fn iam_view(ctx: &shared::steps::Ctx) -> Result<IamView, shared::Error
         })
         .collect();
     Ok((users, report))
+}
+
+/// Identity Center's view for `audit access`: every user and group of the identity store, each
+/// group's members, and the assignments of every permission set in each account the config
+/// assigns to (those accounts, returned too, are what the rows cover).
+pub async fn ic_view(
+    ic_cfg: &IdentityCenterConfig,
+    ic: &IdentityCenter,
+) -> Result<(reports::IcView, Vec<String>), shared::Error> {
+    let instance = ic.instance(ic_cfg).await?;
+    let store = &instance.identity_store_id;
+    let users = ic.users(store).await?;
+    let groups: BTreeMap<String, String> = ic.groups(store).await?.into_iter().collect();
+    let mut members = BTreeMap::new();
+    for id in groups.keys() {
+        members.insert(id.clone(), ic.members(store, id).await?);
+    }
+    let accounts: std::collections::BTreeSet<String> =
+        ic_cfg.assignments.iter().flat_map(|a| a.accounts.iter().cloned()).collect();
+    let mut assignments = Vec::new();
+    for ps in ic.permission_sets(&instance.arn).await? {
+        for account in &accounts {
+            for (kind, id) in ic.assignments(&instance.arn, account, &ps.arn).await? {
+                assignments.push((ps.name.clone(), account.clone(), kind, id));
+            }
+        }
+    }
+    Ok((reports::IcView { users, groups, members, assignments }, accounts.into_iter().collect()))
 }
 
 /// `audit access`: IAM's view as rows.

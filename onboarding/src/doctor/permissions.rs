@@ -31,6 +31,18 @@ pub fn needs(cfg: &Config) -> Vec<(&'static str, Vec<&'static str>)> {
             "identitystore:CreateGroup",
         ]);
         needs.push(("bootstrap", bootstrap));
+        needs.push((
+            "audit access",
+            vec![
+                "sso:ListInstances",
+                "sso:ListPermissionSets",
+                "sso:DescribePermissionSet",
+                "sso:ListAccountAssignments",
+                "identitystore:ListUsers",
+                "identitystore:ListGroups",
+                "identitystore:ListGroupMemberships",
+            ],
+        ));
     } else {
         bootstrap.extend(IAM_POLICIES);
         bootstrap.extend(["iam:CreatePolicy", "iam:CreateGroup", "iam:GetGroup", "iam:AttachGroupPolicy"]);

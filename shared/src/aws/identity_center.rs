@@ -60,6 +60,23 @@ pub struct PermissionSet {
     pub session_duration: Option<String>,
 }
 
+/// Who an account assignment is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    Group,
+    User,
+}
+
+/// A user of the identity store, as an auditor lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreUser {
+    pub id: String,
+    pub user_name: String,
+    pub display_name: Option<String>,
+    /// The primary email (else the first).
+    pub email: Option<String>,
+}
+
 /// Where an asynchronous sso-admin request (an account assignment's creation, a permission
 /// set's provisioning) is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -364,6 +381,17 @@ impl IdentityCenter {
         account: &str,
         permission_set: &str,
     ) -> Result<Vec<String>, Error> {
+        let all = self.assignments(instance, account, permission_set).await?;
+        Ok(all.into_iter().filter(|(kind, _)| *kind == Principal::Group).map(|(_, id)| id).collect())
+    }
+
+    /// Who a permission set is assigned to in an account: groups and users, by id.
+    pub async fn assignments(
+        &self,
+        instance: &str,
+        account: &str,
+        permission_set: &str,
+    ) -> Result<Vec<(Principal, String)>, Error> {
         super::all_pages(
             |token| async move {
                 self.call("sso:ListAccountAssignments", || {
@@ -380,8 +408,92 @@ impl IdentityCenter {
             |page| {
                 page.account_assignments()
                     .iter()
-                    .filter(|a| a.principal_type() == Some(&PrincipalType::Group))
-                    .filter_map(|a| a.principal_id().map(str::to_owned))
+                    .filter_map(|a| {
+                        let kind = match a.principal_type()? {
+                            PrincipalType::Group => Principal::Group,
+                            PrincipalType::User => Principal::User,
+                            _ => return None,
+                        };
+                        Some((kind, a.principal_id()?.to_owned()))
+                    })
+                    .collect()
+            },
+            |page| page.next_token(),
+        )
+        .await
+    }
+
+    /// Every user of the identity store.
+    pub async fn users(&self, store: &str) -> Result<Vec<StoreUser>, Error> {
+        super::all_pages(
+            |token| async move {
+                self.call("identitystore:ListUsers", || {
+                    self.store.list_users().identity_store_id(store).set_next_token(token.clone()).send()
+                })
+                .await
+            },
+            |page| {
+                page.users()
+                    .iter()
+                    .map(|u| StoreUser {
+                        id: u.user_id().to_owned(),
+                        user_name: u.user_name().unwrap_or_default().to_owned(),
+                        display_name: u.display_name().map(str::to_owned),
+                        email: u
+                            .emails()
+                            .iter()
+                            .find(|e| e.primary())
+                            .or(u.emails().first())
+                            .and_then(|e| e.value().map(str::to_owned)),
+                    })
+                    .collect()
+            },
+            |page| page.next_token(),
+        )
+        .await
+    }
+
+    /// Every group of the identity store: (id, display name).
+    pub async fn groups(&self, store: &str) -> Result<Vec<(String, String)>, Error> {
+        super::all_pages(
+            |token| async move {
+                self.call("identitystore:ListGroups", || {
+                    self.store.list_groups().identity_store_id(store).set_next_token(token.clone()).send()
+                })
+                .await
+            },
+            |page| {
+                page.groups()
+                    .iter()
+                    .map(|g| (g.group_id().to_owned(), g.display_name().unwrap_or_default().to_owned()))
+                    .collect()
+            },
+            |page| page.next_token(),
+        )
+        .await
+    }
+
+    /// The user ids in a group.
+    pub async fn members(&self, store: &str, group_id: &str) -> Result<Vec<String>, Error> {
+        super::all_pages(
+            |token| async move {
+                self.call("identitystore:ListGroupMemberships", || {
+                    self.store
+                        .list_group_memberships()
+                        .identity_store_id(store)
+                        .group_id(group_id)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await
+            },
+            |page| {
+                page.group_memberships()
+                    .iter()
+                    .filter_map(|m| match m.member_id()? {
+                        aws_sdk_identitystore::types::MemberId::UserId(id) => Some(id.clone()),
+                        _ => None,
+                    })
                     .collect()
             },
             |page| page.next_token(),

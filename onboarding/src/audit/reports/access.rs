@@ -143,3 +143,78 @@ pub fn access(
     rows.sort_by(|a, b| a.user_name.cmp(&b.user_name));
     rows
 }
+
+/// One Identity Center user: their groups, and what those (and any assignment to the user
+/// itself) give, per account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IcAccess {
+    pub user_name: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub groups: Vec<String>,
+    /// `PERMISSION SET in ACCOUNT via GROUP` (or `directly`), sorted.
+    pub access: Vec<String>,
+}
+
+impl Row for IcAccess {
+    const HEADER: &'static [&'static str] = &["userName", "displayName", "email", "groups", "access"];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.user_name.clone(),
+            opt(&self.display_name),
+            opt(&self.email),
+            self.groups.join("; "),
+            self.access.join("; "),
+        ]
+    }
+}
+
+/// What Identity Center holds, as read for `audit access`.
+#[derive(Debug, Clone, Default)]
+pub struct IcView {
+    pub users: Vec<StoreUser>,
+    /// Group id → display name.
+    pub groups: BTreeMap<String, String>,
+    /// Group id → its members' user ids.
+    pub members: BTreeMap<String, Vec<String>>,
+    /// Each assignment: permission set name, account, to whom.
+    pub assignments: Vec<(String, String, Principal, String)>,
+}
+
+/// Each user with their groups and what the assignments give them.
+pub fn ic_access(view: &IcView) -> Vec<IcAccess> {
+    let mut rows: Vec<IcAccess> = view
+        .users
+        .iter()
+        .map(|u| {
+            let mine: BTreeSet<&String> =
+                view.members.iter().filter(|(_, m)| m.contains(&u.id)).map(|(g, _)| g).collect();
+            let mut groups: Vec<String> =
+                mine.iter().map(|g| view.groups.get(*g).cloned().unwrap_or_else(|| (*g).clone())).collect();
+            groups.sort();
+            let mut access: Vec<String> = view
+                .assignments
+                .iter()
+                .filter_map(|(ps, account, kind, id)| match kind {
+                    Principal::User if *id == u.id => Some(format!("{ps} in {account} directly")),
+                    Principal::Group if mine.contains(id) => {
+                        Some(format!("{ps} in {account} via {}", view.groups.get(id).unwrap_or(id)))
+                    }
+                    _ => None,
+                })
+                .collect();
+            access.sort();
+            access.dedup();
+            IcAccess {
+                user_name: u.user_name.clone(),
+                display_name: u.display_name.clone(),
+                email: u.email.clone(),
+                groups,
+                access,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| a.user_name.cmp(&b.user_name));
+    rows
+}

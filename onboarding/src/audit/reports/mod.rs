@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use shared::audit::{AuditRecord, Outcome};
+use shared::aws::identity_center::{Principal, StoreUser};
 use shared::event::{CHANGED, DEPARTED, HIRED};
 
 mod access;
