@@ -194,46 +194,97 @@ pub fn boundary(secrets_prefix: &str) -> Value {
 /// order; the second value is the names that did not fit (none unless hundreds left within the
 /// longest role session, 12 hours, a wave the mass-departure guard holds back long before).
 pub fn role_sessions_boundary<'a>(leavers: impl IntoIterator<Item = &'a str>) -> (Value, Vec<String>) {
-    let mut statements = vec![json!({
+    let allow = json!({
         "Sid": "AllowWhatTheRoleGrants",
         "Effect": "Allow",
         "Action": "*",
         "Resource": "*"
-    })];
-    let base = statements[0].to_string().len() + 200;
-    let mut budget = 6_144 - base;
-    let (mut names, mut dropped) = (std::collections::BTreeSet::new(), Vec::new());
-    for name in leavers {
-        if names.contains(name) {
-            continue;
-        }
-        match budget.checked_sub(name.len() + 3) {
-            Some(left) => {
-                budget = left;
-                names.insert(name);
-            }
-            None => dropped.push(name.to_owned()),
-        }
-    }
-    if !names.is_empty() {
-        statements.push(json!({
-            "Sid": DENY_LEAVER_SESSIONS,
-            "Effect": "Deny",
-            "Action": "*",
-            "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceIdentity": names.into_iter().collect::<Vec<_>>()}}
-        }));
-    }
+    });
+    let budget = MANAGED_POLICY_CHARACTERS - allow.to_string().len() - 200;
+    let (deny, dropped) = deny_listed(DENY_LEAVER_SESSIONS, "aws:SourceIdentity", leavers, budget);
+    let statements: Vec<Value> = std::iter::once(allow).chain(deny).collect();
     (json!({"Version": "2012-10-17", "Statement": statements}), dropped)
 }
 
 /// The leavers whose sessions a [`role_sessions_boundary`] document denies.
 pub fn leavers_denied(document: &Value) -> std::collections::BTreeSet<String> {
+    listed(document, DENY_LEAVER_SESSIONS, "aws:SourceIdentity")
+}
+
+/// IAM's limit on a managed policy, white space not counted.
+const MANAGED_POLICY_CHARACTERS: usize = 6_144;
+
+/// IAM's limit on a role's inline policies together, white space not counted: what a permission
+/// set's inline policy becomes in each account it is provisioned to (sso-admin itself takes
+/// 32,768).
+const ROLE_INLINE_CHARACTERS: usize = 10_240;
+
+/// The statement id of the leavers' denial in a permission set's inline policy.
+pub const DENY_LEAVERS: &str = "DenyLeavers";
+
+/// The inline policy of every permission set this system manages in Identity Center, AWS's
+/// documented revocation: every request of a session whose `identitystore:userId` is a leaver's
+/// is denied, so sessions the person already holds end at their next request once the permission
+/// set is provisioned again. Nothing else is in it (the permission sets' grants are their managed
+/// policies), so it can only take away.
+///
+/// `user_ids` most recent first; the second value is the ids that did not fit IAM's 10,240
+/// characters for a role's inline policies (a few hundred fit: entries stay only as long as a
+/// session can live). `None` when there is no leaver to deny: the permission set needs no
+/// inline policy.
+pub fn permission_set_revocations<'a>(user_ids: impl IntoIterator<Item = &'a str>) -> (Option<Value>, Vec<String>) {
+    let budget = ROLE_INLINE_CHARACTERS - 200;
+    let (deny, dropped) = deny_listed(DENY_LEAVERS, "identitystore:userId", user_ids, budget);
+    (deny.map(|d| json!({"Version": "2012-10-17", "Statement": [d]})), dropped)
+}
+
+/// The Identity Store user ids a [`permission_set_revocations`] document denies.
+pub fn users_denied(document: &Value) -> std::collections::BTreeSet<String> {
+    listed(document, DENY_LEAVERS, "identitystore:userId")
+}
+
+/// A Deny of every action on every resource for a request whose `key` is one of `values`, each
+/// once, the first ones kept while they fit `budget` characters: the statement (`None` for no
+/// value: an empty condition list is not a policy), and the values that did not fit.
+fn deny_listed<'a>(
+    sid: &str,
+    key: &str,
+    values: impl IntoIterator<Item = &'a str>,
+    mut budget: usize,
+) -> (Option<Value>, Vec<String>) {
+    let (mut kept, mut dropped) = (std::collections::BTreeSet::new(), Vec::new());
+    for value in values {
+        if kept.contains(value) {
+            continue;
+        }
+        match budget.checked_sub(value.len() + 3) {
+            Some(left) => {
+                budget = left;
+                kept.insert(value);
+            }
+            None => dropped.push(value.to_owned()),
+        }
+    }
+    let statement = (!kept.is_empty()).then(|| {
+        json!({
+            "Sid": sid,
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"StringEquals": {key: kept.into_iter().collect::<Vec<_>>()}}
+        })
+    });
+    (statement, dropped)
+}
+
+/// The values of `key` that the statement `sid` of a [`deny_listed`] document lists (one value
+/// may come back from AWS as a string).
+fn listed(document: &Value, sid: &str, key: &str) -> std::collections::BTreeSet<String> {
     let statements = document["Statement"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let Some(deny) = statements.iter().find(|s| s["Sid"] == DENY_LEAVER_SESSIONS) else {
+    let Some(deny) = statements.iter().find(|s| s["Sid"] == sid) else {
         return Default::default();
     };
-    match &deny["Condition"]["StringEquals"]["aws:SourceIdentity"] {
+    match &deny["Condition"]["StringEquals"][key] {
         Value::String(one) => [one.clone()].into(),
         Value::Array(many) => many.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         _ => Default::default(),
@@ -397,6 +448,30 @@ mod tests {
         assert!(kept.len() > 200, "{} names fit", kept.len());
         assert_eq!(kept.len() + dropped.len(), names.len());
         assert!(dropped.iter().all(|d| !kept.contains(d)));
+    }
+
+    #[test]
+    fn a_permission_sets_revocations_list_each_leaver_once_fit_iams_role_limit_and_read_back() {
+        assert_eq!(permission_set_revocations([]), (None, Vec::new()), "no leaver, no inline policy");
+        let (doc, dropped) = permission_set_revocations(["u-2", "u-1", "u-2"]);
+        let doc = doc.expect("a document");
+        assert!(dropped.is_empty());
+        assert_eq!(
+            doc["Statement"],
+            json!([{"Sid": "DenyLeavers", "Effect": "Deny", "Action": "*", "Resource": "*",
+                    "Condition": {"StringEquals": {"identitystore:userId": ["u-1", "u-2"]}}}])
+        );
+        assert_eq!(users_denied(&doc), ["u-1".to_owned(), "u-2".to_owned()].into());
+        // Identity Store user ids are 36-character UUIDs (with a store prefix, up to 47).
+        let ids: Vec<String> = (0..1_000).map(|i| format!("9067a8d5-e0f1-70c6-1d2e-3f4a5b6c{i:04}")).collect();
+        let (doc, dropped) = permission_set_revocations(ids.iter().map(String::as_str));
+        let doc = doc.expect("a document");
+        let counted = doc.to_string().chars().filter(|c| !c.is_whitespace()).count();
+        assert!(counted <= 10_240, "{counted} characters");
+        let kept = users_denied(&doc);
+        assert!(kept.len() > 200, "{} ids fit", kept.len());
+        assert_eq!(kept.len() + dropped.len(), ids.len());
+        assert!(ids[..kept.len()].iter().all(|id| kept.contains(id)), "the most recent are kept");
     }
 
     #[test]

@@ -655,6 +655,44 @@ fn a_leavers_role_sessions_end_on_every_role_that_carries_the_role_sessions_boun
     }
 }
 
+/// Identity Center (the leaver flow that writes it is not built yet): the inline policy of a
+/// permission set this system manages, AWS's documented revocation, denies every request of a
+/// session whose `identitystore:userId` is a leaver's, in whatever account the permission set is
+/// provisioned to, chained sessions included, and nothing of a colleague's on the same
+/// permission set; it grants nothing of its own.
+#[test]
+fn a_leavers_identity_center_sessions_are_denied_by_the_permission_sets_revocations() {
+    let none = Resource::None;
+    let (revocations, dropped) = policies::permission_set_revocations(["9067a8d5-jane"]);
+    assert!(dropped.is_empty());
+    let revocations = revocations.expect("a document for one leaver");
+    let managed = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "ec2:DescribeInstances", "sts:AssumeRole"], "Resource": "*"}]});
+    let session = |who: &'static str, inline: Option<&Value>| Principal {
+        name: who,
+        arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Developers_0123456789abcdef/{who}"),
+        account: ACCOUNT.into(),
+        identity: std::iter::once(managed.clone()).chain(inline.cloned()).collect(),
+        boundary: None,
+    };
+    let by = |r: Request, user_id: &str| r.with("identitystore:userId", &[user_id]);
+    let requests = [
+        Request::new("s3:GetObject", "arn:aws:s3:::team-bucket/report.csv"),
+        Request::new("ec2:DescribeInstances", "*"),
+        Request::new("sts:AssumeRole", &format!("arn:aws:iam::{ACCOUNT}:role/Deployer")),
+    ];
+    for r in requests {
+        // Before the departure (no inline policy) her session works; after it, denied.
+        allowed(&session("jane", None), by(r.clone(), "9067a8d5-jane"), none);
+        let d = decide(&session("jane", Some(&revocations)), &by(r.clone(), "9067a8d5-jane"), none);
+        assert_eq!(d, Decision::ExplicitDeny("identity: DenyLeavers".into()), "{}", r.action);
+        // A colleague on the same permission set keeps theirs.
+        allowed(&session("sam", Some(&revocations)), by(r, "4f2b1c3d-sam"), none);
+    }
+    // The revocations grant nothing: alone, a colleague's request is not allowed.
+    let alone = Principal { identity: vec![revocations.clone()], ..session("sam", None) };
+    assert_eq!(decide(&alone, &by(Request::new("s3:GetObject", "*"), "4f2b1c3d-sam"), none), Decision::ImplicitDeny);
+}
+
 #[test]
 fn the_boundary_is_within_iams_size_limit_and_the_template_installs_the_codes() {
     let s = stack();
