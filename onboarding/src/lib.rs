@@ -66,14 +66,10 @@ async fn command(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         _ => Vec::new(),
     };
     // `status`'s trail: the one given, else the config's bucket, else none.
-    let trail = match &cli.command {
+    let trail_source = match &cli.command {
         Command::Status { trail: Some(s), .. } => Some(audit::Source::parse(s).map_err(Stop::usage)?),
         Command::Status { trail: None, .. } => audit::Source::configured(&cfg),
         _ => None,
-    };
-    let trail = match &trail {
-        Some(source) => Some(audit::read(source, Some(&cfg)).await?),
-        None => None,
     };
     if let Some(note) = future_now(cli, Utc::now()).map_err(Stop::usage)? {
         let _ = writeln!(err, "{note}");
@@ -99,6 +95,11 @@ async fn command(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         }
         Command::Quarantine { action } => quarantine(&ctx, &sdk, action, output, out).await,
         Command::Status { employee_ids, .. } => {
+            // Read once the SDK found credentials and the endpoint answers (a bucket needs both).
+            let trail = match &trail_source {
+                Some(source) => Some(audit::read(source, Some(&ctx.cfg)).await?),
+                None => None,
+            };
             let people = status::status(&ctx, employee_ids, trail.as_ref()).await.map_err(Stop::failed)?;
             render::status(out, output, &people);
             Ok(EXIT_OK)
