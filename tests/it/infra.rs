@@ -286,6 +286,21 @@ fn the_deploy_guide_names_the_templates_parameters_and_outputs_exactly() {
     assert!(missing.is_empty(), "the parameter table lacks {missing:?}");
 }
 
+/// docs/deploying.md's function table has a row for every function the workspace builds.
+#[test]
+fn the_function_table_lists_every_function() {
+    let doc = std::fs::read_to_string(root().join("docs").join("deploying.md")).expect("docs/deploying.md");
+    let functions: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
+        .expect("functions/")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("Cargo.toml").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(functions.len(), 10, "{functions:?}");
+    let missing: Vec<&String> = functions.iter().filter(|f| !doc.contains(&format!("\n| `{f}` |"))).collect();
+    assert!(missing.is_empty(), "no row for {missing:?}");
+}
+
 /// `onboarding doctor` asks IAM's simulator for what the CLI needs (`onboarding::doctor::needs`);
 /// the CLI runs the same steps in process as the functions, so every action the template gives a
 /// step's role must be among those it asks for, or the doctor would pass a caller that then fails.
