@@ -157,7 +157,11 @@ async fn bootstrap_makes_the_groups_permission_sets_and_assignments_once() {
     };
     assert_eq!(kinds(&first, false), Vec::<String>::new(), "all new the first time");
     assert_eq!(kinds(&second, true), Vec::<String>::new(), "nothing new the second time");
-    assert_eq!(json_lines(&second).len(), 2 + 1 + 3 + 2 + 3, "topics, table, groups, permission sets, assignments");
+    assert_eq!(
+        json_lines(&second).len(),
+        2 + 2 + 3 + 2 + 3,
+        "topics, tables (tombstones, people), groups, permission sets, assignments"
+    );
 
     // Through the APIs: each group once, described as bootstrap's; nothing made in IAM.
     let groups = groups(&acct, &store).await;
@@ -356,9 +360,33 @@ async fn audit_access_lists_each_users_groups_and_what_they_give_per_account() {
         .await
         .expect("a direct assignment");
 
+    // This system's records: Jane's names her user; Bob's names his id under another name (he
+    // was renamed outside this system); Carol has none.
+    let people = shared::aws::people::People::new(aws_sdk_dynamodb::Client::new(&acct.sdk));
+    let record = |employee: &str, id: &str, name: &str| shared::aws::people::PersonRecord {
+        employee_id: employee.into(),
+        user_id: id.into(),
+        user_name: name.into(),
+        since: chrono::Utc::now(),
+        origin: shared::aws::people::Origin::Created,
+        lifecycle: BTreeMap::from([("status".to_owned(), "active".to_owned())]),
+    };
+    assert!(people.claim("employee-lifecycle-people", &record("E1", &jane, "jane")).await.expect("claim"));
+    assert!(people.claim("employee-lifecycle-people", &record("E2", &bob, "bob.old")).await.expect("claim"));
+
     let out = onboarding(&acct, &cfg, &["audit", "access", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let rows = json_lines(&out);
+    let owned: Vec<(&str, &Value, &Value)> =
+        rows.iter().map(|r| (r["userName"].as_str().unwrap_or(""), &r["employeeId"], &r["managed"])).collect();
+    assert_eq!(
+        owned,
+        [
+            ("bob", &Value::from("E2"), &Value::from(false)),
+            ("carol", &Value::Null, &Value::from(false)),
+            ("jane", &Value::from("E1"), &Value::from(true)),
+        ]
+    );
     let seen: Vec<(&str, Vec<&str>, Vec<&str>)> = rows
         .iter()
         .map(|r| {
@@ -393,7 +421,50 @@ async fn audit_access_lists_each_users_groups_and_what_they_give_per_account() {
     assert!(manifest["source"].as_str().is_some_and(|s| s.contains("111111111111, 222222222222")), "{manifest}");
     let csv = onboarding(&acct, &cfg, &["audit", "access", "--format", "csv"]);
     let text = String::from_utf8_lossy(&csv.stdout).into_owned();
-    assert!(text.starts_with("userName,displayName,email,groups,access\r\n"), "{text}");
+    assert!(text.starts_with("userName,employeeId,managed,displayName,email,groups,access\r\n"), "{text}");
+}
+
+/// The people table, this system's record of whom it owns: a record is written once (a second
+/// claim, another delivery's, changes nothing), its lifecycle entries are set and removed in one
+/// write, and a record that is not there is not made by an update.
+#[tokio::test]
+async fn the_people_table_claims_once_and_keeps_the_lifecycle() {
+    use shared::aws::people::{Origin, People, PersonRecord};
+    let acct = Account::new().await;
+    let people = People::new(aws_sdk_dynamodb::Client::new(&acct.sdk));
+    let table = "employee-lifecycle-people";
+    assert!(people.create_table(table).await.expect("create"));
+    assert!(!people.create_table(table).await.expect("again"), "made once");
+    let since = chrono::DateTime::parse_from_rfc3339("2026-12-02T09:00:00Z").expect("t").to_utc();
+    let jane = PersonRecord {
+        employee_id: "E1".into(),
+        user_id: "u-1".into(),
+        user_name: "jane.doe".into(),
+        since,
+        origin: Origin::Created,
+        lifecycle: BTreeMap::from([("status".to_owned(), "pending".to_owned())]),
+    };
+    assert!(people.claim(table, &jane).await.expect("claim"));
+    let rival = PersonRecord { user_id: "u-2".into(), user_name: "jane.doe2".into(), ..jane.clone() };
+    assert!(!people.claim(table, &rival).await.expect("claim again"), "the first claim stands");
+    assert_eq!(people.get(table, "E1").await.expect("get"), Some(jane.clone()));
+
+    let set = BTreeMap::from([
+        ("status".to_owned(), "disabled".to_owned()),
+        ("access-revoked".to_owned(), "2026-12-02T10:00:00Z".to_owned()),
+    ]);
+    people.set_lifecycle(table, "E1", &set, &[]).await.expect("set");
+    people.set_lifecycle(table, "E1", &BTreeMap::new(), &["access-revoked"]).await.expect("remove");
+    let read = people.get(table, "E1").await.expect("get").expect("record");
+    assert_eq!(read.lifecycle, BTreeMap::from([("status".to_owned(), "disabled".to_owned())]));
+    let missing = people.set_lifecycle(table, "E9", &set, &[]).await.expect_err("no record");
+    assert!(missing.to_string().contains("people record `E9`"), "{missing}");
+    assert_eq!(people.get(table, "E9").await.expect("get"), None, "an update made no record");
+
+    let bob = PersonRecord { employee_id: "E0".into(), user_id: "u-0".into(), user_name: "bob".into(), ..jane };
+    assert!(people.claim(table, &bob).await.expect("claim"));
+    let all: Vec<String> = people.all(table).await.expect("all").into_iter().map(|r| r.employee_id).collect();
+    assert_eq!(all, ["E0", "E1"]);
 }
 
 /// What the emulator cannot do (its assignments succeed at once): an assignment that is in

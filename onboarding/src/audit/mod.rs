@@ -34,7 +34,7 @@ pub struct Env<'a> {
     pub command: String,
     pub ctx: Option<&'a shared::steps::Ctx>,
     /// For `audit access` when Identity Center is the target: its config and clients.
-    pub identity_center: Option<(IdentityCenterConfig, IdentityCenter)>,
+    pub identity_center: Option<(IdentityCenterConfig, IdentityCenter, shared::aws::people::People)>,
     /// `--format`.
     pub format: Format,
 }
@@ -59,15 +59,16 @@ pub async fn run(args: &AuditArgs, env: &Env<'_>, out: &mut dyn Write, err: &mut
             rows: 0,
             sha256: String::new(),
         };
-        if let Some((ic_cfg, ic)) = &env.identity_center {
-            let (view, accounts) = ic_view(ic_cfg, ic).await.map_err(|e| failed(e.to_string()))?;
+        if let Some((ic_cfg, ic, people)) = &env.identity_center {
+            let (view, accounts) = ic_view(ic_cfg, ic, people).await.map_err(|e| failed(e.to_string()))?;
             let rows = reports::ic_access(&view);
             let source = format!(
                 "identity center: ListUsers, ListGroups, ListGroupMemberships, and ListAccountAssignments of every \
-                 permission set in the accounts the config assigns to ({})",
-                accounts.join(", ")
+                 permission set in the accounts the config assigns to ({}); dynamodb: the people table {}",
+                accounts.join(", "),
+                ic_cfg.people_table
             );
-            let m = asked(source, 4, rows.len());
+            let m = asked(source, 5, rows.len());
             write(args, &export(&rows, env.format, None, m), out, err).map_err(failed)?;
             return Ok(crate::output::EXIT_OK);
         }
@@ -193,6 +194,7 @@ pub async fn iam_view(ctx: &shared::steps::Ctx) -> Result<IamView, shared::Error
 pub async fn ic_view(
     ic_cfg: &IdentityCenterConfig,
     ic: &IdentityCenter,
+    people: &shared::aws::people::People,
 ) -> Result<(reports::IcView, Vec<String>), shared::Error> {
     let instance = ic.instance(ic_cfg).await?;
     let store = &instance.identity_store_id;
@@ -212,7 +214,8 @@ pub async fn ic_view(
             }
         }
     }
-    Ok((reports::IcView { users, groups, members, assignments }, accounts.into_iter().collect()))
+    let records = people.all(&ic_cfg.people_table).await?;
+    Ok((reports::IcView { users, groups, members, assignments, records }, accounts.into_iter().collect()))
 }
 
 /// `audit access`: IAM's view as rows.

@@ -7,7 +7,7 @@ pub mod identity_center;
 
 use shared::Error;
 use shared::aws::Aws;
-use shared::config::{Config, TargetKind};
+use shared::config::Config;
 use shared::policies;
 
 /// What bootstrap found or made, one line per resource.
@@ -52,8 +52,10 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, Error> {
         let created = aws.tombstones.create_table(table).await?;
         items.push(Item::new("dynamodb table", table, created));
     }
-    if cfg.target.kind != TargetKind::Iam {
-        // The target's own resources: `identity_center::bootstrap`.
+    if let Some(ic_cfg) = cfg.identity_center_target() {
+        // The people table here; the target's own resources: `identity_center::bootstrap`.
+        let table = &ic_cfg.people_table;
+        items.push(Item::new("dynamodb table", table, aws.people.create_table(table).await?));
         return Ok(items);
     }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Serialize;
 use shared::aws::{self, Aws};
-use shared::config::{Config, TargetKind};
+use shared::config::Config;
 use shared::policies;
 
 use crate::bootstrap::{INSTALLED_BY, Installed, installed};
@@ -117,15 +117,21 @@ async fn made_by_bootstrap(cfg: &Config, aws: &Aws) -> Vec<Check> {
             Err(e) => Check::failed(&check, e.to_string(), "check the caller may sns:ListTopics"),
         });
     }
-    let table = &cfg.lifecycle.tombstones_table;
-    let check = format!("dynamodb table {table}");
-    checks.push(match aws.tombstones.get(table, "onboarding-doctor").await {
-        Ok(_) => Check::ok(&check, "readable"),
-        Err(e) if e.aws_code() == Some("ResourceNotFoundException") => Check::failed(&check, "missing", BOOTSTRAP),
-        Err(e) => Check::failed(&check, e.to_string(), "check the caller may dynamodb:GetItem on it"),
-    });
-    if cfg.target.kind != TargetKind::Iam {
-        // Identity Center's part: `identity_center::checks`.
+    // A table is there when a read of an item nobody has answers.
+    let table = |name: &str, read: Result<(), shared::Error>| {
+        let check = format!("dynamodb table {name}");
+        match read {
+            Ok(()) => Check::ok(&check, "readable"),
+            Err(e) if e.aws_code() == Some("ResourceNotFoundException") => Check::failed(&check, "missing", BOOTSTRAP),
+            Err(e) => Check::failed(&check, e.to_string(), "check the caller may dynamodb:GetItem on it"),
+        }
+    };
+    let tombstones = &cfg.lifecycle.tombstones_table;
+    checks.push(table(tombstones, aws.tombstones.get(tombstones, "onboarding-doctor").await.map(drop)));
+    if let Some(ic_cfg) = cfg.identity_center_target() {
+        let people = &ic_cfg.people_table;
+        checks.push(table(people, aws.people.get(people, "onboarding-doctor").await.map(drop)));
+        // Identity Center's own part: `identity_center::checks`.
         return checks;
     }
     let mut documents = vec![

@@ -41,6 +41,7 @@ pub fn needs(cfg: &Config) -> Vec<(&'static str, Vec<&'static str>)> {
                 "identitystore:ListUsers",
                 "identitystore:ListGroups",
                 "identitystore:ListGroupMemberships",
+                "dynamodb:Scan",
             ],
         ));
     } else {

@@ -603,6 +603,7 @@ mod tests {
             identity_store_id: store.map(str::to_owned),
             portal_url: "https://example.awsapps.com/start".into(),
             max_tps: 20,
+            people_table: "employee-lifecycle-people".into(),
             permission_sets: Vec::new(),
             assignments: Vec::new(),
         }

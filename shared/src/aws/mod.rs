@@ -16,6 +16,8 @@ pub mod iam;
 pub mod identity_center;
 #[cfg(feature = "intake")]
 pub mod intake;
+#[cfg(feature = "identity-center")]
+pub mod people;
 #[cfg(feature = "trail")]
 pub mod s3;
 #[cfg(feature = "secrets")]
@@ -121,6 +123,9 @@ pub struct Aws {
     pub scheduler: scheduler::Scheduler,
     #[cfg(feature = "tombstones")]
     pub tombstones: tombstones::Tombstones,
+    /// Whom this system owns in Identity Center.
+    #[cfg(feature = "identity-center")]
+    pub people: people::People,
 }
 
 impl Aws {
@@ -135,6 +140,8 @@ impl Aws {
             scheduler: scheduler::Scheduler::new(aws_sdk_scheduler::Client::new(sdk)),
             #[cfg(feature = "tombstones")]
             tombstones: tombstones::Tombstones::new(aws_sdk_dynamodb::Client::new(sdk)),
+            #[cfg(feature = "identity-center")]
+            people: people::People::new(aws_sdk_dynamodb::Client::new(sdk)),
         }
     }
 }
@@ -182,6 +189,33 @@ where
     })
     .await?;
     Ok(all)
+}
+
+/// Creates a DynamoDB table keyed by the string attribute `key`, billed on demand, unless one
+/// of that name exists; returns whether it did.
+#[cfg(feature = "tombstones")]
+pub(crate) async fn create_keyed_table(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: &str,
+) -> Result<bool, Error> {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    let created = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(built(
+            AttributeDefinition::builder().attribute_name(key).attribute_type(ScalarAttributeType::S).build(),
+        )?)
+        .key_schema(built(KeySchemaElement::builder().attribute_name(key).key_type(KeyType::Hash).build())?)
+        .send()
+        .await
+        .map_err(|e| aws_error("dynamodb:CreateTable", e));
+    match created {
+        Ok(_) => Ok(true),
+        Err(e) if is_code(&e, "ResourceInUseException") => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// A request part from an SDK builder, or the builder's refusal (a required field left unset)

@@ -2,13 +2,10 @@
 //! back. One item per employee id; DynamoDB's TTL removes it after `lifecycle.tombstone_days`.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveSpecification};
 use chrono::{DateTime, Utc};
 
-use super::{aws_error, built, is_code};
+use super::{aws_error, built};
 use crate::error::Error;
 use crate::lifecycle;
 
@@ -74,22 +71,8 @@ impl Tombstones {
 
     /// Creates the table (on demand, TTL on `expiresAt`) unless it exists; returns whether it did.
     pub async fn create_table(&self, table: &str) -> Result<bool, Error> {
-        let created = self
-            .client
-            .create_table()
-            .table_name(table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(built(
-                AttributeDefinition::builder().attribute_name(KEY).attribute_type(ScalarAttributeType::S).build(),
-            )?)
-            .key_schema(built(KeySchemaElement::builder().attribute_name(KEY).key_type(KeyType::Hash).build())?)
-            .send()
-            .await
-            .map_err(|e| aws_error("dynamodb:CreateTable", e));
-        match created {
-            Ok(_) => {}
-            Err(e) if is_code(&e, "ResourceInUseException") => return Ok(false),
-            Err(e) => return Err(e),
+        if !super::create_keyed_table(&self.client, table, KEY).await? {
+            return Ok(false);
         }
         let ttl = built(TimeToLiveSpecification::builder().attribute_name(TTL).enabled(true).build())?;
         self.client

@@ -49,6 +49,9 @@ pub struct IdentityCenterConfig {
     /// process's calls (AWS's limit is 20 per account for most of these APIs).
     #[serde(default = "default_max_tps")]
     pub max_tps: u32,
+    /// The DynamoDB table of this system's own records of whom it owns (`aws::people`).
+    #[serde(default = "default_people_table")]
+    pub people_table: String,
     #[serde(default)]
     pub permission_sets: Vec<PermissionSetConfig>,
     #[serde(default)]
@@ -57,6 +60,10 @@ pub struct IdentityCenterConfig {
 
 fn default_max_tps() -> u32 {
     20
+}
+
+fn default_people_table() -> String {
+    "employee-lifecycle-people".into()
 }
 
 /// `[[identity_center.permission_sets]]`: one this system creates and manages.
@@ -113,6 +120,13 @@ impl IdentityCenterConfig {
         }
         if !(1..=1000).contains(&self.max_tps) {
             return Err(ValidationError::new(at("max_tps"), "must be between 1 and 1000 calls per second"));
+        }
+        let t = &self.people_table;
+        if !(3..=255).contains(&t.len()) || !t.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+            return Err(ValidationError::new(
+                at("people_table"),
+                format!("`{}` is not a DynamoDB table name: 3 to 255 of a-z A-Z 0-9 _ . -", clip(t)),
+            ));
         }
         let mut names = std::collections::BTreeSet::new();
         for (i, ps) in self.permission_sets.iter().enumerate() {
@@ -224,6 +238,7 @@ mod tests {
             identity_store_id: Some("d-1234567890".into()),
             portal_url: "https://example.awsapps.com/start".into(),
             max_tps: 20,
+            people_table: "employee-lifecycle-people".into(),
             permission_sets: vec![PermissionSetConfig {
                 name: "Developers".into(),
                 managed_policies: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
@@ -258,6 +273,7 @@ mod tests {
             (Box::new(|c| c.identity_store_id = Some("d-12".into())), "identity_center.identity_store_id", "d-"),
             (Box::new(|c| c.portal_url = "http://x".into()), "identity_center.portal_url", "https://"),
             (Box::new(|c| c.max_tps = 0), "identity_center.max_tps", "between 1"),
+            (Box::new(|c| c.people_table = "people table".into()), "identity_center.people_table", "DynamoDB table"),
             (
                 Box::new(|c| c.permission_sets[0].managed_policies = vec!["arn:aws:iam::123456789012:policy/x".into()]),
                 "identity_center.permission_sets[0].managed_policies",

@@ -150,6 +150,10 @@ pub fn access(
 #[serde(rename_all = "camelCase")]
 pub struct IcAccess {
     pub user_name: String,
+    /// From this system's people record that names the user.
+    pub employee_id: Option<String>,
+    /// Whether this system owns the user: its people record names it, by id and name.
+    pub managed: bool,
     pub display_name: Option<String>,
     pub email: Option<String>,
     pub groups: Vec<String>,
@@ -158,10 +162,13 @@ pub struct IcAccess {
 }
 
 impl Row for IcAccess {
-    const HEADER: &'static [&'static str] = &["userName", "displayName", "email", "groups", "access"];
+    const HEADER: &'static [&'static str] =
+        &["userName", "employeeId", "managed", "displayName", "email", "groups", "access"];
     fn cells(&self) -> Vec<String> {
         vec![
             self.user_name.clone(),
+            opt(&self.employee_id),
+            self.managed.to_string(),
             opt(&self.display_name),
             opt(&self.email),
             self.groups.join("; "),
@@ -180,6 +187,8 @@ pub struct IcView {
     pub members: BTreeMap<String, Vec<String>>,
     /// Each assignment: permission set name, account, to whom.
     pub assignments: Vec<(String, String, Principal, String)>,
+    /// This system's people records.
+    pub records: Vec<PersonRecord>,
 }
 
 /// Each user with their groups and what the assignments give them.
@@ -206,8 +215,11 @@ pub fn ic_access(view: &IcView) -> Vec<IcAccess> {
                 .collect();
             access.sort();
             access.dedup();
+            let record = view.records.iter().find(|r| r.user_id == u.id);
             IcAccess {
                 user_name: u.user_name.clone(),
+                employee_id: record.map(|r| r.employee_id.clone()),
+                managed: record.is_some_and(|r| shared::person::ownership::identity_center(r, u).is_ok()),
                 display_name: u.display_name.clone(),
                 email: u.email.clone(),
                 groups,

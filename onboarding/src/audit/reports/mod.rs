@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use shared::audit::{AuditRecord, Outcome};
 use shared::aws::identity_center::{Principal, StoreUser};
+use shared::aws::people::PersonRecord;
 use shared::event::{CHANGED, DEPARTED, HIRED};
 
 mod access;
