@@ -26,6 +26,11 @@ struct Shared {
     throttle: f64,
     seed: u64,
     throttled: usize,
+    /// At most this many calls per second to these services (by their signing name); beyond,
+    /// the service's throttling error, as AWS answers at an account's limit.
+    limit: Option<(Vec<String>, usize)>,
+    /// When the limited services' recent calls were let through.
+    admitted: std::collections::VecDeque<std::time::Instant>,
 }
 
 pub struct CallProxy {
@@ -83,6 +88,14 @@ impl CallProxy {
         (s.latency, s.throttle, s.seed) = (latency, share, 0x9e37_79b9_7f4a_7c15);
     }
 
+    /// From now on: at most `per_second` calls a second (any one-second window) to `services`
+    /// (signing names: `identitystore`, `sso`); the others answered with a throttling error.
+    pub fn limit(&self, services: &[&str], per_second: usize) {
+        let mut s = self.shared.lock().expect("proxy state");
+        s.limit = Some((services.iter().map(|v| (*v).to_owned()).collect(), per_second));
+        s.admitted.clear();
+    }
+
     /// How many calls were answered with a throttling error so far.
     pub fn throttled(&self) -> usize {
         self.shared.lock().map(|s| s.throttled).unwrap_or(0)
@@ -117,13 +130,29 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<Shared>) {
     let Some((head, body)) = read_request(&mut reader) else { return };
     let (number, latency, throttle) = {
         let mut s = state.lock().expect("proxy state");
-        s.calls.push(action(&head, &body));
+        let call = action(&head, &body);
+        s.calls.push(call.clone());
         // xorshift64: a fixed sequence of draws, one per call.
         s.seed ^= s.seed << 13;
         s.seed ^= s.seed >> 7;
         s.seed ^= s.seed << 17;
         let draw = (s.seed >> 11) as f64 / (1u64 << 53) as f64;
-        let throttle = if draw < s.throttle { throttling(&head, &body) } else { None };
+        let mut throttle = if draw < s.throttle { throttling(&head, &body) } else { None };
+        let now = std::time::Instant::now();
+        let service = call.split(':').next().unwrap_or_default().to_owned();
+        if let Some((services, per_second)) = s.limit.clone()
+            && throttle.is_none()
+            && services.contains(&service)
+        {
+            while s.admitted.front().is_some_and(|t| now.duration_since(*t) >= std::time::Duration::from_secs(1)) {
+                s.admitted.pop_front();
+            }
+            if s.admitted.len() >= per_second {
+                throttle = throttling(&head, &body);
+            } else {
+                s.admitted.push_back(now);
+            }
+        }
         s.throttled += usize::from(throttle.is_some());
         (s.calls.len(), s.latency, throttle)
     };
