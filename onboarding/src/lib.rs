@@ -337,7 +337,7 @@ async fn audit_command(
         if let Some(ic_cfg) = cfg.identity_center_target().cloned() {
             let sdk = sdk(&cfg).await.map_err(Stop::usage)?;
             let ic = shared::aws::identity_center::IdentityCenter::new(&sdk, ic_cfg.max_tps, cfg.retry_policy());
-            let people = Aws::new(&sdk, cfg.retry_policy()).people;
+            let people = shared::aws::people::People::of(&sdk);
             let identity_center = Some((ic_cfg, ic, people));
             let env = audit::Env { cfg: Ok(cfg), now, command, ctx: None, identity_center, format };
             return audit::run(args, &env, out, err).await;

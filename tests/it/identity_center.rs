@@ -362,7 +362,7 @@ async fn audit_access_lists_each_users_groups_and_what_they_give_per_account() {
 
     // This system's records: Jane's names her user; Bob's names his id under another name (he
     // was renamed outside this system); Carol has none.
-    let people = shared::aws::people::People::new(aws_sdk_dynamodb::Client::new(&acct.sdk));
+    let people = shared::aws::people::People::of(&acct.sdk);
     let record = |employee: &str, id: &str, name: &str| shared::aws::people::PersonRecord {
         employee_id: employee.into(),
         user_id: id.into(),
@@ -431,7 +431,7 @@ async fn audit_access_lists_each_users_groups_and_what_they_give_per_account() {
 async fn the_people_table_claims_once_and_keeps_the_lifecycle() {
     use shared::aws::people::{Origin, People, PersonRecord};
     let acct = Account::new().await;
-    let people = People::new(aws_sdk_dynamodb::Client::new(&acct.sdk));
+    let people = People::of(&acct.sdk);
     let table = "employee-lifecycle-people";
     assert!(people.create_table(table).await.expect("create"));
     assert!(!people.create_table(table).await.expect("again"), "made once");

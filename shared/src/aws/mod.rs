@@ -141,7 +141,7 @@ impl Aws {
             #[cfg(feature = "tombstones")]
             tombstones: tombstones::Tombstones::new(aws_sdk_dynamodb::Client::new(sdk)),
             #[cfg(feature = "identity-center")]
-            people: people::People::new(aws_sdk_dynamodb::Client::new(sdk)),
+            people: people::People::of(sdk),
         }
     }
 }

@@ -56,6 +56,11 @@ impl People {
         Self { client }
     }
 
+    /// A client for the SDK's configuration.
+    pub fn of(sdk: &aws_config::SdkConfig) -> Self {
+        Self::new(Client::new(sdk))
+    }
+
     /// The employee's record, read consistently.
     pub async fn get(&self, table: &str, employee_id: &str) -> Result<Option<PersonRecord>, Error> {
         let out = self
