@@ -191,6 +191,25 @@ where
     Ok(all)
 }
 
+/// The item of `table` whose string key attribute `key` is `value`, read consistently.
+#[cfg(feature = "tombstones")]
+pub(crate) async fn get_keyed_item(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: &str,
+    value: &str,
+) -> Result<Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>, Error> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .key(key, aws_sdk_dynamodb::types::AttributeValue::S(value.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| aws_error("dynamodb:GetItem", e))?;
+    Ok(out.item)
+}
+
 /// Creates a DynamoDB table keyed by the string attribute `key`, billed on demand, unless one
 /// of that name exists; returns whether it did.
 #[cfg(feature = "tombstones")]

@@ -63,16 +63,8 @@ impl People {
 
     /// The employee's record, read consistently.
     pub async fn get(&self, table: &str, employee_id: &str) -> Result<Option<PersonRecord>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(table)
-            .key(KEY, AttributeValue::S(employee_id.to_owned()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| aws_error("dynamodb:GetItem", e))?;
-        out.item().map(record).transpose()
+        let item = super::get_keyed_item(&self.client, table, KEY, employee_id).await?;
+        item.as_ref().map(record).transpose()
     }
 
     /// Writes the record unless the employee has one: `true` when this call wrote it, `false`

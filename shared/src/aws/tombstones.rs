@@ -32,16 +32,7 @@ impl Tombstones {
     }
 
     pub async fn get(&self, table: &str, employee_id: &str) -> Result<Option<Tombstone>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(table)
-            .key(KEY, AttributeValue::S(employee_id.to_owned()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| aws_error("dynamodb:GetItem", e))?;
-        let Some(item) = out.item() else { return Ok(None) };
+        let Some(item) = super::get_keyed_item(&self.client, table, KEY, employee_id).await? else { return Ok(None) };
         let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
         let time = |k: &str| text(k).and_then(|t| lifecycle::parse_stamp(&t));
         Ok(Some(Tombstone {
