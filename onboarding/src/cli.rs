@@ -44,8 +44,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create what the config names in the target account: topics and the tombstones table; for IAM
-    /// users the boundary, groups and policies; for Identity Center the groups, permission sets and
-    /// assignments.
+    /// users the boundary, groups and policies; for Identity Center the people table, the groups,
+    /// permission sets and assignments.
     Bootstrap,
     /// Before a first run: the config, the region and credentials and whose they are, the
     /// endpoint, what `bootstrap` makes (with this version's documents), and against AWS whether
