@@ -467,6 +467,56 @@ async fn the_people_table_claims_once_and_keeps_the_lifecycle() {
     assert_eq!(all, ["E0", "E1"]);
 }
 
+/// What the Identity Center joiner and leaver will write, against the emulator: a membership
+/// made, listed for the user and ended (ending it again is no error); a permission set's inline
+/// policy written with the leavers' revocations, read back naming them, and removed.
+#[tokio::test]
+async fn memberships_and_a_permission_sets_revocations_are_written_and_read_back() {
+    use aws_sdk_identitystore::types::Name;
+    let acct = Account::new().await;
+    let cfg = config_file(&format!("writes-{}", acct.id));
+    let made = onboarding(&acct, &cfg, &["bootstrap"]);
+    assert_eq!(made.status.code(), Some(0), "{}", String::from_utf8_lossy(&made.stderr));
+    let (instance, store) = instance(&acct).await;
+    let ic = shared::aws::identity_center::IdentityCenter::new(&acct.sdk, 20, tests::config().retry_policy());
+    let jane = acct
+        .identity_store()
+        .create_user()
+        .identity_store_id(&store)
+        .user_name("jane")
+        .display_name("Jane Example")
+        .name(Name::builder().given_name("Jane").family_name("Example").build())
+        .send()
+        .await
+        .expect("user")
+        .user_id()
+        .to_owned();
+    let developers = groups(&acct, &store).await.into_iter().find(|g| g.0 == "Developers").expect("group").2;
+
+    assert!(ic.memberships_of(&store, &jane).await.expect("none yet").is_empty());
+    assert!(ic.join(&store, &developers, &jane).await.expect("join"));
+    let memberships = ic.memberships_of(&store, &jane).await.expect("memberships");
+    assert_eq!(memberships.iter().map(|(_, g)| g.as_str()).collect::<Vec<_>>(), [developers.as_str()]);
+    let membership = &memberships[0].0;
+    assert!(ic.leave(&store, membership).await.expect("leave"));
+    assert!(ic.memberships_of(&store, &jane).await.expect("after").is_empty(), "through the API: gone");
+    // Ending it again is no error (AWS answers ResourceNotFoundException, read as `false`; the
+    // emulator answers success).
+    ic.leave(&store, membership).await.expect("again");
+
+    let ps = permission_sets(&acct, &instance).await.into_iter().find(|p| p.0 == "Developers").expect("ps").4;
+    assert_eq!(ic.inline_policy(&instance, &ps).await.expect("read"), None);
+    let (doc, _) = shared::policies::permission_set_revocations([jane.as_str()]);
+    let doc = doc.expect("a document").to_string();
+    ic.set_inline_policy(&instance, &ps, Some(&doc)).await.expect("write");
+    let read = ic.inline_policy(&instance, &ps).await.expect("read").expect("a policy");
+    let read: Value = serde_json::from_str(&read).expect("json");
+    assert_eq!(shared::policies::users_denied(&read), [jane.clone()].into());
+    ic.set_inline_policy(&instance, &ps, None).await.expect("remove");
+    assert_eq!(ic.inline_policy(&instance, &ps).await.expect("read"), None);
+    ic.set_inline_policy(&instance, &ps, None).await.expect("removing none is no error");
+}
+
 /// What the emulator cannot do (its assignments succeed at once): an assignment that is in
 /// progress is polled until it succeeds, and one AWS fails is reported for its account while the
 /// others are made. Real SDK clients, answers injected with aws-smithy-mocks.

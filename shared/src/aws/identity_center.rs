@@ -501,6 +501,121 @@ impl IdentityCenter {
         .await
     }
 
+    /// A user's group memberships: (membership id, group id).
+    pub async fn memberships_of(&self, store: &str, user_id: &str) -> Result<Vec<(String, String)>, Error> {
+        let member = || aws_sdk_identitystore::types::MemberId::UserId(user_id.to_owned());
+        super::all_pages(
+            |token| async move {
+                self.call("identitystore:ListGroupMembershipsForMember", || {
+                    self.store
+                        .list_group_memberships_for_member()
+                        .identity_store_id(store)
+                        .member_id(member())
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await
+            },
+            |page| {
+                page.group_memberships()
+                    .iter()
+                    .filter_map(|m| Some((m.membership_id().to_owned(), m.group_id()?.to_owned())))
+                    .collect()
+            },
+            |page| page.next_token(),
+        )
+        .await
+    }
+
+    /// Makes the user a member of the group; `false` when AWS says it already is (callers read
+    /// [`Self::memberships_of`] first: the emulator accepts duplicates).
+    pub async fn join(&self, store: &str, group_id: &str, user_id: &str) -> Result<bool, Error> {
+        let member = || aws_sdk_identitystore::types::MemberId::UserId(user_id.to_owned());
+        let made = self
+            .call("identitystore:CreateGroupMembership", || {
+                self.store
+                    .create_group_membership()
+                    .identity_store_id(store)
+                    .group_id(group_id)
+                    .member_id(member())
+                    .send()
+            })
+            .await;
+        match made {
+            Ok(_) => Ok(true),
+            Err(e) if is_code(&e, "ConflictException") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Ends a membership; `false` when it was already gone.
+    pub async fn leave(&self, store: &str, membership_id: &str) -> Result<bool, Error> {
+        let gone = self
+            .call("identitystore:DeleteGroupMembership", || {
+                self.store.delete_group_membership().identity_store_id(store).membership_id(membership_id).send()
+            })
+            .await;
+        match gone {
+            Ok(_) => Ok(true),
+            Err(e) if is_code(&e, "ResourceNotFoundException") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A permission set's inline policy, or `None` when it has none.
+    pub async fn inline_policy(&self, instance: &str, permission_set: &str) -> Result<Option<String>, Error> {
+        let out = self
+            .call("sso:GetInlinePolicyForPermissionSet", || {
+                self.admin
+                    .get_inline_policy_for_permission_set()
+                    .instance_arn(instance)
+                    .permission_set_arn(permission_set)
+                    .send()
+            })
+            .await?;
+        Ok(out.inline_policy().filter(|p| !p.is_empty()).map(str::to_owned))
+    }
+
+    /// Writes a permission set's inline policy, or removes it (`None`). It reaches the accounts
+    /// only once the permission set is provisioned again ([`Self::provision`]).
+    pub async fn set_inline_policy(
+        &self,
+        instance: &str,
+        permission_set: &str,
+        document: Option<&str>,
+    ) -> Result<(), Error> {
+        match document {
+            Some(doc) => {
+                self.call("sso:PutInlinePolicyToPermissionSet", || {
+                    self.admin
+                        .put_inline_policy_to_permission_set()
+                        .instance_arn(instance)
+                        .permission_set_arn(permission_set)
+                        .inline_policy(doc)
+                        .send()
+                })
+                .await?;
+            }
+            None => {
+                let gone = self
+                    .call("sso:DeleteInlinePolicyFromPermissionSet", || {
+                        self.admin
+                            .delete_inline_policy_from_permission_set()
+                            .instance_arn(instance)
+                            .permission_set_arn(permission_set)
+                            .send()
+                    })
+                    .await;
+                match gone {
+                    Ok(_) => {}
+                    Err(e) if is_code(&e, "ResourceNotFoundException") => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Starts assigning a permission set to a group in an account.
     pub async fn assign_group(
         &self,
