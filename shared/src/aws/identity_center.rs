@@ -160,6 +160,25 @@ impl IdentityCenter {
         choose(cfg, &self.instances().await?)
     }
 
+    /// Every item of a token-paginated listing, each page through [`Self::call`]: `send(token)`
+    /// requests a page, `items(page)` takes what it holds, `next(page)` is the next token.
+    async fn paged<T, O, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        send: F,
+        items: impl Fn(&O) -> Vec<T>,
+        next: impl Fn(&O) -> Option<&str>,
+    ) -> Result<Vec<T>, Error>
+    where
+        F: Fn(Option<String>) -> Fut,
+        Fut: std::future::Future<Output = Result<O, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let send = &send;
+        let fetch = |token: Option<String>| async move { self.call(operation, || send(token.clone())).await };
+        super::all_pages(fetch, items, next).await
+    }
+
     /// Every instance the caller can see.
     pub async fn instances(&self) -> Result<Vec<Instance>, Error> {
         let out = self.call("sso:ListInstances", || self.admin.list_instances().send()).await?;
@@ -225,17 +244,14 @@ impl IdentityCenter {
 
     /// Every permission set of the instance, described.
     pub async fn permission_sets(&self, instance: &str) -> Result<Vec<PermissionSet>, Error> {
-        let arns = super::all_pages(
-            |token| async move {
-                self.call("sso:ListPermissionSets", || {
-                    self.admin.list_permission_sets().instance_arn(instance).set_next_token(token.clone()).send()
-                })
-                .await
-            },
-            |page| page.permission_sets().to_vec(),
-            |page| page.next_token(),
-        )
-        .await?;
+        let arns = self
+            .paged(
+                "sso:ListPermissionSets",
+                |token| self.admin.list_permission_sets().instance_arn(instance).set_next_token(token).send(),
+                |page| page.permission_sets().to_vec(),
+                |page| page.next_token(),
+            )
+            .await?;
         let mut sets = Vec::with_capacity(arns.len());
         for arn in arns {
             let out = self
@@ -285,17 +301,15 @@ impl IdentityCenter {
 
     /// The AWS managed policies attached to a permission set.
     pub async fn managed_policies(&self, instance: &str, permission_set: &str) -> Result<Vec<String>, Error> {
-        super::all_pages(
-            |token| async move {
-                self.call("sso:ListManagedPoliciesInPermissionSet", || {
-                    self.admin
-                        .list_managed_policies_in_permission_set()
-                        .instance_arn(instance)
-                        .permission_set_arn(permission_set)
-                        .set_next_token(token.clone())
-                        .send()
-                })
-                .await
+        self.paged(
+            "sso:ListManagedPoliciesInPermissionSet",
+            |token| {
+                self.admin
+                    .list_managed_policies_in_permission_set()
+                    .instance_arn(instance)
+                    .permission_set_arn(permission_set)
+                    .set_next_token(token)
+                    .send()
             },
             |page| page.attached_managed_policies().iter().filter_map(|p| p.arn().map(str::to_owned)).collect(),
             |page| page.next_token(),
@@ -392,18 +406,16 @@ impl IdentityCenter {
         account: &str,
         permission_set: &str,
     ) -> Result<Vec<(Principal, String)>, Error> {
-        super::all_pages(
-            |token| async move {
-                self.call("sso:ListAccountAssignments", || {
-                    self.admin
-                        .list_account_assignments()
-                        .instance_arn(instance)
-                        .account_id(account)
-                        .permission_set_arn(permission_set)
-                        .set_next_token(token.clone())
-                        .send()
-                })
-                .await
+        self.paged(
+            "sso:ListAccountAssignments",
+            |token| {
+                self.admin
+                    .list_account_assignments()
+                    .instance_arn(instance)
+                    .account_id(account)
+                    .permission_set_arn(permission_set)
+                    .set_next_token(token)
+                    .send()
             },
             |page| {
                 page.account_assignments()
@@ -425,13 +437,9 @@ impl IdentityCenter {
 
     /// Every user of the identity store.
     pub async fn users(&self, store: &str) -> Result<Vec<StoreUser>, Error> {
-        super::all_pages(
-            |token| async move {
-                self.call("identitystore:ListUsers", || {
-                    self.store.list_users().identity_store_id(store).set_next_token(token.clone()).send()
-                })
-                .await
-            },
+        self.paged(
+            "identitystore:ListUsers",
+            |token| self.store.list_users().identity_store_id(store).set_next_token(token).send(),
             |page| {
                 page.users()
                     .iter()
@@ -455,13 +463,9 @@ impl IdentityCenter {
 
     /// Every group of the identity store: (id, display name).
     pub async fn groups(&self, store: &str) -> Result<Vec<(String, String)>, Error> {
-        super::all_pages(
-            |token| async move {
-                self.call("identitystore:ListGroups", || {
-                    self.store.list_groups().identity_store_id(store).set_next_token(token.clone()).send()
-                })
-                .await
-            },
+        self.paged(
+            "identitystore:ListGroups",
+            |token| self.store.list_groups().identity_store_id(store).set_next_token(token).send(),
             |page| {
                 page.groups()
                     .iter()
@@ -475,17 +479,15 @@ impl IdentityCenter {
 
     /// The user ids in a group.
     pub async fn members(&self, store: &str, group_id: &str) -> Result<Vec<String>, Error> {
-        super::all_pages(
-            |token| async move {
-                self.call("identitystore:ListGroupMemberships", || {
-                    self.store
-                        .list_group_memberships()
-                        .identity_store_id(store)
-                        .group_id(group_id)
-                        .set_next_token(token.clone())
-                        .send()
-                })
-                .await
+        self.paged(
+            "identitystore:ListGroupMemberships",
+            |token| {
+                self.store
+                    .list_group_memberships()
+                    .identity_store_id(store)
+                    .group_id(group_id)
+                    .set_next_token(token)
+                    .send()
             },
             |page| {
                 page.group_memberships()
@@ -504,17 +506,15 @@ impl IdentityCenter {
     /// A user's group memberships: (membership id, group id).
     pub async fn memberships_of(&self, store: &str, user_id: &str) -> Result<Vec<(String, String)>, Error> {
         let member = || aws_sdk_identitystore::types::MemberId::UserId(user_id.to_owned());
-        super::all_pages(
-            |token| async move {
-                self.call("identitystore:ListGroupMembershipsForMember", || {
-                    self.store
-                        .list_group_memberships_for_member()
-                        .identity_store_id(store)
-                        .member_id(member())
-                        .set_next_token(token.clone())
-                        .send()
-                })
-                .await
+        self.paged(
+            "identitystore:ListGroupMembershipsForMember",
+            |token| {
+                self.store
+                    .list_group_memberships_for_member()
+                    .identity_store_id(store)
+                    .member_id(member())
+                    .set_next_token(token)
+                    .send()
             },
             |page| {
                 page.group_memberships()
