@@ -77,6 +77,22 @@ pub struct StoreUser {
     pub email: Option<String>,
 }
 
+/// What a new user is made with: the HR attributes the Identity Store holds.
+#[derive(Debug, Clone, Copy)]
+pub struct NewUser<'a> {
+    pub user_name: &'a str,
+    pub display_name: &'a str,
+    pub given_name: &'a str,
+    pub family_name: &'a str,
+    pub email: &'a str,
+    pub title: Option<&'a str>,
+}
+
+/// The primary email, else the first.
+fn primary_email(emails: &[aws_sdk_identitystore::types::Email]) -> Option<String> {
+    emails.iter().find(|e| e.primary()).or(emails.first()).and_then(|e| e.value().map(str::to_owned))
+}
+
 /// Where an asynchronous sso-admin request (an account assignment's creation, a permission
 /// set's provisioning) is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,6 +231,70 @@ impl IdentityCenter {
             Err(e) if is_code(&e, "ResourceNotFoundException") => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The id of the user with this user name, if there is one.
+    pub async fn user_id_named(&self, store: &str, user_name: &str) -> Result<Option<String>, Error> {
+        let by_name = UniqueAttribute::builder()
+            .attribute_path("userName")
+            .attribute_value(Document::String(user_name.to_owned()))
+            .build()
+            .map_err(|e| Error::Input(e.to_string()))?;
+        let out = self
+            .call("identitystore:GetUserId", || {
+                self.store
+                    .get_user_id()
+                    .identity_store_id(store)
+                    .alternate_identifier(AlternateIdentifier::UniqueAttribute(by_name.clone()))
+                    .send()
+            })
+            .await;
+        match out {
+            Ok(o) => Ok(Some(o.user_id().to_owned())),
+            Err(e) if is_code(&e, "ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The user with this id, if there is one.
+    pub async fn user(&self, store: &str, user_id: &str) -> Result<Option<StoreUser>, Error> {
+        let out = self
+            .call("identitystore:DescribeUser", || {
+                self.store.describe_user().identity_store_id(store).user_id(user_id).send()
+            })
+            .await;
+        match out {
+            Ok(u) => Ok(Some(StoreUser {
+                id: u.user_id().to_owned(),
+                user_name: u.user_name().unwrap_or_default().to_owned(),
+                display_name: u.display_name().map(str::to_owned),
+                email: primary_email(u.emails()),
+            })),
+            Err(e) if is_code(&e, "ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates a user with the person's names, work email (primary) and title; returns its id.
+    /// `ConflictException` when the user name is taken.
+    pub async fn create_user(&self, store: &str, u: &NewUser<'_>) -> Result<String, Error> {
+        use aws_sdk_identitystore::types::{Email, Name};
+        let name = Name::builder().given_name(u.given_name).family_name(u.family_name).build();
+        let email = Email::builder().value(u.email).r#type("work").primary(true).build();
+        let out = self
+            .call("identitystore:CreateUser", || {
+                self.store
+                    .create_user()
+                    .identity_store_id(store)
+                    .user_name(u.user_name)
+                    .display_name(u.display_name)
+                    .name(name.clone())
+                    .emails(email.clone())
+                    .set_title(u.title.map(str::to_owned))
+                    .send()
+            })
+            .await?;
+        Ok(out.user_id().to_owned())
     }
 
     /// A group's description.
@@ -447,12 +527,7 @@ impl IdentityCenter {
                         id: u.user_id().to_owned(),
                         user_name: u.user_name().unwrap_or_default().to_owned(),
                         display_name: u.display_name().map(str::to_owned),
-                        email: u
-                            .emails()
-                            .iter()
-                            .find(|e| e.primary())
-                            .or(u.emails().first())
-                            .and_then(|e| e.value().map(str::to_owned)),
+                        email: primary_email(u.emails()),
                     })
                     .collect()
             },

@@ -18,7 +18,8 @@ use crate::lifecycle;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonRecord {
     pub employee_id: String,
-    /// The Identity Store user id.
+    /// The Identity Store user id; empty while the user is being made (the record is claimed
+    /// first, so two deliveries of a hire make one user, and [`People::bind`] names it after).
     pub user_id: String,
     pub user_name: String,
     pub since: DateTime<Utc>,
@@ -89,6 +90,59 @@ impl People {
         match put {
             Ok(_) => Ok(true),
             Err(e) if is_code(&e, "ConditionalCheckFailedException") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Names the user made for a record claimed before it was (`user_id` empty: see
+    /// `PersonRecord::user_id`). Binding the same id again is no error; another id is a conflict.
+    pub async fn bind(&self, table: &str, employee_id: &str, user_id: &str) -> Result<(), Error> {
+        let bound = self
+            .client
+            .update_item()
+            .table_name(table)
+            .key(KEY, AttributeValue::S(employee_id.to_owned()))
+            .update_expression("SET #u = :id")
+            .condition_expression("#u = :none OR #u = :id")
+            .expression_attribute_names("#u", "userId")
+            .expression_attribute_values(":id", AttributeValue::S(user_id.to_owned()))
+            .expression_attribute_values(":none", AttributeValue::S(String::new()))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb:UpdateItem", e));
+        match bound {
+            Ok(_) => Ok(()),
+            Err(e) if is_code(&e, "ConditionalCheckFailedException") => Err(Error::Conflict(format!(
+                "the people record of `{employee_id}` names another user than {user_id}, or is gone; read it \
+                 (`onboarding status {employee_id}`) before anything else"
+            ))),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Moves a claim whose user is not made yet to another user name (the claimed one turned out
+    /// to be someone else's). Only an unbound record of that name is changed.
+    pub async fn rename_pending(&self, table: &str, employee_id: &str, from: &str, to: &str) -> Result<(), Error> {
+        let moved = self
+            .client
+            .update_item()
+            .table_name(table)
+            .key(KEY, AttributeValue::S(employee_id.to_owned()))
+            .update_expression("SET #n = :to")
+            .condition_expression("#u = :none AND #n = :from")
+            .expression_attribute_names("#u", "userId")
+            .expression_attribute_names("#n", "userName")
+            .expression_attribute_values(":to", AttributeValue::S(to.to_owned()))
+            .expression_attribute_values(":from", AttributeValue::S(from.to_owned()))
+            .expression_attribute_values(":none", AttributeValue::S(String::new()))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb:UpdateItem", e));
+        match moved {
+            Ok(_) => Ok(()),
+            Err(e) if is_code(&e, "ConditionalCheckFailedException") => Err(Error::Conflict(format!(
+                "the people record of `{employee_id}` changed while its user was being made; send the hire again"
+            ))),
             Err(e) => Err(e),
         }
     }
