@@ -362,7 +362,8 @@ async fn connect(cfg: Config) -> Result<(aws_config::SdkConfig, Ctx), String> {
     let sdk = sdk(&cfg).await?;
     let clients = Aws::new(&sdk, cfg.retry_policy());
     let targets = Targets::resolve(&cfg, &clients).await.map_err(|e| e.to_string())?;
-    Ok((sdk, Ctx::new(cfg, clients, targets)))
+    let ctx = Ctx::new(cfg, clients, targets).with_identity_center(&sdk).await.map_err(|e| e.to_string())?;
+    Ok((sdk, ctx))
 }
 
 /// The SDK's configuration for `cfg`, once a region, credentials and the endpoint were found.

@@ -26,7 +26,6 @@ pub struct Targets {
 impl Targets {
     /// Resolves topic and policy names to ARNs (no call where the config already gives ARNs).
     pub async fn resolve(cfg: &Config, aws: &Aws) -> Result<Self, Error> {
-        cfg.flows_supported()?;
         let topic = |name: String| async move {
             if name.starts_with("arn:") {
                 return Ok(name);
@@ -47,6 +46,16 @@ impl Targets {
                 hint: "create it (`onboarding bootstrap`) or give its ARN",
             })
         };
+        if cfg.identity_center_target().is_some() {
+            // Identity Store users carry no boundary; their access is the permission sets'.
+            return Ok(Self {
+                notifications_topic_arn: topic(cfg.topics.notifications.clone()).await?,
+                audit_topic_arn: topic(cfg.topics.audit.clone()).await?,
+                boundary_arn: String::new(),
+                role_sessions_boundary_arn: None,
+                require_boundary: false,
+            });
+        }
         let boundary_arn = policy(cfg.iam.permissions_boundary.clone(), "permissions boundary policy").await?;
         let role_sessions_boundary_arn = match &cfg.iam.role_sessions_boundary {
             Some(name) => Some(policy(name.clone(), "role sessions boundary policy").await?),
@@ -64,6 +73,26 @@ impl Targets {
             require_boundary,
         })
     }
+}
+
+/// The Identity Center a context's flows act on (`target.kind = "identity-center"`): the
+/// clients, paced, and the instance and identity store, resolved once.
+#[cfg(feature = "identity-center")]
+#[derive(Debug, Clone)]
+pub struct IdentityCenterTarget {
+    pub ic: crate::aws::identity_center::IdentityCenter,
+    pub instance: crate::aws::identity_center::Instance,
+    pub people_table: String,
+    pub portal_url: String,
+}
+
+/// What a flow is asked to do, for [`Ctx::serves`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work {
+    Hire,
+    Change,
+    Departure,
+    Sweep,
 }
 
 /// Everything a step needs, built once per process.
@@ -86,6 +115,9 @@ pub struct Ctx {
     /// How many people a run or a sweep works on at once (each person's events stay in order;
     /// `shared::lanes`). One in a Lambda: each invocation is one event.
     pub concurrency: usize,
+    /// The Identity Center the flows act on, when it is the target ([`Ctx::with_identity_center`]).
+    #[cfg(feature = "identity-center")]
+    pub identity_center: Option<std::sync::Arc<IdentityCenterTarget>>,
 }
 
 impl Ctx {
@@ -99,7 +131,51 @@ impl Ctx {
             due_at: None,
             allow_mass_offboarding: false,
             concurrency: 1,
+            #[cfg(feature = "identity-center")]
+            identity_center: None,
         }
+    }
+
+    /// Connects the context to the configured Identity Center, when it is the target: its
+    /// clients (one pace, `identity_center.max_tps`) and its instance, discovered when the config
+    /// does not name it. No call for the IAM target.
+    #[cfg(feature = "identity-center")]
+    pub async fn with_identity_center(mut self, sdk: &aws_config::SdkConfig) -> Result<Self, Error> {
+        let Some(ic_cfg) = self.cfg.identity_center_target() else { return Ok(self) };
+        let ic = crate::aws::identity_center::IdentityCenter::new(sdk, ic_cfg.max_tps, self.cfg.retry_policy());
+        let instance = ic.instance(ic_cfg).await?;
+        let target = IdentityCenterTarget {
+            ic,
+            instance,
+            people_table: ic_cfg.people_table.clone(),
+            portal_url: ic_cfg.portal_url.clone(),
+        };
+        self.identity_center = Some(std::sync::Arc::new(target));
+        Ok(self)
+    }
+
+    /// Refuses work the configured target's flows do not do (yet). IAM does it all. Identity
+    /// Center takes hires that are due now and changes, in a process connected to it
+    /// ([`Ctx::with_identity_center`]: the operator CLI); departures, pre-hires and the sweep are
+    /// not built for it, and a binary built without it (the functions) refuses everything.
+    pub fn serves(&self, work: Work) -> Result<(), Error> {
+        if self.cfg.identity_center_target().is_none() {
+            return Ok(());
+        }
+        #[cfg(feature = "identity-center")]
+        let connected = self.identity_center.is_some();
+        #[cfg(not(feature = "identity-center"))]
+        let connected = false;
+        let why = match work {
+            _ if !connected => "this binary is built without it (the operator CLI has it; the functions do not yet)",
+            Work::Hire | Work::Change => return Ok(()),
+            Work::Departure => "its leaver (revocation in the permission sets, memberships ended) is not built yet",
+            Work::Sweep => "its sweep (activating pre-hires, scheduled departures, deletion) is not built yet",
+        };
+        Err(Error::Conflict(format!(
+            "target.kind = \"identity-center\": {why}. This version applies hires and changes to Identity Center \
+             from `onboarding run`/`serve`; set target.kind = \"iam\" to run every flow"
+        )))
     }
 
     /// The clock: the time an action is stamped with.
@@ -121,8 +197,12 @@ impl Ctx {
     /// context's clock (see [`crate::event::check_time`]). Every step and the pipeline read
     /// events through here.
     pub fn request(&self, raw: &Value) -> Result<Request, Error> {
-        self.cfg.flows_supported()?;
         let req = Request::from_event(&self.cfg, raw)?;
+        self.serves(match req {
+            Request::Hire(_) => Work::Hire,
+            Request::Change(_) => Work::Change,
+            Request::Depart(_) => Work::Departure,
+        })?;
         crate::event::check_time(req.meta(), self.now())?;
         Ok(req)
     }

@@ -18,7 +18,10 @@ pub async fn init() -> Result<Ctx, lambda_runtime::Error> {
     let sdk = aws::load_sdk_config(&cfg, aws::Trust::AmazonRoots).await;
     let aws = Aws::new(&sdk, cfg.retry_policy());
     let targets = Targets::resolve(&cfg, &aws).await?;
-    Ok(Ctx::new(cfg, aws, targets))
+    let ctx = Ctx::new(cfg, aws, targets);
+    // A function serves its target's every flow, or refuses to start (Identity Center: not yet).
+    ctx.serves(crate::context::Work::Hire)?;
+    Ok(ctx)
 }
 
 /// The Lambda error: `errorType` is what a state machine's `Retry`/`Catch` match on.

@@ -1,6 +1,7 @@
 //! The Identity Center target as far as it goes: `onboarding bootstrap` makes the groups,
 //! permission sets and assignments (checked through the Identity Store and sso-admin APIs), and
-//! leaves what it did not make alone; the HR flows refuse to run on it until they exist.
+//! leaves what it did not make alone; hires and changes go through the same flows as IAM's;
+//! departures and the sweep refuse to run on it until they exist.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -277,28 +278,194 @@ async fn bootstrap_uses_a_foreign_group_as_it_is_and_refuses_a_foreign_permissio
     assert_eq!(assigned(&acct, &instance, "111111111111", finance_set).await, [finance]);
 }
 
+/// A store user as the API reports it: (user name, display name, primary email, title).
+async fn store_users(acct: &Account, store: &str) -> BTreeMap<String, (String, String, String, String)> {
+    let out = acct.identity_store().list_users().identity_store_id(store).send().await.expect("users");
+    out.users()
+        .iter()
+        .map(|u| {
+            let email = u.emails().iter().find(|e| e.primary()).and_then(|e| e.value()).unwrap_or_default();
+            let row = (
+                u.user_name().unwrap_or_default().to_owned(),
+                u.display_name().unwrap_or_default().to_owned(),
+                email.to_owned(),
+                u.title().unwrap_or_default().to_owned(),
+            );
+            (u.user_id().to_owned(), row)
+        })
+        .collect()
+}
+
+/// The display names of the groups a user is a member of, as the Identity Store lists them
+/// (sorted; a name twice is a membership made twice).
+async fn memberships(acct: &Account, store: &str, user_id: &str) -> Vec<String> {
+    use aws_sdk_identitystore::types::MemberId;
+    let names: BTreeMap<String, String> = groups(acct, store).await.into_iter().map(|g| (g.2, g.0)).collect();
+    let out = acct
+        .identity_store()
+        .list_group_memberships_for_member()
+        .identity_store_id(store)
+        .member_id(MemberId::UserId(user_id.to_owned()))
+        .send()
+        .await
+        .expect("memberships");
+    let mut all: Vec<String> =
+        out.group_memberships().iter().filter_map(|m| names.get(m.group_id()?).cloned()).collect();
+    all.sort();
+    all
+}
+
+/// Makes a store user by hand, as someone else would: (user name, display name, email).
+async fn someone_else(acct: &Account, store: &str, user_name: &str, display: &str, email: &str) -> String {
+    use aws_sdk_identitystore::types::{Email, Name};
+    let (given, family) = display.split_once(' ').expect("two names");
+    acct.identity_store()
+        .create_user()
+        .identity_store_id(store)
+        .user_name(user_name)
+        .display_name(display)
+        .name(Name::builder().given_name(given).family_name(family).build())
+        .emails(Email::builder().value(email).primary(true).build())
+        .send()
+        .await
+        .expect("user")
+        .user_id()
+        .to_owned()
+}
+
+/// Adds a user to a group by hand.
+async fn add_by_hand(acct: &Account, store: &str, group: &str, user_id: &str) {
+    use aws_sdk_identitystore::types::MemberId;
+    let group_id = groups(acct, store).await.into_iter().find(|g| g.0 == group).expect("group").2;
+    acct.identity_store()
+        .create_group_membership()
+        .identity_store_id(store)
+        .group_id(group_id)
+        .member_id(MemberId::UserId(user_id.to_owned()))
+        .send()
+        .await
+        .expect("membership");
+}
+
+fn ok(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The joiner and the mover on Identity Center, through the same flows as IAM's, checked through
+/// the Identity Store API: a hire becomes one user (names, work email, title) in its mapped
+/// groups, with a people record naming it and no secret or IAM user anywhere; a resend changes
+/// nothing; a transfer regroups it, keeping a membership in a group outside the mapping (a
+/// Control-Tower-style one); a departure and the sweep, not built for this target yet, are
+/// refused before anything changes.
 #[tokio::test]
-async fn hr_events_and_the_sweep_are_refused_for_identity_center_until_its_flows_exist() {
+async fn hires_and_changes_reach_identity_center_and_departures_are_refused_until_built() {
+    use shared::aws::people::People;
     let acct = Account::new().await;
-    let cfg = config_file(&acct.id);
-    let made = onboarding(&acct, &cfg, &["bootstrap"]);
-    assert_eq!(made.status.code(), Some(0), "{}", String::from_utf8_lossy(&made.stderr));
+    let cfg = config_file(&format!("joiner-{}", acct.id));
+    ok(&onboarding(&acct, &cfg, &["bootstrap"]));
+    let (_, store) = instance(&acct).await;
+    acct.identity_store()
+        .create_group()
+        .identity_store_id(&store)
+        .display_name("AWSControlTowerAdmins")
+        .send()
+        .await
+        .expect("a group this system does not own");
 
-    // Refused before any event is read (as a Lambda's start is, by the same check).
-    let run = onboarding(&acct, &cfg, &["run", "events/hire-engineering.json"]);
-    let error = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(2), "{error}");
-    assert!(error.contains("target.kind = \"identity-center\"") && error.contains("target.kind = \"iam\""), "{error}");
-    let users = acct.iam().list_users().path_prefix("/employees/").send().await.expect("users");
-    assert!(users.users().is_empty(), "no IAM user made for an Identity Center config");
-    let groups =
-        acct.identity_store().list_users().identity_store_id(instance(&acct).await.1).send().await.expect("users");
-    assert!(groups.users().is_empty(), "and no Identity Store user either");
+    ok(&onboarding(&acct, &cfg, &["run", "events/hire-engineering.json"]));
+    let users = store_users(&acct, &store).await;
+    assert_eq!(users.len(), 1, "{users:?}");
+    let (jane, row) = users.iter().next().expect("one user");
+    let expected = ("jane.doe", "Jane Doe", "jane.doe@example.com", "Software Engineer");
+    assert_eq!((row.0.as_str(), row.1.as_str(), row.2.as_str(), row.3.as_str()), expected);
+    assert_eq!(memberships(&acct, &store, jane).await, ["AllEmployees", "Developers"]);
+    let people = People::of(&acct.sdk);
+    let record = people.get("employee-lifecycle-people", "E1001").await.expect("read").expect("a record");
+    assert_eq!((record.user_id.as_str(), record.user_name.as_str()), (jane.as_str(), "jane.doe"));
+    assert_eq!(record.lifecycle.get("lifecycle-status").map(String::as_str), Some("active"));
+    assert!(record.lifecycle.contains_key("welcome-sent"), "the welcome went out: {:?}", record.lifecycle);
+    let iam_users = acct.iam().list_users().path_prefix("/employees/").send().await.expect("iam users");
+    assert!(iam_users.users().is_empty(), "no IAM user for an Identity Center hire");
+    let secrets = acct.secrets().list_secrets().send().await.expect("secrets");
+    assert!(secrets.secret_list().is_empty(), "no credential is made: the person sets their own password");
 
+    // Someone else adds the person to a group outside the mapping.
+    add_by_hand(&acct, &store, "AWSControlTowerAdmins", jane).await;
+    ok(&onboarding(&acct, &cfg, &["run", "events/hire-engineering.json"]));
+    assert_eq!(store_users(&acct, &store).await.len(), 1, "a resend makes no second user");
+    assert_eq!(memberships(&acct, &store, jane).await, ["AWSControlTowerAdmins", "AllEmployees", "Developers"]);
+
+    ok(&onboarding(&acct, &cfg, &["run", "events/change-transfer.json"]));
+    assert_eq!(memberships(&acct, &store, jane).await, ["AWSControlTowerAdmins", "AllEmployees", "Finance"]);
+    let record = people.get("employee-lifecycle-people", "E1001").await.expect("read").expect("a record");
+    assert_eq!(record.lifecycle.get("department").map(String::as_str), Some("Finance"));
+    assert_eq!(record.user_id, *jane, "the same user: never deleted and made again");
+
+    let depart = onboarding(&acct, &cfg, &["run", "events/depart-immediate.json"]);
+    let error = format!("{}{}", String::from_utf8_lossy(&depart.stdout), String::from_utf8_lossy(&depart.stderr));
+    assert_ne!(depart.status.code(), Some(0), "{error}");
+    assert!(error.contains("target.kind = \"identity-center\"") && error.contains("leaver"), "{error}");
+    assert_eq!(memberships(&acct, &store, jane).await, ["AWSControlTowerAdmins", "AllEmployees", "Finance"]);
     let sweep = onboarding(&acct, &cfg, &["sweep"]);
     let stderr = String::from_utf8_lossy(&sweep.stderr);
     assert_ne!(sweep.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("target.kind = \"identity-center\""), "{stderr}");
+    assert!(stderr.contains("target.kind = \"identity-center\"") && stderr.contains("sweep"), "{stderr}");
+}
+
+/// Names on Identity Center: a user of the hire's name that this system does not own is skipped
+/// (the hire gets the next variant) and never touched; a hire interrupted between claiming its
+/// record and binding its user resumes with the claimed name and makes no second user; a claimed
+/// name someone else took in between moves the claim on.
+#[tokio::test]
+async fn an_unowned_user_of_the_same_name_is_skipped_and_an_interrupted_hire_resumes() {
+    use shared::aws::people::{Origin, People, PersonRecord};
+    let acct = Account::new().await;
+    let cfg = config_file(&format!("names-{}", acct.id));
+    ok(&onboarding(&acct, &cfg, &["bootstrap"]));
+    let (_, store) = instance(&acct).await;
+    let table = "employee-lifecycle-people";
+    let people = People::of(&acct.sdk);
+
+    let foreign = someone_else(&acct, &store, "jane.doe", "Jane Doe", "jane.other@example.com").await;
+    add_by_hand(&acct, &store, "Developers", &foreign).await;
+    // E2077's hire claimed `jane.doe2` and made the user, then stopped before binding it.
+    let pending = PersonRecord {
+        employee_id: "E2077".into(),
+        user_id: String::new(),
+        user_name: "jane.doe2".into(),
+        since: chrono::Utc::now(),
+        origin: Origin::Created,
+        lifecycle: BTreeMap::new(),
+    };
+    assert!(people.claim(table, &pending).await.expect("claim"));
+    let made_before = someone_else(&acct, &store, "jane.doe2", "Jane Doe", "jane.doe2@example.com").await;
+    // E1001's record claims `jane.doe3`, which someone else takes before the user is made.
+    let claimed = PersonRecord { employee_id: "E1001".into(), user_name: "jane.doe3".into(), ..pending.clone() };
+    assert!(people.claim(table, &claimed).await.expect("claim"));
+    let squatter = someone_else(&acct, &store, "jane.doe3", "Jane Doe", "squatter@example.com").await;
+
+    ok(&onboarding(&acct, &cfg, &["run", "events/hire-same-name.json", "events/hire-engineering.json"]));
+    let users = store_users(&acct, &store).await;
+    let by_name: BTreeMap<&str, &str> = users.iter().map(|(id, u)| (u.0.as_str(), id.as_str())).collect();
+    assert_eq!(by_name.keys().copied().collect::<Vec<_>>(), ["jane.doe", "jane.doe2", "jane.doe3", "jane.doe4"]);
+    assert_eq!(by_name["jane.doe2"], made_before, "the interrupted hire's user, bound, not made twice");
+    let e2077 = people.get(table, "E2077").await.expect("read").expect("record");
+    assert_eq!((e2077.user_id.as_str(), e2077.user_name.as_str()), (made_before.as_str(), "jane.doe2"));
+    let e1001 = people.get(table, "E1001").await.expect("read").expect("record");
+    assert_eq!((e1001.user_id.as_str(), e1001.user_name.as_str()), (by_name["jane.doe4"], "jane.doe4"));
+    assert_eq!(users[by_name["jane.doe4"]].2, "jane.doe@example.com");
+    assert_eq!(memberships(&acct, &store, &made_before).await, ["AllEmployees", "Finance"]);
+    assert_eq!(memberships(&acct, &store, by_name["jane.doe4"]).await, ["AllEmployees", "Developers"]);
+    // The users this system does not own: unchanged, in their groups as they were.
+    assert_eq!(memberships(&acct, &store, &foreign).await, ["Developers"]);
+    assert!(memberships(&acct, &store, &squatter).await.is_empty());
+    assert_eq!(users[&foreign], ("jane.doe".into(), "Jane Doe".into(), "jane.other@example.com".into(), String::new()));
 }
 
 /// `audit access` for Identity Center: each user of the identity store (made by anyone) with

@@ -438,22 +438,6 @@ impl Config {
         self.identity_center.as_ref().filter(|_| self.target.kind == TargetKind::IdentityCenter)
     }
 
-    /// Refuses the flows (HR events, the sweep; their targets' resolution) for a target they do
-    /// not serve yet. Identity Center has its configuration and `onboarding bootstrap` (groups,
-    /// permission sets, assignments); its joiner, mover and leaver flows are not built, and
-    /// running the IAM ones there would make IAM users nobody asked for.
-    pub fn flows_supported(&self) -> Result<(), crate::Error> {
-        match self.target.kind {
-            TargetKind::Iam => Ok(()),
-            TargetKind::IdentityCenter => Err(crate::Error::Conflict(
-                "target.kind = \"identity-center\": this version applies HR events and the sweep to IAM users \
-                 only; for Identity Center it makes the groups, permission sets and assignments (`onboarding \
-                 bootstrap`). Set target.kind = \"iam\" to run the flows"
-                    .into(),
-            )),
-        }
-    }
-
     pub fn retry_policy(&self) -> RetryPolicy {
         RetryPolicy {
             max_attempts: self.retry.max_attempts,

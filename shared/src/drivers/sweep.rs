@@ -113,7 +113,7 @@ async fn managed_users(ctx: &Ctx) -> Result<Vec<User>, Error> {
 }
 
 pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
-    ctx.cfg.flows_supported()?;
+    ctx.serves(crate::context::Work::Sweep)?;
     // Due dates are compared with the due instant; what is done is stamped with the clock.
     let now = ctx.due_now();
     let users = managed_users(ctx).await?;

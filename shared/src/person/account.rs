@@ -28,6 +28,10 @@ pub enum Made {
 /// user carries (status included) in the one call. A candidate name held by someone else is
 /// skipped, never touched; one holding the person's id outside their path is a conflict.
 pub(crate) async fn create(ctx: &Ctx, trail: &mut Trail<'_>, intent: &Intent) -> Result<Made, Error> {
+    #[cfg(feature = "identity-center")]
+    if let Some(t) = &ctx.identity_center {
+        return super::identity_center::create(ctx, t, trail, intent).await;
+    }
     let meta = &intent.hire.meta;
     let path = employee_path(&ctx.cfg, &meta.employee_id);
     // Created with every tag a hire's user carries (status included), in the one call.
@@ -89,6 +93,22 @@ pub(crate) async fn create(ctx: &Ctx, trail: &mut Trail<'_>, intent: &Intent) ->
         intent.base_name,
         variant(&intent.base_name, MAX_VARIANTS)
     )))
+}
+
+/// The employee's user of this name, read now (waiting out IAM's eventual consistency for one
+/// just made); `None` when there is none. Whose it is, the caller proves.
+pub async fn read(ctx: &Ctx, employee_id: &str, user_name: &str) -> Result<Option<User>, Error> {
+    #[cfg(feature = "identity-center")]
+    if let Some(t) = &ctx.identity_center {
+        let found = super::identity_center::find(ctx, t, employee_id).await?;
+        return Ok(found.filter(|u| u.name == user_name));
+    }
+    let _ = employee_id;
+    match ctx.aws.iam.wait_for_user(user_name).await {
+        Ok(u) => Ok(Some(u)),
+        Err(e) if e.aws_code() == Some("NoSuchEntity") => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Why a hire for someone this system deleted must create nothing: the event is not newer than

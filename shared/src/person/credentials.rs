@@ -49,6 +49,13 @@ pub(crate) async fn provision(
     issue: Issue,
 ) -> Result<StorePasswordOutput, Error> {
     let mut out = StorePasswordOutput::default();
+    #[cfg(feature = "identity-center")]
+    if ctx.identity_center.is_some() {
+        // Identity Center: the person sets their own password at the portal; nothing is issued,
+        // so no secret exists anywhere.
+        tracing::info!(user = %user.name, "Identity Center: no initial credential is made");
+        return Ok(out);
+    }
     let tags = secret_tags(&person.employee_id, user.name, ctx.now());
     if person.access.console {
         console_password(ctx, trail, person, user, issue, &tags, &mut out).await?;

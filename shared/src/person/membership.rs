@@ -17,6 +17,10 @@ pub(crate) async fn regroup(
     user: &UserRef<'_>,
     wanted: &[String],
 ) -> Result<Vec<String>, Error> {
+    #[cfg(feature = "identity-center")]
+    if let Some(t) = &ctx.identity_center {
+        return super::identity_center::regroup(ctx, t, trail, user, wanted).await;
+    }
     let iam = &ctx.aws.iam;
     let mut arns = Vec::with_capacity(wanted.len());
     for g in wanted {

@@ -14,6 +14,8 @@ pub mod account;
 pub mod credentials;
 #[cfg(feature = "secrets")]
 pub mod guard;
+#[cfg(feature = "identity-center")]
+pub(crate) mod identity_center;
 pub mod membership;
 pub mod notices;
 pub mod ownership;

@@ -82,6 +82,9 @@ pub struct Welcome<'a> {
     pub password_secret: Option<&'a str>,
     pub access_key_secret: Option<&'a str>,
     pub region: &'a str,
+    /// The AWS access portal, when the person's access is in Identity Center: they sign in
+    /// there and set their own password, and no credential was made.
+    pub portal_url: Option<&'a str>,
     /// Whether principals besides the user (a service desk) may read the initial credentials.
     pub delivered_by_service_desk: bool,
 }
@@ -89,6 +92,14 @@ pub struct Welcome<'a> {
 /// The messages for a new hire and their manager. Pure: built from names and locations only.
 pub fn welcome_messages(w: &Welcome<'_>) -> Vec<Message> {
     let mut how = String::new();
+    if let Some(portal) = w.portal_url {
+        how.push_str(&format!(
+            "Sign in to the AWS access portal at {portal} as `{user}`. At your first sign-in you choose \
+             your own password, with a one-time code AWS sends to this address, then register an MFA \
+             device. The portal lists the accounts and roles your groups give you.\n",
+            user = w.user_name
+        ));
+    }
     if let Some(s) = w.password_secret {
         how.push_str(&format!(
             "Console: sign in at {url} as `{user}`. Your initial password is in AWS Secrets Manager, \
@@ -124,8 +135,15 @@ pub fn welcome_messages(w: &Welcome<'_>) -> Vec<Message> {
             subject: "AWS account ready for your new team member".into(),
             body: format!(
                 "Hello,\n\nThe AWS user `{}` for {} ({}) is ready. They have been sent sign-in \
-                 instructions; their initial credentials are readable only by them.\n",
-                w.user_name, w.full_name, w.email
+                 instructions; {}.\n",
+                w.user_name,
+                w.full_name,
+                w.email,
+                if w.portal_url.is_some() {
+                    "they choose their own password at first sign-in"
+                } else {
+                    "their initial credentials are readable only by them"
+                }
             ),
         });
     }
@@ -162,6 +180,10 @@ pub(crate) async fn welcome(
         .and_then(region_of)
         .or_else(|| region_of(&ctx.targets.notifications_topic_arn))
         .unwrap_or("-");
+    #[cfg(feature = "identity-center")]
+    let portal_url = ctx.identity_center.as_ref().map(|t| t.portal_url.as_str());
+    #[cfg(not(feature = "identity-center"))]
+    let portal_url = None;
     let messages = welcome_messages(&Welcome {
         first_name: &person.first_name,
         full_name: person.full_name.clone(),
@@ -169,17 +191,18 @@ pub(crate) async fn welcome(
         manager_email: person.manager_email.as_deref(),
         user_name: user.name,
         sign_in_url,
-        password_secret: if person.access.console {
+        password_secret: if person.access.console && portal_url.is_none() {
             Some(stored.and_then(|s| s.password_secret_name.as_deref()).unwrap_or("-"))
         } else {
             None
         },
-        access_key_secret: if person.access.programmatic {
+        access_key_secret: if person.access.programmatic && portal_url.is_none() {
             Some(stored.and_then(|s| s.access_key_secret_name.as_deref()).unwrap_or("-"))
         } else {
             None
         },
         region,
+        portal_url,
         delivered_by_service_desk: !ctx.cfg.secrets.readers.is_empty(),
     });
     let sent_to = publish(ctx, trail, &person.employee_id, &messages).await?;
@@ -204,6 +227,7 @@ mod tests {
             password_secret: Some("employee-lifecycle/zoe.obrien/console-password"),
             access_key_secret: None,
             region: "eu-west-1",
+            portal_url: None,
             delivered_by_service_desk: false,
         });
         assert_eq!(m.len(), 2);
@@ -220,5 +244,27 @@ mod tests {
         assert!(m[0].subject.is_ascii());
         assert_eq!(m[1].recipient, "boss@example.com");
         assert!(!m[1].body.contains("console-password"));
+    }
+
+    #[test]
+    fn an_identity_center_welcome_names_the_portal_and_no_credential() {
+        let m = welcome_messages(&Welcome {
+            first_name: "Zoë",
+            full_name: "Zoë O'Brien".into(),
+            email: "zoe@example.com",
+            manager_email: Some("boss@example.com"),
+            user_name: "zoe.obrien",
+            sign_in_url: String::new(),
+            password_secret: None,
+            access_key_secret: None,
+            region: "eu-west-1",
+            portal_url: Some("https://example.awsapps.com/start"),
+            delivered_by_service_desk: false,
+        });
+        for needle in ["https://example.awsapps.com/start", "`zoe.obrien`", "choose your own password", "MFA"] {
+            assert!(m[0].body.contains(needle), "missing {needle}: {}", m[0].body);
+        }
+        assert!(!m[0].body.contains("Secrets Manager"), "{}", m[0].body);
+        assert!(m[1].body.contains("choose their own password"), "{}", m[1].body);
     }
 }

@@ -17,6 +17,9 @@ use crate::event::Departure;
 use crate::lifecycle::{self, Status};
 use crate::tags::{EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE};
 
+/// The ARN prefix of an Identity Store user.
+const IDENTITY_STORE_USER: &str = "arn:aws:identitystore:::user/";
+
 /// The IAM path of an employee's user.
 pub fn employee_path(cfg: &Config, employee_id: &str) -> String {
     format!("{}{employee_id}/", cfg.iam.user_path)
@@ -49,6 +52,15 @@ impl Ctx {
 /// permissions, so a tag written by someone else does not make a user managed.
 pub fn ownership(owner: Owner<'_>, u: &User) -> Result<(), String> {
     let not = |why: String| Err(format!("user `{}` is not managed by this system: {why}", u.name));
+    if owner.cfg.identity_center_target().is_some() {
+        // An Identity Store user carries nothing of ours: it is acted on only as read through the
+        // people record that names it (`person::identity_center`, proven by `identity_center`
+        // below), which is where its marks come from.
+        let ours = u.arn.starts_with(IDENTITY_STORE_USER)
+            && u.tags.get(MANAGED_BY).map(String::as_str) == Some(MANAGED_BY_VALUE)
+            && u.tags.contains_key(EMPLOYEE_ID);
+        return if ours { Ok(()) } else { not("no people record names it".into()) };
+    }
     if u.tags.get(MANAGED_BY).map(String::as_str) != Some(MANAGED_BY_VALUE) {
         return not(format!("no `{MANAGED_BY}` tag"));
     }
@@ -99,6 +111,10 @@ pub fn is_protected(cfg: &Config, u: &User) -> bool {
 /// The employee's user (with its tags), if there is one. A user at the path that does not carry
 /// the employee's id is not theirs; two that do is a conflict for a human to resolve.
 pub async fn find(ctx: &Ctx, employee_id: &str) -> Result<Option<User>, Error> {
+    #[cfg(feature = "identity-center")]
+    if let Some(t) = &ctx.identity_center {
+        return super::identity_center::find(ctx, t, employee_id).await;
+    }
     let mut found: Option<User> = None;
     for listed in ctx.aws.iam.list_users(&employee_path(&ctx.cfg, employee_id)).await? {
         let Some(u) = ctx.aws.iam.get_user(&listed.name).await? else { continue };

@@ -40,6 +40,10 @@ pub(crate) async fn apply(
     if diff.is_empty() {
         return Ok(Outcome::AlreadyDone);
     }
+    #[cfg(feature = "identity-center")]
+    if let Some(t) = &ctx.identity_center {
+        return super::identity_center::write_lifecycle(ctx, t, trail, user, diff).await;
+    }
     let iam = &ctx.aws.iam;
     if !diff.remove.is_empty() {
         trail.apply("iam:UntagUser", user.label(), iam.untag_user(user.name, &diff.remove)).await?;

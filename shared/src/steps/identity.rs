@@ -78,12 +78,9 @@ pub async fn target(ctx: &Ctx, state: &State, employee_id: &str, proof: Proof) -
     let proven = state.proven().filter(|u| proof == Proof::Reuse && u.name == hint.user_name).cloned();
     let user = match proven {
         Some(u) => u,
-        None => ctx
-            .aws
-            .iam
-            .wait_for_user(&hint.user_name)
-            .await
-            .map_err(|e| if e.aws_code() == Some("NoSuchEntity") { untrusted("no such user".into()) } else { e })?,
+        None => crate::person::account::read(ctx, employee_id, &hint.user_name)
+            .await?
+            .ok_or_else(|| untrusted("no such user".into()))?,
     };
     if user.arn != hint.user_arn {
         return Err(untrusted(format!("its ARN is `{}`, not `{}`", user.arn, hint.user_arn)));

@@ -1,0 +1,308 @@
+//! What happens to a person when their access lives in IAM Identity Center: the second
+//! implementation of the person layer's operations, chosen where each begins
+//! (`ctx.identity_center`). The steps do not know which one runs.
+//!
+//! A person's Identity Store user is acted on as a [`User`] ([`subject`]): its user name, its
+//! ARN, and, in place of an IAM user's tags, the lifecycle this system's people record keeps
+//! (`aws::people`), so statuses, due dates, staleness and the HR attributes are decided by the
+//! same code for both targets. Such a value is made only from a record that names the user and a
+//! user that answers to it ([`find`], [`create`]): the record is the proof of ownership.
+
+use std::collections::BTreeMap;
+
+use super::UserRef;
+use super::account::Made;
+use crate::audit::Outcome;
+use crate::aws::iam::User;
+use crate::aws::identity_center::NewUser;
+use crate::aws::is_code;
+use crate::aws::people::{Origin, PersonRecord};
+use crate::context::{Ctx, IdentityCenterTarget};
+use crate::error::Error;
+use crate::intent::Intent;
+use crate::lifecycle::Status;
+use crate::tags::{self, EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE, STATUS};
+use crate::trail::Trail;
+use crate::username::{MAX_VARIANTS, variant};
+
+/// An Identity Store user's ARN, less its id (the service authorization reference's `User`).
+pub const USER_ARN: &str = "arn:aws:identitystore:::user/";
+const GROUP_ARN: &str = "arn:aws:identitystore:::group/";
+const MEMBERSHIP_ARN: &str = "arn:aws:identitystore:::membership/";
+
+/// The person's user as the steps act on it, from the record that proves it.
+pub(crate) fn subject(record: &PersonRecord, user_name: &str) -> User {
+    let mut tags = record.lifecycle.clone();
+    tags.insert(MANAGED_BY.into(), MANAGED_BY_VALUE.into());
+    tags.insert(EMPLOYEE_ID.into(), record.employee_id.clone());
+    let arn = if record.user_id.is_empty() { String::new() } else { format!("{USER_ARN}{}", record.user_id) };
+    User { name: user_name.to_owned(), arn, tags, ..User::default() }
+}
+
+/// The Identity Store user id in a subject's ARN.
+fn user_id<'a>(user: &UserRef<'a>) -> Result<&'a str, Error> {
+    user.arn
+        .strip_prefix(USER_ARN)
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| Error::Untrusted(format!("`{}` is not an Identity Store user's ARN", user.arn)))
+}
+
+/// Where the trail says the person's record is.
+fn record_label(t: &IdentityCenterTarget, employee_id: &str) -> String {
+    format!("{}/{employee_id}", t.people_table)
+}
+
+/// The employee's user, proven: their people record names it and it answers to the record's id
+/// and name (`ownership::identity_center`). `None` when there is no record, or one whose user is
+/// still being made (the hire that claimed it resumes). A record whose user is gone or renamed is
+/// a conflict for an operator: nothing is done to it.
+pub(crate) async fn find(ctx: &Ctx, t: &IdentityCenterTarget, employee_id: &str) -> Result<Option<User>, Error> {
+    let Some(record) = ctx.aws.people.get(&t.people_table, employee_id).await? else { return Ok(None) };
+    if record.user_id.is_empty() {
+        return Ok(None);
+    }
+    let Some(found) = t.ic.user(&t.instance.identity_store_id, &record.user_id).await? else {
+        return Err(Error::Conflict(format!(
+            "the people record of `{employee_id}` names user {} (`{}`), which the identity store no longer has: \
+             deleted outside this system; look before sending its events again",
+            record.user_id, record.user_name
+        )));
+    };
+    super::ownership::identity_center(&record, &found).map_err(Error::Conflict)?;
+    Ok(Some(subject(&record, &found.user_name)))
+}
+
+/// Makes the hire's Identity Store user at the first free name (`base`, `base2`, ...), the
+/// people record first: the record is claimed (conditionally, once per employee) with the name
+/// and the lifecycle before the user is made, then bound to the user's id. A delivery that finds
+/// the record claimed but unbound (a concurrent one, or a crash between the two writes) goes on
+/// with its name; a user of that name that is not the one this system makes for the person (its
+/// display name and email differ) moves the claim to the next free name. A name held by someone
+/// else is skipped, never touched. No password or secret is made: the person sets theirs at the
+/// portal.
+pub(crate) async fn create(
+    ctx: &Ctx,
+    t: &IdentityCenterTarget,
+    trail: &mut Trail<'_>,
+    intent: &Intent,
+) -> Result<Made, Error> {
+    let meta = &intent.hire.meta;
+    let (table, store) = (&t.people_table, &t.instance.identity_store_id);
+    let lifecycle = super::hire_tags(&ctx.cfg.lifecycle, ctx.due_now(), intent, &BTreeMap::new());
+    if lifecycle.get(STATUS).map(String::as_str) == Some(Status::Pending.as_str()) {
+        return Err(Error::Conflict(format!(
+            "employee `{}` starts on {}: a pre-hire waits for the sweep's activation, which is not built for \
+             Identity Center yet; send the hire again from its activation day ({})",
+            meta.employee_id,
+            intent.hire.start_date,
+            lifecycle.get(tags::ACTIVATE_AT).map(String::as_str).unwrap_or("-")
+        )));
+    }
+    let hire = &intent.hire;
+    let display = format!("{} {}", hire.first_name(), hire.family_name);
+    let label = record_label(t, &meta.employee_id);
+    let mut name = match ctx.aws.people.get(table, &meta.employee_id).await? {
+        Some(r) if r.user_id.is_empty() => r.user_name,
+        Some(_) => return found_now(ctx, t, &meta.employee_id).await,
+        None => {
+            let name = free_name(t, intent, 1).await?;
+            let record = PersonRecord {
+                employee_id: meta.employee_id.clone(),
+                user_id: String::new(),
+                user_name: name.clone(),
+                since: ctx.now(),
+                origin: Origin::Created,
+                lifecycle: lifecycle.clone(),
+            };
+            if trail.dry_run() {
+                trail.record("identitystore:CreateUser", &name, Outcome::WouldDo).await?;
+                return Ok(Made::Would(subject(&record, &name)));
+            }
+            if ctx.aws.people.claim(table, &record).await? {
+                trail.record("dynamodb:PutItem", &label, Outcome::Done).await?;
+                name
+            } else {
+                // Another delivery of the hire claimed it first: go on with its name.
+                match ctx.aws.people.get(table, &meta.employee_id).await? {
+                    Some(r) if r.user_id.is_empty() => r.user_name,
+                    _ => return found_now(ctx, t, &meta.employee_id).await,
+                }
+            }
+        }
+    };
+    if trail.dry_run() {
+        // Claimed by a delivery that has not made the user yet: this run would make it.
+        trail.record("identitystore:CreateUser", &name, Outcome::WouldDo).await?;
+        let record = PersonRecord {
+            employee_id: meta.employee_id.clone(),
+            user_id: String::new(),
+            user_name: name.clone(),
+            since: ctx.now(),
+            origin: Origin::Created,
+            lifecycle,
+        };
+        return Ok(Made::Would(subject(&record, &name)));
+    }
+    for _ in 0..MAX_VARIANTS {
+        let new = NewUser {
+            user_name: &name,
+            display_name: &display,
+            given_name: hire.first_name(),
+            family_name: &hire.family_name,
+            email: &hire.email,
+            title: hire.title.as_deref(),
+        };
+        let made = match t.ic.user_id_named(store, &name).await? {
+            Some(id) => Some((id, false)),
+            None => match t.ic.create_user(store, &new).await {
+                Ok(id) => Some((id, true)),
+                // Made between our look and our create: look again below.
+                Err(e) if is_code(&e, "ConflictException") => {
+                    t.ic.user_id_named(store, &name).await?.map(|id| (id, false))
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let Some((id, now)) = made else { continue };
+        let arn = format!("{USER_ARN}{id}");
+        if now {
+            tracing::info!(user = %name, id = %id, "created Identity Store user");
+        } else if !is_as_made(t, &id, &new).await? {
+            // Someone else's user took the claimed name: the claim moves on, nothing is touched.
+            let next = free_name(t, intent, variant_number(&intent.base_name, &name) + 1).await?;
+            tracing::info!(candidate = %name, next = %next, "user name taken, moving the claim to the next variant");
+            ctx.aws.people.rename_pending(table, &meta.employee_id, &name, &next).await?;
+            name = next;
+            continue;
+        }
+        let outcome = if now { Outcome::Done } else { Outcome::AlreadyDone };
+        trail.record("identitystore:CreateUser", &arn, outcome).await?;
+        ctx.aws.people.bind(table, &meta.employee_id, &id).await?;
+        trail.record("dynamodb:UpdateItem", &label, Outcome::Done).await?;
+        let record = PersonRecord {
+            employee_id: meta.employee_id.clone(),
+            user_id: id,
+            user_name: name.clone(),
+            since: ctx.now(),
+            origin: Origin::Created,
+            lifecycle,
+        };
+        let user = subject(&record, &name);
+        return Ok(if now { Made::Created(user) } else { Made::Found(user) });
+    }
+    Err(no_free_name(intent))
+}
+
+/// The person's user, made by another delivery that bound it since we looked.
+async fn found_now(ctx: &Ctx, t: &IdentityCenterTarget, employee_id: &str) -> Result<Made, Error> {
+    match find(ctx, t, employee_id).await? {
+        Some(u) => Ok(Made::Found(u)),
+        None => Err(Error::Conflict(format!(
+            "the people record of `{employee_id}` changed while its user was being made; send the hire again"
+        ))),
+    }
+}
+
+/// Whether the user is the one this system makes for the person: same display name and email.
+async fn is_as_made(t: &IdentityCenterTarget, id: &str, new: &NewUser<'_>) -> Result<bool, Error> {
+    let Some(u) = t.ic.user(&t.instance.identity_store_id, id).await? else { return Ok(false) };
+    Ok(u.display_name.as_deref() == Some(new.display_name)
+        && u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(new.email)))
+}
+
+/// The first variant of the hire's base name, from the `from`th, that no user holds.
+async fn free_name(t: &IdentityCenterTarget, intent: &Intent, from: u32) -> Result<String, Error> {
+    for n in from..=MAX_VARIANTS {
+        let name = variant(&intent.base_name, n);
+        match t.ic.user_id_named(&t.instance.identity_store_id, &name).await? {
+            Some(_) => tracing::info!(candidate = %name, "user name taken, trying the next variant"),
+            None => return Ok(name),
+        }
+    }
+    Err(no_free_name(intent))
+}
+
+/// Which variant of `base` a name is (1 for `base` itself).
+fn variant_number(base: &str, name: &str) -> u32 {
+    (1..=MAX_VARIANTS).find(|&n| variant(base, n) == name).unwrap_or(MAX_VARIANTS)
+}
+
+fn no_free_name(intent: &Intent) -> Error {
+    Error::Conflict(format!(
+        "no free user name: `{}` and its variants up to `{}` all belong to someone else",
+        intent.base_name,
+        variant(&intent.base_name, MAX_VARIANTS)
+    ))
+}
+
+/// Puts the user in every group of `wanted` and out of the mapped groups (`groups.allowed`) not
+/// in it; returns the groups it left. Every wanted group must exist before the first change.
+/// Memberships in groups outside the mapping are never touched.
+pub(crate) async fn regroup(
+    ctx: &Ctx,
+    t: &IdentityCenterTarget,
+    trail: &mut Trail<'_>,
+    user: &UserRef<'_>,
+    wanted: &[String],
+) -> Result<Vec<String>, Error> {
+    let store = &t.instance.identity_store_id;
+    let mut ids = Vec::with_capacity(wanted.len());
+    for g in wanted {
+        ids.push(t.ic.group_id(store, g).await?.ok_or_else(|| Error::Missing {
+            kind: "Identity Store group",
+            name: g.clone(),
+            hint: "create it (`onboarding bootstrap`) or remove it from the config",
+        })?);
+    }
+    if !user.exists {
+        for id in &ids {
+            trail.record("identitystore:CreateGroupMembership", &format!("{GROUP_ARN}{id}"), Outcome::WouldDo).await?;
+        }
+        return Ok(Vec::new());
+    }
+    let uid = user_id(user)?;
+    // A user this delivery made is in no group yet.
+    let current = if user.made_here { Vec::new() } else { t.ic.memberships_of(store, uid).await? };
+    for id in &ids {
+        let target = format!("{GROUP_ARN}{id}");
+        if current.iter().any(|(_, g)| g == id) {
+            trail.record("identitystore:CreateGroupMembership", &target, Outcome::AlreadyDone).await?;
+        } else {
+            trail.apply("identitystore:CreateGroupMembership", &target, t.ic.join(store, id, uid)).await?;
+            tracing::info!(user = %user.name, group = %target, "joined group");
+        }
+    }
+    let mut stale = Vec::new();
+    let foreign: Vec<_> = current.iter().filter(|(_, g)| !ids.contains(g)).collect();
+    if foreign.is_empty() {
+        return Ok(stale);
+    }
+    let names: BTreeMap<String, String> = t.ic.groups(store).await?.into_iter().collect();
+    for (membership, group) in foreign {
+        let Some(name) = names.get(group).filter(|n| ctx.cfg.groups.allowed.contains(n)) else { continue };
+        let target = format!("{MEMBERSHIP_ARN}{membership}");
+        trail.apply("identitystore:DeleteGroupMembership", &target, t.ic.leave(store, membership)).await?;
+        tracing::info!(user = %user.name, group = %name, "left group that no longer applies");
+        stale.push(name.clone());
+    }
+    Ok(stale)
+}
+
+/// Writes a lifecycle change to the person's record: one conditional update, so the order of
+/// sets and removals an IAM user's 50-tag limit asks for does not arise.
+pub(crate) async fn write_lifecycle(
+    ctx: &Ctx,
+    t: &IdentityCenterTarget,
+    trail: &mut Trail<'_>,
+    user: &UserRef<'_>,
+    diff: tags::TagDiff,
+) -> Result<Outcome, Error> {
+    let employee_id = user
+        .tags
+        .get(EMPLOYEE_ID)
+        .ok_or_else(|| Error::Untrusted(format!("user `{}` carries no employee id", user.name)))?;
+    let remove: Vec<&str> = diff.remove.iter().map(String::as_str).collect();
+    let write = ctx.aws.people.set_lifecycle(&t.people_table, employee_id, &diff.set, &remove);
+    trail.apply("dynamodb:UpdateItem", &record_label(t, employee_id), write).await?;
+    Ok(trail.change())
+}
