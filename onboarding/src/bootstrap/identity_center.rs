@@ -11,10 +11,9 @@
 //! only added, never removed) and provisioned again to the accounts it is in.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use shared::Error;
-use shared::aws::identity_center::{Assigning, IdentityCenter, Instance, PermissionSet};
+use shared::aws::identity_center::{IdentityCenter, Instance, PermissionSet, Polled};
 use shared::config::{AssignmentConfig, Config, IdentityCenterConfig};
 use shared::tags::{MANAGED_BY, MANAGED_BY_VALUE};
 
@@ -22,8 +21,6 @@ use super::{INSTALLED_BY, Item};
 
 /// Assignment requests polled at once.
 pub const ASSIGNMENTS_IN_FLIGHT: usize = 10;
-/// How long one assignment may stay in progress before it is reported failed.
-const ASSIGNMENT_PATIENCE: Duration = Duration::from_secs(300);
 
 pub async fn bootstrap(cfg: &Config, ic_cfg: &IdentityCenterConfig, ic: &IdentityCenter) -> Result<Vec<Item>, Error> {
     let instance = ic.instance(ic_cfg).await?;
@@ -78,7 +75,7 @@ pub async fn bootstrap(cfg: &Config, ic_cfg: &IdentityCenterConfig, ic: &Identit
         item.updated = !created && (!missing.is_empty() || longer_or_shorter);
         if item.updated
             && let Err(e) =
-                finished(ic, &instance, ic.provision(&instance.arn, &arn).await?, Polled::Provisioning).await
+                ic.settled(&instance.arn, ic.provision(&instance.arn, &arn).await?, Polled::Provisioning).await
         {
             item.error = Some(format!("changed, but not provisioned to its accounts: {e}"));
         }
@@ -97,39 +94,6 @@ pub async fn bootstrap(cfg: &Config, ic_cfg: &IdentityCenterConfig, ic: &Identit
     Ok(items)
 }
 
-/// Which kind of asynchronous request is polled.
-#[derive(Debug, Clone, Copy)]
-enum Polled {
-    Assignment,
-    Provisioning,
-}
-
-/// Polls a request until it succeeded (`Ok`), failed (AWS's reason), or stayed in progress past
-/// [`ASSIGNMENT_PATIENCE`]; waits from half a second, doubling, up to 5 s between polls.
-async fn finished(ic: &IdentityCenter, instance: &Instance, mut status: Assigning, kind: Polled) -> Result<(), Error> {
-    let (started, mut wait) = (tokio::time::Instant::now(), Duration::from_millis(500));
-    loop {
-        match status {
-            Assigning::Succeeded => return Ok(()),
-            Assigning::Failed { reason } => return Err(Error::Conflict(reason)),
-            Assigning::InProgress { .. } if started.elapsed() > ASSIGNMENT_PATIENCE => {
-                return Err(Error::Conflict(format!(
-                    "still in progress after {} s; run bootstrap again to check it",
-                    ASSIGNMENT_PATIENCE.as_secs()
-                )));
-            }
-            Assigning::InProgress { request_id } => {
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(5));
-                status = match kind {
-                    Polled::Assignment => ic.assignment_status(&instance.arn, &request_id).await?,
-                    Polled::Provisioning => ic.provisioning_status(&instance.arn, &request_id).await?,
-                };
-            }
-        }
-    }
-}
-
 /// One group's permission set in one account: already there, created (its request polled until
 /// it succeeded), or failed with AWS's reason.
 async fn assignment(
@@ -146,7 +110,7 @@ async fn assignment(
             return Ok(false);
         }
         let started = ic.assign_group(&instance.arn, account, permission_set, group_id).await?;
-        finished(ic, instance, started, Polled::Assignment).await.map(|()| true)
+        ic.settled(&instance.arn, started, Polled::Assignment).await.map(|()| true)
     };
     match made.await {
         Ok(created) => Item::new("assignment", &name, created),

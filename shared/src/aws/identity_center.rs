@@ -77,6 +77,16 @@ pub struct StoreUser {
     pub email: Option<String>,
 }
 
+/// Which kind of asynchronous request [`IdentityCenter::settled`] polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Polled {
+    Assignment,
+    Provisioning,
+}
+
+/// How long an asynchronous request may stay in progress before it is reported failed.
+pub const PATIENCE: Duration = Duration::from_secs(300);
+
 /// What a new user is made with: the HR attributes the Identity Store holds.
 #[derive(Debug, Clone, Copy)]
 pub struct NewUser<'a> {
@@ -447,6 +457,32 @@ impl IdentityCenter {
             .await?;
         let s = out.permission_set_provisioning_status();
         Ok(assigning(s.and_then(|s| s.status()), s.and_then(|s| s.request_id()), s.and_then(|s| s.failure_reason())))
+    }
+
+    /// Polls a request until it succeeded (`Ok`), failed (AWS's reason), or stayed in progress
+    /// past [`PATIENCE`]; waits from half a second, doubling, up to 5 s between polls.
+    pub async fn settled(&self, instance: &str, mut status: Assigning, kind: Polled) -> Result<(), Error> {
+        let (started, mut wait) = (tokio::time::Instant::now(), Duration::from_millis(500));
+        loop {
+            match status {
+                Assigning::Succeeded => return Ok(()),
+                Assigning::Failed { reason } => return Err(Error::Conflict(reason)),
+                Assigning::InProgress { request_id } if started.elapsed() > PATIENCE => {
+                    return Err(Error::Conflict(format!(
+                        "request {request_id} still in progress after {} s; run the command again to check it",
+                        PATIENCE.as_secs()
+                    )));
+                }
+                Assigning::InProgress { request_id } => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                    status = match kind {
+                        Polled::Assignment => self.assignment_status(instance, &request_id).await?,
+                        Polled::Provisioning => self.provisioning_status(instance, &request_id).await?,
+                    };
+                }
+            }
+        }
     }
 
     /// Where a permission set's provisioning is now.
