@@ -11,6 +11,9 @@ use crate::event::{Change, Hire};
 /// The marker that this system manages the user.
 pub const MANAGED_BY: &str = "managed-by";
 pub const MANAGED_BY_VALUE: &str = "employee-lifecycle";
+/// The description bootstrap gives what it makes (policies; Identity Center groups and
+/// permission sets); one of the same name without it is someone else's, and never changed.
+pub const INSTALLED_BY: &str = "Installed by employee-lifecycle onboarding bootstrap";
 /// The person's identity: who this user belongs to.
 pub const EMPLOYEE_ID: &str = "employee-id";
 /// Set once the welcome message went out (value: the HR event id), so a resend sends none.

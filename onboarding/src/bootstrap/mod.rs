@@ -31,9 +31,7 @@ impl Item {
     }
 }
 
-/// The description bootstrap gives what it makes (policies; Identity Center groups and
-/// permission sets); one of the same name without it is someone else's, and never changed.
-pub const INSTALLED_BY: &str = "Installed by employee-lifecycle onboarding bootstrap";
+pub use shared::tags::INSTALLED_BY;
 
 pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, Error> {
     let mut items = Vec::new();
