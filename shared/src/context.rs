@@ -92,6 +92,8 @@ pub enum Work {
     Hire,
     Change,
     Departure,
+    /// A departure whose access ends later: the sweep (or a schedule) ends it.
+    ScheduledDeparture,
     Sweep,
 }
 
@@ -155,9 +157,10 @@ impl Ctx {
     }
 
     /// Refuses work the configured target's flows do not do (yet). IAM does it all. Identity
-    /// Center takes hires that are due now and changes, in a process connected to it
-    /// ([`Ctx::with_identity_center`]: the operator CLI); departures, pre-hires and the sweep are
-    /// not built for it, and a binary built without it (the functions) refuses everything.
+    /// Center takes hires that are due now, changes and departures whose access ends now, in a
+    /// process connected to it ([`Ctx::with_identity_center`]: the operator CLI); scheduled
+    /// departures, pre-hires and the sweep are not built for it, and a binary built without it
+    /// (the functions) refuses everything.
     pub fn serves(&self, work: Work) -> Result<(), Error> {
         if self.cfg.identity_center_target().is_none() {
             return Ok(());
@@ -168,13 +171,16 @@ impl Ctx {
         let connected = false;
         let why = match work {
             _ if !connected => "this binary is built without it (the operator CLI has it; the functions do not yet)",
-            Work::Hire | Work::Change => return Ok(()),
-            Work::Departure => "its leaver (revocation in the permission sets, memberships ended) is not built yet",
+            Work::Hire | Work::Change | Work::Departure => return Ok(()),
+            Work::ScheduledDeparture => {
+                "a departure whose access ends later waits for its sweep, which is not built yet: send it \
+                 with `immediate: true`, or again on the last day"
+            }
             Work::Sweep => "its sweep (activating pre-hires, scheduled departures, deletion) is not built yet",
         };
         Err(Error::Conflict(format!(
-            "target.kind = \"identity-center\": {why}. This version applies hires and changes to Identity Center \
-             from `onboarding run`/`serve`; set target.kind = \"iam\" to run every flow"
+            "target.kind = \"identity-center\": {why}. This version applies hires, changes and departures \
+             due now to Identity Center from `onboarding run`/`serve`; set target.kind = \"iam\" to run every flow"
         )))
     }
 

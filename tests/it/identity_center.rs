@@ -357,14 +357,17 @@ fn ok(out: &Output) {
     );
 }
 
-/// The joiner and the mover on Identity Center, through the same flows as IAM's, checked through
-/// the Identity Store API: a hire becomes one user (names, work email, title) in its mapped
-/// groups, with a people record naming it and no secret or IAM user anywhere; a resend changes
-/// nothing; a transfer regroups it, keeping a membership in a group outside the mapping (a
-/// Control-Tower-style one); a departure and the sweep, not built for this target yet, are
-/// refused before anything changes.
+/// The joiner, the mover and the leaver on Identity Center, through the same flows as IAM's,
+/// checked through the Identity Store and sso-admin APIs and the requests the emulator received:
+/// a hire becomes one user (names, work email, title) in its mapped groups, with a people record
+/// naming it and no secret or IAM user anywhere; a resend changes nothing; a transfer regroups it,
+/// keeping a membership in a group outside the mapping (a Control-Tower-style one); an immediate
+/// departure denies the user in every managed permission set, provisions them again, then ends
+/// every membership the user has (someone else's are untouched); a resend writes nothing. A
+/// scheduled departure and the sweep, not built for this target yet, are refused before anything
+/// changes.
 #[tokio::test]
-async fn hires_and_changes_reach_identity_center_and_departures_are_refused_until_built() {
+async fn joiner_mover_and_leaver_reach_identity_center_through_the_same_flows() {
     use shared::aws::people::People;
     let acct = Account::new().await;
     let cfg = config_file(&format!("joiner-{}", acct.id));
@@ -407,15 +410,86 @@ async fn hires_and_changes_reach_identity_center_and_departures_are_refused_unti
     assert_eq!(record.lifecycle.get("department").map(String::as_str), Some("Finance"));
     assert_eq!(record.user_id, *jane, "the same user: never deleted and made again");
 
-    let depart = onboarding(&acct, &cfg, &["run", "events/depart-immediate.json"]);
-    let error = format!("{}{}", String::from_utf8_lossy(&depart.stdout), String::from_utf8_lossy(&depart.stderr));
-    assert_ne!(depart.status.code(), Some(0), "{error}");
-    assert!(error.contains("target.kind = \"identity-center\"") && error.contains("leaver"), "{error}");
+    // Someone else's user in the Control-Tower-style group and in a mapped one: never touched.
+    let bob = someone_else(&acct, &store, "bob.other", "Bob Other", "bob@example.com").await;
+    add_by_hand(&acct, &store, "AWSControlTowerAdmins", &bob).await;
+    add_by_hand(&acct, &store, "Developers", &bob).await;
+
+    // A departure whose access ends later needs the sweep, not built here: refused, nothing changed.
+    let later = departure(&acct, "2030-06-28", false);
+    let refused = onboarding(&acct, &cfg, &["run", later.to_str().expect("path")]);
+    let error = format!("{}{}", String::from_utf8_lossy(&refused.stdout), String::from_utf8_lossy(&refused.stderr));
+    assert_ne!(refused.status.code(), Some(0), "{error}");
+    assert!(error.contains("target.kind = \"identity-center\"") && error.contains("immediate"), "{error}");
     assert_eq!(memberships(&acct, &store, jane).await, ["AWSControlTowerAdmins", "AllEmployees", "Finance"]);
+
+    // At once: denied in every managed permission set, which are provisioned again, then out of
+    // every group, the Control-Tower-style one included; the user is kept for the grace period.
+    let instance = instance(&acct).await.0;
+    let sets = permission_sets(&acct, &instance).await;
+    let now = departure(&acct, "2026-11-27", true);
+    let before = acct.recorded().len();
+    ok(&onboarding(&acct, &cfg, &["run", now.to_str().expect("path")]));
+    assert!(memberships(&acct, &store, jane).await.is_empty(), "a leaver keeps no group");
+    assert_eq!(memberships(&acct, &store, &bob).await, ["AWSControlTowerAdmins", "Developers"]);
+    for (name, _, _, _, arn) in &sets {
+        let policy = acct
+            .sso_admin()
+            .get_inline_policy_for_permission_set()
+            .instance_arn(&instance)
+            .permission_set_arn(arn)
+            .send()
+            .await
+            .expect("inline policy");
+        let document: Value = serde_json::from_str(policy.inline_policy().unwrap_or("{}")).expect("json");
+        let denied = shared::policies::users_denied(&document);
+        assert_eq!(denied.iter().map(String::as_str).collect::<Vec<_>>(), [jane.as_str()], "{name}: {document}");
+    }
+    let calls: Vec<(String, String)> = acct.recorded().split_off(before);
+    let position = |action: &str, arn: &str| {
+        calls
+            .iter()
+            .position(|(a, body)| a.ends_with(action) && body.contains(arn))
+            .unwrap_or_else(|| panic!("no {action} for {arn}: {:?}", calls.iter().map(|c| &c.0).collect::<Vec<_>>()))
+    };
+    for (_, _, _, _, arn) in &sets {
+        assert!(position("PutInlinePolicyToPermissionSet", arn) < position("ProvisionPermissionSet", arn));
+        let first_leave = calls.iter().position(|(a, _)| a.ends_with("DeleteGroupMembership")).expect("left");
+        assert!(position("ProvisionPermissionSet", arn) < first_leave, "the deny first, then the groups");
+    }
+    let record = people.get("employee-lifecycle-people", "E1001").await.expect("read").expect("a record");
+    assert_eq!(record.lifecycle.get("lifecycle-status").map(String::as_str), Some("disabled"));
+    assert!(record.lifecycle.contains_key("access-revoked") && record.lifecycle.contains_key("delete-at"));
+    assert!(store_users(&acct, &store).await.contains_key(jane), "kept until the grace period ends");
+
+    // A resend changes nothing.
+    let before = acct.recorded().len();
+    ok(&onboarding(&acct, &cfg, &["run", now.to_str().expect("path")]));
+    let writes: Vec<String> = acct.recorded()[before..]
+        .iter()
+        .map(|(a, _)| a.clone())
+        .filter(|a| ["Put", "Provision", "Delete", "Create", "UpdateItem"].iter().any(|w| a.contains(w)))
+        .collect();
+    assert!(writes.is_empty(), "a resent departure writes nothing: {writes:?}");
+
     let sweep = onboarding(&acct, &cfg, &["sweep"]);
     let stderr = String::from_utf8_lossy(&sweep.stderr);
     assert_ne!(sweep.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("target.kind = \"identity-center\"") && stderr.contains("sweep"), "{stderr}");
+}
+
+/// Jane's (E1001) departure, written for the test: her last day, and whether it is immediate.
+fn departure(acct: &Account, last_day: &str, immediate: bool) -> PathBuf {
+    let event = serde_json::json!({
+        "version": "0", "id": format!("depart-{last_day}-{immediate}"), "detail-type": "Employee Departed",
+        "source": "hr.workday", "account": "123456789012", "time": "2026-11-27T08:05:00Z", "region": "us-east-1",
+        "resources": [],
+        "detail": {"eventId": format!("hr-depart-{last_day}-{immediate}"), "employeeId": "E1001",
+                   "lastDay": last_day, "immediate": immediate}
+    });
+    let path = scratch().join(format!("ic-depart-{}-{last_day}-{immediate}.json", acct.id));
+    std::fs::write(&path, event.to_string()).expect("write event");
+    path
 }
 
 /// Names on Identity Center: a user of the hire's name that this system does not own is skipped

@@ -655,7 +655,7 @@ fn a_leavers_role_sessions_end_on_every_role_that_carries_the_role_sessions_boun
     }
 }
 
-/// Identity Center (the leaver flow that writes it is not built yet): the inline policy of a
+/// Identity Center (written by `person::identity_center::end_sessions`): the inline policy of a
 /// permission set this system manages, AWS's documented revocation, denies every request of a
 /// session whose `identitystore:userId` is a leaver's, in whatever account the permission set is
 /// provisioned to, chained sessions included, and nothing of a colleague's on the same

@@ -49,6 +49,12 @@ pub(crate) async fn disable(
     reason: Option<&str>,
 ) -> Result<DateTime<Utc>, Error> {
     trail.hold();
+    #[cfg(feature = "identity-center")]
+    let revoked = match &ctx.identity_center {
+        Some(t) => super::identity_center::revoke(ctx, t, trail, user).await,
+        None => revoke(ctx, trail, user).await,
+    };
+    #[cfg(not(feature = "identity-center"))]
     let revoked = revoke(ctx, trail, user).await;
     let released = trail.release().await;
     let ended = revoked?;

@@ -119,8 +119,7 @@ pub(crate) async fn admit(ctx: &Ctx, user: &User) -> Result<Option<String>, Erro
              (`onboarding quarantine release|discard`)"
         )));
     }
-    let users = ctx.aws.iam.users_with_tags(&ctx.cfg.iam.user_path).await?;
-    let managed: Vec<&User> = users.iter().filter(|u| ownership::is_managed(ctx.owner(), u)).collect();
+    let managed = ownership::managed(ctx).await?;
     let recent = recent_disables(managed.iter().map(|u| &u.tags), ctx.now(), &ctx.cfg.lifecycle);
     Ok(window(recent, &ctx.cfg.lifecycle))
 }

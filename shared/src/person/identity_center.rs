@@ -306,3 +306,145 @@ pub(crate) async fn write_lifecycle(
     trail.apply("dynamodb:UpdateItem", &record_label(t, employee_id), write).await?;
     Ok(trail.change())
 }
+
+/// The people this system manages, as the guard and the revocations count them: every record
+/// bound to a user, as a subject (the record is this system's own; the store is not read).
+pub(crate) async fn managed(ctx: &Ctx, t: &IdentityCenterTarget) -> Result<Vec<User>, Error> {
+    let records = ctx.aws.people.all(&t.people_table).await?;
+    Ok(records.iter().filter(|r| !r.user_id.is_empty()).map(|r| subject(r, &r.user_name)).collect())
+}
+
+/// Ends every way in for a leaver's Identity Store user; returns when (the `access-revoked` time,
+/// kept from an earlier attempt). The record says so first, so a concurrent departure's writer
+/// includes this person; then the leaver's user id is denied everything in every permission set
+/// this system manages, and those are provisioned again, which ends the sessions the person
+/// already holds ([`end_sessions`]); then every membership the user has is ended, in groups this
+/// system does not own too (the user is this system's). Sessions from permission sets this system
+/// does not manage last until they expire.
+#[cfg(feature = "secrets")]
+pub(crate) async fn revoke(
+    ctx: &Ctx,
+    t: &IdentityCenterTarget,
+    trail: &mut Trail<'_>,
+    user: &User,
+) -> Result<chrono::DateTime<chrono::Utc>, Error> {
+    use crate::lifecycle;
+    use crate::tags::ACCESS_REVOKED;
+    let subject = UserRef::of(user);
+    let uid = user_id(&subject)?;
+    let ended = match user.tags.get(ACCESS_REVOKED).and_then(|t| lifecycle::parse_stamp(t)) {
+        Some(at) => at,
+        None => {
+            let at = ctx.now();
+            let set = BTreeMap::from([(ACCESS_REVOKED.to_owned(), lifecycle::stamp(at))]);
+            write_lifecycle(ctx, t, trail, &subject, tags::change(&user.tags, &set, &[])).await?;
+            at
+        }
+    };
+    end_sessions(ctx, t, trail, Some(uid)).await?;
+    let store = &t.instance.identity_store_id;
+    for (membership, _) in t.ic.memberships_of(store, uid).await? {
+        let target = format!("{MEMBERSHIP_ARN}{membership}");
+        trail.apply("identitystore:DeleteGroupMembership", &target, t.ic.leave(store, &membership)).await?;
+    }
+    Ok(ended)
+}
+
+/// Writes the leavers whose sessions may still live (access revoked within the longest session a
+/// permission set can give, 12 hours, as the people records say, plus `leaver`) into the inline
+/// policy of every permission set this system manages (`policies::permission_set_revocations`),
+/// and provisions each to its accounts: a leaver's sessions end at their next request. With a
+/// leaver, every permission set is provisioned even when its policy was already written (an
+/// earlier attempt may have failed before provisioning). The sweep calls it with none, which drops
+/// those whose sessions have all expired, so the policy stays under its size limit.
+///
+/// No lock: concurrent departures each write the whole list from the records and read it back
+/// until it is what the records say (the last writer to check puts in everyone before it).
+#[cfg(feature = "secrets")]
+pub(crate) async fn end_sessions(
+    ctx: &Ctx,
+    t: &IdentityCenterTarget,
+    trail: &mut Trail<'_>,
+    leaver: Option<&str>,
+) -> Result<(), Error> {
+    use crate::audit::{AuditRecord, Ids};
+    use crate::aws::identity_center::Polled;
+    use crate::policies;
+    let instance = &t.instance.arn;
+    let managed_sets: Vec<_> =
+        t.ic.permission_sets(instance)
+            .await?
+            .into_iter()
+            .filter(|p| p.description.as_deref() == Some(tags::INSTALLED_BY))
+            .collect();
+    const WRITES: u32 = 5;
+    let mut provisioned = std::collections::BTreeSet::new();
+    for attempt in 0..=WRITES {
+        let people = managed(ctx, t).await?;
+        let ids = people.iter().filter_map(|u| Some((u.arn.strip_prefix(USER_ARN)?, &u.tags)));
+        let mut denied = crate::lifecycle::recent_revocations(ids, ctx.now());
+        denied.splice(0..0, leaver);
+        let (document, dropped) = policies::permission_set_revocations(denied);
+        let wanted = document.as_ref().map(policies::users_denied).unwrap_or_default();
+        let mut differing = Vec::new();
+        for ps in &managed_sets {
+            let current = t.ic.inline_policy(instance, &ps.arn).await?;
+            let current = current.and_then(|c| serde_json::from_str(&c).ok());
+            if current.as_ref().map(policies::users_denied).unwrap_or_default() != wanted {
+                differing.push(ps);
+            }
+        }
+        let unprovisioned = leaver.is_some() && provisioned.len() < managed_sets.len();
+        if differing.is_empty() && !unprovisioned {
+            return Ok(());
+        }
+        if attempt == WRITES {
+            break;
+        }
+        if !dropped.is_empty() {
+            let why = format!(
+                "{} leaver(s) do not fit the permission sets' inline policy (10,240 characters); their sessions \
+                 run until they expire: {}",
+                dropped.len(),
+                dropped.join(", ")
+            );
+            tracing::error!(%why, "Identity Center sessions not ended");
+            ctx.audit(&AuditRecord::alert(&Ids::default(), trail.step().name(), &why, chrono::Utc::now())).await?;
+        }
+        let text = document.as_ref().map(|d| d.to_string());
+        let who = leaver.unwrap_or("of recent leavers");
+        for ps in &managed_sets {
+            let target = format!("{} (identitystore:userId {who})", ps.arn);
+            let differs = differing.iter().any(|d| d.arn == ps.arn);
+            if differs {
+                let write = t.ic.set_inline_policy(instance, &ps.arn, text.as_deref());
+                trail.apply("sso:PutInlinePolicyToPermissionSet", &target, write).await?;
+            } else if attempt == 0 {
+                trail.record("sso:PutInlinePolicyToPermissionSet", &target, Outcome::AlreadyDone).await?;
+            }
+            // A written policy reaches the accounts only once provisioned; a leaver's is provisioned
+            // even when an earlier attempt wrote it.
+            if !differs && (leaver.is_none() || provisioned.contains(&ps.arn)) {
+                continue;
+            }
+            if ctx.dry_run {
+                trail.record("sso:ProvisionPermissionSet", &ps.arn, Outcome::WouldDo).await?;
+            } else {
+                let started = t.ic.provision(instance, &ps.arn).await?;
+                t.ic.settled(instance, started, Polled::Provisioning).await?;
+                trail.record("sso:ProvisionPermissionSet", &ps.arn, Outcome::Done).await?;
+            }
+            provisioned.insert(ps.arn.clone());
+        }
+        if ctx.dry_run {
+            return Ok(());
+        }
+        if attempt >= 1 {
+            tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt))).await;
+        }
+    }
+    Err(Error::Conflict(format!(
+        "the permission sets' revocations still differ from the people records after {WRITES} writes: another \
+         writer keeps changing them; the next departure or sweep writes them again"
+    )))
+}

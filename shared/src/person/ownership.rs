@@ -132,6 +132,16 @@ pub async fn find(ctx: &Ctx, employee_id: &str) -> Result<Option<User>, Error> {
     Ok(found)
 }
 
+/// Every user this system manages, with its tags (Identity Center: its record's lifecycle).
+pub async fn managed(ctx: &Ctx) -> Result<Vec<User>, Error> {
+    #[cfg(feature = "identity-center")]
+    if let Some(t) = &ctx.identity_center {
+        return super::identity_center::managed(ctx, t).await;
+    }
+    let users = ctx.aws.iam.users_with_tags(&ctx.cfg.iam.user_path).await?;
+    Ok(users.into_iter().filter(|u| is_managed(ctx.owner(), u)).collect())
+}
+
 /// Why an event for this user must change nothing, if it must: the user is not ours, or the
 /// event is older than the newest one applied.
 pub fn refusal(owner: Owner<'_>, u: &User, event_time: DateTime<Utc>) -> Option<String> {
