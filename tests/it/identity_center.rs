@@ -492,6 +492,118 @@ fn departure(acct: &Account, last_day: &str, immediate: bool) -> PathBuf {
     path
 }
 
+/// An HR event for the test, written to a file: a hire (`given` names the person; Engineering) or,
+/// with `given` empty, an immediate departure; `time` is the event's.
+fn event(acct: &Account, employee: &str, given: &str, time: &str) -> PathBuf {
+    let (kind, detail) = if given.is_empty() {
+        ("Employee Departed", serde_json::json!({"lastDay": "2026-11-27", "immediate": true}))
+    } else {
+        let email = format!("{}.doe@example.com", given.to_lowercase());
+        let detail = serde_json::json!({"givenName": given, "familyName": "Doe", "email": email,
+            "department": "Engineering", "startDate": "2026-11-23"});
+        ("Employee Hired", detail)
+    };
+    let mut detail = detail;
+    detail["eventId"] = format!("{employee}-{time}").into();
+    detail["employeeId"] = employee.into();
+    let event = serde_json::json!({"version": "0", "id": format!("{employee}-{time}"), "detail-type": kind,
+        "source": "hr.workday", "time": time, "detail": detail});
+    let path = scratch().join(format!("ic-{}-{employee}-{}.json", acct.id, time.replace(':', "")));
+    std::fs::write(&path, event.to_string()).expect("write event");
+    path
+}
+
+/// The user ids every permission set's inline policy denies, per permission set name.
+async fn denied(acct: &Account, instance: &str) -> BTreeMap<String, Vec<String>> {
+    let mut all = BTreeMap::new();
+    for (name, _, _, _, arn) in permission_sets(acct, instance).await {
+        let policy = acct
+            .sso_admin()
+            .get_inline_policy_for_permission_set()
+            .instance_arn(instance)
+            .permission_set_arn(&arn)
+            .send()
+            .await
+            .expect("inline policy");
+        let document: Value = serde_json::from_str(policy.inline_policy().unwrap_or("{}")).unwrap_or_default();
+        all.insert(name, shared::policies::users_denied(&document).into_iter().collect());
+    }
+    all
+}
+
+/// The mass-departure guard and a rehire on Identity Center: three departures in one run over
+/// `max_disables = 2` change nothing and exit 3 (quarantined); the operator's override lets all
+/// three go (each denied in both permission sets, out of their groups); a genuine rehire of one
+/// gets the same user back in its groups, and the permission sets stop denying it at once while
+/// still denying the other two.
+#[tokio::test]
+async fn the_guard_holds_a_mass_departure_and_a_rehire_is_no_longer_denied() {
+    let acct = Account::new().await;
+    let cfg = config_file(&format!("guard-{}", acct.id));
+    let text = std::fs::read_to_string(&cfg).expect("config");
+    let text = text
+        .replace("max_disables = 10", "max_disables = 2")
+        .replace("max_disable_percent = 10", "max_disable_percent = 100");
+    std::fs::write(&cfg, text).expect("write config");
+    ok(&onboarding(&acct, &cfg, &["bootstrap"]));
+    let (instance, store) = instance(&acct).await;
+    let people = [("E3001", "Anna"), ("E3002", "Boris"), ("E3003", "Chen")];
+    let hires: Vec<PathBuf> =
+        people.iter().map(|(id, given)| event(&acct, id, given, "2026-11-20T09:00:00Z")).collect();
+    let departures: Vec<PathBuf> = people.iter().map(|(id, _)| event(&acct, id, "", "2026-11-27T09:00:00Z")).collect();
+    let paths = |files: &[PathBuf]| files.iter().map(|p| p.to_str().expect("path").to_owned()).collect::<Vec<_>>();
+    let args = |first: &[&str], files: &[PathBuf]| {
+        let mut a: Vec<String> = first.iter().map(|s| s.to_string()).collect();
+        a.extend(paths(files));
+        a
+    };
+    let run = |a: Vec<String>| onboarding(&acct, &cfg, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    ok(&run(args(&["run"], &hires)));
+    let users = store_users(&acct, &store).await;
+    let id_of = |name: &str| users.iter().find(|(_, u)| u.0 == name).map(|(id, _)| id.clone()).expect("user");
+    let ids = [id_of("anna.doe"), id_of("boris.doe"), id_of("chen.doe")];
+
+    let held = run(args(&["run", "--format", "json"], &departures));
+    assert_eq!(held.status.code(), Some(3), "{}", String::from_utf8_lossy(&held.stdout));
+    assert!(
+        json_lines(&held).iter().all(|r| r["outcome"] == "quarantined"),
+        "{}",
+        String::from_utf8_lossy(&held.stdout)
+    );
+    for id in &ids {
+        assert_eq!(memberships(&acct, &store, id).await, ["AllEmployees", "Developers"], "held: untouched");
+    }
+    assert!(denied(&acct, &instance).await.values().all(Vec::is_empty), "held: nobody denied");
+
+    ok(&run(args(&["run", "--allow-mass-offboarding"], &departures)));
+    let mut all = ids.to_vec();
+    all.sort();
+    for (name, list) in denied(&acct, &instance).await {
+        let mut list = list;
+        list.sort();
+        assert_eq!(list, all, "{name}");
+    }
+    for id in &ids {
+        assert!(memberships(&acct, &store, id).await.is_empty());
+    }
+
+    // Anna is genuinely rehired (a newer hire): the same user, back in her groups, denied nowhere.
+    ok(&run(args(&["run"], &[event(&acct, "E3001", "Anna", "2026-11-28T09:00:00Z")])));
+    assert_eq!(store_users(&acct, &store).await.len(), 3, "the same user back, not a second one");
+    assert_eq!(memberships(&acct, &store, &ids[0]).await, ["AllEmployees", "Developers"]);
+    let mut others = ids[1..].to_vec();
+    others.sort();
+    for (name, list) in denied(&acct, &instance).await {
+        let mut list = list;
+        list.sort();
+        assert_eq!(list, others, "{name}: the rehire is no longer denied, the leavers still are");
+    }
+    let record = shared::aws::people::People::of(&acct.sdk).get("employee-lifecycle-people", "E3001").await;
+    let record = record.expect("read").expect("record");
+    assert_eq!(record.lifecycle.get("lifecycle-status").map(String::as_str), Some("active"));
+    assert!(!record.lifecycle.contains_key("access-revoked"), "{:?}", record.lifecycle);
+}
+
 /// Names on Identity Center: a user of the hire's name that this system does not own is skipped
 /// (the hire gets the next variant) and never touched; a hire interrupted between claiming its
 /// record and binding its user resumes with the claimed name and makes no second user; a claimed

@@ -304,6 +304,12 @@ pub(crate) async fn write_lifecycle(
     let remove: Vec<&str> = diff.remove.iter().map(String::as_str).collect();
     let write = ctx.aws.people.set_lifecycle(&t.people_table, employee_id, &diff.set, &remove);
     trail.apply("dynamodb:UpdateItem", &record_label(t, employee_id), write).await?;
+    // A rehire: the revocation mark is gone from the record, so the permission sets stop denying
+    // the person now, not when their entry would have expired.
+    #[cfg(feature = "secrets")]
+    if remove.contains(&tags::ACCESS_REVOKED) {
+        end_sessions(ctx, t, trail, None).await?;
+    }
     Ok(trail.change())
 }
 
