@@ -92,8 +92,6 @@ pub enum Work {
     Hire,
     Change,
     Departure,
-    /// A departure whose access ends later: the sweep (or a schedule) ends it.
-    ScheduledDeparture,
     Sweep,
 }
 
@@ -156,11 +154,9 @@ impl Ctx {
         Ok(self)
     }
 
-    /// Refuses work the configured target's flows do not do (yet). IAM does it all. Identity
-    /// Center takes hires that are due now, changes and departures whose access ends now, in a
-    /// process connected to it ([`Ctx::with_identity_center`]: the operator CLI); scheduled
-    /// departures, pre-hires and the sweep are not built for it, and a binary built without it
-    /// (the functions) refuses everything.
+    /// Refuses work the configured target's flows cannot do here. IAM: every flow, everywhere.
+    /// Identity Center: every flow in a process connected to it ([`Ctx::with_identity_center`]:
+    /// the operator CLI); a binary built without it (the functions, so far) refuses everything.
     pub fn serves(&self, work: Work) -> Result<(), Error> {
         if self.cfg.identity_center_target().is_none() {
             return Ok(());
@@ -169,18 +165,19 @@ impl Ctx {
         let connected = self.identity_center.is_some();
         #[cfg(not(feature = "identity-center"))]
         let connected = false;
-        let why = match work {
-            _ if !connected => "this binary is built without it (the operator CLI has it; the functions do not yet)",
-            Work::Hire | Work::Change | Work::Departure => return Ok(()),
-            Work::ScheduledDeparture => {
-                "a departure whose access ends later waits for its sweep, which is not built yet: send it \
-                 with `immediate: true`, or again on the last day"
-            }
-            Work::Sweep => "its sweep (activating pre-hires, scheduled departures, deletion) is not built yet",
-        };
+        if connected {
+            return Ok(());
+        }
         Err(Error::Conflict(format!(
-            "target.kind = \"identity-center\": {why}. This version applies hires, changes and departures \
-             due now to Identity Center from `onboarding run`/`serve`; set target.kind = \"iam\" to run every flow"
+            "target.kind = \"identity-center\": this binary is built without it, so it cannot do {}; the operator \
+             CLI (`onboarding run|serve|sweep`) applies every flow to Identity Center, the functions do not yet. Set \
+             target.kind = \"iam\" to run them",
+            match work {
+                Work::Hire => "a hire",
+                Work::Change => "a change",
+                Work::Departure => "a departure",
+                Work::Sweep => "the sweep",
+            }
         )))
     }
 

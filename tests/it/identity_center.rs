@@ -363,9 +363,9 @@ fn ok(out: &Output) {
 /// naming it and no secret or IAM user anywhere; a resend changes nothing; a transfer regroups it,
 /// keeping a membership in a group outside the mapping (a Control-Tower-style one); an immediate
 /// departure denies the user in every managed permission set, provisions them again, then ends
-/// every membership the user has (someone else's are untouched); a resend writes nothing. A
-/// scheduled departure and the sweep, not built for this target yet, are refused before anything
-/// changes.
+/// every membership the user has (someone else's are untouched); a resend writes nothing; the
+/// sweep keeps the leaver denied while a session could live. (The whole lifecycle with the
+/// sweep's dates: `one_person_on_identity_center_from_pre_hire_to_deletion_and_rehire`.)
 #[tokio::test]
 async fn joiner_mover_and_leaver_reach_identity_center_through_the_same_flows() {
     use shared::aws::people::People;
@@ -415,12 +415,11 @@ async fn joiner_mover_and_leaver_reach_identity_center_through_the_same_flows() 
     add_by_hand(&acct, &store, "AWSControlTowerAdmins", &bob).await;
     add_by_hand(&acct, &store, "Developers", &bob).await;
 
-    // A departure whose access ends later needs the sweep, not built here: refused, nothing changed.
+    // A departure whose access ends later: the date goes on the record for the sweep, nothing else.
     let later = departure(&acct, "2030-06-28", false);
-    let refused = onboarding(&acct, &cfg, &["run", later.to_str().expect("path")]);
-    let error = format!("{}{}", String::from_utf8_lossy(&refused.stdout), String::from_utf8_lossy(&refused.stderr));
-    assert_ne!(refused.status.code(), Some(0), "{error}");
-    assert!(error.contains("target.kind = \"identity-center\"") && error.contains("immediate"), "{error}");
+    ok(&onboarding(&acct, &cfg, &["run", later.to_str().expect("path")]));
+    let record = people.get("employee-lifecycle-people", "E1001").await.expect("read").expect("a record");
+    assert_eq!(record.lifecycle.get("disable-at").map(String::as_str), Some("2030-06-29T00:00:00Z"));
     assert_eq!(memberships(&acct, &store, jane).await, ["AWSControlTowerAdmins", "AllEmployees", "Finance"]);
 
     // At once: denied in every managed permission set, which are provisioned again, then out of
@@ -472,10 +471,9 @@ async fn joiner_mover_and_leaver_reach_identity_center_through_the_same_flows() 
         .collect();
     assert!(writes.is_empty(), "a resent departure writes nothing: {writes:?}");
 
-    let sweep = onboarding(&acct, &cfg, &["sweep"]);
-    let stderr = String::from_utf8_lossy(&sweep.stderr);
-    assert_ne!(sweep.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("target.kind = \"identity-center\"") && stderr.contains("sweep"), "{stderr}");
+    // The sweep within the longest session after the departure keeps the leaver denied.
+    ok(&onboarding(&acct, &cfg, &["sweep"]));
+    assert!(denied(&acct, &instance).await.values().all(|d| d == std::slice::from_ref(jane)));
 }
 
 /// Jane's (E1001) departure, written for the test: her last day, and whether it is immediate.
@@ -532,10 +530,10 @@ async fn denied(acct: &Account, instance: &str) -> BTreeMap<String, Vec<String>>
 }
 
 /// The mass-departure guard and a rehire on Identity Center: three departures in one run over
-/// `max_disables = 2` change nothing and exit 3 (quarantined); the operator's override lets all
-/// three go (each denied in both permission sets, out of their groups); a genuine rehire of one
-/// gets the same user back in its groups, and the permission sets stop denying it at once while
-/// still denying the other two.
+/// `max_disables = 2` change nothing and exit 3 (quarantined); the operator releases two through
+/// `onboarding quarantine` (each denied in both permission sets, out of their groups) and
+/// discards the third (access kept); a genuine rehire of one gets the same user back in its
+/// groups, and the permission sets stop denying it at once while still denying the other.
 #[tokio::test]
 async fn the_guard_holds_a_mass_departure_and_a_rehire_is_no_longer_denied() {
     let acct = Account::new().await;
@@ -575,33 +573,179 @@ async fn the_guard_holds_a_mass_departure_and_a_rehire_is_no_longer_denied() {
     }
     assert!(denied(&acct, &instance).await.values().all(Vec::is_empty), "held: nobody denied");
 
-    ok(&run(args(&["run", "--allow-mass-offboarding"], &departures)));
-    let mut all = ids.to_vec();
-    all.sort();
+    // The operator lists them, releases Anna, discards Boris's, then releases the rest.
+    let listed = json_lines(&run(args(&["quarantine", "list", "--format", "json"], &[])));
+    let mut held_ids: Vec<&str> = listed.iter().filter_map(|h| h["employeeId"].as_str()).collect();
+    held_ids.sort();
+    assert_eq!(held_ids, ["E3001", "E3002", "E3003"]);
+    ok(&run(args(&["quarantine", "release", "E3001"], &[])));
+    ok(&run(args(&["quarantine", "discard", "E3002"], &[])));
+    ok(&run(args(&["quarantine", "release", "--all"], &[])));
+    let mut leavers = vec![ids[0].clone(), ids[2].clone()];
+    leavers.sort();
     for (name, list) in denied(&acct, &instance).await {
         let mut list = list;
         list.sort();
-        assert_eq!(list, all, "{name}");
+        assert_eq!(list, leavers, "{name}: the released are denied, the discarded is not");
     }
-    for id in &ids {
-        assert!(memberships(&acct, &store, id).await.is_empty());
-    }
+    assert!(memberships(&acct, &store, &ids[0]).await.is_empty());
+    assert!(memberships(&acct, &store, &ids[2]).await.is_empty());
+    assert_eq!(memberships(&acct, &store, &ids[1]).await, ["AllEmployees", "Developers"], "discarded: kept");
+    assert!(json_lines(&run(args(&["quarantine", "list", "--format", "json"], &[]))).is_empty());
 
     // Anna is genuinely rehired (a newer hire): the same user, back in her groups, denied nowhere.
     ok(&run(args(&["run"], &[event(&acct, "E3001", "Anna", "2026-11-28T09:00:00Z")])));
     assert_eq!(store_users(&acct, &store).await.len(), 3, "the same user back, not a second one");
     assert_eq!(memberships(&acct, &store, &ids[0]).await, ["AllEmployees", "Developers"]);
-    let mut others = ids[1..].to_vec();
-    others.sort();
     for (name, list) in denied(&acct, &instance).await {
-        let mut list = list;
-        list.sort();
-        assert_eq!(list, others, "{name}: the rehire is no longer denied, the leavers still are");
+        assert_eq!(list, [ids[2].clone()], "{name}: the rehire is no longer denied, the other leaver still is");
     }
     let record = shared::aws::people::People::of(&acct.sdk).get("employee-lifecycle-people", "E3001").await;
     let record = record.expect("read").expect("record");
     assert_eq!(record.lifecycle.get("lifecycle-status").map(String::as_str), Some("active"));
     assert!(!record.lifecycle.contains_key("access-revoked"), "{:?}", record.lifecycle);
+}
+
+/// A context connected to the account's Identity Center for the config file, as `onboarding`
+/// builds it; its clock at `now`.
+async fn connected(acct: &Account, cfg: &std::path::Path) -> shared::steps::Ctx {
+    let cfg = shared::config::Config::load(cfg).expect("config");
+    let aws = shared::aws::Aws::new(&acct.sdk, cfg.retry_policy());
+    let targets = shared::steps::Targets::resolve(&cfg, &aws).await.expect("targets");
+    let ctx = shared::steps::Ctx::new(cfg, aws, targets);
+    ctx.with_identity_center(&acct.sdk).await.expect("identity center")
+}
+
+/// Runs an HR event at `now`, twice: the resend must change nothing.
+async fn twice(ctx: &shared::steps::Ctx, now: &str, event: &Value) -> shared::pipeline::EventReport {
+    use shared::pipeline::{EventOutcome, process};
+    let ctx = shared::steps::Ctx { now: Some(at(now)), ..ctx.clone() };
+    let first = process(&ctx, event).await;
+    assert_ne!(first.outcome, EventOutcome::Failed, "{:?}", first.error);
+    let again = process(&ctx, event).await;
+    assert!(matches!(again.outcome, EventOutcome::Unchanged | EventOutcome::Ignored), "{again:?}");
+    first
+}
+
+async fn sweep_at(ctx: &shared::steps::Ctx, now: &str) -> shared::drivers::sweep::SweepReport {
+    let ctx = shared::steps::Ctx { now: Some(at(now)), ..ctx.clone() };
+    let report = shared::drivers::sweep::run(&ctx).await.expect("sweep");
+    assert!(!report.failed(), "{report:?}");
+    report
+}
+
+fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s).expect("time").to_utc()
+}
+
+fn hr(detail_type: &str, time: &str, detail: Value) -> Value {
+    serde_json::json!({"version": "0", "id": format!("env-{}", detail["eventId"].as_str().unwrap_or("x")),
+        "detail-type": detail_type, "source": "hr.workday", "time": time, "detail": detail})
+}
+
+fn jane_hired(event_id: &str, time: &str, start: &str) -> Value {
+    hr(
+        "Employee Hired",
+        time,
+        serde_json::json!({"eventId": event_id, "employeeId": "E5001", "givenName": "Jane", "familyName": "Doe",
+            "email": "jane.doe@example.com", "department": "Engineering", "title": "Engineer",
+            "managerEmail": "ada@example.com", "startDate": start}),
+    )
+}
+
+/// The whole lifecycle on Identity Center, with the sweep's dates, checked through the Identity
+/// Store and sso-admin APIs and the people and tombstone tables: a pre-hire is a user in no group
+/// until its activation (three lead days), when it joins its groups and is welcomed; a scheduled
+/// departure is done by the sweep on its date (denied in every managed permission set, out of
+/// every group); the deny entry stays while a session could live (12 hours) and is pruned after;
+/// after the grace period the user and its record go and a tombstone stays, so a replayed hire
+/// makes nothing, and a genuine rehire makes a new user.
+#[tokio::test]
+async fn one_person_on_identity_center_from_pre_hire_to_deletion_and_rehire() {
+    use shared::drivers::sweep::SweepOutcome;
+    let acct = Account::new().await;
+    let cfg = config_file(&format!("lifecycle-{}", acct.id));
+    let text = std::fs::read_to_string(&cfg).expect("config").replace("lead_days = 0", "lead_days = 3");
+    std::fs::write(&cfg, text).expect("write config");
+    ok(&onboarding(&acct, &cfg, &["bootstrap"]));
+    let ctx = connected(&acct, &cfg).await;
+    let (instance, store) = instance(&acct).await;
+    let people = shared::aws::people::People::of(&acct.sdk);
+    let record = || async { people.get("employee-lifecycle-people", "E5001").await.expect("read") };
+    let status = |r: &shared::aws::people::PersonRecord| r.lifecycle.get("lifecycle-status").cloned();
+
+    // Announced two months ahead: the user now, no group (the groups are the access), no welcome.
+    let r = twice(&ctx, "2031-01-05T10:00:00Z", &jane_hired("h1", "2031-01-05T09:00:00Z", "2031-03-10")).await;
+    assert_eq!(r.status.as_deref(), Some("pending"));
+    let jane = record().await.expect("record").user_id;
+    assert_eq!(store_users(&acct, &store).await[&jane].0, "jane.doe");
+    assert!(memberships(&acct, &store, &jane).await.is_empty(), "a pre-hire joins no group yet");
+    let r = record().await.expect("record");
+    assert_eq!(r.lifecycle.get("activate-at").map(String::as_str), Some("2031-03-07T00:00:00Z"));
+    assert!(!r.lifecycle.contains_key("welcome-sent"));
+
+    // The sweep before the lead time does nothing; at it, the groups and the welcome, once.
+    assert!(sweep_at(&ctx, "2031-03-06T23:59:59Z").await.items.is_empty());
+    let s = sweep_at(&ctx, "2031-03-07T00:00:00Z").await;
+    assert_eq!(
+        s.items.iter().map(|i| (i.outcome, i.status.as_str())).collect::<Vec<_>>(),
+        [(SweepOutcome::Succeeded, "active")]
+    );
+    assert_eq!(memberships(&acct, &store, &jane).await, ["AllEmployees", "Developers"]);
+    let r = record().await.expect("record");
+    assert_eq!(status(&r).as_deref(), Some("active"));
+    assert!(r.lifecycle.contains_key("welcome-sent") && !r.lifecycle.contains_key("activate-at"));
+    assert!(sweep_at(&ctx, "2031-03-07T00:00:00Z").await.items.is_empty(), "activated once");
+
+    // Leaving on 2031-04-30: the date on the record; the sweep ends access on it.
+    let leave = hr(
+        "Employee Departed",
+        "2031-04-01T09:00:00Z",
+        serde_json::json!({"eventId": "d1", "employeeId": "E5001", "lastDay": "2031-04-30", "immediate": false}),
+    );
+    twice(&ctx, "2031-04-01T10:00:00Z", &leave).await;
+    assert_eq!(
+        record().await.expect("record").lifecycle.get("disable-at").map(String::as_str),
+        Some("2031-05-01T00:00:00Z")
+    );
+    assert_eq!(memberships(&acct, &store, &jane).await, ["AllEmployees", "Developers"], "until the last day");
+    assert!(denied(&acct, &instance).await.values().all(Vec::is_empty));
+    let s = sweep_at(&ctx, "2031-05-01T00:00:00Z").await;
+    assert_eq!(s.items.iter().map(|i| i.status.as_str()).collect::<Vec<_>>(), ["disabled"]);
+    assert!(memberships(&acct, &store, &jane).await.is_empty());
+    assert!(denied(&acct, &instance).await.values().all(|d| d == std::slice::from_ref(&jane)));
+
+    // Denied while a session could still live; pruned after, and nothing else changes.
+    sweep_at(&ctx, "2031-05-01T11:59:00Z").await;
+    assert!(denied(&acct, &instance).await.values().all(|d| d == std::slice::from_ref(&jane)));
+    sweep_at(&ctx, "2031-05-01T12:01:00Z").await;
+    assert!(denied(&acct, &instance).await.values().all(Vec::is_empty), "pruned after 12 hours");
+    assert_eq!(status(&record().await.expect("record")).as_deref(), Some("disabled"));
+    assert!(store_users(&acct, &store).await.contains_key(&jane), "kept for the grace period");
+
+    // After the grace period (30 days): the user and its record go, a tombstone stays.
+    assert!(sweep_at(&ctx, "2031-05-30T23:59:00Z").await.items.is_empty());
+    let s = sweep_at(&ctx, "2031-05-31T00:00:00Z").await;
+    assert_eq!(s.items.iter().map(|i| i.status.as_str()).collect::<Vec<_>>(), ["deleted"]);
+    assert!(store_users(&acct, &store).await.is_empty(), "the user is gone");
+    assert!(record().await.is_none(), "and its record");
+    let tombstone = ctx.aws.tombstones.get("employee-lifecycle-tombstones", "E5001").await.expect("read");
+    assert_eq!(tombstone.expect("a tombstone").user_name, "jane.doe");
+    assert!(sweep_at(&ctx, "2031-05-31T00:00:00Z").await.items.is_empty(), "deleted once");
+
+    // The archive replayed: the old hire makes nothing. A genuine rehire makes a new user.
+    let replay = shared::pipeline::process(
+        &shared::steps::Ctx { now: Some(at("2031-06-02T10:00:00Z")), ..ctx.clone() },
+        &jane_hired("h1", "2031-01-05T09:00:00Z", "2031-03-10"),
+    )
+    .await;
+    assert!(replay.reason.as_deref().is_some_and(|r| r.contains("deleted")), "{replay:?}");
+    assert!(store_users(&acct, &store).await.is_empty(), "a replay brings nobody back");
+    let r = twice(&ctx, "2031-07-01T10:00:00Z", &jane_hired("h2", "2031-07-01T09:00:00Z", "2031-07-01")).await;
+    assert_eq!(r.status.as_deref(), Some("active"));
+    let again = record().await.expect("a new record").user_id;
+    assert_ne!(again, jane, "a new user");
+    assert_eq!(memberships(&acct, &store, &again).await, ["AllEmployees", "Developers"]);
 }
 
 /// Names on Identity Center: a user of the hire's name that this system does not own is skipped

@@ -285,6 +285,20 @@ impl IdentityCenter {
         }
     }
 
+    /// Deletes a user; `false` when it was already gone.
+    pub async fn delete_user(&self, store: &str, user_id: &str) -> Result<bool, Error> {
+        let gone = self
+            .call("identitystore:DeleteUser", || {
+                self.store.delete_user().identity_store_id(store).user_id(user_id).send()
+            })
+            .await;
+        match gone {
+            Ok(_) => Ok(true),
+            Err(e) if is_code(&e, "ResourceNotFoundException") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Creates a user with the person's names, work email (primary) and title; returns its id.
     /// `ConflictException` when the user name is taken.
     pub async fn create_user(&self, store: &str, u: &NewUser<'_>) -> Result<String, Error> {

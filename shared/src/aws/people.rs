@@ -202,6 +202,27 @@ impl People {
         }
     }
 
+    /// Removes the employee's record if it still names `user_id` (a rehire's newer record is
+    /// kept); `false` when there was none to remove.
+    pub async fn delete(&self, table: &str, employee_id: &str, user_id: &str) -> Result<bool, Error> {
+        let gone = self
+            .client
+            .delete_item()
+            .table_name(table)
+            .key(KEY, AttributeValue::S(employee_id.to_owned()))
+            .condition_expression("#u = :id")
+            .expression_attribute_names("#u", "userId")
+            .expression_attribute_values(":id", AttributeValue::S(user_id.to_owned()))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb:DeleteItem", e));
+        match gone {
+            Ok(_) => Ok(true),
+            Err(e) if is_code(&e, "ConditionalCheckFailedException") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Every record (all pages).
     pub async fn all(&self, table: &str) -> Result<Vec<PersonRecord>, Error> {
         let mut records = Vec::new();

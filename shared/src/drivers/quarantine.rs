@@ -49,10 +49,10 @@ pub enum Which {
 /// marked held or overdue (its `disable-at` passed while the guard kept it back).
 pub async fn list(ctx: &Ctx) -> Result<Vec<(User, Held)>, Error> {
     let now = ctx.due_now();
-    let users = ctx.aws.iam.users_with_tags(&ctx.cfg.iam.user_path).await?;
+    let users = ownership::managed(ctx).await?;
     let mut out = Vec::new();
     for u in users {
-        if !ownership::is_managed(ctx.owner(), &u) || is_protected(&ctx.cfg, &u) {
+        if is_protected(&ctx.cfg, &u) {
             continue;
         }
         let overdue = lifecycle::due(&u.tags, now) == Some(lifecycle::Due::Disable);

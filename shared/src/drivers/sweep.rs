@@ -17,9 +17,10 @@ use crate::context::Ctx;
 use crate::error::Error;
 use crate::flow::Step;
 use crate::lifecycle::{self, Due, Status};
-use crate::person::access::{delete, disable, end_role_sessions};
+use crate::person::access::{delete, disable, end_leavers_sessions};
 use crate::person::credentials::{ACCESS_KEY_ID_TAG, Issue, USER_NAME_TAG, provision};
 use crate::person::guard::{self, admit, hold};
+use crate::person::membership;
 use crate::person::notices::welcome;
 use crate::person::notices::{Message, publish};
 use crate::person::ownership::{self, is_managed, is_protected};
@@ -97,6 +98,10 @@ pub struct SweepItem {
 /// carries tags and boundaries, `ListUsers` the password's last use. A user in only one of the
 /// two (created or deleted between them) waits for the next sweep.
 async fn managed_users(ctx: &Ctx) -> Result<Vec<User>, Error> {
+    #[cfg(feature = "identity-center")]
+    if ctx.identity_center.is_some() {
+        return ownership::managed(ctx).await;
+    }
     let path = &ctx.cfg.iam.user_path;
     let used: std::collections::HashMap<String, Option<DateTime<Utc>>> =
         ctx.aws.iam.list_users(path).await?.into_iter().map(|u| (u.name, u.password_last_used)).collect();
@@ -154,9 +159,10 @@ pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
         Box::pin(finish_credential(ctx, user, secret, *d, now))
     };
     items.extend(crate::lanes::run(each(credentials.len()), ctx.concurrency, finish, &|_, _| {}).await);
-    // The roles' boundary, from IAM again: a name lost to a race goes back, expired ones go.
+    // The leavers' sessions, from the target again: a name lost to a race goes back, expired
+    // ones go.
     let mut trail = Trail::with_ids(ctx, ids, Step::Sweep);
-    let role_sessions_error = end_role_sessions(ctx, &mut trail, None).await.err().map(|e| {
+    let role_sessions_error = end_leavers_sessions(ctx, &mut trail).await.err().map(|e| {
         tracing::error!(error = %e, "role sessions boundary not brought up to date");
         e.to_string()
     });
@@ -370,6 +376,7 @@ async fn activate(ctx: &Ctx, trail: &mut Trail<'_>, user: &User, now: DateTime<U
         ))
     })?;
     let target = UserRef::of(user);
+    membership::on_activation(ctx, trail, &target).await?;
     let stored = provision(ctx, trail, &person, &target, Issue::Initial).await?;
     welcome(ctx, trail, &person, &target, Some(&stored)).await?;
     // The status, then the removal of `activate-at`: that date is what brings a crashed

@@ -225,6 +225,10 @@ pub(crate) async fn delete(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Res
     if is_protected(&ctx.cfg, user) || !ownership::is_managed(ctx.owner(), user) {
         return Err(Error::Conflict(format!("`{}` is protected or not managed: never deleted", user.name)));
     }
+    #[cfg(feature = "identity-center")]
+    if let Some(t) = &ctx.identity_center {
+        return super::identity_center::delete(ctx, t, trail, user).await;
+    }
     let iam = &ctx.aws.iam;
     let name = user.name.as_str();
     if iam.has_login_profile(name).await? {
@@ -256,6 +260,15 @@ pub(crate) async fn delete(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Res
     }
     schedule_secret_deletion(ctx, trail, name).await?;
     // The tombstone before the user: a crash in between leaves both, and the retry deletes.
+    leave_tombstone(ctx, trail, user).await?;
+    trail.apply("iam:DeleteUser", &user.arn, iam.delete_user(name)).await?;
+    tracing::info!(user = %name, "deleted");
+    Ok(())
+}
+
+/// What remains of a deleted person (`aws::tombstones`): written before their user goes, so a
+/// replayed or late hire cannot bring them back ([`super::account::tombstone_refusal`]).
+pub(crate) async fn leave_tombstone(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Result<(), Error> {
     let l = &ctx.cfg.lifecycle;
     let tombstone = Tombstone {
         employee_id: user.tags.get(EMPLOYEE_ID).cloned().unwrap_or_default(),
@@ -265,10 +278,18 @@ pub(crate) async fn delete(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Res
     };
     let expires = ctx.now() + chrono::TimeDelta::days(i64::from(l.tombstone_days));
     let target = format!("{}/{}", l.tombstones_table, tombstone.employee_id);
-    trail.apply("dynamodb:PutItem", &target, ctx.aws.tombstones.put(&l.tombstones_table, &tombstone, expires)).await?;
-    trail.apply("iam:DeleteUser", &user.arn, iam.delete_user(name)).await?;
-    tracing::info!(user = %name, "deleted");
-    Ok(())
+    trail.apply("dynamodb:PutItem", &target, ctx.aws.tombstones.put(&l.tombstones_table, &tombstone, expires)).await
+}
+
+/// The leavers' sessions, brought up to date by the sweep with no new leaver: a name lost to a
+/// race goes back, those whose sessions have all expired go (IAM: the role sessions boundary;
+/// Identity Center: the managed permission sets' deny list).
+pub(crate) async fn end_leavers_sessions(ctx: &Ctx, trail: &mut Trail<'_>) -> Result<(), Error> {
+    #[cfg(feature = "identity-center")]
+    if let Some(t) = &ctx.identity_center {
+        return super::identity_center::end_sessions(ctx, t, trail, None).await;
+    }
+    end_role_sessions(ctx, trail, None).await
 }
 
 /// The name of an employee's one-time disable schedule (at most 64 characters, as the

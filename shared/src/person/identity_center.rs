@@ -89,15 +89,6 @@ pub(crate) async fn create(
     let meta = &intent.hire.meta;
     let (table, store) = (&t.people_table, &t.instance.identity_store_id);
     let lifecycle = super::hire_tags(&ctx.cfg.lifecycle, ctx.due_now(), intent, &BTreeMap::new());
-    if lifecycle.get(STATUS).map(String::as_str) == Some(Status::Pending.as_str()) {
-        return Err(Error::Conflict(format!(
-            "employee `{}` starts on {}: a pre-hire waits for the sweep's activation, which is not built for \
-             Identity Center yet; send the hire again from its activation day ({})",
-            meta.employee_id,
-            intent.hire.start_date,
-            lifecycle.get(tags::ACTIVATE_AT).map(String::as_str).unwrap_or("-")
-        )));
-    }
     let hire = &intent.hire;
     let display = format!("{} {}", hire.first_name(), hire.family_name);
     let label = record_label(t, &meta.employee_id);
@@ -245,6 +236,11 @@ pub(crate) async fn regroup(
     user: &UserRef<'_>,
     wanted: &[String],
 ) -> Result<Vec<String>, Error> {
+    if waits_for_activation(ctx, user.tags) {
+        // The groups are the access: a pre-hire joins them at activation (`on_activation`).
+        tracing::info!(user = %user.name, "pre-hire: groups wait for the activation");
+        return Ok(Vec::new());
+    }
     let store = &t.instance.identity_store_id;
     let mut ids = Vec::with_capacity(wanted.len());
     for g in wanted {
@@ -286,6 +282,52 @@ pub(crate) async fn regroup(
         stale.push(name.clone());
     }
     Ok(stale)
+}
+
+/// A pre-hire whose activation time has not come.
+fn waits_for_activation(ctx: &Ctx, lifecycle: &BTreeMap<String, String>) -> bool {
+    let at = lifecycle.get(tags::ACTIVATE_AT).and_then(|t| crate::lifecycle::parse_stamp(t));
+    lifecycle.get(STATUS).map(String::as_str) == Some(Status::Pending.as_str())
+        && at.is_some_and(|at| ctx.due_now() < at)
+}
+
+/// Deletes a disabled leaver's Identity Store user after the grace period: every membership it
+/// still has, the tombstone (before the user: a crash in between leaves both, and the retry
+/// deletes), the user, then the person's record. A user gone already (an earlier attempt) is
+/// no error; one renamed since is a conflict, and nothing is deleted.
+#[cfg(feature = "secrets")]
+pub(crate) async fn delete(
+    ctx: &Ctx,
+    t: &IdentityCenterTarget,
+    trail: &mut Trail<'_>,
+    user: &User,
+) -> Result<(), Error> {
+    let subject = UserRef::of(user);
+    let uid = user_id(&subject)?;
+    let store = &t.instance.identity_store_id;
+    let employee_id = user
+        .tags
+        .get(EMPLOYEE_ID)
+        .ok_or_else(|| Error::Untrusted(format!("user `{}` carries no employee id", user.name)))?;
+    if let Some(found) = t.ic.user(store, uid).await? {
+        if found.user_name != user.name {
+            return Err(Error::Conflict(format!(
+                "user {uid} is named `{}`, but the people record of `{employee_id}` says `{}`: renamed outside this \
+                 system, so it is not deleted; look before anything else",
+                found.user_name, user.name
+            )));
+        }
+        for (membership, _) in t.ic.memberships_of(store, uid).await? {
+            let target = format!("{MEMBERSHIP_ARN}{membership}");
+            trail.apply("identitystore:DeleteGroupMembership", &target, t.ic.leave(store, &membership)).await?;
+        }
+    }
+    super::access::leave_tombstone(ctx, trail, user).await?;
+    trail.apply("identitystore:DeleteUser", &user.arn, t.ic.delete_user(store, uid)).await?;
+    let gone = ctx.aws.people.delete(&t.people_table, employee_id, uid);
+    trail.apply("dynamodb:DeleteItem", &record_label(t, employee_id), gone).await?;
+    tracing::info!(user = %user.name, "deleted");
+    Ok(())
 }
 
 /// Writes a lifecycle change to the person's record: one conditional update, so the order of

@@ -2,10 +2,14 @@
 //! ([`regroup`]), out of every one at a departure ([`leave_all`]). Groups outside the mapping
 //! (`groups.allowed`) are left only by a departure.
 
+use std::collections::BTreeMap;
+
 use super::UserRef;
 use crate::audit::Outcome;
 use crate::context::Ctx;
 use crate::error::Error;
+use crate::mapping::{Attributes, Membership};
+use crate::tags::{DEPARTMENT, LOCATION, TITLE};
 use crate::trail::Trail;
 
 /// Puts the user in every group of `wanted` and out of the mapped groups not in it; returns the
@@ -45,6 +49,31 @@ pub(crate) async fn regroup(
         tracing::info!(user = %user.name, group = %g, "left group that no longer applies");
     }
     Ok(stale)
+}
+
+/// The groups the mapping gives a person with these attributes (an IAM user's tags, an Identity
+/// Center person's record).
+pub(crate) fn wanted(ctx: &Ctx, attributes: &BTreeMap<String, String>) -> Result<Membership, Error> {
+    let at = |k: &str| attributes.get(k).map(String::as_str);
+    Ok(ctx.cfg.groups.resolve(Attributes {
+        department: at(DEPARTMENT).unwrap_or(""),
+        title: at(TITLE),
+        location: at(LOCATION),
+    })?)
+}
+
+/// What a pre-hire's activation does to their groups. IAM: nothing (they were joined at the hire:
+/// without credentials they give nothing). Identity Center: the groups are the access, so they
+/// are joined now ([`super::identity_center::regroup`] kept them back until the activation time).
+#[cfg(feature = "secrets")]
+pub(crate) async fn on_activation(ctx: &Ctx, trail: &mut Trail<'_>, user: &UserRef<'_>) -> Result<(), Error> {
+    #[cfg(feature = "identity-center")]
+    if ctx.identity_center.is_some() {
+        let membership = wanted(ctx, user.tags)?;
+        regroup(ctx, trail, user, &membership.groups).await?;
+    }
+    let _ = (ctx, trail, user);
+    Ok(())
 }
 
 /// Takes the user out of every group it is in, mapped or not: a leaver keeps none.

@@ -8,9 +8,9 @@ use super::{Ctx, State, Step};
 use crate::audit::Action;
 use crate::error::Error;
 use crate::intent::Request;
-use crate::mapping::{Attributes, Membership};
+use crate::mapping::Membership;
 use crate::person::membership;
-use crate::tags::{self, DEPARTMENT, LOCATION, TITLE};
+use crate::tags;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -34,12 +34,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<JoinGroupsOutput, Error> {
         Request::Hire(intent) => intent.membership.clone(),
         Request::Change(c) => {
             // The person's attributes are the tags, with this event's changes applied.
-            let after = tags::after_change(&user.tags, c);
-            ctx.cfg.groups.resolve(Attributes {
-                department: after.get(DEPARTMENT).map(String::as_str).unwrap_or(""),
-                title: after.get(TITLE).map(String::as_str),
-                location: after.get(LOCATION).map(String::as_str),
-            })?
+            membership::wanted(ctx, &tags::after_change(&user.tags, c))?
         }
         Request::Depart(_) => return Err(Error::Input("a departure goes to `offboard`, not `join-groups`".into())),
     };

@@ -54,7 +54,6 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
             out.access_ended_at = user.tags.get(ACCESS_REVOKED).or(user.tags.get(DISABLED_AT)).cloned();
         }
         DepartureDecision::Schedule(disable_at) => {
-            ctx.serves(crate::context::Work::ScheduledDeparture)?;
             // Ahead of time: the due date lives on the user; the sweep acts on it.
             let tags = BTreeMap::from([
                 (LAST_DAY.to_owned(), d.last_day.to_string()),
