@@ -12,23 +12,14 @@ use tests::{Account, binary, root, scratch};
 
 const INSTALLED_BY: &str = "Installed by employee-lifecycle onboarding bootstrap";
 
-/// The shipped config with the Identity Center target: the three allowed groups, two permission
-/// sets, Developers in two accounts and Finance in one.
+/// The shipped config with the shipped Identity Center sample appended
+/// (`onboarding.identity-center.toml`: the three allowed groups, two permission sets, Developers
+/// in two accounts and Finance in one).
 fn config_file(name: &str) -> PathBuf {
     let shipped = std::fs::read_to_string(root().join("onboarding.toml")).expect("shipped config");
-    let text = format!(
-        "[target]\nkind = \"identity-center\"\n\n{shipped}\n\
-         [identity_center]\nportal_url = \"https://example.awsapps.com/start\"\n\n\
-         [[identity_center.permission_sets]]\nname = \"Developers\"\n\
-         managed_policies = [\"arn:aws:iam::aws:policy/ReadOnlyAccess\", \"arn:aws:iam::aws:policy/PowerUserAccess\"]\n\
-         session_duration = \"PT4H\"\n\n\
-         [[identity_center.permission_sets]]\nname = \"Finance\"\nmanaged_policies = [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]\n\n\
-         [[identity_center.assignments]]\ngroup = \"Developers\"\npermission_set = \"Developers\"\n\
-         accounts = [\"111111111111\", \"222222222222\"]\n\n\
-         [[identity_center.assignments]]\ngroup = \"Finance\"\npermission_set = \"Finance\"\naccounts = [\"111111111111\"]\n"
-    );
+    let sample = std::fs::read_to_string(root().join("onboarding.identity-center.toml")).expect("sample");
     let path = scratch().join(format!("identity-center-{name}.toml"));
-    std::fs::write(&path, text).expect("write config");
+    std::fs::write(&path, format!("{shipped}\n{sample}")).expect("write config");
     path
 }
 

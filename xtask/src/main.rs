@@ -5,7 +5,10 @@
 //!   builds everything and runs every test.
 //! - `cargo xtask demo`: installs and starts the emulator, bootstraps, onboards the sample new
 //!   hires from `events/`, resends one, feeds it a bad event, runs the sample transfer and
-//!   departures, sweeps at a later date, and shows users and audit trail.
+//!   departures, sweeps at a later date, and shows users and audit trail. With
+//!   `--identity-center`: the same events against the emulator's Identity Center (the shipped
+//!   config plus `onboarding.identity-center.toml`), showing users, groups and whom each
+//!   permission set denies.
 //! - `cargo xtask bench`: release-builds each function on its own (so each links only what it
 //!   uses) and measures size, cold start, first invocation and peak memory under a Lambda
 //!   Runtime API host, against the emulator.
@@ -26,7 +29,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
-        Some("demo") => demo(),
+        Some("demo") => demo(&args[1..]),
         Some("lint") => lint(),
         Some("bench") => bench(),
         Some("package") => package(&args[1..]).map(|_| ()),
@@ -34,7 +37,7 @@ fn main() -> ExitCode {
         Some("gen-infra") => gen_infra(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [--all-arches] [cargo test args]|demo|bench|lint|emulator|gen-infra|package [--dev] [--host-arch]>"
+                "usage: cargo xtask <test [--all-arches] [cargo test args]|demo [--identity-center]|bench|lint|emulator|gen-infra|package [--dev] [--host-arch]>"
             );
             return ExitCode::from(2);
         }
@@ -410,48 +413,91 @@ except iam.exceptions.EntityAlreadyExistsException:
     pass
 "#;
 
-fn demo() -> Result {
-    run(cargo().args(["build", "--quiet", "--package", "onboarding", "--package", "tests", "--bins"]))?;
-    let emu = start_emulator()?;
-    let target = target_dir()?;
-    let bin = |name: &str| target.join("debug").join(name);
-    let with_aws = |mut c: Command| {
+/// What a demo runs with: the emulator it started, the built binaries and its config file.
+struct Demo {
+    emu: Emulator,
+    target: PathBuf,
+    config: PathBuf,
+}
+
+impl Demo {
+    /// Builds the binaries, starts the emulator and writes the demo's config (`name`, `text`).
+    fn start(name: &str, text: &str) -> Result<Self> {
+        run(cargo().args(["build", "--quiet", "--package", "onboarding", "--package", "tests", "--bins"]))?;
+        let emu = start_emulator()?;
+        let target = target_dir()?;
+        let config = target.join(name);
+        std::fs::write(&config, text).map_err(|e| e.to_string())?;
+        Ok(Self { emu, target, config })
+    }
+
+    fn bin(&self, name: &str) -> PathBuf {
+        self.target.join("debug").join(name)
+    }
+
+    /// `c` talking to the emulator, with none of the caller's AWS settings.
+    fn aws(&self, mut c: Command) -> Command {
         c.current_dir(root())
-            .env("AWS_ENDPOINT_URL", &emu.endpoint)
+            .env("AWS_ENDPOINT_URL", &self.emu.endpoint)
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env_remove("AWS_PROFILE");
         c
-    };
+    }
+
+    /// `onboarding --config <the demo's> args`, against the emulator.
+    fn onboarding(&self, args: &[&str]) -> Command {
+        let mut c = self.aws(Command::new(self.bin("onboarding")));
+        c.arg("--config").arg(&self.config).args(args).env("WORKDAY_SIGNING_SECRET", DEMO_SECRET);
+        c
+    }
+
+    /// A Python snippet run with the project's boto3, given the emulator's endpoint.
+    fn python(&self, snippet: &str) -> Result {
+        run(Command::new(venv_python()?).args(["-c", snippet, &self.emu.endpoint]))
+    }
+}
+
+/// A demo step's title.
+fn step(title: &str) {
+    println!("\n==> {title}");
+    let _ = std::io::stdout().flush();
+}
+
+/// The sample events: the hires, then the rest (a transfer and two departures).
+fn sample_events() -> Result<(Vec<String>, Vec<String>)> {
+    let mut all: Vec<String> = std::fs::read_dir(root().join("events"))
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| p.strip_prefix(root()).unwrap_or(&p).display().to_string())
+        .collect();
+    all.sort();
+    Ok(all.into_iter().partition(|f| f.contains("/hire-")))
+}
+
+fn demo(args: &[String]) -> Result {
+    match args.first().map(String::as_str) {
+        None => demo_iam(),
+        Some("--identity-center") => demo_identity_center(),
+        Some(other) => Err(format!("demo: unknown option `{other}`; use no option (IAM users) or --identity-center")),
+    }
+}
+
+fn demo_iam() -> Result {
     // The shipped config, except for what the emulator lacks (service-specific credentials),
     // and with HR's webhook source `workday`, whose signing secret is in the environment.
-    let config = target.join("demo-onboarding.toml");
     let shipped = std::fs::read_to_string(root().join("onboarding.toml")).map_err(|e| e.to_string())?;
     let source = "\n[[intake.sources]]\nname = \"workday\"\nsecret_env = \"WORKDAY_SIGNING_SECRET\"\n";
-    let demo = shipped.replace("[retry]", "skip_service_specific_credentials = true\n\n[retry]") + source;
-    std::fs::write(&config, demo).map_err(|e| e.to_string())?;
-    let onboarding = |args: &[&str]| {
-        let mut c = with_aws(Command::new(bin("onboarding")));
-        c.arg("--config").arg(&config).args(args).env("WORKDAY_SIGNING_SECRET", DEMO_SECRET);
-        c
-    };
-    let step = |title: &str| {
-        println!("\n==> {title}");
-        let _ = std::io::stdout().flush();
-    };
-    let all: Vec<String> = {
-        let mut v: Vec<String> = std::fs::read_dir(root().join("events"))
-            .map_err(|e| e.to_string())?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .map(|p| p.strip_prefix(root()).unwrap_or(&p).display().to_string())
-            .collect();
-        v.sort();
-        v
-    };
-    let (events, later): (Vec<String>, Vec<String>) = all.into_iter().partition(|f| f.contains("/hire-"));
+    let text = shipped.replace("[retry]", "skip_service_specific_credentials = true\n\n[retry]") + source;
+    let d = Demo::start("demo-onboarding.toml", &text)?;
+    let (emu, target) = (&d.emu, &d.target);
+    let bin = |name: &str| d.bin(name);
+    let with_aws = |c: Command| d.aws(c);
+    let onboarding = |args: &[&str]| d.onboarding(args);
+    let (events, later) = sample_events()?;
     let webhooks: Vec<String> = events.iter().map(|e| e.replace("events/", "events/webhooks/")).collect();
 
     step(&format!("emulator (moto, pinned) at {}", emu.endpoint));
@@ -461,7 +507,7 @@ fn demo() -> Result {
     step(
         "day one: users someone made by hand before this system (ghopper with an access key, alan.turing with a password)",
     );
-    run(Command::new(venv_python()?).args(["-c", DEMO_HANDMADE, &emu.endpoint]))?;
+    d.python(DEMO_HANDMADE)?;
     step("onboarding roster import events/roster/day-one.csv (the plan: nothing changes)");
     run(&mut onboarding(&["roster", "import", "events/roster/day-one.csv"]))?;
     step("onboarding roster import --apply: adopts the two (their credentials kept, no welcome), creates Ada");
@@ -547,6 +593,100 @@ fn demo() -> Result {
     println!("(exit code {})", status.code().unwrap_or(-1));
     step("the auditor's report, one self-contained HTML file");
     run(&mut audit(&["report", "--html", &html]))?;
+    Ok(())
+}
+
+/// Identity Center before this system: a Control-Tower-style group and a `jane.doe` someone else
+/// made, a member of it and of Developers.
+const DEMO_IC_HANDMADE: &str = r#"
+import sys, boto3
+kw = dict(endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+store = boto3.client("sso-admin", **kw).list_instances()["Instances"][0]["IdentityStoreId"]
+ids = boto3.client("identitystore", **kw)
+groups = {g["DisplayName"]: g["GroupId"] for g in ids.list_groups(IdentityStoreId=store)["Groups"]}
+if "AWSControlTowerAdmins" not in groups:
+    groups["AWSControlTowerAdmins"] = ids.create_group(IdentityStoreId=store, DisplayName="AWSControlTowerAdmins")["GroupId"]
+    print("  created group AWSControlTowerAdmins by hand")
+users = {u["UserName"]: u["UserId"] for u in ids.list_users(IdentityStoreId=store)["Users"]}
+if "jane.doe" not in users:
+    jane = ids.create_user(IdentityStoreId=store, UserName="jane.doe", DisplayName="Jane Doe",
+                           Name={"GivenName": "Jane", "FamilyName": "Doe"},
+                           Emails=[{"Value": "jane@contractor.example", "Primary": True}])["UserId"]
+    for g in ("AWSControlTowerAdmins", "Developers"):
+        ids.create_group_membership(IdentityStoreId=store, GroupId=groups[g], MemberId={"UserId": jane})
+    print("  created user jane.doe by hand, in AWSControlTowerAdmins and Developers")
+"#;
+
+/// What Identity Center holds now: each user with its groups, and whom each permission set's
+/// inline policy denies.
+const DEMO_IC_SHOW: &str = r#"
+import sys, json, boto3
+kw = dict(endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+admin = boto3.client("sso-admin", **kw)
+instance = admin.list_instances()["Instances"][0]
+store, arn = instance["IdentityStoreId"], instance["InstanceArn"]
+ids = boto3.client("identitystore", **kw)
+groups = {g["GroupId"]: g["DisplayName"] for g in ids.list_groups(IdentityStoreId=store)["Groups"]}
+names = {}
+for u in sorted(ids.list_users(IdentityStoreId=store)["Users"], key=lambda u: u["UserName"]):
+    names[u["UserId"]] = u["UserName"]
+    member = ids.list_group_memberships_for_member(IdentityStoreId=store, MemberId={"UserId": u["UserId"]})
+    mine = sorted(groups[m["GroupId"]] for m in member["GroupMemberships"])
+    print(f"  user {u['UserName']:<14} groups: {', '.join(mine) or '-'}")
+for ps in admin.list_permission_sets(InstanceArn=arn)["PermissionSets"]:
+    name = admin.describe_permission_set(InstanceArn=arn, PermissionSetArn=ps)["PermissionSet"]["Name"]
+    doc = admin.get_inline_policy_for_permission_set(InstanceArn=arn, PermissionSetArn=ps).get("InlinePolicy") or "{}"
+    denied = [v for s in json.loads(doc).get("Statement", []) for v in
+              s.get("Condition", {}).get("StringEquals", {}).get("identitystore:userId", [])]
+    shown = ", ".join(names.get(d, d + " (deleted)") for d in denied) or "nobody"
+    print(f"  permission set {name:<10} denies: {shown}")
+"#;
+
+fn demo_identity_center() -> Result {
+    // The shipped config with the shipped Identity Center sample appended.
+    let shipped = std::fs::read_to_string(root().join("onboarding.toml")).map_err(|e| e.to_string())?;
+    let sample = std::fs::read_to_string(root().join("onboarding.identity-center.toml")).map_err(|e| e.to_string())?;
+    let d = Demo::start("demo-identity-center.toml", &format!("{shipped}\n{sample}"))?;
+    let (hires, later) = sample_events()?;
+    let exit = |c: &mut Command| -> Result {
+        let status = c.status().map_err(|e| e.to_string())?;
+        println!("(exit code {})", status.code().unwrap_or(-1));
+        Ok(())
+    };
+
+    step(&format!("emulator (moto, pinned) at {}; target.kind = \"identity-center\"", d.emu.endpoint));
+    step("onboarding bootstrap: the allowed groups, the permission sets, their assignments, the people table");
+    run(&mut d.onboarding(&["bootstrap"]))?;
+    step("onboarding doctor: what bootstrap made, checked against the config");
+    exit(&mut d.onboarding(&["doctor"]))?;
+    step("before this system: a Control-Tower-style group and a `jane.doe` someone else made");
+    d.python(DEMO_IC_HANDMADE)?;
+    step("onboarding plan (dry run: nothing changes)");
+    run(&mut d.onboarding(&["plan", &hires[0]]))?;
+    let mut args = vec!["run"];
+    args.extend(hires.iter().map(String::as_str));
+    step(&format!("HR's hires: onboarding {}", args.join(" ")));
+    run(&mut d.onboarding(&args))?;
+    step("HR resends the first: nothing changes");
+    run(&mut d.onboarding(&["run", &hires[0]]))?;
+    step("who has what (the hand-made jane.doe is not this system's; the hires are jane.doe2 and jane.doe3)");
+    d.python(DEMO_IC_SHOW)?;
+    let mut args = vec!["run"];
+    args.extend(later.iter().map(String::as_str));
+    step(&format!("HR sends a transfer and two departures (one immediate): onboarding {}", args.join(" ")));
+    run(&mut d.onboarding(&args))?;
+    step("the leaver is denied in every permission set this system manages, and in no group");
+    d.python(DEMO_IC_SHOW)?;
+    step(
+        "the scheduled sweep, as it would run in June 2030: the last day has passed, the grace period too, but \
+         not 12 hours of real time since the immediate leaver's access ended, so their user is not deleted yet \
+         (exit 1 says so): the deny entry must outlive every session",
+    );
+    exit(&mut d.onboarding(&["sweep", "--now", "2030-06-29T00:00:00Z", "--allow-future-now"]))?;
+    step("what Identity Center holds now: both leavers denied, in no group");
+    d.python(DEMO_IC_SHOW)?;
+    step("the auditor's view: onboarding audit access");
+    run(&mut d.onboarding(&["audit", "access"]))?;
     Ok(())
 }
 

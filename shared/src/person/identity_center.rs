@@ -309,6 +309,17 @@ pub(crate) async fn delete(
         .tags
         .get(EMPLOYEE_ID)
         .ok_or_else(|| Error::Untrusted(format!("user `{}` carries no employee id", user.name)))?;
+    // The deny entry is read from this record: it must outlive every session the person may hold.
+    let revoked = user.tags.get(tags::ACCESS_REVOKED).and_then(|t| crate::lifecycle::parse_stamp(t));
+    let safe = revoked.map(|at| at + chrono::TimeDelta::hours(crate::lifecycle::MAX_ROLE_SESSION_HOURS));
+    if let Some(safe) = safe.filter(|safe| ctx.now() < *safe) {
+        return Err(Error::Conflict(format!(
+            "`{}` is deleted no earlier than {}: its entry in the permission sets' deny list must outlive every \
+             session it may hold (12 hours after its access ended); a sweep after that deletes it",
+            user.name,
+            crate::lifecycle::stamp(safe)
+        )));
+    }
     if let Some(found) = t.ic.user(store, uid).await? {
         if found.user_name != user.name {
             return Err(Error::Conflict(format!(
