@@ -465,6 +465,14 @@ async fn joiner_mover_and_leaver_reach_identity_center_through_the_same_flows() 
     // The sweep within the longest session after the departure keeps the leaver denied.
     ok(&onboarding(&acct, &cfg, &["sweep"]));
     assert!(denied(&acct, &instance).await.values().all(|d| d == std::slice::from_ref(jane)));
+    // A sweep told it is past the grace period still does not delete the user (and so its record,
+    // which the deny list is read from) until 12 hours of real time after its access ended.
+    let early = onboarding(&acct, &cfg, &["sweep", "--now", "2030-01-01T00:00:00Z", "--allow-future-now"]);
+    let said = String::from_utf8_lossy(&early.stdout);
+    assert_eq!(early.status.code(), Some(1), "{said}");
+    assert!(said.contains("deleted no earlier than"), "{said}");
+    assert!(store_users(&acct, &store).await.contains_key(jane), "not deleted yet");
+    assert!(denied(&acct, &instance).await.values().all(|d| d == std::slice::from_ref(jane)));
 }
 
 /// Jane's (E1001) departure, written for the test: her last day, and whether it is immediate.
