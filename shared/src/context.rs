@@ -84,6 +84,44 @@ pub struct IdentityCenterTarget {
     pub instance: crate::aws::identity_center::Instance,
     pub people_table: String,
     pub portal_url: String,
+    /// `identity_center.skip_user_updates`.
+    pub skip_user_updates: Option<bool>,
+    /// Group ids by display name, read once per process (a group's id never changes; one that
+    /// is gone makes a join fail, which forgets them all).
+    pub group_ids: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
+}
+
+#[cfg(feature = "identity-center")]
+impl IdentityCenterTarget {
+    /// The id of the group with this display name (one `GetGroupId` per process and group).
+    pub async fn group_id(&self, display_name: &str) -> Result<String, Error> {
+        let known = self.group_ids.lock().ok().and_then(|m| m.get(display_name).cloned());
+        if let Some(id) = known {
+            return Ok(id);
+        }
+        let id =
+            self.ic.group_id(&self.instance.identity_store_id, display_name).await?.ok_or_else(|| Error::Missing {
+                kind: "Identity Store group",
+                name: display_name.to_owned(),
+                hint: "create it (`onboarding bootstrap`) or remove it from the config",
+            })?;
+        if let Ok(mut m) = self.group_ids.lock() {
+            m.insert(display_name.to_owned(), id.clone());
+        }
+        Ok(id)
+    }
+
+    /// Whether a change leaves the Identity Store user's own attributes alone (see the config key).
+    pub fn skip_user_updates(&self, aws: &crate::aws::Aws) -> bool {
+        self.skip_user_updates.unwrap_or(aws.custom_endpoint)
+    }
+
+    /// Forgets the group ids read so far.
+    pub fn forget_group_ids(&self) {
+        if let Ok(mut m) = self.group_ids.lock() {
+            m.clear();
+        }
+    }
 }
 
 /// What a flow is asked to do, for [`Ctx::serves`].
@@ -149,6 +187,8 @@ impl Ctx {
             instance,
             people_table: ic_cfg.people_table.clone(),
             portal_url: ic_cfg.portal_url.clone(),
+            skip_user_updates: ic_cfg.skip_user_updates,
+            group_ids: Default::default(),
         };
         self.identity_center = Some(std::sync::Arc::new(target));
         Ok(self)

@@ -144,7 +144,7 @@ async fn mass_departure(ctx: &Ctx, entries: &[Result<Value, ValidationError>]) -
     if due.is_empty() {
         return None;
     }
-    let managed = ctx.aws.iam.list_users(&ctx.cfg.iam.user_path).await.map(|u| u.len()).unwrap_or(due.len());
+    let managed = ownership::managed_count(ctx).await.unwrap_or(due.len());
     let ids = Ids { event_id: Some(format!("run-{}", lifecycle::stamp(ctx.now()))), ..Ids::default() };
     guard::batch_verdict(ctx, &ids, "pipeline", due.len(), managed).await.map(|r| (r, due))
 }

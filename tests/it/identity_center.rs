@@ -1182,6 +1182,43 @@ async fn throttling_is_retried_after_the_time_aws_names_and_other_errors_are_not
 
 /// Identity Center on real SDK clients whose HTTP layer answers from `store` and `admin`
 /// (aws-smithy-mocks), with the SDK's own retries off, as `IdentityCenter::new` builds them.
+/// `UpdateUser`, which the emulator answers with HTTP 500 (so a change there updates the person's
+/// record only: `identity_center.skip_user_updates` unset skips it against an emulator): the one
+/// request a change's attributes make, checked with the SDK's own mocks.
+#[tokio::test]
+async fn a_changes_attributes_reach_the_identity_store_user_in_one_update() {
+    use aws_sdk_identitystore::operation::update_user::UpdateUserOutput;
+    use aws_smithy_mocks::mock;
+    use aws_smithy_types::Document;
+    type Store = aws_sdk_identitystore::Client;
+    let update = mock!(Store::update_user)
+        .match_requests(|r| {
+            let ops: Vec<(&str, Option<&Document>)> =
+                r.operations().iter().map(|o| (o.attribute_path(), o.attribute_value())).collect();
+            r.identity_store_id() == Some("d-1")
+                && r.user_id() == Some("u-1")
+                && ops
+                    == [
+                        ("title", Some(&Document::String("Financial Analyst".into()))),
+                        ("name.givenName", Some(&Document::String("Janie".into()))),
+                    ]
+        })
+        .then_output(|| {
+            let out = UpdateUserOutput::builder().identity_store_id("d-1").user_id("u-1");
+            out.user_arn("arn:aws:identitystore:::user/u-1").revision("2").build().expect("output")
+        });
+    let retry = shared::retry::RetryPolicy {
+        max_attempts: 2,
+        base_delay: std::time::Duration::from_millis(1),
+        max_delay: std::time::Duration::from_millis(5),
+    };
+    let ic = mocked(&[&update], &[], 1000, retry);
+    let changes =
+        [("title", Document::String("Financial Analyst".into())), ("name.givenName", Document::String("Janie".into()))];
+    ic.update_user("d-1", "u-1", &changes).await.expect("updated");
+    assert_eq!(update.num_calls(), 1, "one request for every attribute");
+}
+
 fn mocked(
     store: &[&aws_smithy_mocks::Rule],
     admin: &[&aws_smithy_mocks::Rule],

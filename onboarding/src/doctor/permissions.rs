@@ -31,6 +31,7 @@ pub fn needs(cfg: &Config) -> Vec<(&'static str, Vec<&'static str>)> {
             "identitystore:CreateGroup",
         ]);
         needs.push(("bootstrap", bootstrap));
+        needs.push(("run, plan, sweep, serve, quarantine", IDENTITY_CENTER_LIFECYCLE.to_vec()));
         needs.push((
             "audit access",
             vec![
@@ -81,6 +82,37 @@ const IAM_POLICIES: [&str; 6] = [
 /// IAM's own view for auditors: authorisation details and the credential report.
 const AUDIT_ACCESS: [&str; 3] =
     ["iam:GetAccountAuthorizationDetails", "iam:GenerateCredentialReport", "iam:GetCredentialReport"];
+
+/// Hires, changes, departures and the sweep on Identity Center: its users, memberships and the
+/// managed permission sets' revocations, the people and tombstone tables, the messages.
+const IDENTITY_CENTER_LIFECYCLE: &[&str] = &[
+    "sso:ListInstances",
+    "sso:ListPermissionSets",
+    "sso:DescribePermissionSet",
+    "sso:GetInlinePolicyForPermissionSet",
+    "sso:PutInlinePolicyToPermissionSet",
+    "sso:DeleteInlinePolicyFromPermissionSet",
+    "sso:ProvisionPermissionSet",
+    "sso:DescribePermissionSetProvisioningStatus",
+    "identitystore:GetUserId",
+    "identitystore:DescribeUser",
+    "identitystore:CreateUser",
+    "identitystore:UpdateUser",
+    "identitystore:DeleteUser",
+    "identitystore:GetGroupId",
+    "identitystore:ListGroups",
+    "identitystore:ListGroupMembershipsForMember",
+    "identitystore:CreateGroupMembership",
+    "identitystore:DeleteGroupMembership",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Scan",
+    "sns:ListTopics",
+    "sns:Publish",
+    "sns:PublishBatch",
+];
 
 /// Hires, changes, departures, the sweep and the roster: every user, credential, secret,
 /// message and tombstone call of the flows, in process.

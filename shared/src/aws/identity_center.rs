@@ -285,6 +285,29 @@ impl IdentityCenter {
         }
     }
 
+    /// Sets a user's attributes in one `UpdateUser`: each (attribute path, value), e.g. `title`,
+    /// `displayName`, `name.givenName`, `emails`.
+    pub async fn update_user(&self, store: &str, user_id: &str, changes: &[(&str, Document)]) -> Result<(), Error> {
+        use aws_sdk_identitystore::types::AttributeOperation;
+        let operations = changes
+            .iter()
+            .map(|(path, value)| {
+                AttributeOperation::builder().attribute_path(*path).attribute_value(value.clone()).build()
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::Input(e.to_string()))?;
+        self.call("identitystore:UpdateUser", || {
+            self.store
+                .update_user()
+                .identity_store_id(store)
+                .user_id(user_id)
+                .set_operations(Some(operations.clone()))
+                .send()
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Deletes a user; `false` when it was already gone.
     pub async fn delete_user(&self, store: &str, user_id: &str) -> Result<bool, Error> {
         let gone = self
@@ -844,6 +867,7 @@ mod tests {
             portal_url: "https://example.awsapps.com/start".into(),
             max_tps: 20,
             people_table: "employee-lifecycle-people".into(),
+            skip_user_updates: None,
             permission_sets: Vec::new(),
             assignments: Vec::new(),
         }

@@ -52,6 +52,11 @@ pub struct IdentityCenterConfig {
     /// The DynamoDB table of this system's own records of whom it owns (`aws::people`).
     #[serde(default = "default_people_table")]
     pub people_table: String,
+    /// Only for an emulator without `UpdateUser` (moto): a change then updates the person's
+    /// record but not the Identity Store user's title, names and email. Unset: skipped only when
+    /// `AWS_ENDPOINT_URL` points at an emulator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_user_updates: Option<bool>,
     #[serde(default)]
     pub permission_sets: Vec<PermissionSetConfig>,
     #[serde(default)]
@@ -252,6 +257,7 @@ mod tests {
             portal_url: "https://example.awsapps.com/start".into(),
             max_tps: 20,
             people_table: "employee-lifecycle-people".into(),
+            skip_user_updates: None,
             permission_sets: vec![PermissionSetConfig {
                 name: "Developers".into(),
                 managed_policies: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],

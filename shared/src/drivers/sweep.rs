@@ -178,6 +178,11 @@ async fn credentials_due(
     users: &[User],
     now: DateTime<Utc>,
 ) -> Result<Vec<(User, ListedSecret, Due)>, Error> {
+    #[cfg(feature = "identity-center")]
+    if ctx.identity_center.is_some() {
+        // No initial credential is made there: nothing to retire or withdraw.
+        return Ok(Vec::new());
+    }
     let prefix = format!("{}/", ctx.cfg.secrets.prefix);
     let mut out = Vec::new();
     for secret in ctx.aws.secrets.list(&prefix).await? {

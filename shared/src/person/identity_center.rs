@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use super::UserRef;
 use super::account::Made;
 use crate::audit::Outcome;
+use aws_smithy_types::Document;
+
 use crate::aws::iam::User;
 use crate::aws::identity_center::NewUser;
 use crate::aws::is_code;
@@ -92,6 +94,8 @@ pub(crate) async fn create(
     let hire = &intent.hire;
     let display = format!("{} {}", hire.first_name(), hire.family_name);
     let label = record_label(t, &meta.employee_id);
+    // Whether the name was found free just now: then the user is made without looking again.
+    let mut free = false;
     let mut name = match ctx.aws.people.get(table, &meta.employee_id).await? {
         Some(r) if r.user_id.is_empty() => r.user_name,
         Some(_) => return found_now(ctx, t, &meta.employee_id).await,
@@ -111,6 +115,7 @@ pub(crate) async fn create(
             }
             if ctx.aws.people.claim(table, &record).await? {
                 trail.record("dynamodb:PutItem", &label, Outcome::Done).await?;
+                free = true;
                 name
             } else {
                 // Another delivery of the hire claimed it first: go on with its name.
@@ -143,7 +148,8 @@ pub(crate) async fn create(
             email: &hire.email,
             title: hire.title.as_deref(),
         };
-        let made = match t.ic.user_id_named(store, &name).await? {
+        let found = if std::mem::take(&mut free) { None } else { t.ic.user_id_named(store, &name).await? };
+        let made = match found {
             Some(id) => Some((id, false)),
             None => match t.ic.create_user(store, &new).await {
                 Ok(id) => Some((id, true)),
@@ -163,7 +169,7 @@ pub(crate) async fn create(
             let next = free_name(t, intent, variant_number(&intent.base_name, &name) + 1).await?;
             tracing::info!(candidate = %name, next = %next, "user name taken, moving the claim to the next variant");
             ctx.aws.people.rename_pending(table, &meta.employee_id, &name, &next).await?;
-            name = next;
+            (name, free) = (next, true);
             continue;
         }
         let outcome = if now { Outcome::Done } else { Outcome::AlreadyDone };
@@ -244,11 +250,7 @@ pub(crate) async fn regroup(
     let store = &t.instance.identity_store_id;
     let mut ids = Vec::with_capacity(wanted.len());
     for g in wanted {
-        ids.push(t.ic.group_id(store, g).await?.ok_or_else(|| Error::Missing {
-            kind: "Identity Store group",
-            name: g.clone(),
-            hint: "create it (`onboarding bootstrap`) or remove it from the config",
-        })?);
+        ids.push(t.group_id(g).await?);
     }
     if !user.exists {
         for id in &ids {
@@ -264,7 +266,15 @@ pub(crate) async fn regroup(
         if current.iter().any(|(_, g)| g == id) {
             trail.record("identitystore:CreateGroupMembership", &target, Outcome::AlreadyDone).await?;
         } else {
-            trail.apply("identitystore:CreateGroupMembership", &target, t.ic.join(store, id, uid)).await?;
+            let join = async {
+                let joined = t.ic.join(store, id, uid).await;
+                if joined.as_ref().is_err_and(|e| is_code(e, "ResourceNotFoundException")) {
+                    // The group went since its id was read: the retry reads it again.
+                    t.forget_group_ids();
+                }
+                joined
+            };
+            trail.apply("identitystore:CreateGroupMembership", &target, join).await?;
             tracing::info!(user = %user.name, group = %target, "joined group");
         }
     }
@@ -341,8 +351,32 @@ pub(crate) async fn delete(
     Ok(())
 }
 
+/// What of a lifecycle change the Identity Store user itself holds, as `UpdateUser` attribute
+/// operations: the title, the display and given names, the work email (primary).
+pub(crate) fn store_attributes(set: &BTreeMap<String, String>) -> Vec<(&'static str, Document)> {
+    let text = |v: &String| Document::String(v.clone());
+    let mut changes = Vec::new();
+    if let Some(v) = set.get(tags::TITLE) {
+        changes.push(("title", text(v)));
+    }
+    if let Some(v) = set.get(tags::DISPLAY_NAME) {
+        changes.push(("displayName", text(v)));
+    }
+    if let Some(v) = set.get(tags::GIVEN_NAME) {
+        changes.push(("name.givenName", text(v)));
+    }
+    if let Some(v) = set.get(tags::EMAIL) {
+        let email = [("value", text(v)), ("type", Document::String("work".into())), ("primary", Document::Bool(true))];
+        let email = email.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        changes.push(("emails", Document::Array(vec![Document::Object(email)])));
+    }
+    changes
+}
+
 /// Writes a lifecycle change to the person's record: one conditional update, so the order of
-/// sets and removals an IAM user's 50-tag limit asks for does not arise.
+/// sets and removals an IAM user's 50-tag limit asks for does not arise. What of it the Identity
+/// Store user holds (title, names, email) is written to the user first: a crash in between
+/// leaves the record behind, and the retry, computing the difference again, writes both.
 pub(crate) async fn write_lifecycle(
     ctx: &Ctx,
     t: &IdentityCenterTarget,
@@ -354,6 +388,11 @@ pub(crate) async fn write_lifecycle(
         .tags
         .get(EMPLOYEE_ID)
         .ok_or_else(|| Error::Untrusted(format!("user `{}` carries no employee id", user.name)))?;
+    let attributes = store_attributes(&diff.set);
+    if !attributes.is_empty() && user.exists && !t.skip_user_updates(&ctx.aws) {
+        let update = t.ic.update_user(&t.instance.identity_store_id, user_id(user)?, &attributes);
+        trail.apply("identitystore:UpdateUser", user.arn, update).await?;
+    }
     let remove: Vec<&str> = diff.remove.iter().map(String::as_str).collect();
     let write = ctx.aws.people.set_lifecycle(&t.people_table, employee_id, &diff.set, &remove);
     trail.apply("dynamodb:UpdateItem", &record_label(t, employee_id), write).await?;
@@ -506,4 +545,32 @@ pub(crate) async fn end_sessions(
         "the permission sets' revocations still differ from the people records after {WRITES} writes: another \
          writer keeps changing them; the next departure or sweep writes them again"
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_writes_the_title_names_and_work_email_the_identity_store_holds_and_nothing_else() {
+        let set: BTreeMap<String, String> = [
+            (tags::TITLE, "Financial Analyst"),
+            (tags::GIVEN_NAME, "Janie"),
+            (tags::EMAIL, "jane.doe@example.com"),
+            (tags::DEPARTMENT, "Finance"),
+            (tags::LAST_EVENT_TIME, "2026-11-26T10:00:00Z"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let changes = store_attributes(&set);
+        let paths: Vec<&str> = changes.iter().map(|(p, _)| *p).collect();
+        assert_eq!(paths, ["title", "name.givenName", "emails"]);
+        assert_eq!(changes[0].1, Document::String("Financial Analyst".into()));
+        let Document::Array(emails) = &changes[2].1 else { panic!("emails is a list: {:?}", changes[2].1) };
+        let Document::Object(email) = &emails[0] else { panic!("an email is an object") };
+        assert_eq!(email.get("value"), Some(&Document::String("jane.doe@example.com".into())));
+        assert_eq!(email.get("primary"), Some(&Document::Bool(true)));
+        assert!(store_attributes(&BTreeMap::new()).is_empty(), "a lifecycle-only change writes no attribute");
+    }
 }

@@ -142,6 +142,16 @@ pub async fn managed(ctx: &Ctx) -> Result<Vec<User>, Error> {
     Ok(users.into_iter().filter(|u| is_managed(ctx.owner(), u)).collect())
 }
 
+/// How many users this system manages, as the guard's percentage counts them (IAM: the users at
+/// the managed path, one listing without tags; Identity Center: the people records).
+pub async fn managed_count(ctx: &Ctx) -> Result<usize, Error> {
+    #[cfg(feature = "identity-center")]
+    if ctx.identity_center.is_some() {
+        return Ok(managed(ctx).await?.len());
+    }
+    Ok(ctx.aws.iam.list_users(&ctx.cfg.iam.user_path).await?.len())
+}
+
 /// Why an event for this user must change nothing, if it must: the user is not ours, or the
 /// event is older than the newest one applied.
 pub fn refusal(owner: Owner<'_>, u: &User, event_time: DateTime<Utc>) -> Option<String> {

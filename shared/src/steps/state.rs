@@ -83,7 +83,10 @@ impl State {
     pub fn made_here(&self) -> bool {
         self.create_user.as_ref().is_some_and(|c| {
             c.proven.is_some()
-                && c.actions.iter().any(|a| a.action == "iam:CreateUser" && a.outcome == crate::audit::Outcome::Done)
+                && c.actions.iter().any(|a| {
+                    matches!(a.action.as_str(), "iam:CreateUser" | "identitystore:CreateUser")
+                        && a.outcome == crate::audit::Outcome::Done
+                })
         })
     }
 
