@@ -2,7 +2,7 @@
 //! Identity Store users carry no tags, so what IAM users keep in theirs (the employee id, that
 //! this system made or adopted them, the lifecycle's status and dates) lives here, one item per
 //! employee id. A user is this system's only when its record names it and the user still
-//! answers to the record's id and name (`person::ownership::identity_center`).
+//! answers to the record's id and name (`person::identity_center::proves`).
 
 use std::collections::{BTreeMap, HashMap};
 

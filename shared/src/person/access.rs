@@ -20,14 +20,13 @@ use super::ownership::{self, is_protected};
 use super::tagging::write_tags;
 use crate::audit::{AuditRecord, Ids, Outcome};
 use crate::aws::iam::{CredentialKind, User};
-use crate::aws::tombstones::Tombstone;
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::lifecycle::{self, Status};
 use crate::policies::{self, FUNCTIONS_AND_FLOWS_PREFIX};
 use crate::tags::{
-    ACCESS_REVOKED, ACTIVATE_AT, DELETE_AT, DISABLE_AT, DISABLE_HELD, DISABLED_AT, EMPLOYEE_ID, LAST_EVENT_TIME,
-    MANAGER_EMAIL, NOTICE_SENT, STATUS, WELCOME_SENT,
+    ACCESS_REVOKED, ACTIVATE_AT, DELETE_AT, DISABLE_AT, DISABLE_HELD, DISABLED_AT, LAST_EVENT_TIME, MANAGER_EMAIL,
+    NOTICE_SENT, STATUS, WELCOME_SENT,
 };
 use crate::trail::Trail;
 
@@ -260,25 +259,10 @@ pub(crate) async fn delete(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Res
     }
     schedule_secret_deletion(ctx, trail, name).await?;
     // The tombstone before the user: a crash in between leaves both, and the retry deletes.
-    leave_tombstone(ctx, trail, user).await?;
+    super::tombstone::leave(ctx, trail, user).await?;
     trail.apply("iam:DeleteUser", &user.arn, iam.delete_user(name)).await?;
     tracing::info!(user = %name, "deleted");
     Ok(())
-}
-
-/// What remains of a deleted person (`aws::tombstones`): written before their user goes, so a
-/// replayed or late hire cannot bring them back ([`super::account::tombstone_refusal`]).
-pub(crate) async fn leave_tombstone(ctx: &Ctx, trail: &mut Trail<'_>, user: &User) -> Result<(), Error> {
-    let l = &ctx.cfg.lifecycle;
-    let tombstone = Tombstone {
-        employee_id: user.tags.get(EMPLOYEE_ID).cloned().unwrap_or_default(),
-        user_name: user.name.clone(),
-        last_event_time: user.tags.get(LAST_EVENT_TIME).and_then(|t| lifecycle::parse_stamp(t)),
-        deleted_at: ctx.now(),
-    };
-    let expires = ctx.now() + chrono::TimeDelta::days(i64::from(l.tombstone_days));
-    let target = format!("{}/{}", l.tombstones_table, tombstone.employee_id);
-    trail.apply("dynamodb:PutItem", &target, ctx.aws.tombstones.put(&l.tombstones_table, &tombstone, expires)).await
 }
 
 /// The leavers' sessions, brought up to date by the sweep with no new leaver: a name lost to a

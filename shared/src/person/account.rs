@@ -1,7 +1,8 @@
 //! A person's account: made for a hire at the first free name ([`create`]), unless this system
 //! deleted the person and the hire is not newer than the last event applied to them
-//! ([`tombstone_refusal`]). Finding an employee's existing user is [`super::ownership::find`].
+//! ([`super::tombstone::refusal`]). Finding an employee's existing user is [`super::ownership::find`].
 
+use super::Made;
 use crate::audit::Outcome;
 use crate::aws::iam::User;
 use crate::context::Ctx;
@@ -11,18 +12,6 @@ use crate::person::ownership::{self, employee_path};
 use crate::tags::EMPLOYEE_ID;
 use crate::trail::Trail;
 use crate::username::{MAX_VARIANTS, variant};
-
-/// What [`create`] came to.
-#[derive(Debug, Clone)]
-pub enum Made {
-    /// Made now, exactly as asked (`CreateUser` is atomic).
-    Created(User),
-    /// The person's own user, made by a concurrent delivery of the same event.
-    Found(User),
-    /// A dry run: what it would be made with (no ARN), so a plan's later steps see what the
-    /// run's will.
-    Would(User),
-}
 
 /// Creates the hire's user at the first free name (`base`, `base2`, ...), with every tag a hire's
 /// user carries (status included) in the one call. A candidate name held by someone else is
@@ -109,25 +98,4 @@ pub async fn read(ctx: &Ctx, employee_id: &str, user_name: &str) -> Result<Optio
         Err(e) if e.aws_code() == Some("NoSuchEntity") => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-/// Why a hire for someone this system deleted must create nothing: the event is not newer than
-/// the last one applied to them (a replay of the bus archive, a late resend). A genuinely newer
-/// hire is a rehire and goes ahead.
-#[cfg(feature = "tombstones")]
-pub(crate) async fn tombstone_refusal(ctx: &Ctx, meta: &crate::event::EventMeta) -> Result<Option<String>, Error> {
-    let table = &ctx.cfg.lifecycle.tombstones_table;
-    let Some(t) = ctx.aws.tombstones.get(table, &meta.employee_id).await? else { return Ok(None) };
-    let last = t.last_event_time.unwrap_or(t.deleted_at);
-    Ok((meta.time <= last).then(|| {
-        format!(
-            "employee `{}` (user `{}`) was deleted on {}; this event ({}) is not newer than the last one applied \
-             to them ({}): a replay or a late resend, so nothing is created",
-            meta.employee_id,
-            t.user_name,
-            crate::lifecycle::stamp(t.deleted_at),
-            crate::lifecycle::stamp(meta.time),
-            crate::lifecycle::stamp(last)
-        )
-    }))
 }

@@ -10,8 +10,8 @@
 
 use std::collections::BTreeMap;
 
+use super::Made;
 use super::UserRef;
-use super::account::Made;
 use crate::audit::Outcome;
 use aws_smithy_types::Document;
 
@@ -54,8 +54,31 @@ fn record_label(t: &IdentityCenterTarget, employee_id: &str) -> String {
     format!("{}/{employee_id}", t.people_table)
 }
 
+/// Whether an Identity Store user is this system's: the people record of an employee (this
+/// system's own, `aws::people`) names it by id, and it still answers to the record's user name.
+/// A user anyone can create carries nothing this system could trust, so the record is the proof;
+/// a user renamed outside this system is not acted on until an operator looks. `Err`: why not.
+pub fn proves(
+    record: &crate::aws::people::PersonRecord,
+    user: &crate::aws::identity_center::StoreUser,
+) -> Result<(), String> {
+    if user.id != record.user_id {
+        return Err(format!(
+            "the people record of `{}` names user {}, not {} (`{}`)",
+            record.employee_id, record.user_id, user.id, user.user_name
+        ));
+    }
+    if user.user_name != record.user_name {
+        return Err(format!(
+            "user {} is named `{}`, but the people record of `{}` says `{}`: renamed outside this system",
+            user.id, user.user_name, record.employee_id, record.user_name
+        ));
+    }
+    Ok(())
+}
+
 /// The employee's user, proven: their people record names it and it answers to the record's id
-/// and name (`ownership::identity_center`). `None` when there is no record, or one whose user is
+/// and name ([`proves`]). `None` when there is no record, or one whose user is
 /// still being made (the hire that claimed it resumes). A record whose user is gone or renamed is
 /// a conflict for an operator: nothing is done to it.
 pub(crate) async fn find(ctx: &Ctx, t: &IdentityCenterTarget, employee_id: &str) -> Result<Option<User>, Error> {
@@ -70,7 +93,7 @@ pub(crate) async fn find(ctx: &Ctx, t: &IdentityCenterTarget, employee_id: &str)
             record.user_id, record.user_name
         )));
     };
-    super::ownership::identity_center(&record, &found).map_err(Error::Conflict)?;
+    proves(&record, &found).map_err(Error::Conflict)?;
     Ok(Some(subject(&record, &found.user_name)))
 }
 
@@ -343,7 +366,7 @@ pub(crate) async fn delete(
             trail.apply("identitystore:DeleteGroupMembership", &target, t.ic.leave(store, &membership)).await?;
         }
     }
-    super::access::leave_tombstone(ctx, trail, user).await?;
+    super::tombstone::leave(ctx, trail, user).await?;
     trail.apply("identitystore:DeleteUser", &user.arn, t.ic.delete_user(store, uid)).await?;
     let gone = ctx.aws.people.delete(&t.people_table, employee_id, uid);
     trail.apply("dynamodb:DeleteItem", &record_label(t, employee_id), gone).await?;
@@ -550,6 +573,27 @@ pub(crate) async fn end_sessions(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_identity_center_user_is_ours_only_as_its_record_names_it() {
+        use crate::aws::identity_center::StoreUser;
+        use crate::aws::people::{Origin, PersonRecord};
+        let record = PersonRecord {
+            employee_id: "E1".into(),
+            user_id: "u-1".into(),
+            user_name: "jane.doe".into(),
+            since: chrono::DateTime::from_timestamp(0, 0).expect("t"),
+            origin: Origin::Created,
+            lifecycle: Default::default(),
+        };
+        let user =
+            |id: &str, name: &str| StoreUser { id: id.into(), user_name: name.into(), display_name: None, email: None };
+        assert_eq!(proves(&record, &user("u-1", "jane.doe")), Ok(()));
+        let other = proves(&record, &user("u-2", "jane.doe")).expect_err("another user of that name");
+        assert!(other.contains("names user u-1, not u-2"), "{other}");
+        let renamed = proves(&record, &user("u-1", "jane.admin")).expect_err("renamed");
+        assert!(renamed.contains("renamed outside this system"), "{renamed}");
+    }
 
     #[test]
     fn a_change_writes_the_title_names_and_work_email_the_identity_store_holds_and_nothing_else() {

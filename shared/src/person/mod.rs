@@ -15,11 +15,13 @@ pub mod credentials;
 #[cfg(feature = "secrets")]
 pub mod guard;
 #[cfg(feature = "identity-center")]
-pub(crate) mod identity_center;
+pub mod identity_center;
 pub mod membership;
 pub mod notices;
 pub mod ownership;
 pub mod tagging;
+#[cfg(feature = "tombstones")]
+pub mod tombstone;
 
 use std::collections::BTreeMap;
 
@@ -27,11 +29,24 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::Action;
+use crate::aws::iam::User;
 use crate::config::LifecycleConfig;
 use crate::context::Ctx;
 use crate::intent::Intent;
 use crate::lifecycle::{self, Status};
 use crate::tags::{ACTIVATE_AT, LAST_EVENT_TIME, STATUS};
+
+/// What [`create`] came to.
+#[derive(Debug, Clone)]
+pub enum Made {
+    /// Made now, exactly as asked (`CreateUser` is atomic).
+    Created(User),
+    /// The person's own user, made by a concurrent delivery of the same event.
+    Found(User),
+    /// A dry run: what it would be made with (no ARN), so a plan's later steps see what the
+    /// run's will.
+    Would(User),
+}
 
 /// Who a step works for, as the messages and credentials need it: from a hire event, or from
 /// the user's tags when the sweep activates a pre-hire.

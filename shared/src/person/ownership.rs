@@ -218,55 +218,10 @@ pub fn status(u: &User) -> Status {
     Status::of(&u.tags)
 }
 
-/// Whether an Identity Store user is this system's: the people record of an employee (this
-/// system's own, `aws::people`) names it by id, and it still answers to the record's user name.
-/// A user anyone can create carries nothing this system could trust, so the record is the proof;
-/// a user renamed outside this system is not acted on until an operator looks. `Err`: why not.
-#[cfg(feature = "identity-center")]
-pub fn identity_center(
-    record: &crate::aws::people::PersonRecord,
-    user: &crate::aws::identity_center::StoreUser,
-) -> Result<(), String> {
-    if user.id != record.user_id {
-        return Err(format!(
-            "the people record of `{}` names user {}, not {} (`{}`)",
-            record.employee_id, record.user_id, user.id, user.user_name
-        ));
-    }
-    if user.user_name != record.user_name {
-        return Err(format!(
-            "user {} is named `{}`, but the people record of `{}` says `{}`: renamed outside this system",
-            user.id, user.user_name, record.employee_id, record.user_name
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[cfg(feature = "identity-center")]
-    #[test]
-    fn an_identity_center_user_is_ours_only_as_its_record_names_it() {
-        use crate::aws::identity_center::StoreUser;
-        use crate::aws::people::{Origin, PersonRecord};
-        let record = PersonRecord {
-            employee_id: "E1".into(),
-            user_id: "u-1".into(),
-            user_name: "jane.doe".into(),
-            since: chrono::DateTime::from_timestamp(0, 0).expect("t"),
-            origin: Origin::Created,
-            lifecycle: Default::default(),
-        };
-        let user =
-            |id: &str, name: &str| StoreUser { id: id.into(), user_name: name.into(), display_name: None, email: None };
-        assert_eq!(identity_center(&record, &user("u-1", "jane.doe")), Ok(()));
-        let other = identity_center(&record, &user("u-2", "jane.doe")).expect_err("another user of that name");
-        assert!(other.contains("names user u-1, not u-2"), "{other}");
-        let renamed = identity_center(&record, &user("u-1", "jane.admin")).expect_err("renamed");
-        assert!(renamed.contains("renamed outside this system"), "{renamed}");
-    }
     use crate::event::HrEvent;
     use crate::tags::{LAST_EVENT_TIME, STATUS};
 

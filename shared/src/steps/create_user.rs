@@ -10,8 +10,8 @@ use crate::aws::iam::User;
 use crate::error::Error;
 use crate::intent::{Intent, Request};
 use crate::lifecycle::Status;
-use crate::person::account::{self, Made};
 use crate::person::ownership;
+use crate::person::{Made, account};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -120,7 +120,7 @@ async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
         return Ok(out);
     }
     #[cfg(feature = "tombstones")]
-    if let Some(reason) = account::tombstone_refusal(ctx, meta).await? {
+    if let Some(reason) = crate::person::tombstone::refusal(ctx, meta).await? {
         return Ok(CreateUserOutput::skip(None, reason));
     }
     Ok(match account::create(ctx, &mut trail, intent).await? {

@@ -219,7 +219,7 @@ pub fn ic_access(view: &IcView) -> Vec<IcAccess> {
             IcAccess {
                 user_name: u.user_name.clone(),
                 employee_id: record.map(|r| r.employee_id.clone()),
-                managed: record.is_some_and(|r| shared::person::ownership::identity_center(r, u).is_ok()),
+                managed: record.is_some_and(|r| shared::person::identity_center::proves(r, u).is_ok()),
                 display_name: u.display_name.clone(),
                 email: u.email.clone(),
                 groups,
