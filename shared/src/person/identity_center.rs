@@ -117,6 +117,15 @@ pub(crate) async fn create(
     let hire = &intent.hire;
     let display = format!("{} {}", hire.first_name(), hire.family_name);
     let label = record_label(t, &meta.employee_id);
+    // The record claimed before the user is made: no user id yet.
+    let pending = |name: &str| PersonRecord {
+        employee_id: meta.employee_id.clone(),
+        user_id: String::new(),
+        user_name: name.to_owned(),
+        since: ctx.now(),
+        origin: Origin::Created,
+        lifecycle: lifecycle.clone(),
+    };
     // Whether the name was found free just now: then the user is made without looking again.
     let mut free = false;
     let mut name = match ctx.aws.people.get(table, &meta.employee_id).await? {
@@ -124,14 +133,7 @@ pub(crate) async fn create(
         Some(_) => return found_now(ctx, t, &meta.employee_id).await,
         None => {
             let name = free_name(t, intent, 1).await?;
-            let record = PersonRecord {
-                employee_id: meta.employee_id.clone(),
-                user_id: String::new(),
-                user_name: name.clone(),
-                since: ctx.now(),
-                origin: Origin::Created,
-                lifecycle: lifecycle.clone(),
-            };
+            let record = pending(&name);
             if trail.dry_run() {
                 trail.record("identitystore:CreateUser", &name, Outcome::WouldDo).await?;
                 return Ok(Made::Would(subject(&record, &name)));
@@ -152,15 +154,7 @@ pub(crate) async fn create(
     if trail.dry_run() {
         // Claimed by a delivery that has not made the user yet: this run would make it.
         trail.record("identitystore:CreateUser", &name, Outcome::WouldDo).await?;
-        let record = PersonRecord {
-            employee_id: meta.employee_id.clone(),
-            user_id: String::new(),
-            user_name: name.clone(),
-            since: ctx.now(),
-            origin: Origin::Created,
-            lifecycle,
-        };
-        return Ok(Made::Would(subject(&record, &name)));
+        return Ok(Made::Would(subject(&pending(&name), &name)));
     }
     for _ in 0..MAX_VARIANTS {
         let new = NewUser {
@@ -199,15 +193,7 @@ pub(crate) async fn create(
         trail.record("identitystore:CreateUser", &arn, outcome).await?;
         ctx.aws.people.bind(table, &meta.employee_id, &id).await?;
         trail.record("dynamodb:UpdateItem", &label, Outcome::Done).await?;
-        let record = PersonRecord {
-            employee_id: meta.employee_id.clone(),
-            user_id: id,
-            user_name: name.clone(),
-            since: ctx.now(),
-            origin: Origin::Created,
-            lifecycle,
-        };
-        let user = subject(&record, &name);
+        let user = subject(&PersonRecord { user_id: id, ..pending(&name) }, &name);
         return Ok(if now { Made::Created(user) } else { Made::Found(user) });
     }
     Err(no_free_name(intent))

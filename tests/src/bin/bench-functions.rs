@@ -241,22 +241,7 @@ async fn identity_center_at_its_limit(dir: &Path) -> Result<String, String> {
     let proxy = tests::proxy::CallProxy::start(&tests::emulator().endpoint);
     proxy.degrade(Duration::from_millis(40), 0.0);
     proxy.limit(&["identitystore", "sso"], 20);
-    let started = Instant::now();
-    let out = acct
-        .command(dir.join("onboarding"))
-        .arg("--config")
-        .arg(&config)
-        .args(["--format", "json", "bootstrap"])
-        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| e.to_string())?;
-    let took = started.elapsed();
-    if !out.status.success() {
-        return Err(format!("bootstrap exited {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stdout)));
-    }
-    let calls = proxy.take_calls();
-    let limited = calls.iter().filter(|c| c.starts_with("identitystore:") || c.starts_with("sso:")).count();
+    let (_, limited, took) = limited_run(&acct, dir, &config, &proxy, &["bootstrap"])?;
     let throttled = proxy.throttled();
     // Through the APIs: every group, permission set and assignment once.
     let (store, admin) = (acct.identity_store(), acct.sso_admin());
