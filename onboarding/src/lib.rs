@@ -77,6 +77,16 @@ async fn command(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     if let Command::Bootstrap = cli.command {
         return bootstrap_command(&cfg, output, out).await;
     }
+    if cfg.identity_center_target().is_some()
+        && matches!(cli.command, Command::Drift { .. } | Command::Roster { .. } | Command::Status { .. })
+    {
+        // They read IAM users: on Identity Center they would report everyone missing.
+        return Err(Stop::usage(format!(
+            "`onboarding {}` is not built for target.kind = \"identity-center\" yet (it reads IAM users); use \
+             `onboarding audit access` for who has what there",
+            cli.command.name()
+        )));
+    }
     let (sdk, mut ctx) = connect(cfg).await.map_err(Stop::usage)?;
     ctx.dry_run = matches!(cli.command, Command::Plan { .. } | Command::Sweep { dry_run: true });
     ctx.due_at = cli.now;

@@ -473,6 +473,14 @@ async fn joiner_mover_and_leaver_reach_identity_center_through_the_same_flows() 
     assert!(said.contains("deleted no earlier than"), "{said}");
     assert!(store_users(&acct, &store).await.contains_key(jane), "not deleted yet");
     assert!(denied(&acct, &instance).await.values().all(|d| d == std::slice::from_ref(jane)));
+
+    // The commands that read IAM users refuse, rather than report everyone missing.
+    for command in [&["status", "E1001"][..], &["drift", "--roster", "events/roster/day-one.csv"]] {
+        let refused = onboarding(&acct, &cfg, command);
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{said}");
+        assert!(said.contains("not built for target.kind = \"identity-center\""), "{said}");
+    }
 }
 
 /// Jane's (E1001) departure, written for the test: her last day, and whether it is immediate.
