@@ -86,6 +86,9 @@ pub struct IdentityCenterTarget {
     pub portal_url: String,
     /// `identity_center.skip_user_updates`.
     pub skip_user_updates: Option<bool>,
+    /// How long a leaver's revocation stays in the permission sets' deny list: the longest
+    /// session a managed permission set gives, plus an hour (`IdentityCenterConfig::session_window_hours`).
+    pub session_window_hours: i64,
     /// Group ids by display name, read once per process (a group's id never changes; one that
     /// is gone makes a join fail, which forgets them all).
     pub group_ids: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
@@ -188,6 +191,7 @@ impl Ctx {
             people_table: ic_cfg.people_table.clone(),
             portal_url: ic_cfg.portal_url.clone(),
             skip_user_updates: ic_cfg.skip_user_updates,
+            session_window_hours: ic_cfg.session_window_hours(),
             group_ids: Default::default(),
         };
         self.identity_center = Some(std::sync::Arc::new(target));

@@ -154,15 +154,17 @@ pub fn is_stale(tags: &BTreeMap<String, String>, time: DateTime<Utc>) -> bool {
 /// issued before a departure is over by then.
 pub const MAX_ROLE_SESSION_HOURS: i64 = 12;
 
-/// The users whose role sessions a departure still has to end: access revoked (their
-/// `access-revoked` tag) within [`MAX_ROLE_SESSION_HOURS`] up to `now`, most
-/// recent first. Older ones hold no session any more: every role session issued before their
-/// revocation has expired, and the user boundary let them start none since.
+/// The users whose sessions a departure still has to end: access revoked (their `access-revoked`
+/// tag) within `hours` up to `now` (the longest session a leaver may hold: IAM's
+/// [`MAX_ROLE_SESSION_HOURS`], or the managed permission sets' longest), most recent first. Older
+/// ones hold no session any more: every session issued before their revocation has expired, and
+/// none could start since.
 pub fn recent_revocations<'a>(
     users: impl IntoIterator<Item = (&'a str, &'a BTreeMap<String, String>)>,
     now: DateTime<Utc>,
+    hours: i64,
 ) -> Vec<&'a str> {
-    let since = now - chrono::TimeDelta::hours(MAX_ROLE_SESSION_HOURS);
+    let since = now - chrono::TimeDelta::hours(hours);
     let mut recent: Vec<_> = users
         .into_iter()
         .filter_map(|(name, t)| Some((t.get(ACCESS_REVOKED).and_then(|v| parse_stamp(v))?, name)))
@@ -202,8 +204,10 @@ mod tests {
             ("active", tags(&[])),
             ("garbled", tags(&[(ACCESS_REVOKED, "yesterday")])),
         ];
-        let recent = recent_revocations(users.iter().map(|(n, t)| (*n, t)), at("2027-01-31T22:00:00Z"));
+        let recent = recent_revocations(users.iter().map(|(n, t)| (*n, t)), at("2027-01-31T22:00:00Z"), 12);
         assert_eq!(recent, ["late", "early"]);
+        let shorter = recent_revocations(users.iter().map(|(n, t)| (*n, t)), at("2027-01-31T22:00:00Z"), 5);
+        assert_eq!(shorter, ["late"], "a shorter longest session prunes sooner");
     }
 
     #[test]

@@ -466,7 +466,7 @@ async fn joiner_mover_and_leaver_reach_identity_center_through_the_same_flows() 
     ok(&onboarding(&acct, &cfg, &["sweep"]));
     assert!(denied(&acct, &instance).await.values().all(|d| d == std::slice::from_ref(jane)));
     // A sweep told it is past the grace period still does not delete the user (and so its record,
-    // which the deny list is read from) until 12 hours of real time after its access ended.
+    // which the deny list is read from) until the deny window (9 hours) of real time has passed.
     let early = onboarding(&acct, &cfg, &["sweep", "--now", "2030-01-01T00:00:00Z", "--allow-future-now"]);
     let said = String::from_utf8_lossy(&early.stdout);
     assert_eq!(early.status.code(), Some(1), "{said}");
@@ -664,7 +664,8 @@ fn jane_hired(event_id: &str, time: &str, start: &str) -> Value {
 /// Store and sso-admin APIs and the people and tombstone tables: a pre-hire is a user in no group
 /// until its activation (three lead days), when it joins its groups and is welcomed; a scheduled
 /// departure is done by the sweep on its date (denied in every managed permission set, out of
-/// every group); the deny entry stays while a session could live (12 hours) and is pruned after;
+/// every group); the deny entry stays while a session could live (the longest permission set's
+/// session plus an hour: 9 hours) and is pruned after;
 /// after the grace period the user and its record go and a tombstone stays, so a replayed hire
 /// makes nothing, and a genuine rehire makes a new user.
 #[tokio::test]
@@ -722,11 +723,12 @@ async fn one_person_on_identity_center_from_pre_hire_to_deletion_and_rehire() {
     assert!(memberships(&acct, &store, &jane).await.is_empty());
     assert!(denied(&acct, &instance).await.values().all(|d| d == std::slice::from_ref(&jane)));
 
-    // Denied while a session could still live; pruned after, and nothing else changes.
-    sweep_at(&ctx, "2031-05-01T11:59:00Z").await;
+    // Denied while a session could still live (the sample's longest is Finance's PT8H, plus an
+    // hour); pruned after, and nothing else changes.
+    sweep_at(&ctx, "2031-05-01T08:59:00Z").await;
     assert!(denied(&acct, &instance).await.values().all(|d| d == std::slice::from_ref(&jane)));
-    sweep_at(&ctx, "2031-05-01T12:01:00Z").await;
-    assert!(denied(&acct, &instance).await.values().all(Vec::is_empty), "pruned after 12 hours");
+    sweep_at(&ctx, "2031-05-01T09:01:00Z").await;
+    assert!(denied(&acct, &instance).await.values().all(Vec::is_empty), "pruned after 9 hours");
     assert_eq!(status(&record().await.expect("record")).as_deref(), Some("disabled"));
     assert!(store_users(&acct, &store).await.contains_key(&jane), "kept for the grace period");
 

@@ -679,8 +679,8 @@ fn demo_identity_center() -> Result {
     d.python(DEMO_IC_SHOW)?;
     step(
         "the scheduled sweep, as it would run in June 2030: the last day has passed, the grace period too, but \
-         not 12 hours of real time since the immediate leaver's access ended, so their user is not deleted yet \
-         (exit 1 says so): the deny entry must outlive every session",
+         not 9 hours of real time (the longest session, PT8H, plus one) since the immediate leaver's access \
+         ended, so their user is not deleted yet (exit 1 says so): the deny entry must outlive every session",
     );
     exit(&mut d.onboarding(&["sweep", "--now", "2030-06-29T00:00:00Z", "--allow-future-now"]))?;
     step("what Identity Center holds now: both leavers denied, in no group");

@@ -98,6 +98,16 @@ pub struct AssignmentConfig {
 }
 
 impl IdentityCenterConfig {
+    /// How long a leaver's sessions may outlive their revocation, in hours: the longest
+    /// `session_duration` of the permission sets this system manages (the default's when there is
+    /// none), plus an hour's margin. A leaver's entry stays in the permission sets' deny list
+    /// this long, then the sweep prunes it.
+    pub fn session_window_hours(&self) -> i64 {
+        let longest = self.permission_sets.iter().filter_map(|p| session_hours(&p.session_duration)).max();
+        let longest = longest.or_else(|| session_hours(&default_session_duration())).unwrap_or(12);
+        i64::from(longest) + 1
+    }
+
     /// Checks every key; `allowed` is `groups.allowed` (an assignment's group must be one).
     pub fn validate(&self, allowed: &[String]) -> Result<(), ValidationError> {
         let at = |k: &str| format!("identity_center.{k}");
@@ -236,6 +246,19 @@ fn clip(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_leavers_deny_entry_lives_as_long_as_the_longest_session_plus_an_hour() {
+        let mut c = ic();
+        c.permission_sets[0].session_duration = "PT4H".into();
+        assert_eq!(c.session_window_hours(), 5);
+        let mut longer = c.permission_sets[0].clone();
+        longer.session_duration = "PT10H30M".into();
+        c.permission_sets.push(longer);
+        assert_eq!(c.session_window_hours(), 12, "10 h 30 min rounds up to 11, plus one");
+        c.permission_sets.clear();
+        assert_eq!(c.session_window_hours(), 9, "none configured: the default PT8H");
+    }
 
     #[test]
     fn the_shipped_identity_center_sample_makes_a_valid_config() {

@@ -115,7 +115,11 @@ pub(crate) async fn end_role_sessions(ctx: &Ctx, trail: &mut Trail<'_>, leaver: 
         }
         let users = iam.users_with_tags(&ctx.cfg.iam.user_path).await?;
         let ours = users.iter().filter(|u| ownership::departs_as_ours(ctx.owner(), u));
-        let mut names = lifecycle::recent_revocations(ours.map(|u| (u.name.as_str(), &u.tags)), ctx.now());
+        let mut names = lifecycle::recent_revocations(
+            ours.map(|u| (u.name.as_str(), &u.tags)),
+            ctx.now(),
+            lifecycle::MAX_ROLE_SESSION_HOURS,
+        );
         names.splice(0..0, leaver);
         let (document, dropped) = policies::role_sessions_boundary(names);
         let (_, current) = iam.policy_document(arn).await?;

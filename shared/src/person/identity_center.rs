@@ -330,13 +330,14 @@ pub(crate) async fn delete(
         .ok_or_else(|| Error::Untrusted(format!("user `{}` carries no employee id", user.name)))?;
     // The deny entry is read from this record: it must outlive every session the person may hold.
     let revoked = user.tags.get(tags::ACCESS_REVOKED).and_then(|t| crate::lifecycle::parse_stamp(t));
-    let safe = revoked.map(|at| at + chrono::TimeDelta::hours(crate::lifecycle::MAX_ROLE_SESSION_HOURS));
+    let safe = revoked.map(|at| at + chrono::TimeDelta::hours(t.session_window_hours));
     if let Some(safe) = safe.filter(|safe| ctx.now() < *safe) {
         return Err(Error::Conflict(format!(
             "`{}` is deleted no earlier than {}: its entry in the permission sets' deny list must outlive every \
-             session it may hold (12 hours after its access ended); a sweep after that deletes it",
+             session it may hold ({} hours after its access ended); a sweep after that deletes it",
             user.name,
-            crate::lifecycle::stamp(safe)
+            crate::lifecycle::stamp(safe),
+            t.session_window_hours
         )));
     }
     if let Some(found) = t.ic.user(store, uid).await? {
@@ -489,7 +490,7 @@ pub(crate) async fn end_sessions(
     for attempt in 0..=WRITES {
         let people = managed(ctx, t).await?;
         let ids = people.iter().filter_map(|u| Some((u.arn.strip_prefix(USER_ARN)?, &u.tags)));
-        let mut denied = crate::lifecycle::recent_revocations(ids, ctx.now());
+        let mut denied = crate::lifecycle::recent_revocations(ids, ctx.now(), t.session_window_hours);
         denied.splice(0..0, leaver);
         let (document, dropped) = policies::permission_set_revocations(denied);
         let wanted = document.as_ref().map(policies::users_denied).unwrap_or_default();
