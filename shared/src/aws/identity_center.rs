@@ -222,45 +222,44 @@ impl IdentityCenter {
 
     /// The id of the group with this display name, if there is one.
     pub async fn group_id(&self, store: &str, display_name: &str) -> Result<Option<String>, Error> {
-        let by_name = UniqueAttribute::builder()
-            .attribute_path("displayName")
-            .attribute_value(Document::String(display_name.to_owned()))
-            .build()
-            .map_err(|e| Error::Input(e.to_string()))?;
-        let out = self
-            .call("identitystore:GetGroupId", || {
-                self.store
-                    .get_group_id()
-                    .identity_store_id(store)
-                    .alternate_identifier(AlternateIdentifier::UniqueAttribute(by_name.clone()))
-                    .send()
+        let found = self
+            .id_by("identitystore:GetGroupId", "displayName", display_name, |by| {
+                self.store.get_group_id().identity_store_id(store).alternate_identifier(by).send()
             })
-            .await;
-        match out {
-            Ok(o) => Ok(Some(o.group_id().to_owned())),
-            Err(e) if is_code(&e, "ResourceNotFoundException") => Ok(None),
-            Err(e) => Err(e),
-        }
+            .await?;
+        Ok(found.map(|o| o.group_id().to_owned()))
     }
 
     /// The id of the user with this user name, if there is one.
     pub async fn user_id_named(&self, store: &str, user_name: &str) -> Result<Option<String>, Error> {
-        let by_name = UniqueAttribute::builder()
-            .attribute_path("userName")
-            .attribute_value(Document::String(user_name.to_owned()))
+        let found = self
+            .id_by("identitystore:GetUserId", "userName", user_name, |by| {
+                self.store.get_user_id().identity_store_id(store).alternate_identifier(by).send()
+            })
+            .await?;
+        Ok(found.map(|o| o.user_id().to_owned()))
+    }
+
+    /// A look-up by a unique attribute (`GetUserId`, `GetGroupId`): the answer, or `None` when
+    /// nothing has that value.
+    async fn id_by<O, E, Fut>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        value: &str,
+        send: impl Fn(AlternateIdentifier) -> Fut,
+    ) -> Result<Option<O>, Error>
+    where
+        Fut: std::future::Future<Output = Result<O, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let by = UniqueAttribute::builder()
+            .attribute_path(path)
+            .attribute_value(Document::String(value.to_owned()))
             .build()
             .map_err(|e| Error::Input(e.to_string()))?;
-        let out = self
-            .call("identitystore:GetUserId", || {
-                self.store
-                    .get_user_id()
-                    .identity_store_id(store)
-                    .alternate_identifier(AlternateIdentifier::UniqueAttribute(by_name.clone()))
-                    .send()
-            })
-            .await;
-        match out {
-            Ok(o) => Ok(Some(o.user_id().to_owned())),
+        match self.call(operation, || send(AlternateIdentifier::UniqueAttribute(by.clone()))).await {
+            Ok(o) => Ok(Some(o)),
             Err(e) if is_code(&e, "ResourceNotFoundException") => Ok(None),
             Err(e) => Err(e),
         }

@@ -163,7 +163,7 @@ pub async fn run(ctx: &Ctx) -> Result<SweepReport, Error> {
     // ones go.
     let mut trail = Trail::with_ids(ctx, ids, Step::Sweep);
     let role_sessions_error = end_leavers_sessions(ctx, &mut trail).await.err().map(|e| {
-        tracing::error!(error = %e, "role sessions boundary not brought up to date");
+        tracing::error!(error = %e, "leavers' sessions (role sessions boundary, or the permission sets' deny list) not brought up to date");
         e.to_string()
     });
     Ok(SweepReport { now: lifecycle::stamp(now), managed: users.len(), quarantined, items, role_sessions_error })
