@@ -9,20 +9,15 @@
 //! Each "nobody else can" is shown by a concrete somebody denied, and each "the person can" by
 //! the person allowed, so a ceiling that blocks everything fails too.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 use shared::pipeline::{EventOutcome, process};
 use shared::policies;
-use tests::infra::template;
-use tests::policy::{Decision, Principal, Request, Resource, decide, decide_under, render};
-use tests::{Account, config, event};
+use tests::policy::{Decision, Principal, Request, Resource, decide, decide_under};
+use tests::stack::{
+    ACCOUNT, AUDITOR, HR_PUBLISHER, SERVICE_DESK, SIGNING_SECRET, STACK, arn, function_role, resource, role_arn, stack,
+};
+use tests::{Account, REGION, config, event};
 
-const ACCOUNT: &str = "111122223333";
-const STACK: &str = "employee-lifecycle";
-const REGION: &str = "us-east-1";
-const HR_PUBLISHER: &str = "arn:aws:iam::111122223333:role/workday-integration";
-const AUDITOR: &str = "arn:aws:iam::111122223333:role/auditors";
 /// Every role of the stack (a test checks the template has exactly these).
 const ROLES: [&str; 13] = [
     "ArchiverRole",
@@ -39,129 +34,13 @@ const ROLES: [&str; 13] = [
     "SweepRole",
     "TagUserRole",
 ];
-const SERVICE_DESK: &str = "arn:aws:iam::111122223333:role/service-desk";
-
-/// An operator-made signing secret for the intake (`IntakeSigningSecrets`).
-const SIGNING_SECRET: &str =
-    "arn:aws:secretsmanager:us-east-1:111122223333:secret:employee-lifecycle-intake/workday-AbCdEf";
-
-fn arn(service: &str, rest: &str) -> String {
-    format!("arn:aws:{service}:{REGION}:{ACCOUNT}:{rest}")
-}
 
 fn user_arn(employee: &str, name: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT}::user/employees/{employee}/{name}").replace("::user", ":user")
 }
 
-fn role_arn(logical: &str) -> String {
-    format!("arn:aws:iam::{ACCOUNT}:role/{STACK}-{logical}-1A2B3C4D5E6F")
-}
-
 fn secret_arn(user: &str, kind: &str) -> String {
     arn("secretsmanager", &format!("secret:employee-lifecycle/{user}/{kind}-AbCdEf"))
-}
-
-/// The template as CloudFormation would deploy it in account 111122223333 as stack
-/// `employee-lifecycle`, with the HR publisher and the auditors named.
-fn stack() -> Value {
-    let t = template();
-    let mut vars: BTreeMap<String, Value> = BTreeMap::new();
-    let mut put = |k: &str, v: Value| {
-        vars.insert(k.to_owned(), v);
-    };
-    for (name, p) in t["Parameters"].as_object().expect("parameters") {
-        let default = p["Default"].as_str().map(str::to_owned).unwrap_or_else(|| p["Default"].to_string());
-        let value = if p["Type"] == "CommaDelimitedList" {
-            json!(default.split(',').map(str::to_owned).collect::<Vec<_>>())
-        } else {
-            json!(default)
-        };
-        put(name, value);
-    }
-    put("AWS::Partition", json!("aws"));
-    put("AWS::AccountId", json!(ACCOUNT));
-    put("AWS::Region", json!(REGION));
-    put("AWS::StackName", json!(STACK));
-    put("UserPath", json!("/employees/"));
-    put("SecretsPrefix", json!("employee-lifecycle"));
-    put("HrSource", json!("hr.workday"));
-    put("HrPublishers", json!([HR_PUBLISHER]));
-    put("AuditReaders", json!([AUDITOR]));
-    put("SecretReaders", json!([SERVICE_DESK]));
-    put("IntakeSigningSecrets", json!([SIGNING_SECRET]));
-    for (condition, holds) in [("HasSignInUrl", false), ("HasSecretReaders", true), ("HasIntakeSecrets", true)] {
-        put(&format!("Condition:{condition}"), json!(holds));
-    }
-    for (id, r) in t["Resources"].as_object().expect("resources") {
-        let props = &r["Properties"];
-        let (reference, resource_arn) = match r["Type"].as_str().expect("type") {
-            "AWS::IAM::Role" => (format!("{STACK}-{id}"), role_arn(id)),
-            "AWS::SNS::Topic" => {
-                let a = arn("sns", props["TopicName"].as_str().expect("topic name"));
-                (a.clone(), a)
-            }
-            "AWS::SQS::Queue" => {
-                let name = props["QueueName"].as_str().expect("queue name");
-                (format!("https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"), arn("sqs", name))
-            }
-            "AWS::Events::EventBus" => {
-                let name = props["Name"].as_str().expect("bus name");
-                (name.to_owned(), arn("events", &format!("event-bus/{name}")))
-            }
-            "AWS::Events::Rule" => (id.clone(), arn("events", &format!("rule/hr-events/{id}"))),
-            "AWS::KMS::Key" => (format!("key-{id}"), arn("kms", &format!("key/{id}"))),
-            "AWS::Logs::LogGroup" => {
-                let name = props["LogGroupName"].as_str().expect("log group");
-                (name.to_owned(), arn("logs", &format!("log-group:{name}")))
-            }
-            "AWS::Serverless::Function" => {
-                let name = props["FunctionName"].as_str().expect("function name");
-                (name.to_owned(), arn("lambda", &format!("function:{name}")))
-            }
-            "AWS::Serverless::StateMachine" => {
-                let a = arn("states", &format!("stateMachine:{}", props["Name"].as_str().expect("name")));
-                (a.clone(), a)
-            }
-            "AWS::DynamoDB::Table" => {
-                let name = props["TableName"].as_str().expect("table name");
-                (name.to_owned(), arn("dynamodb", &format!("table/{name}")))
-            }
-            "AWS::S3::Bucket" => {
-                let name = format!("employee-lifecycle-audit-{ACCOUNT}-{REGION}");
-                (name.clone(), format!("arn:aws:s3:::{name}"))
-            }
-            "AWS::IAM::ManagedPolicy" => {
-                let a = format!("arn:aws:iam::{ACCOUNT}:policy/{}", props["ManagedPolicyName"].as_str().expect("name"));
-                (a.clone(), a)
-            }
-            _ => (id.clone(), format!("arn:aws:test:{REGION}:{ACCOUNT}:{id}")),
-        };
-        put(id, json!(reference));
-        put(&format!("{id}.Arn"), json!(resource_arn));
-        if let Some(name) = props["QueueName"].as_str() {
-            put(&format!("{id}.QueueName"), json!(name));
-        }
-        if let Some(name) = props["Name"].as_str() {
-            put(&format!("{id}.Name"), json!(name));
-        }
-    }
-    // The resources only: the functions' config (Globals) is checked in infra.rs.
-    render(&json!({"Resources": t["Resources"]}), &vars)
-}
-
-fn resource<'a>(stack: &'a Value, id: &str) -> &'a Value {
-    &stack["Resources"][id]["Properties"]
-}
-
-/// A function role as its principal: the inline policies of the template, no boundary.
-fn function_role(stack: &Value, logical: &'static str) -> Principal {
-    let identity = resource(stack, logical)["Policies"]
-        .as_array()
-        .expect("policies")
-        .iter()
-        .map(|p| p["PolicyDocument"].clone())
-        .collect();
-    Principal { name: logical, arn: role_arn(logical), account: ACCOUNT.into(), identity, boundary: None }
 }
 
 /// An employee under the stack's boundary, whose groups grant *everything* (the worst case a

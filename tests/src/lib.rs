@@ -18,6 +18,7 @@ pub mod policy;
 pub mod proxy;
 pub mod runtime_api;
 pub mod simulator;
+pub mod stack;
 
 pub use account::*;
 pub use emulator::*;
