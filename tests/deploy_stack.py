@@ -3,9 +3,11 @@
 The emulator does not run the SAM transform, so it is done here with the pinned
 aws-sam-translator, after the two substitutions `sam package` makes: local code paths become S3
 objects (a placeholder zip), local state machine files become inline definitions. Prints one JSON
-document: the stack status and every resource with its type, physical id and status.
+document: the stack status, every resource of the template with its type and `Condition` (or
+null), and every resource created with its type, physical id and status.
 
-Usage: deploy_stack.py ROOT STACK_NAME   (endpoint and credentials from the usual AWS_* variables)
+Usage: deploy_stack.py ROOT STACK_NAME [PARAMETER=VALUE ...]
+(endpoint and credentials from the usual AWS_* variables)
 """
 
 import io
@@ -24,11 +26,16 @@ NOT_IN_THE_EMULATOR_WITH_ATTRIBUTES = {"AWS::Lambda::Url"}
 
 def main() -> None:
     root, stack = sys.argv[1], sys.argv[2]
+    parameters = [
+        {"ParameterKey": k, "ParameterValue": v} for k, v in (a.split("=", 1) for a in sys.argv[3:])
+    ]
     with open(f"{root}/infra/template.yaml") as f:
         template = yaml.safe_load(f)
 
     s3 = boto3.client("s3")
-    bucket = f"{stack}-artifacts"
+    # Bucket names are global: the account's id keeps two tests' deployments apart.
+    account = boto3.client("sts").get_caller_identity()["Account"]
+    bucket = f"{stack}-artifacts-{account}"
     s3.create_bucket(Bucket=bucket)
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as z:
@@ -55,7 +62,7 @@ def main() -> None:
         if any(f'"{r}"' in json.dumps(output) for r in absent):
             del cfn_template["Outputs"][name]
     cfn = boto3.client("cloudformation")
-    cfn.create_stack(StackName=stack, TemplateBody=json.dumps(cfn_template), Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"])
+    cfn.create_stack(StackName=stack, TemplateBody=json.dumps(cfn_template), Parameters=parameters, Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"])
     status = "CREATE_IN_PROGRESS"
     for _ in range(600):
         status = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
@@ -67,7 +74,7 @@ def main() -> None:
         for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack)
         for r in page["StackResourceSummaries"]
     ]
-    expected = sorted((k, v["Type"]) for k, v in cfn_template["Resources"].items())
+    expected = sorted((k, v["Type"], v.get("Condition")) for k, v in cfn_template["Resources"].items())
     print(json.dumps({"status": status, "expected": expected, "resources": resources}))
 
 

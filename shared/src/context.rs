@@ -200,7 +200,7 @@ impl Ctx {
 
     /// Refuses work the configured target's flows cannot do here. IAM: every flow, everywhere.
     /// Identity Center: every flow in a process connected to it ([`Ctx::with_identity_center`]:
-    /// the operator CLI); a binary built without it (the functions, so far) refuses everything.
+    /// the operator CLI and the step functions); a binary built without it refuses everything.
     pub fn serves(&self, work: Work) -> Result<(), Error> {
         if self.cfg.identity_center_target().is_none() {
             return Ok(());
@@ -213,9 +213,9 @@ impl Ctx {
             return Ok(());
         }
         Err(Error::Conflict(format!(
-            "target.kind = \"identity-center\": this binary is built without it, so it cannot do {}; the operator \
-             CLI (`onboarding run|serve|sweep`) applies every flow to Identity Center, the functions do not yet. Set \
-             target.kind = \"iam\" to run them",
+            "target.kind = \"identity-center\": this binary is built without the `identity-center` feature, so it \
+             cannot do {}; build it with that feature (the shipped functions and `onboarding` are), or set \
+             target.kind = \"iam\"",
             match work {
                 Work::Hire => "a hire",
                 Work::Change => "a change",

@@ -19,7 +19,12 @@ pub async fn init() -> Result<Ctx, lambda_runtime::Error> {
     let aws = Aws::new(&sdk, cfg.retry_policy());
     let targets = Targets::resolve(&cfg, &aws).await?;
     let ctx = Ctx::new(cfg, aws, targets);
-    // A function serves its target's every flow, or refuses to start (Identity Center: not yet).
+    // Identity Center, when it is the target: the stack names the instance and the store, so no
+    // call is made here either.
+    #[cfg(feature = "identity-center")]
+    let ctx = ctx.with_identity_center(&sdk).await?;
+    // A function serves its target's every flow, or refuses to start (a binary built without the
+    // target it is configured for).
     ctx.serves(crate::context::Work::Hire)?;
     Ok(ctx)
 }

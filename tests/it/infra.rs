@@ -142,13 +142,54 @@ fn the_template_deploys_every_function_flow_and_the_boundary_of_the_code() {
         .collect::<BTreeSet<_>>();
     let allowed: BTreeSet<String> = cfg.groups.allowed.iter().map(|g| group_arn(g)).collect();
     assert_eq!(joinable, allowed);
+    assert!(cfg.identity_center_target().is_none(), "Target iam (the default) is IAM's");
+
+    // With Target identity-center, the functions get the instance and store by name (no lookup at
+    // a cold start), the people table, and the shipped sample's permission sets, so a leaver's
+    // deny entries live as long as the sessions that bootstrap's permission sets give.
+    let cfg = function_config_for(&t, "identity-center");
+    let ic = cfg.identity_center_target().expect("the Identity Center target");
+    assert_eq!(ic.instance_arn.as_deref(), Some("arn:aws:sso:::instance/ssoins-1234567890abcdef"));
+    assert_eq!(ic.identity_store_id.as_deref(), Some("d-1234567890"));
+    assert_eq!(ic.people_table, "employee-lifecycle-people");
+    let text = std::fs::read_to_string(root().join("onboarding.identity-center.toml")).expect("sample");
+    let sample: toml::Value = toml::from_str(&text).expect("sample toml");
+    let shipped: Vec<(String, String)> = sample["identity_center"]["permission_sets"]
+        .as_array()
+        .expect("permission sets")
+        .iter()
+        .map(|p| {
+            let duration = p.get("session_duration").and_then(|d| d.as_str()).unwrap_or("PT8H");
+            (p["name"].as_str().expect("name").to_owned(), duration.to_owned())
+        })
+        .collect();
+    let deployed = ic.permission_sets.iter().map(|p| (p.name.clone(), p.session_duration.clone())).collect::<Vec<_>>();
+    assert_eq!(deployed, shipped);
+    assert_eq!(ic.session_window_hours(), 9, "the longest session (Finance's default PT8H) plus an hour");
 }
 
-/// The TOML the functions get, with the template's placeholders filled in as CloudFormation would.
+/// The TOML the functions get, with the template's placeholders filled in as CloudFormation would
+/// (`Target` iam).
 fn function_config(t: &Value) -> Config {
+    function_config_for(t, "iam")
+}
+
+/// [`function_config`] for a `Target`: with identity-center, the `[identity_center]` section the
+/// template adds, its own placeholders filled in too.
+fn function_config_for(t: &Value, target: &str) -> Config {
     let sub = &t["Globals"]["Function"]["Environment"]["Variables"]["ONBOARDING_CONFIG"]["Fn::Sub"];
     let mut text = sub[0].as_str().expect("config template").to_owned();
+    let section = match target {
+        "iam" => String::new(),
+        _ => sub[1]["IdentityCenter"]["Fn::If"][1]["Fn::Sub"].as_str().expect("identity center section").to_owned(),
+    };
+    text = text.replace("${IdentityCenter}", &section);
     for (k, v) in [
+        ("Target", target),
+        ("IdentityCenterInstanceId", "ssoins-1234567890abcdef"),
+        ("IdentityStoreId", "d-1234567890"),
+        ("PortalUrl", "https://example.awsapps.com/start"),
+        ("PeopleTable", "employee-lifecycle-people"),
         ("UserPath", "/employees/"),
         ("PermissionsBoundary", "arn:aws:iam::123456789012:policy/employee-permissions-boundary"),
         ("RoleSessionsBoundary", "arn:aws:iam::123456789012:policy/employee-role-sessions-boundary"),
@@ -192,16 +233,36 @@ fn group_arn(g: &str) -> String {
     format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:group/{g}")
 }
 
-/// Every Allow statement of every role's inline policies: (role, statement).
+/// Every Allow statement of every role's inline policies (the role's own and the
+/// `AWS::IAM::Policy` resources attached to it): (role, statement). A conditional policy
+/// (Identity Center's) is checked as if its condition holds.
 fn statements(t: &Value) -> Vec<(String, Value)> {
-    let mut out = Vec::new();
+    let mut all = statements_of(t, false);
+    all.extend(statements_of(t, true));
+    all
+}
+
+/// [`statements`] of the unconditional policies, or of the conditional ones only.
+fn statements_of(t: &Value, conditional: bool) -> Vec<(String, Value)> {
+    let mut policies: Vec<(String, &Value)> = Vec::new();
     for (name, role) in resources(t, "AWS::IAM::Role") {
-        for p in role["Properties"]["Policies"].as_array().into_iter().flatten() {
-            for s in p["PolicyDocument"]["Statement"].as_array().into_iter().flatten() {
-                // A conditional statement is checked as if its condition holds.
-                let s = if s["Fn::If"].is_array() { &s["Fn::If"][1] } else { s };
-                out.push((name.clone(), s.clone()));
+        if !conditional {
+            policies.extend(role["Properties"]["Policies"].as_array().into_iter().flatten().map(|p| (name.clone(), p)));
+        }
+    }
+    for (_, p) in resources(t, "AWS::IAM::Policy") {
+        if p["Condition"].is_string() == conditional {
+            for role in p["Properties"]["Roles"].as_array().into_iter().flatten() {
+                policies.push((role["Ref"].as_str().expect("a role of the stack").to_owned(), &p["Properties"]));
             }
+        }
+    }
+    let mut out = Vec::new();
+    for (name, p) in policies {
+        for s in p["PolicyDocument"]["Statement"].as_array().into_iter().flatten() {
+            // A conditional statement is checked as if its condition holds.
+            let s = if s["Fn::If"].is_array() { &s["Fn::If"][1] } else { s };
+            out.push((name.clone(), s.clone()));
         }
     }
     out
@@ -309,7 +370,20 @@ fn the_doctor_asks_for_every_action_the_deployed_steps_are_given() {
     let t = template();
     let cfg = function_config(&t);
     assert!(cfg.lifecycle.schedule_role.is_some(), "the stack schedules departures: the scheduler is asked for too");
-    let asked: BTreeSet<&str> = onboarding::doctor::needs(&cfg).into_iter().flat_map(|(_, a)| a).collect();
+    let prefixes = ["iam:", "secretsmanager:", "sns:", "dynamodb:", "scheduler:"];
+    let missing = unasked(&cfg, &statements_of(&t, false), &prefixes);
+    assert!(missing.is_empty(), "the doctor does not ask for {missing:?}");
+    // Identity Center's: what the steps' Identity Center policies give, the doctor asks for on
+    // that target.
+    let ic = function_config_for(&t, "identity-center");
+    let missing = unasked(&ic, &statements_of(&t, true), &["identitystore:", "sso:", "dynamodb:"]);
+    assert!(missing.is_empty(), "on Identity Center the doctor does not ask for {missing:?}");
+}
+
+/// The actions `statements` give the deployed steps' roles (those starting with one of
+/// `prefixes`) that `onboarding doctor` does not ask for with `cfg`.
+fn unasked(cfg: &Config, statements: &[(String, Value)], prefixes: &[&str]) -> Vec<String> {
+    let asked: BTreeSet<&str> = onboarding::doctor::needs(cfg).into_iter().flat_map(|(_, a)| a).collect();
     let deployed = [
         Step::CreateUser,
         Step::JoinGroups,
@@ -322,16 +396,13 @@ fn the_doctor_asks_for_every_action_the_deployed_steps_are_given() {
     ];
     let steps = deployed.iter().map(|s| format!("{}Role", pascal(s.name()))).collect::<BTreeSet<_>>();
     let mut given = BTreeSet::new();
-    for (role, s) in statements(&t) {
-        if steps.contains(&role) && s["Effect"] == "Allow" {
-            given.extend(actions(&s).into_iter().filter(|a| {
-                ["iam:", "secretsmanager:", "sns:", "dynamodb:", "scheduler:"].iter().any(|p| a.starts_with(p))
-            }));
+    for (role, s) in statements {
+        if steps.contains(role) && s["Effect"] == "Allow" {
+            given.extend(actions(s).into_iter().filter(|a| prefixes.iter().any(|p| a.starts_with(p))));
         }
     }
-    assert!(given.len() > 40, "the steps' roles were read: {given:?}");
-    let missing: Vec<&String> = given.iter().filter(|a| !asked.contains(a.as_str())).collect();
-    assert!(missing.is_empty(), "the doctor does not ask for {missing:?}");
+    assert!(given.len() > 15, "the steps' roles were read: {given:?}");
+    given.into_iter().filter(|a| !asked.contains(a.as_str())).collect()
 }
 
 fn pascal(kebab: &str) -> String {
@@ -513,24 +584,24 @@ const NOT_IN_THE_EMULATOR: &[&str] = &[
     "AWS::S3::BucketPolicy",
 ];
 
-#[tokio::test]
-async fn the_template_deploys_into_the_emulator() {
-    // GIVEN a fresh account, WHEN the stack is deployed as `sam deploy` would (transform, upload)
-    let acct = tests::Account::new().await;
+/// Deploys the template into `acct` as `sam deploy` would (transform, upload), with `parameters`
+/// (`Key=Value`), and checks the stack is complete and every resource the emulator implements
+/// whose `Condition` holds (`IsIdentityCenter` exactly when `Target` is identity-center) was
+/// created, and no other. Returns what was created: (logical id, type).
+fn deploy(acct: &tests::Account, parameters: &[&str]) -> BTreeSet<(String, String)> {
     let python = std::env::var("ONBOARDING_PYTHON").expect("cargo xtask test sets ONBOARDING_PYTHON");
     let out = acct
         .command(python)
         .arg(root().join("tests/deploy_stack.py"))
         .arg(root())
         .arg("employee-lifecycle")
+        .args(parameters)
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("PYTHONWARNINGS", "ignore")
         .output()
         .expect("deploy_stack.py");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).expect("report");
-
-    // THEN the stack is complete and every resource the emulator implements was created
     assert_eq!(report["status"], "CREATE_COMPLETE");
     let created: BTreeSet<(String, String)> = report["resources"]
         .as_array()
@@ -539,9 +610,19 @@ async fn the_template_deploys_into_the_emulator() {
         .filter(|r| r["status"] == "CREATE_COMPLETE")
         .map(|r| (r["logicalId"].as_str().unwrap_or("").to_owned(), r["type"].as_str().unwrap_or("").to_owned()))
         .collect();
+    let identity_center = parameters.contains(&"Target=identity-center");
     let mut skipped = BTreeSet::new();
     for pair in report["expected"].as_array().expect("expected") {
         let (id, kind) = (pair[0].as_str().expect("id").to_owned(), pair[1].as_str().expect("type").to_owned());
+        match pair[2].as_str() {
+            None => {}
+            Some("IsIdentityCenter") if identity_center => {}
+            Some("IsIdentityCenter") => {
+                assert!(!created.contains(&(id.clone(), kind)), "{id} was created without Target identity-center");
+                continue;
+            }
+            Some(other) => panic!("{id}: a condition this test does not know: {other}"),
+        }
         if NOT_IN_THE_EMULATOR.contains(&kind.as_str()) {
             assert!(
                 !created.contains(&(id.clone(), kind.clone())),
@@ -553,7 +634,18 @@ async fn the_template_deploys_into_the_emulator() {
         }
     }
     assert_eq!(skipped.len(), NOT_IN_THE_EMULATOR.len());
+    created
+}
+
+#[tokio::test]
+async fn the_template_deploys_into_the_emulator() {
+    // GIVEN a fresh account, WHEN the stack is deployed with its defaults (Target iam)
+    let acct = tests::Account::new().await;
+    let created = deploy(&acct, &[]);
+
+    // THEN the stack is complete and every resource the emulator implements was created
     let count = |kind: &str| created.iter().filter(|(_, k)| k == kind).count();
+    assert_eq!(count("AWS::IAM::Policy"), 0, "no Identity Center policy on an IAM stack");
     assert_eq!(count("AWS::Lambda::Function"), 10);
     assert_eq!(count("AWS::StepFunctions::StateMachine"), 4);
     assert_eq!(count("AWS::Events::Rule"), 4);
@@ -624,6 +716,60 @@ async fn the_template_deploys_into_the_emulator() {
     let boundary =
         acct.iam().list_policies().scope(aws_sdk_iam::types::PolicyScopeType::Local).send().await.expect("policies");
     assert!(boundary.policies().iter().any(|p| p.policy_name() == Some("employee-permissions-boundary")));
+}
+
+/// The same template with `Target` identity-center deploys too: the people table and the eight
+/// step functions' Identity Center policies are made, on their roles (checked through the API).
+#[tokio::test]
+async fn the_identity_center_stack_deploys_into_the_emulator() {
+    let acct = tests::Account::new().await;
+    let (instance, store) = (tests::stack::INSTANCE_ID, tests::stack::IDENTITY_STORE_ID);
+    let created = deploy(
+        &acct,
+        &[
+            "Target=identity-center",
+            &format!("IdentityCenterInstanceId={instance}"),
+            &format!("IdentityStoreId={store}"),
+            "PortalUrl=https://example.awsapps.com/start",
+        ],
+    );
+    assert!(created.contains(&("PeopleTable".to_owned(), "AWS::DynamoDB::Table".to_owned())));
+    let dynamodb = aws_sdk_dynamodb::Client::new(&acct.sdk);
+    let table = dynamodb.describe_table().table_name("employee-lifecycle-people").send().await.expect("people table");
+    let key: Vec<&str> = table.table().expect("table").key_schema().iter().map(|k| k.attribute_name()).collect();
+    assert_eq!(key, ["employeeId"], "the key `shared::aws::people` reads and writes");
+    let roles = acct.iam().list_roles().send().await.expect("roles");
+    let mut with_policy = Vec::new();
+    for role in roles.roles() {
+        let policies = acct.iam().list_role_policies().role_name(role.role_name()).send().await.expect("policies");
+        if let Some(name) = policies.policy_names().iter().find(|p| p.ends_with("-identity-center")) {
+            let doc = acct
+                .iam()
+                .get_role_policy()
+                .role_name(role.role_name())
+                .policy_name(name)
+                .send()
+                .await
+                .expect("policy");
+            let text = shared::aws::percent_decode(doc.policy_document());
+            assert!(text.contains(&format!("identitystore/{store}")), "{name}: {text}");
+            with_policy.push(name.clone());
+        }
+    }
+    with_policy.sort();
+    assert_eq!(
+        with_policy,
+        [
+            "create-user-identity-center",
+            "join-groups-identity-center",
+            "notify-identity-center",
+            "offboard-identity-center",
+            "record-identity-center",
+            "store-password-identity-center",
+            "sweep-identity-center",
+            "tag-user-identity-center"
+        ]
+    );
 }
 
 /// Reads a zip through the venv's Python: each entry's name and Unix mode, and the `bootstrap`

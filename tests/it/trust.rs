@@ -14,7 +14,8 @@ use shared::pipeline::{EventOutcome, process};
 use shared::policies;
 use tests::policy::{Decision, Principal, Request, Resource, decide, decide_under};
 use tests::stack::{
-    ACCOUNT, AUDITOR, HR_PUBLISHER, SERVICE_DESK, SIGNING_SECRET, STACK, arn, function_role, resource, role_arn, stack,
+    ACCOUNT, AUDITOR, HR_PUBLISHER, IDENTITY_STORE_ID, INSTANCE_ID, SERVICE_DESK, SIGNING_SECRET, STACK, arn,
+    function_role, resource, role_arn, stack,
 };
 use tests::{Account, REGION, config, event};
 
@@ -570,6 +571,145 @@ fn a_leavers_identity_center_sessions_are_denied_by_the_permission_sets_revocati
     // The revocations grant nothing: alone, a colleague's request is not allowed.
     let alone = Principal { identity: vec![revocations.clone()], ..session("sam", None) };
     assert_eq!(decide(&alone, &by(Request::new("s3:GetObject", "*"), "4f2b1c3d-sam"), none), Decision::ImplicitDeny);
+}
+
+/// Issue #22 item 8, a stack deployed with `Target` identity-center: the functions' roles reach
+/// one instance and one identity store; only `create-user` makes a user and only the sweep
+/// deletes one; only `offboard` and the sweep write a permission set's inline policy or provision
+/// it, and only in the permission sets bootstrap made (tagged `managed-by`), never in another's
+/// (an administrators' one, say); no role makes or changes a group, a permission set's grants or
+/// an assignment (the operator's `bootstrap` does). With `Target` iam they have none of it. Who
+/// else can rewrite those inline policies (and so lift a leaver's deny): under
+/// `infra/guardrail-identity-center-scp.json`, not an administrator of the account; the deployer,
+/// the operator and the two departure roles can, and nobody but the deployer and the operator
+/// can mark or unmark a permission set as this system's.
+#[test]
+fn on_identity_center_the_roles_reach_one_store_and_only_departures_write_the_managed_permission_sets() {
+    let s = tests::stack::stack_for("identity-center");
+    let none = Resource::None;
+    let store = format!("arn:aws:identitystore::{ACCOUNT}:identitystore/{IDENTITY_STORE_ID}");
+    let other_store = format!("arn:aws:identitystore::{ACCOUNT}:identitystore/d-9999999999");
+    let user = "arn:aws:identitystore:::user/9067a8d5-jane";
+    let group = "arn:aws:identitystore:::group/1c2d3e4f-developers";
+    let instance = format!("arn:aws:sso:::instance/{INSTANCE_ID}");
+    let other_instance = "arn:aws:sso:::instance/ssoins-fedcba0987654321";
+    let ours = format!("arn:aws:sso:::permissionSet/{INSTANCE_ID}/ps-0123456789abcdef");
+    let elsewhere = "arn:aws:sso:::permissionSet/ssoins-fedcba0987654321/ps-0123456789abcdef";
+    let marked = |r: Request| r.with("aws:ResourceTag/managed-by", &["employee-lifecycle"]);
+    let steps = [
+        "CreateUserRole",
+        "JoinGroupsRole",
+        "TagUserRole",
+        "StorePasswordRole",
+        "NotifyRole",
+        "RecordRole",
+        "OffboardRole",
+        "SweepRole",
+    ];
+    // Every step proves a user against its record: it reads users of this store, of no other.
+    for role in steps {
+        let p = function_role(&s, role);
+        for resource in [store.as_str(), user] {
+            allowed(&p, Request::new("identitystore:DescribeUser", resource), none);
+        }
+        denied(&p, Request::new("identitystore:DescribeUser", &other_store), none);
+    }
+    let only = |action: &str, resources: &[&str], tagged: bool, who: &[&str]| {
+        for role in ROLES {
+            let p = function_role(&s, role);
+            for resource in resources {
+                let r = Request::new(action, resource);
+                let r = if tagged { marked(r) } else { r };
+                if who.contains(&role) {
+                    allowed(&p, r, none);
+                } else {
+                    denied(&p, r, none);
+                }
+            }
+        }
+    };
+    only("identitystore:CreateUser", &[&store], false, &["CreateUserRole"]);
+    only("identitystore:DeleteUser", &[&store, user], false, &["SweepRole"]);
+    only("identitystore:UpdateUser", &[&store, user], false, &["TagUserRole"]);
+    only("identitystore:CreateGroupMembership", &[&store, group, user], false, &["JoinGroupsRole", "SweepRole"]);
+    let departures = ["OffboardRole", "SweepRole"];
+    for action in
+        ["sso:PutInlinePolicyToPermissionSet", "sso:DeleteInlinePolicyFromPermissionSet", "sso:ProvisionPermissionSet"]
+    {
+        only(action, &[&instance, &ours], true, &departures);
+        for role in departures {
+            let p = function_role(&s, role);
+            // Not a permission set bootstrap did not make (untagged, or tagged by someone else),
+            // not another instance's.
+            denied(&p, Request::new(action, &ours), none);
+            denied(&p, Request::new(action, &ours).with("aws:ResourceTag/managed-by", &["platform-team"]), none);
+            denied(&p, marked(Request::new(action, elsewhere)), none);
+            denied(&p, Request::new(action, other_instance), none);
+        }
+    }
+    for role in departures {
+        denied(&function_role(&s, role), Request::new("sso:ListPermissionSets", other_instance), none);
+    }
+    // Nobody's function makes or changes groups, permission sets or assignments.
+    for (action, resource) in [
+        ("identitystore:CreateGroup", store.as_str()),
+        ("identitystore:DeleteGroup", group),
+        ("sso:CreatePermissionSet", instance.as_str()),
+        ("sso:AttachManagedPolicyToPermissionSet", ours.as_str()),
+        ("sso:CreateAccountAssignment", ours.as_str()),
+        ("sso:DeleteAccountAssignment", ours.as_str()),
+        ("sso:TagResource", ours.as_str()),
+        ("sso:UntagResource", ours.as_str()),
+    ] {
+        only(action, &[resource], true, &[]);
+    }
+    // With Target iam the roles have none of it.
+    let iam = stack();
+    for (role, action, resource) in [
+        ("CreateUserRole", "identitystore:CreateUser", store.as_str()),
+        ("OffboardRole", "sso:PutInlinePolicyToPermissionSet", ours.as_str()),
+        ("SweepRole", "identitystore:DeleteUser", user),
+    ] {
+        denied(&function_role(&iam, role), marked(Request::new(action, resource)), none);
+    }
+
+    // Under the guardrail: an administrator can neither rewrite a managed permission set's inline
+    // policy nor unmark it; the deployer, the operator and the two roles can write it. Permission
+    // sets this system did not mark stay the administrators'.
+    let text =
+        std::fs::read_to_string(tests::root().join("infra/guardrail-identity-center-scp.json")).expect("guardrail");
+    assert!(text.len() <= 5_120, "{} characters: over the SCP size limit", text.len());
+    let full_access =
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let scps = [full_access, serde_json::from_str(&text).expect("json")];
+    let administrator = |role: &str| Principal { arn: format!("arn:aws:iam::{ACCOUNT}:role/{role}"), ..admin() };
+    let rewrite = |action: &str| marked(Request::new(action, &ours));
+    let keyed = |action: &str, resource: &str| Request::new(action, resource).with("aws:TagKeys", &["managed-by"]);
+    for r in [
+        rewrite("sso:PutInlinePolicyToPermissionSet"),
+        rewrite("sso:DeleteInlinePolicyFromPermissionSet"),
+        rewrite("sso:UntagResource").with("aws:TagKeys", &["managed-by"]),
+        keyed("sso:TagResource", &ours),
+        keyed("sso:CreatePermissionSet", &instance),
+    ] {
+        assert!(
+            matches!(decide_under(&scps, &admin(), &r, none), Decision::ExplicitDeny(_)),
+            "an administrator may {} on {}",
+            r.action,
+            r.resource
+        );
+        for who in ["employee-lifecycle-deployer", "employee-lifecycle-operator"] {
+            assert_eq!(decide_under(&scps, &administrator(who), &r, none), Decision::Allowed, "{who}: {}", r.action);
+        }
+    }
+    for p in [function_role(&s, "OffboardRole"), function_role(&s, "SweepRole")] {
+        let r = rewrite("sso:PutInlinePolicyToPermissionSet");
+        assert_eq!(decide_under(&scps, &p, &r, none), Decision::Allowed, "{}", p.arn);
+    }
+    let theirs = Request::new("sso:PutInlinePolicyToPermissionSet", &ours);
+    assert_eq!(decide_under(&scps, &admin(), &theirs, none), Decision::Allowed);
+    let team = Request::new("sso:TagResource", &ours).with("aws:TagKeys", &["team"]);
+    assert_eq!(decide_under(&scps, &admin(), &team, none), Decision::Allowed);
 }
 
 #[test]

