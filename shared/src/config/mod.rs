@@ -287,6 +287,14 @@ impl Config {
         Self::parse(SHIPPED, "onboarding.toml")
     }
 
+    /// The shipped configuration with the shipped Identity Center sample appended
+    /// (`onboarding.identity-center.toml`), as the tests and the demo run it.
+    #[cfg(test)]
+    pub(crate) fn shipped_identity_center() -> Result<Self, ConfigError> {
+        let sample = include_str!("../../../onboarding.identity-center.toml");
+        Self::parse(&format!("{SHIPPED}\n{sample}"), "onboarding.toml + onboarding.identity-center.toml")
+    }
+
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;

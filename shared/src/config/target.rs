@@ -262,10 +262,7 @@ mod tests {
 
     #[test]
     fn the_shipped_identity_center_sample_makes_a_valid_config() {
-        let sample = include_str!("../../../onboarding.identity-center.toml");
-        let text = format!("{}\n{sample}", crate::config::SHIPPED);
-        let cfg = crate::config::Config::parse(&text, "onboarding.toml + onboarding.identity-center.toml")
-            .unwrap_or_else(|e| panic!("{e}"));
+        let cfg = crate::config::Config::shipped_identity_center().unwrap_or_else(|e| panic!("{e}"));
         let ic = cfg.identity_center_target().expect("the target is Identity Center");
         assert_eq!(ic.portal_url, "https://example.awsapps.com/start");
         let names: Vec<&str> = ic.permission_sets.iter().map(|p| p.name.as_str()).collect();

@@ -7,7 +7,8 @@
 //! ownership tags last, so a half-done adoption is not yet a managed user (see
 //! [`ownership::ownership`]); the hire's `join-groups` and `tag-user` then run as for any hire
 //! ([`crate::flow::ADOPTED`]). The user's name, password, access keys and MFA devices are not touched,
-//! and no welcome is sent: the person already has their credentials.
+//! and no welcome is sent: the person already has their credentials. On Identity Center the
+//! adoption is the people record naming the user (`person::identity_center::adopt`).
 
 use std::collections::BTreeMap;
 
@@ -51,18 +52,23 @@ pub fn claim(owner: Owner<'_>, employee_id: &str, u: &User) -> Result<Claim, Str
     if let Some(other) = u.tags.get(EMPLOYEE_ID).filter(|id| id.as_str() != employee_id) {
         return Err(format!("`{}` carries employee id `{other}`, not `{employee_id}`", u.name));
     }
-    let path = employee_path(owner.cfg, employee_id);
     let wanted = [
         (MANAGED_BY, MANAGED_BY_VALUE),
         (EMPLOYEE_ID, employee_id),
         (STATUS, u.tags.get(STATUS).map(String::as_str).unwrap_or(Status::Active.as_str())),
     ];
     let wanted: BTreeMap<String, String> = wanted.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let tags = tags::diff(&u.tags, &wanted).set;
+    if owner.cfg.identity_center_target().is_some() {
+        // An Identity Store user has no path or boundary: its people record is the claim.
+        return Ok(Claim { path: None, boundary: None, tags });
+    }
+    let path = employee_path(owner.cfg, employee_id);
     Ok(Claim {
         path: (u.path != path).then_some(path),
         boundary: (owner.require_boundary && u.boundary.as_deref() != Some(owner.boundary_arn))
             .then(|| owner.boundary_arn.to_owned()),
-        tags: tags::diff(&u.tags, &wanted).set,
+        tags,
     })
 }
 
@@ -85,6 +91,12 @@ pub async fn run(ctx: &Ctx, intent: &Intent, user_name: &str) -> Result<(User, V
             "employee `{}` already has user `{}`; `{user_name}` is not adopted",
             meta.employee_id, u.name
         )));
+    }
+    #[cfg(feature = "identity-center")]
+    if let Some(t) = &ctx.identity_center {
+        let adopted = crate::person::identity_center::adopt(ctx, t, &mut trail, intent, user_name).await?;
+        tracing::info!(user = %adopted.name, employee_id = %meta.employee_id, "adopted Identity Store user");
+        return Ok((adopted, trail.actions));
     }
     let Some(u) = ctx.aws.iam.get_user(user_name).await? else {
         return Err(Error::Conflict(format!("no user `{user_name}` to adopt")));
@@ -152,6 +164,16 @@ mod tests {
         let lax = Owner { require_boundary: false, ..owner };
         assert!(super::claim(lax, "E1", &done).expect("adoptable").is_empty());
         assert_eq!(super::claim(owner, "E1", &done).expect("adoptable").boundary.as_deref(), Some(BOUNDARY));
+    }
+
+    #[test]
+    fn on_identity_center_the_claim_is_the_ownership_marks_only() {
+        let c = Config::shipped_identity_center().expect("config");
+        let owner = Owner { cfg: &c, boundary_arn: "", require_boundary: false };
+        let u = User { name: "jdoe".into(), arn: "arn:aws:identitystore:::user/u-1".into(), ..User::default() };
+        let claim = claim(owner, "E1", &u).expect("adoptable");
+        assert_eq!((claim.path, claim.boundary), (None, None), "an Identity Store user has neither");
+        assert_eq!(claim.tags.get(EMPLOYEE_ID).map(String::as_str), Some("E1"));
     }
 
     #[test]

@@ -16,14 +16,14 @@ use crate::audit::Outcome;
 use aws_smithy_types::Document;
 
 use crate::aws::iam::User;
-use crate::aws::identity_center::NewUser;
+use crate::aws::identity_center::{NewUser, StoreUser};
 use crate::aws::is_code;
 use crate::aws::people::{Origin, PersonRecord};
 use crate::context::{Ctx, IdentityCenterTarget};
 use crate::error::Error;
 use crate::intent::Intent;
 use crate::lifecycle::Status;
-use crate::tags::{self, EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE, STATUS};
+use crate::tags::{self, EMAIL, EMPLOYEE_ID, MANAGED_BY, MANAGED_BY_VALUE, STATUS};
 use crate::trail::Trail;
 use crate::username::{MAX_VARIANTS, variant};
 
@@ -39,6 +39,82 @@ pub(crate) fn subject(record: &PersonRecord, user_name: &str) -> User {
     tags.insert(EMPLOYEE_ID.into(), record.employee_id.clone());
     let arn = if record.user_id.is_empty() { String::new() } else { format!("{USER_ARN}{}", record.user_id) };
     User { name: user_name.to_owned(), arn, tags, ..User::default() }
+}
+
+/// Every Identity Store user as this system sees it, for the commands that read the whole store
+/// (`roster import`, `drift`): a user its people record proves is that record's subject, the
+/// same value the flows act on; any other is a bare user with its primary email as `email`,
+/// and, when a record names it without proving it (renamed, say), that record's employee id, so
+/// it is never another person's candidate. Pure.
+pub fn as_seen(records: &[PersonRecord], users: &[StoreUser]) -> Vec<User> {
+    let named: BTreeMap<&str, &PersonRecord> =
+        records.iter().filter(|r| !r.user_id.is_empty()).map(|r| (r.user_id.as_str(), r)).collect();
+    users
+        .iter()
+        .map(|u| match named.get(u.id.as_str()) {
+            Some(r) if proves(r, u).is_ok() => subject(r, &u.user_name),
+            named => {
+                let mut tags = BTreeMap::new();
+                if let Some(email) = &u.email {
+                    tags.insert(EMAIL.to_owned(), email.clone());
+                }
+                if let Some(r) = named {
+                    tags.insert(EMPLOYEE_ID.to_owned(), r.employee_id.clone());
+                }
+                User { name: u.user_name.clone(), arn: format!("{USER_ARN}{}", u.id), tags, ..User::default() }
+            }
+        })
+        .collect()
+}
+
+/// Adopts the Identity Store user `user_name` for the intent's person, as an operator decided
+/// with `onboarding roster import --apply` (`drivers::adopt`): the people record is written
+/// naming it (origin `adopted`, status active), which is all that makes a user this system's
+/// here; the user itself is not changed. Refused when there is no such user, when it is
+/// protected (`lifecycle.protect`), or when another person's record names it. A rerun finds the
+/// record and records `already-done`. Returns the adopted user as the flows see it.
+pub(crate) async fn adopt(
+    ctx: &Ctx,
+    t: &IdentityCenterTarget,
+    trail: &mut Trail<'_>,
+    intent: &Intent,
+    user_name: &str,
+) -> Result<User, Error> {
+    let meta = &intent.hire.meta;
+    let (table, store) = (&t.people_table, &t.instance.identity_store_id);
+    let label = record_label(t, &meta.employee_id);
+    let Some(id) = t.ic.user_id_named(store, user_name).await? else {
+        return Err(Error::Conflict(format!("no Identity Store user `{user_name}` to adopt")));
+    };
+    if super::ownership::is_protected(&ctx.cfg, &User { name: user_name.to_owned(), ..User::default() }) {
+        return Err(Error::Conflict(format!("`{user_name}` is protected (lifecycle.protect): never adopted")));
+    }
+    if let Some(r) = ctx.aws.people.get(table, &meta.employee_id).await? {
+        if r.user_id != id {
+            return Err(Error::Conflict(format!(
+                "employee `{}` already has a people record naming user `{}`; `{user_name}` is not adopted",
+                meta.employee_id, r.user_name
+            )));
+        }
+        trail.record("dynamodb:PutItem", &label, Outcome::AlreadyDone).await?;
+        return Ok(subject(&r, user_name));
+    }
+    if let Some(other) = ctx.aws.people.all(table).await?.into_iter().find(|r| r.user_id == id) {
+        return Err(Error::Conflict(format!(
+            "`{user_name}` is employee `{}`'s user (their people record names it): not adopted for `{}`",
+            other.employee_id, meta.employee_id
+        )));
+    }
+    let record = PersonRecord {
+        employee_id: meta.employee_id.clone(),
+        user_id: id,
+        user_name: user_name.to_owned(),
+        since: ctx.now(),
+        origin: Origin::Adopted,
+        lifecycle: BTreeMap::from([(STATUS.to_owned(), Status::Active.as_str().to_owned())]),
+    };
+    trail.apply("dynamodb:PutItem", &label, ctx.aws.people.claim(table, &record)).await?;
+    Ok(subject(&record, user_name))
 }
 
 /// The Identity Store user id in a subject's ARN.
@@ -580,6 +656,46 @@ mod tests {
         assert!(other.contains("names user u-1, not u-2"), "{other}");
         let renamed = proves(&record, &user("u-1", "jane.admin")).expect_err("renamed");
         assert!(renamed.contains("renamed outside this system"), "{renamed}");
+    }
+
+    /// What `roster import` and `drift` read: a proven user is the record's subject, ours; a
+    /// renamed one carries its record's employee id but is not ours; anyone else's is a bare user
+    /// with its email, never ours.
+    #[test]
+    fn the_store_as_seen_marks_only_what_a_record_proves() {
+        let record = PersonRecord {
+            employee_id: "E1".into(),
+            user_id: "u-1".into(),
+            user_name: "jane.doe".into(),
+            since: chrono::DateTime::from_timestamp(0, 0).expect("t"),
+            origin: Origin::Created,
+            lifecycle: BTreeMap::from([(STATUS.to_owned(), "active".to_owned())]),
+        };
+        let user = |id: &str, name: &str, email: Option<&str>| StoreUser {
+            id: id.into(),
+            user_name: name.into(),
+            display_name: None,
+            email: email.map(str::to_owned),
+        };
+        let ic = crate::config::Config::shipped_identity_center().expect("config");
+        let owner = super::super::ownership::Owner { cfg: &ic, boundary_arn: "", require_boundary: false };
+        let ours = |u: &User| super::super::ownership::is_managed(owner, u);
+        let seen = as_seen(
+            std::slice::from_ref(&record),
+            &[
+                user("u-1", "jane.doe", Some("jane.doe@example.com")),
+                user("u-2", "bob", Some("bob@example.com")),
+                user("u-3", "x", None),
+            ],
+        );
+        assert_eq!(seen[0].arn, "arn:aws:identitystore:::user/u-1");
+        assert_eq!((seen[0].tags.get(EMPLOYEE_ID).map(String::as_str), ours(&seen[0])), (Some("E1"), true));
+        assert_eq!(seen[0].tags.get(STATUS).map(String::as_str), Some("active"), "the record's lifecycle");
+        assert_eq!(seen[1].tags, BTreeMap::from([(EMAIL.to_owned(), "bob@example.com".to_owned())]));
+        assert!(!ours(&seen[1]) && !ours(&seen[2]));
+        let renamed = as_seen(std::slice::from_ref(&record), &[user("u-1", "jane.admin", None)]);
+        assert_eq!(renamed[0].tags.get(EMPLOYEE_ID).map(String::as_str), Some("E1"));
+        assert!(!ours(&renamed[0]), "a record that no longer proves its user makes it nobody's");
     }
 
     #[test]
