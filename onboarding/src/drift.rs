@@ -1,7 +1,8 @@
 //! `onboarding drift --roster FILE`: HR's roster against IAM itself, report only. What the
 //! roster says each person should have is derived by the code a hire runs (`Intent`: the mapping
 //! rules' groups, the HR tags); what IAM holds comes from one paginated authorisation-details
-//! read and the credential report. Unmanaged users are listed, never touched.
+//! read and the credential report (on Identity Center: the identity store's users and groups, and
+//! the people records, `audit::ic_users`). Unmanaged users are listed, never touched.
 //!
 //! With `--fix` ([`fixes`]), only what this system owns is corrected, each through the pipeline
 //! as an event of its own (so each fix leaves its actions and one terminal record, source
@@ -170,12 +171,11 @@ pub fn compare(cfg: &Config, roster: &[Intent], users: &[(UserDetail, bool)], ke
     for (d, managed) in users {
         let (name, id) = (d.user.name.as_str(), d.user.tags.get(tags::EMPLOYEE_ID).map(String::as_str).unwrap_or(""));
         if !managed {
-            out.push(row(
-                "unmanaged",
-                id,
-                name,
-                "under the system's path but not its own: listed, never touched".into(),
-            ));
+            let where_ = match cfg.identity_center_target() {
+                Some(_) => "in the identity store",
+                None => "under the system's path",
+            };
+            out.push(row("unmanaged", id, name, format!("{where_} but not its own: listed, never touched")));
             continue;
         }
         let status = d.user.tags.get(tags::STATUS).map(String::as_str).unwrap_or("");

@@ -77,16 +77,6 @@ async fn command(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     if let Command::Bootstrap = cli.command {
         return bootstrap_command(&cfg, output, out).await;
     }
-    if cfg.identity_center_target().is_some()
-        && matches!(cli.command, Command::Drift { .. } | Command::Roster { .. } | Command::Status { .. })
-    {
-        // They read IAM users: on Identity Center they would report everyone missing.
-        return Err(Stop::usage(format!(
-            "`onboarding {}` is not built for target.kind = \"identity-center\" yet (it reads IAM users); use \
-             `onboarding audit access` for who has what there",
-            cli.command.name()
-        )));
-    }
     let (sdk, mut ctx) = connect(cfg).await.map_err(Stop::usage)?;
     ctx.dry_run = matches!(cli.command, Command::Plan { .. } | Command::Sweep { dry_run: true });
     ctx.due_at = cli.now;
@@ -240,7 +230,7 @@ async fn drift_command(ctx: &Ctx, file: &str, format: Format, fix: bool, out: &m
     let (people, bad) = read_roster(ctx, file).map_err(Stop::usage)?;
     let intents: Vec<_> = people.into_iter().map(|p| p.intent).collect();
     let mut drifts = drift::bad_rows(&bad);
-    let (users, report) = audit::iam_view(ctx).await.map_err(Stop::failed)?;
+    let (users, report) = audit::target_view(ctx).await.map_err(Stop::failed)?;
     let keys = report
         .iter()
         .filter(|(_, r)| {
@@ -307,15 +297,23 @@ async fn import_command(
 ) -> Result<u8, Stop> {
     let (people, bad) = read_roster(ctx, file).map_err(Stop::usage)?;
     let read = async {
+        if ctx.identity_center.is_some() {
+            // Every user of the identity store; no IAM quota applies there.
+            let users = audit::ic_users(ctx).await?.into_iter().map(|(d, _)| d).collect();
+            return Ok::<_, shared::Error>((users, std::collections::BTreeMap::new(), None));
+        }
         let users = ctx.aws.iam.user_details("/").await?;
         let credentials = audit::reports::credential_report(&ctx.aws.iam.credential_report().await?);
         let summary = ctx.aws.iam.account_summary().await?;
-        Ok::<_, shared::Error>((users, credentials, summary))
+        Ok((users, credentials, Some(summary)))
     };
     let (users, credentials, summary) = read.await.map_err(Stop::failed)?;
     let account = roster::Account { users: &users, credentials: &credentials };
     let mut plan = roster::select(roster::plan(ctx.owner(), &people, &bad, &account), only).map_err(Stop::usage)?;
-    let fits = roster::preflight(&summary, &plan);
+    let fits = match &summary {
+        Some(summary) => roster::preflight(summary, &plan),
+        None => Ok("Identity Center: no IAM quota applies".to_owned()),
+    };
     let _ = writeln!(err, "plan: {}; {}", roster::counts(&plan), fits.as_deref().unwrap_or("quotas exceeded"));
     if apply && fits.is_ok() {
         let progress = progress::Progress::new("people");

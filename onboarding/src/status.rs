@@ -172,7 +172,36 @@ async fn one(ctx: &Ctx, employee_id: &str) -> Result<PersonStatus, Error> {
     s.not_ours = ownership::ownership(ctx.owner(), &user).err();
     s.dates = DATES.iter().filter_map(|k| Some(((*k).to_owned(), user.tags.get(*k)?.clone()))).collect();
     s.held_since = user.tags.get(DISABLE_HELD).cloned();
-    s.groups = groups(ctx, &user, iam.groups_for_user(&user.name).await?);
+    if let Some(t) = &ctx.identity_center {
+        // Identity Center: the groups are the access; no password, key or secret is this
+        // system's to show (the person signs in at the portal).
+        let store = &t.instance.identity_store_id;
+        let user_id = user.arn.strip_prefix(shared::person::identity_center::USER_ARN).unwrap_or_default();
+        let names: BTreeMap<String, String> = t.ic.groups(store).await?.into_iter().collect();
+        let mut current: Vec<String> =
+            t.ic.memberships_of(store, user_id)
+                .await?
+                .into_iter()
+                .filter_map(|(_, g)| names.get(&g).cloned())
+                .collect();
+        current.sort();
+        s.groups = groups(ctx, &user, current);
+    } else {
+        s.groups = groups(ctx, &user, iam.groups_for_user(&user.name).await?);
+        one_iam(ctx, &user, &mut s).await?;
+    }
+    if ctx.cfg.lifecycle.schedule_role.is_some() {
+        s.departure_scheduled_at = ctx.aws.scheduler.fires_at(&schedule_name(employee_id)).await?;
+    }
+    s.user_name = Some(user.name);
+    s.user_arn = Some(user.arn);
+    Ok(s)
+}
+
+/// What IAM holds for the person besides their groups: console, access keys with their last
+/// use, and the initial credentials still stored.
+async fn one_iam(ctx: &Ctx, user: &User, s: &mut PersonStatus) -> Result<(), Error> {
+    let iam = &ctx.aws.iam;
     if iam.has_login_profile(&user.name).await? {
         s.console = Some(Console { password_last_used: user.password_last_used.map(stamp) });
     }
@@ -188,12 +217,7 @@ async fn one(ctx: &Ctx, employee_id: &str) -> Result<PersonStatus, Error> {
             expires_at: secret.issued.map(|t: DateTime<Utc>| stamp(t + ttl)),
         });
     }
-    if ctx.cfg.lifecycle.schedule_role.is_some() {
-        s.departure_scheduled_at = ctx.aws.scheduler.fires_at(&schedule_name(employee_id)).await?;
-    }
-    s.user_name = Some(user.name);
-    s.user_arn = Some(user.arn);
-    Ok(s)
+    Ok(())
 }
 
 /// Why an employee has no user: deleted after leaving (the tombstone says when), or never hired

@@ -188,6 +188,46 @@ pub async fn iam_view(ctx: &shared::steps::Ctx) -> Result<IamView, shared::Error
     Ok((users, report))
 }
 
+/// The configured target's users as [`iam_view`] gives IAM's, for `drift`: on Identity Center
+/// [`ic_users`], with no credential report (nobody there holds a password or key this system
+/// could see).
+pub async fn target_view(ctx: &shared::steps::Ctx) -> Result<IamView, shared::Error> {
+    if ctx.identity_center.is_some() {
+        return Ok((ic_users(ctx).await?, BTreeMap::new()));
+    }
+    iam_view(ctx).await
+}
+
+/// Every user of the connected identity store as this system sees it
+/// (`shared::person::identity_center::as_seen`), with its groups' names and whether this system
+/// manages it: what `roster import` and `drift` read, in the shape IAM's users take. Empty when
+/// the context is not connected to Identity Center.
+pub async fn ic_users(ctx: &shared::steps::Ctx) -> Result<Vec<(UserDetail, bool)>, shared::Error> {
+    let Some(t) = &ctx.identity_center else { return Ok(Vec::new()) };
+    let store = &t.instance.identity_store_id;
+    let users = t.ic.users(store).await?;
+    let records = ctx.aws.people.all(&t.people_table).await?;
+    let mut groups_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (group_id, name) in t.ic.groups(store).await? {
+        for member in t.ic.members(store, &group_id).await? {
+            groups_of.entry(member).or_default().push(name.clone());
+        }
+    }
+    let seen = shared::person::identity_center::as_seen(&records, &users);
+    Ok(seen
+        .into_iter()
+        .zip(&users)
+        .map(|(user, u)| {
+            let mut groups = groups_of.remove(&u.id).unwrap_or_default();
+            groups.sort();
+            let managed = shared::person::ownership::is_managed(ctx.owner(), &user);
+            let detail =
+                UserDetail { user, groups, attached_policies: Vec::new(), inline_policies: Vec::new(), created: None };
+            (detail, managed)
+        })
+        .collect())
+}
+
 /// Identity Center's view for `audit access`: every user and group of the identity store, each
 /// group's members, and the assignments of every permission set in each account the config
 /// assigns to (those accounts, returned too, are what the rows cover).

@@ -32,6 +32,9 @@ pub fn needs(cfg: &Config) -> Vec<(&'static str, Vec<&'static str>)> {
         ]);
         needs.push(("bootstrap", bootstrap));
         needs.push(("run, plan, sweep, serve, quarantine", IDENTITY_CENTER_LIFECYCLE.to_vec()));
+        let mut reading = IDENTITY_CENTER_LIFECYCLE.to_vec();
+        reading.extend(["identitystore:ListUsers", "identitystore:ListGroupMemberships"]);
+        needs.push(("status, drift, roster import", reading));
         needs.push((
             "audit access",
             vec![

@@ -258,8 +258,9 @@ pub(super) fn adoption(
     if claim.boundary.is_some() {
         changes.push("boundary".to_owned());
     }
+    let identity_center = cfg.identity_center_target().is_some();
     if !claim.tags.is_empty() {
-        changes.push("ownership tags".to_owned());
+        changes.push(if identity_center { "a people record naming it" } else { "ownership tags" }.to_owned());
     }
     if !join.is_empty() {
         changes.push(format!("joins {}", join.join(", ")));
@@ -276,7 +277,11 @@ pub(super) fn adoption(
     if on("mfa_active") {
         kept.push("MFA".to_owned());
     }
-    let kept = if kept.is_empty() { "no credentials".to_owned() } else { kept.join(", ") };
+    let kept = match (identity_center, kept.is_empty()) {
+        (true, _) => "their Identity Center sign-in".to_owned(),
+        (false, true) => "no credentials".to_owned(),
+        (false, false) => kept.join(", "),
+    };
     let mut outside: Vec<String> =
         d.groups.iter().filter(|g| !cfg.groups.allowed.contains(g)).map(|g| format!("group {g}")).collect();
     outside.extend(d.attached_policies.iter().chain(&d.inline_policies).map(|p| format!("policy {p}")));
