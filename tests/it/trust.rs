@@ -614,6 +614,31 @@ fn on_identity_center_the_roles_reach_one_store_and_only_departures_write_the_ma
         }
         denied(&p, Request::new("identitystore:DescribeUser", &other_store), none);
     }
+    // Every action a role's Identity Center policy grants, on another store, another instance or
+    // another table: denied.
+    let other_table = arn("dynamodb", "table/someone-elses-table");
+    for role in steps {
+        let p = function_role(&s, role);
+        let granted: std::collections::BTreeSet<String> = p
+            .identity
+            .iter()
+            .flat_map(|d| d["Statement"].as_array().cloned().unwrap_or_default())
+            .flat_map(|st| match &st["Action"] {
+                Value::String(a) => vec![a.clone()],
+                Value::Array(a) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+                _ => Vec::new(),
+            })
+            .filter(|a| a.starts_with("identitystore:") || a.starts_with("sso:"))
+            .collect();
+        assert!(!granted.is_empty(), "{role} has its Identity Center policy");
+        for action in &granted {
+            let elsewhere = if action.starts_with("sso:") { other_instance } else { other_store.as_str() };
+            denied(&p, marked(Request::new(action, elsewhere)), none);
+        }
+        for action in ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Scan", "dynamodb:DeleteItem"] {
+            denied(&p, Request::new(action, &other_table), none);
+        }
+    }
     let only = |action: &str, resources: &[&str], tagged: bool, who: &[&str]| {
         for role in ROLES {
             let p = function_role(&s, role);
