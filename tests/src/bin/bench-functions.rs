@@ -63,6 +63,20 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
             }
         };
     }
+    // `BENCH_ONLY=identity-center-functions`: the step functions on Identity Center alone.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("identity-center-functions") {
+        return match identity_center_functions(dir).await {
+            Ok(mut samples) => {
+                let names: Vec<&str> = all_steps().into_iter().map(|s| s.name()).collect();
+                print_table(dir, zips, &names, &mut samples);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("identity center functions: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let acct = Account::new().await;
     let (ctx, _inboxes) = acct.ready(config()).await;
     // As deployed: ARNs in the config, so a cold start makes no lookup call.
@@ -138,37 +152,22 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
         }
     }
 
-    println!(
-        "{:<15} {:>10} {:>10} {:>12} {:>12} {:>14} {:>10}",
-        "function", "binary", "zip", "cold start", "(slowest)", "1st invocation", "peak RSS"
-    );
-    let names = all_steps().into_iter().map(|s| s.name()).chain(["intake"]);
+    let names: Vec<&str> = all_steps().into_iter().map(|s| s.name()).chain(["intake"]).collect();
     samples.push(intake_samples);
-    for (name, s) in names.zip(&mut samples) {
-        let size = std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0);
-        let zip = std::fs::metadata(zips.join(format!("{name}.zip"))).map(|m| m.len()).unwrap_or(0);
-        let median = |v: &mut Vec<Duration>| {
-            v.sort();
-            v[v.len() / 2]
-        };
-        let mut cold: Vec<Duration> = s.iter().map(|x| x.cold_start).collect();
-        let mut inv: Vec<Duration> = s.iter().map(|x| x.invocation).collect();
-        let rss = s.iter().map(|x| x.peak_rss_kb).max().unwrap_or(0);
-        println!(
-            "{:<15} {:>8.1}MB {:>8.1}MB {:>10.1}ms {:>10.1}ms {:>12.1}ms {:>8.1}MB",
-            name,
-            size as f64 / 1e6,
-            zip as f64 / 1e6,
-            median(&mut cold).as_secs_f64() * 1e3,
-            cold.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
-            median(&mut inv).as_secs_f64() * 1e3,
-            rss as f64 / 1024.0
-        );
+    print_table(dir, zips, &names, &mut samples);
+    match identity_center_functions(dir).await {
+        Ok(mut samples) => {
+            println!(
+                "\nThe same step functions with Target identity-center (instance and store named, as the stack does):"
+            );
+            let names: Vec<&str> = all_steps().into_iter().map(|s| s.name()).collect();
+            print_table(dir, zips, &names, &mut samples);
+        }
+        Err(e) => {
+            eprintln!("identity center functions: {e}");
+            return ExitCode::FAILURE;
+        }
     }
-    println!(
-        "(medians of {RUNS} cold starts, and the slowest; peak RSS is the maximum; release binaries from {})",
-        dir.display()
-    );
     match serve_load(&acct, dir, &toml) {
         Ok(line) => println!("\n{line}"),
         Err(e) => {
@@ -201,6 +200,102 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The step functions on Identity Center, as the stack with `Target` identity-center runs them:
+/// the shipped config with the shipped sample, the instance and store and the topics' ARNs named
+/// (so a cold start makes no call), after a release `onboarding bootstrap`. Each run is a hire
+/// through the onboarding functions, the same person's immediate departure, then a sweep,
+/// [`RUNS`] times; the samples per function, in [`all_steps`] order.
+async fn identity_center_functions(dir: &Path) -> Result<Vec<Vec<Sample>>, String> {
+    let acct = Account::new().await;
+    let read = |f: &str| std::fs::read_to_string(tests::root().join(f)).map_err(|e| format!("{f}: {e}"));
+    let text = format!("{}\n{}", read("onboarding.toml")?, read("onboarding.identity-center.toml")?);
+    let config = tests::scratch().join(format!("bench-ic-functions-{}.toml", acct.id));
+    std::fs::write(&config, &text).map_err(|e| e.to_string())?;
+    let out = acct
+        .command(dir.join("onboarding"))
+        .arg("--config")
+        .arg(&config)
+        .arg("bootstrap")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("onboarding bootstrap: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("onboarding bootstrap: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let instances = acct.sso_admin().list_instances().send().await.map_err(|e| e.to_string())?;
+    let i = &instances.instances()[0];
+    let (instance, store) = (i.instance_arn().unwrap_or_default(), i.identity_store_id().unwrap_or_default());
+    let topics = acct.sns().list_topics().send().await.map_err(|e| e.to_string())?;
+    let mut toml = text.replace(
+        "[identity_center]\n",
+        &format!("[identity_center]\ninstance_arn = \"{instance}\"\nidentity_store_id = \"{store}\"\n"),
+    );
+    for arn in topics.topics().iter().filter_map(|t| t.topic_arn()) {
+        let name = arn.rsplit(':').next().unwrap_or_default();
+        toml = toml.replace(&format!("\"{name}\""), &format!("\"{arn}\""));
+    }
+    // As in the IAM part: a departure per run within the guard's window is the bench's doing.
+    toml = toml.replace("max_disables = 10", "max_disables = 1000");
+    let all = all_steps();
+    let mut samples: Vec<Vec<Sample>> = all.iter().map(|_| Vec::new()).collect();
+    for run in 0..RUNS {
+        let mut state = json!({"event": event("hire-engineering.json", json!({
+            "eventId": format!("bench-ic-{run}"), "employeeId": format!("IC{run}"), "givenName": format!("Bench{run}")
+        }))});
+        let leave = json!({"event": event("depart-scheduled.json", json!({
+            "eventId": format!("bench-ic-leave-{run}"), "employeeId": format!("IC{run}"), "immediate": true
+        }))});
+        for (i, step) in all.iter().enumerate() {
+            if *step == Step::Offboard {
+                state = leave.clone();
+            } else if *step == Step::Sweep {
+                state = json!({});
+            }
+            let (sample, output) =
+                measure(&acct, dir, step.name(), &toml, &state).map_err(|e| format!("{}: {e}", step.name()))?;
+            if *step == Step::Offboard && output["status"] != "disabled" {
+                return Err(format!("run {run}: the departure did not disable: {output}"));
+            }
+            state[step.state_key()] = output;
+            samples[i].push(sample);
+        }
+    }
+    Ok(samples)
+}
+
+/// Size, cold start, first invocation and peak memory per function, one line each.
+fn print_table(dir: &Path, zips: &Path, names: &[&str], samples: &mut [Vec<Sample>]) {
+    println!(
+        "{:<15} {:>10} {:>10} {:>12} {:>12} {:>14} {:>10}",
+        "function", "binary", "zip", "cold start", "(slowest)", "1st invocation", "peak RSS"
+    );
+    for (name, s) in names.iter().zip(samples.iter_mut()) {
+        let size = std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0);
+        let zip = std::fs::metadata(zips.join(format!("{name}.zip"))).map(|m| m.len()).unwrap_or(0);
+        let median = |v: &mut Vec<Duration>| {
+            v.sort();
+            v[v.len() / 2]
+        };
+        let mut cold: Vec<Duration> = s.iter().map(|x| x.cold_start).collect();
+        let mut inv: Vec<Duration> = s.iter().map(|x| x.invocation).collect();
+        let rss = s.iter().map(|x| x.peak_rss_kb).max().unwrap_or(0);
+        println!(
+            "{:<15} {:>8.1}MB {:>8.1}MB {:>10.1}ms {:>10.1}ms {:>12.1}ms {:>8.1}MB",
+            name,
+            size as f64 / 1e6,
+            zip as f64 / 1e6,
+            median(&mut cold).as_secs_f64() * 1e3,
+            cold.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+            median(&mut inv).as_secs_f64() * 1e3,
+            rss as f64 / 1024.0
+        );
+    }
+    println!(
+        "(medians of {RUNS} cold starts, and the slowest; peak RSS is the maximum; release binaries from {})",
+        dir.display()
+    );
 }
 
 /// Identity Center at its limit: `onboarding bootstrap` (release) for 20 more groups, 20
