@@ -338,6 +338,22 @@ async fn add_by_hand(acct: &Account, store: &str, group: &str, user_id: &str) {
         .expect("membership");
 }
 
+/// An account bootstrapped with the shipped config and sample (its config file named after
+/// `name`), and a Control-Tower-style group this system does not own: the config and the store.
+async fn bootstrapped_beside_a_foreign_group(acct: &Account, name: &str) -> (PathBuf, String) {
+    let cfg = config_file(&format!("{name}-{}", acct.id));
+    ok(&onboarding(acct, &cfg, &["bootstrap"]));
+    let (_, store) = instance(acct).await;
+    acct.identity_store()
+        .create_group()
+        .identity_store_id(&store)
+        .display_name("AWSControlTowerAdmins")
+        .send()
+        .await
+        .expect("a group this system does not own");
+    (cfg, store)
+}
+
 fn ok(out: &Output) {
     assert_eq!(
         out.status.code(),
@@ -361,16 +377,7 @@ fn ok(out: &Output) {
 async fn joiner_mover_and_leaver_reach_identity_center_through_the_same_flows() {
     use shared::aws::people::People;
     let acct = Account::new().await;
-    let cfg = config_file(&format!("joiner-{}", acct.id));
-    ok(&onboarding(&acct, &cfg, &["bootstrap"]));
-    let (_, store) = instance(&acct).await;
-    acct.identity_store()
-        .create_group()
-        .identity_store_id(&store)
-        .display_name("AWSControlTowerAdmins")
-        .send()
-        .await
-        .expect("a group this system does not own");
+    let (cfg, store) = bootstrapped_beside_a_foreign_group(&acct, "joiner").await;
 
     ok(&onboarding(&acct, &cfg, &["run", "events/hire-engineering.json"]));
     let users = store_users(&acct, &store).await;
@@ -1443,16 +1450,7 @@ async fn roster_import_adopts_identity_center_users_and_drift_and_status_read_th
     // (`jdoe`, her work email) in a group outside the mapping, two that could both be Ann Lee, and
     // an administrator nobody's roster names.
     let acct = Account::new().await;
-    let cfg = config_file(&format!("roster-{}", acct.id));
-    ok(&onboarding(&acct, &cfg, &["bootstrap"]));
-    let (_, store) = instance(&acct).await;
-    acct.identity_store()
-        .create_group()
-        .identity_store_id(&store)
-        .display_name("AWSControlTowerAdmins")
-        .send()
-        .await
-        .expect("a group this system does not own");
+    let (cfg, store) = bootstrapped_beside_a_foreign_group(&acct, "roster").await;
     let jdoe = someone_else(&acct, &store, "jdoe", "Jane Doe", "jane.doe@example.com").await;
     add_by_hand(&acct, &store, "AWSControlTowerAdmins", &jdoe).await;
     let ann = someone_else(&acct, &store, "ann.lee", "Ann Lee", "ann@elsewhere.example").await;

@@ -94,6 +94,9 @@ pub async fn run(ctx: &Ctx, intent: &Intent, user_name: &str) -> Result<(User, V
     }
     #[cfg(feature = "identity-center")]
     if let Some(t) = &ctx.identity_center {
+        if ownership::is_protected(&ctx.cfg, &User { name: user_name.to_owned(), ..User::default() }) {
+            return Err(Error::Conflict(format!("`{user_name}` is protected (lifecycle.protect): never adopted")));
+        }
         let adopted = crate::person::identity_center::adopt(ctx, t, &mut trail, intent, user_name).await?;
         tracing::info!(user = %adopted.name, employee_id = %meta.employee_id, "adopted Identity Store user");
         return Ok((adopted, trail.actions));

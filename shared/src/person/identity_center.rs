@@ -70,8 +70,8 @@ pub fn as_seen(records: &[PersonRecord], users: &[StoreUser]) -> Vec<User> {
 /// Adopts the Identity Store user `user_name` for the intent's person, as an operator decided
 /// with `onboarding roster import --apply` (`drivers::adopt`): the people record is written
 /// naming it (origin `adopted`, status active), which is all that makes a user this system's
-/// here; the user itself is not changed. Refused when there is no such user, when it is
-/// protected (`lifecycle.protect`), or when another person's record names it. A rerun finds the
+/// here; the user itself is not changed. Refused when there is no such user or another person's
+/// record names it (a protected user never reaches here: `drivers::adopt` refuses it). A rerun finds the
 /// record and records `already-done`. Returns the adopted user as the flows see it.
 pub(crate) async fn adopt(
     ctx: &Ctx,
@@ -86,9 +86,6 @@ pub(crate) async fn adopt(
     let Some(id) = t.ic.user_id_named(store, user_name).await? else {
         return Err(Error::Conflict(format!("no Identity Store user `{user_name}` to adopt")));
     };
-    if super::ownership::is_protected(&ctx.cfg, &User { name: user_name.to_owned(), ..User::default() }) {
-        return Err(Error::Conflict(format!("`{user_name}` is protected (lifecycle.protect): never adopted")));
-    }
     if let Some(r) = ctx.aws.people.get(table, &meta.employee_id).await? {
         if r.user_id != id {
             return Err(Error::Conflict(format!(
@@ -637,18 +634,21 @@ pub(crate) async fn end_sessions(
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_identity_center_user_is_ours_only_as_its_record_names_it() {
-        use crate::aws::identity_center::StoreUser;
-        use crate::aws::people::{Origin, PersonRecord};
-        let record = PersonRecord {
+    /// Jane's record (employee E1) naming user `u-1`, `jane.doe`, with this lifecycle.
+    fn janes_record(lifecycle: &[(&str, &str)]) -> PersonRecord {
+        PersonRecord {
             employee_id: "E1".into(),
             user_id: "u-1".into(),
             user_name: "jane.doe".into(),
             since: chrono::DateTime::from_timestamp(0, 0).expect("t"),
             origin: Origin::Created,
-            lifecycle: Default::default(),
-        };
+            lifecycle: lifecycle.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        }
+    }
+
+    #[test]
+    fn an_identity_center_user_is_ours_only_as_its_record_names_it() {
+        let record = janes_record(&[]);
         let user =
             |id: &str, name: &str| StoreUser { id: id.into(), user_name: name.into(), display_name: None, email: None };
         assert_eq!(proves(&record, &user("u-1", "jane.doe")), Ok(()));
@@ -663,14 +663,7 @@ mod tests {
     /// with its email, never ours.
     #[test]
     fn the_store_as_seen_marks_only_what_a_record_proves() {
-        let record = PersonRecord {
-            employee_id: "E1".into(),
-            user_id: "u-1".into(),
-            user_name: "jane.doe".into(),
-            since: chrono::DateTime::from_timestamp(0, 0).expect("t"),
-            origin: Origin::Created,
-            lifecycle: BTreeMap::from([(STATUS.to_owned(), "active".to_owned())]),
-        };
+        let record = janes_record(&[(STATUS, "active")]);
         let user = |id: &str, name: &str, email: Option<&str>| StoreUser {
             id: id.into(),
             user_name: name.into(),
