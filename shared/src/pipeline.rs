@@ -296,8 +296,8 @@ async fn finish(
 
 async fn run_steps(ctx: &Ctx, state: &mut State) -> Result<(), Error> {
     // Validate everything before the first call: a bad event creates nothing.
-    let req = ctx.request(&state.event)?;
-    for &step in steps::Flow::of(&req).steps() {
+    let flow = steps::Flow::of(state.request(ctx)?);
+    for &step in flow.steps() {
         tracing::debug!(step = step.name(), "step");
         steps::run(step, ctx, state).await?;
         if step.may_skip() && state.skipped().is_some() {

@@ -70,8 +70,8 @@ impl CreateUserOutput {
 }
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<CreateUserOutput, Error> {
-    match ctx.request(&state.event)? {
-        Request::Hire(intent) => hire(ctx, &intent).await,
+    match state.request(ctx)? {
+        Request::Hire(intent) => hire(ctx, intent).await,
         Request::Change(c) => {
             let found = ownership::find(ctx, &c.meta.employee_id).await?;
             Ok(match found {

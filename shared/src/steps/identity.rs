@@ -40,10 +40,10 @@ impl Target {
 /// step's trail. `None` when `create-user` decided the event changes nothing.
 pub(crate) async fn begin<'a>(
     ctx: &'a Ctx,
-    state: &State,
+    state: &'a State,
     step: Step,
-) -> Result<Option<(Request, Target, Trail<'a>)>, Error> {
-    let req = ctx.request(&state.event)?;
+) -> Result<Option<(&'a Request, Target, Trail<'a>)>, Error> {
+    let req = state.request(ctx)?;
     let Some(target) = target(ctx, state, &req.meta().employee_id, Proof::Reuse).await? else { return Ok(None) };
     let trail = Trail::new(ctx, req.meta(), step);
     Ok(Some((req, target, trail)))

@@ -21,7 +21,7 @@ use crate::person::tagging::write_tags;
 use crate::tags::{ACCESS_REVOKED, DISABLE_AT, DISABLED_AT, LAST_DAY, LAST_EVENT_TIME};
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
-    let Request::Depart(d) = ctx.request(&state.event)? else {
+    let Request::Depart(d) = state.request(ctx)? else {
         return Err(Error::Input("`offboard` handles departures only".into()));
     };
     let user = ownership::find(ctx, &d.meta.employee_id).await?;
@@ -32,7 +32,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
         status: user.as_ref().map(ownership::status),
         ..OffboardOutput::default()
     };
-    let (user, decision) = match ownership::on_departure(ctx.owner(), user.as_ref(), &d, now) {
+    let (user, decision) = match ownership::on_departure(ctx.owner(), user.as_ref(), d, now) {
         Ok(decided) => decided,
         Err(reason) => {
             tracing::info!(reason = %reason, "departure changes nothing");
@@ -40,7 +40,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
             return Ok(out);
         }
     };
-    out.access_due_at = Some(lifecycle::stamp(ownership::access_due(&ctx.cfg, &d)));
+    out.access_due_at = Some(lifecycle::stamp(ownership::access_due(&ctx.cfg, d)));
     let mut trail = Trail::new(ctx, &d.meta, Step::Offboard);
     if let Some(why) = ownership::boundary_tampered(ctx.owner(), user) {
         tracing::error!(user = %user.name, why, "departure of a user whose permissions boundary was changed");
@@ -81,7 +81,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<OffboardOutput, Error> {
         DepartureDecision::DisableNow => match admit(ctx, user).await? {
             Some(reason) => {
                 let ids = Ids::of(&d.meta);
-                hold(ctx, &mut trail, &ids, user, Some(&d), &reason, true).await?;
+                hold(ctx, &mut trail, &ids, user, Some(d), &reason, true).await?;
                 out.held = Some(reason);
             }
             None => {

@@ -8,7 +8,9 @@ use serde_json::Value;
 
 use super::{CreateUserOutput, JoinGroupsOutput, NotifyOutput, TagUserOutput};
 use crate::audit::Action;
+use crate::context::Ctx;
 use crate::error::Error;
+use crate::intent::Request;
 use crate::lifecycle::Status;
 use crate::person::StorePasswordOutput;
 
@@ -38,6 +40,10 @@ pub struct State {
     /// The delivery this is (a state machine execution's name), for every record it leaves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<String>,
+    /// The request the event makes, once [`State::request`] parsed it in this process; never
+    /// serialised, so a state handed to a Lambda carries none.
+    #[serde(skip)]
+    request: std::sync::OnceLock<Request>,
 }
 
 impl State {
@@ -52,6 +58,17 @@ impl State {
         }
         serde_json::from_value(input)
             .map_err(|e| Error::Input(format!("expected {{\"event\": ..}} with earlier step outputs: {e}")))
+    }
+
+    /// The request the event makes ([`Ctx::request`]: validated, served here, not ahead of the
+    /// clock), parsed once per state: the steps of a flow run in one process (the pipeline, the
+    /// CLI) share it; a Lambda, handed the state as JSON, parses it once for its step.
+    pub fn request(&self, ctx: &Ctx) -> Result<&Request, Error> {
+        if let Some(parsed) = self.request.get() {
+            return Ok(parsed);
+        }
+        let parsed = ctx.request(&self.event)?;
+        Ok(self.request.get_or_init(|| parsed))
     }
 
     /// The created user, which every step after `create-user` needs.
@@ -159,6 +176,39 @@ mod tests {
 
     fn action(step: &str, action: &str, outcome: Outcome) -> Action {
         Action { step: step.into(), action: action.into(), target: "t".into(), outcome }
+    }
+
+    /// One parse per state in a process: the steps of an in-process flow share it; a state that
+    /// crossed a process boundary carries none and parses again, to the same request.
+    #[test]
+    fn a_state_parses_its_event_once_and_never_carries_the_parse_across_a_process() {
+        use crate::context::Targets;
+        let cfg = crate::config::Config::shipped().expect("config");
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let aws = crate::aws::Aws::new(&sdk, cfg.retry_policy());
+        let targets = Targets {
+            notifications_topic_arn: "arn:aws:sns:us-east-1:1:n".into(),
+            audit_topic_arn: "arn:aws:sns:us-east-1:1:a".into(),
+            boundary_arn: "arn:aws:iam::1:policy/b".into(),
+            role_sessions_boundary_arn: None,
+            require_boundary: true,
+        };
+        let ctx = Ctx::new(cfg, aws, targets);
+        let event = include_str!("../../../events/hire-engineering.json");
+        let state = State::new(serde_json::from_str(event).expect("json"));
+        let first: *const Request = state.request(&ctx).expect("a hire");
+        let again: *const Request = state.request(&ctx).expect("a hire");
+        assert!(std::ptr::eq(first, again), "the second step reads the first one's parse");
+        let crossed = State::from_input(serde_json::to_value(&state).expect("json")).expect("state");
+        assert!(crossed.request.get().is_none(), "a parse is not serialised");
+        assert_eq!(crossed.request(&ctx).expect("a hire"), state.request(&ctx).expect("a hire"));
+        let mut bad = serde_json::from_str::<Value>(event).expect("json");
+        bad["detail"]["startDate"] = "2026-13-01".into();
+        let e = State::new(bad).request(&ctx).expect_err("an invalid date");
+        assert!(e.to_string().contains("detail.startDate"), "{e}");
     }
 
     /// The user `create-user` proved lives in this process only: a state that crossed a process

@@ -13,7 +13,7 @@ use crate::person::tagging::write_tags;
 use crate::tags::CREDENTIALS_EXPIRED;
 
 pub async fn run(ctx: &Ctx, state: &State) -> Result<StorePasswordOutput, Error> {
-    let req = ctx.request(&state.event)?;
+    let req = state.request(ctx)?;
     if matches!(req, Request::Depart(_)) {
         return Err(Error::Input("a departure goes to `offboard`, not `store-password`".into()));
     }
@@ -24,7 +24,7 @@ pub async fn run(ctx: &Ctx, state: &State) -> Result<StorePasswordOutput, Error>
     };
     let user = &found.user;
     let target = found.user_ref();
-    match &req {
+    match req {
         Request::Hire(intent) => {
             if hire_is_pending(ctx, intent, &user.tags) {
                 tracing::info!(user = %user.name, "pre-hire: credentials wait for the sweep at the activation time");
