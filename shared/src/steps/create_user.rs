@@ -35,6 +35,9 @@ pub struct CreateUserOutput {
     /// serialised, so it cannot come from a step's input (see [`identity::Proof`]).
     #[serde(skip)]
     pub proven: Option<User>,
+    /// Whether this delivery made the user, in this process: like `proven`, never serialised.
+    #[serde(skip)]
+    pub made: bool,
 }
 
 impl CreateUserOutput {
@@ -48,6 +51,7 @@ impl CreateUserOutput {
             skipped: None,
             actions,
             proven: Some(u.clone()),
+            made: false,
         }
     }
 
@@ -125,7 +129,7 @@ async fn hire(ctx: &Ctx, intent: &Intent) -> Result<CreateUserOutput, Error> {
     }
     Ok(match account::create(ctx, &mut trail, intent).await? {
         Made::Found(u) => CreateUserOutput::found(&u, trail.actions),
-        Made::Created(u) => CreateUserOutput { exists: true, ..CreateUserOutput::made(u, trail.actions) },
+        Made::Created(u) => CreateUserOutput { exists: true, made: true, ..CreateUserOutput::made(u, trail.actions) },
         Made::Would(u) => CreateUserOutput::made(u, trail.actions),
     })
 }

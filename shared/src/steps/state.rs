@@ -10,6 +10,7 @@ use super::{CreateUserOutput, JoinGroupsOutput, NotifyOutput, TagUserOutput};
 use crate::audit::Action;
 use crate::context::Ctx;
 use crate::error::Error;
+use crate::flow::Step;
 use crate::intent::Request;
 use crate::lifecycle::Status;
 use crate::person::StorePasswordOutput;
@@ -84,11 +85,16 @@ impl State {
     }
 
     /// The user as `create-user` read or made it in this process, while no step since has
-    /// changed its tags (a `done` `iam:TagUser` or `iam:UntagUser`): what [`super::identity::Proof::Reuse`]
-    /// starts from. Never present in a state that was deserialised.
+    /// changed its tags (a `done` `iam:TagUser` or `iam:UntagUser`; on Identity Center, a later
+    /// step's `dynamodb:UpdateItem` of the people record, where its lifecycle lives): what
+    /// [`super::identity::Proof::Reuse`] starts from. Never present in a state that was deserialised.
     pub fn proven(&self) -> Option<&crate::aws::iam::User> {
         let retagged = |a: &Action| {
-            a.outcome == crate::audit::Outcome::Done && (a.action == "iam:TagUser" || a.action == "iam:UntagUser")
+            a.outcome == crate::audit::Outcome::Done
+                && (a.action == "iam:TagUser"
+                    || a.action == "iam:UntagUser"
+                    // create-user's own (binding the user it made) is in what it proved.
+                    || (a.action == "dynamodb:UpdateItem" && a.step != Step::CreateUser.name()))
         };
         let create = self.create_user.as_ref()?;
         let tags_written = self.actions().iter().any(retagged);
@@ -98,13 +104,7 @@ impl State {
     /// Whether `create-user` made the user in this delivery, in this process (never true in a
     /// deserialised state).
     pub fn made_here(&self) -> bool {
-        self.create_user.as_ref().is_some_and(|c| {
-            c.proven.is_some()
-                && c.actions.iter().any(|a| {
-                    matches!(a.action.as_str(), "iam:CreateUser" | "identitystore:CreateUser")
-                        && a.outcome == crate::audit::Outcome::Done
-                })
-        })
+        self.create_user.as_ref().is_some_and(|c| c.made)
     }
 
     /// Why the event changes nothing, if a step decided so.
@@ -228,6 +228,7 @@ mod tests {
             exists: true,
             actions: vec![action("create-user", "iam:CreateUser", Outcome::Done)],
             proven: Some(user.clone()),
+            made: true,
             ..CreateUserOutput::default()
         });
         assert_eq!(state.proven(), Some(&user));
@@ -248,5 +249,19 @@ mod tests {
             ..NotifyOutput::default()
         });
         assert_eq!(state.proven(), None, "its tags changed: read it again");
+        // On Identity Center the lifecycle is the people record's: a later step's write of it
+        // lapses the proof too; create-user's own (binding the user it made) does not.
+        state.notify = None;
+        state.create_user.as_mut().expect("create").actions.push(action(
+            "create-user",
+            "dynamodb:UpdateItem",
+            Outcome::Done,
+        ));
+        assert_eq!(state.proven(), Some(&user));
+        state.tag_user = Some(TagUserOutput {
+            actions: vec![action("tag-user", "dynamodb:UpdateItem", Outcome::Done)],
+            ..TagUserOutput::default()
+        });
+        assert_eq!(state.proven(), None, "the record's lifecycle changed: read it again");
     }
 }
