@@ -1316,7 +1316,8 @@ fn authorised_as(target: &str, body: &str) -> Option<(String, Vec<String>)> {
 /// hire, a change and an immediate departure, then the sweep, against Identity Center; each
 /// call it makes to the Identity Store, sso-admin and DynamoDB (from the emulator's recording) is
 /// allowed by the role the template gives that function with `Target` identity-center, on every
-/// ARN AWS documents the call as needing, by both evaluators. The permission sets the departure
+/// ARN AWS documents the call as needing, by both evaluators; none calls IAM or Secrets Manager
+/// (whose statements an Identity Center stack does not give). The permission sets the departure
 /// writes are bootstrap's, made with the `managed-by` tag the roles require (checked here from
 /// the recorded `CreatePermissionSet`s).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1372,6 +1373,14 @@ async fn every_function_binary_serves_identity_center_within_the_role_the_stack_
         };
         let principal = tests::stack::function_role(&stack, role);
         for (target, body) in &acct.recorded()[mark..] {
+            // Nothing of IAM's users or Secrets Manager on this target: the stack gives those
+            // statements to an IAM stack only.
+            let iam = body.contains("Version=2010-05-08");
+            assert!(
+                !iam && !target.starts_with("secretsmanager."),
+                "{} called {target} on Identity Center",
+                step.name()
+            );
             let Some((action, arns)) = authorised_as(target, body) else { continue };
             for arn in arns {
                 let r = Request::new(&action, &arn);

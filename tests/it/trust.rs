@@ -688,6 +688,30 @@ fn on_identity_center_the_roles_reach_one_store_and_only_departures_write_the_ma
     ] {
         only(action, &[resource], true, &[]);
     }
+    // And no IAM user is theirs to make or touch on this target: those statements are an IAM
+    // stack's only.
+    let jane = user_arn("E1", "jane.doe");
+    let boundary = format!("arn:aws:iam::{ACCOUNT}:policy/employee-permissions-boundary");
+    let managed = |r: Request| r.with("iam:ResourceTag/managed-by", &["employee-lifecycle"]);
+    for (role, r) in [
+        ("CreateUserRole", Request::new("iam:CreateUser", &jane).with("iam:PermissionsBoundary", &[&boundary])),
+        ("JoinGroupsRole", Request::new("iam:AddUserToGroup", &format!("arn:aws:iam::{ACCOUNT}:group/Developers"))),
+        ("TagUserRole", managed(Request::new("iam:TagUser", &jane)).with("aws:TagKeys", &["lifecycle-status"])),
+        ("StorePasswordRole", managed(Request::new("iam:CreateLoginProfile", &jane))),
+        ("StorePasswordRole", Request::new("secretsmanager:CreateSecret", &secret_arn("jane.doe", "console-password"))),
+        (
+            "OffboardRole",
+            Request::new(
+                "iam:CreatePolicyVersion",
+                &format!("arn:aws:iam::{ACCOUNT}:policy/employee-role-sessions-boundary"),
+            ),
+        ),
+        ("SweepRole", managed(Request::new("iam:DeleteUser", &jane))),
+        ("RecordRole", Request::new("iam:GetUser", &jane)),
+    ] {
+        denied(&function_role(&s, role), r.clone(), none);
+        allowed(&function_role(&stack(), role), r, none);
+    }
     // With Target iam the roles have none of it.
     let iam = stack();
     for (role, action, resource) in [

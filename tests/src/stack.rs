@@ -70,6 +70,7 @@ pub fn stack_for(target: &str) -> Value {
     put("IdentityStoreId", json!(IDENTITY_STORE_ID));
     put("PortalUrl", json!("https://example.awsapps.com/start"));
     put("Condition:IsIdentityCenter", json!(target == "identity-center"));
+    put("Condition:IsIam", json!(target != "identity-center"));
     for (condition, holds) in [("HasSignInUrl", false), ("HasSecretReaders", true), ("HasIntakeSecrets", true)] {
         put(&format!("Condition:{condition}"), json!(holds));
     }
