@@ -582,7 +582,8 @@ fn a_leavers_identity_center_sessions_are_denied_by_the_permission_sets_revocati
 /// else can rewrite those inline policies (and so lift a leaver's deny): under
 /// `infra/guardrail-identity-center-scp.json`, not an administrator of the account; the deployer,
 /// the operator and the two departure roles can, and nobody but the deployer and the operator
-/// can mark or unmark a permission set as this system's.
+/// can mark or unmark a permission set as this system's, or write the people table but its
+/// writers.
 #[test]
 fn on_identity_center_the_roles_reach_one_store_and_only_departures_write_the_managed_permission_sets() {
     let s = tests::stack::stack_for("identity-center");
@@ -755,6 +756,20 @@ fn on_identity_center_the_roles_reach_one_store_and_only_departures_write_the_ma
         let r = rewrite("sso:PutInlinePolicyToPermissionSet");
         assert_eq!(decide_under(&scps, &p, &r, none), Decision::Allowed, "{}", p.arn);
     }
+    // The people table is the proof of whom this system owns there: under the guardrail only its
+    // writers (and the deployer and operator) write it, so no administrator can make someone
+    // else's user this system's (and so a departure's to delete).
+    let people = arn("dynamodb", "table/employee-lifecycle-people");
+    let claim = Request::new("dynamodb:PutItem", &people);
+    assert!(matches!(decide_under(&scps, &admin(), &claim, none), Decision::ExplicitDeny(_)));
+    for who in ["employee-lifecycle-deployer", "employee-lifecycle-operator"] {
+        assert_eq!(decide_under(&scps, &administrator(who), &claim, none), Decision::Allowed, "{who}");
+    }
+    assert_eq!(decide_under(&scps, &function_role(&s, "CreateUserRole"), &claim, none), Decision::Allowed);
+    let reader = decide_under(&scps, &function_role(&s, "JoinGroupsRole"), &claim, none);
+    assert!(matches!(reader, Decision::ExplicitDeny(_)), "join-groups only reads the table: {reader:?}");
+    let elsewhere_table = Request::new("dynamodb:PutItem", &arn("dynamodb", "table/team-table"));
+    assert_eq!(decide_under(&scps, &admin(), &elsewhere_table, none), Decision::Allowed);
     let theirs = Request::new("sso:PutInlinePolicyToPermissionSet", &ours);
     assert_eq!(decide_under(&scps, &admin(), &theirs, none), Decision::Allowed);
     let team = Request::new("sso:TagResource", &ours).with("aws:TagKeys", &["team"]);
