@@ -1,7 +1,8 @@
 //! Developer commands. Std only, so it builds in seconds.
 //!
 //! - `cargo xtask test`: installs the emulator (pinned moto, in ./.venv) and the independent IAM
-//!   simulator (pinned, `npm ci` in tests/simulator), checks formatting,
+//!   simulator and the review page's browser driver (pinned, `npm ci` in tests/simulator and
+//!   tests/browser), headless Chromium (Debian's, when missing), checks formatting,
 //!   builds everything and runs every test.
 //! - `cargo xtask demo`: installs and starts the emulator, bootstraps, onboards the sample new
 //!   hires from `events/`, resends one, feeds it a bad event, runs the sample transfer and
@@ -129,21 +130,61 @@ fn venv_python() -> Result<PathBuf> {
     Ok(python)
 }
 
-/// The independent IAM simulator the trust tests cross-check with (`tests/simulator`, pinned
-/// by its `package-lock.json`), installed with `npm ci` when the lock changes.
-fn install_simulator() -> Result {
-    let dir = root().join("tests").join("simulator");
-    let lock = dir.join("package-lock.json");
-    let wanted = std::fs::read_to_string(&lock).map_err(|e| format!("{}: {e}", lock.display()))?;
-    let stamp = dir.join("node_modules").join(".xtask-lock");
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+/// The independent IAM simulator the trust tests cross-check with (`tests/simulator`) and the
+/// browser driver of the review page's test (`tests/browser`), each pinned by its
+/// `package-lock.json` and installed with `npm ci` when the lock changes.
+fn install_node_tools() -> Result {
+    for (dir, what) in [("simulator", "the independent IAM simulator"), ("browser", "the review page's browser driver")]
+    {
+        let dir = root().join("tests").join(dir);
+        let lock = dir.join("package-lock.json");
+        let wanted = std::fs::read_to_string(&lock).map_err(|e| format!("{}: {e}", lock.display()))?;
+        let stamp = dir.join("node_modules").join(".xtask-lock");
+        if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+            continue;
+        }
+        eprintln!("xtask: installing {what} (npm, pinned) into {}", dir.display());
+        let npm = std::env::var("NPM").unwrap_or_else(|_| "npm".into());
+        run(Command::new(&npm).args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir))
+            .map_err(|e| format!("{e}: the tests need Node.js and npm (set NPM to another npm)"))?;
+        std::fs::write(&stamp, wanted).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Headless Chromium for the review page's test: `CHROMIUM` if set, else Debian's
+/// `/usr/bin/chromium`, installed with apt-get when missing (as root; otherwise the error says
+/// how).
+fn install_chromium() -> Result {
+    if let Some(c) = std::env::var_os("CHROMIUM") {
+        return if Path::new(&c).is_file() {
+            Ok(())
+        } else {
+            Err(format!("CHROMIUM={} is not a file", Path::new(&c).display()))
+        };
+    }
+    if Path::new("/usr/bin/chromium").is_file() {
         return Ok(());
     }
-    eprintln!("xtask: installing the independent IAM simulator (npm, pinned) into {}", dir.display());
-    let npm = std::env::var("NPM").unwrap_or_else(|_| "npm".into());
-    run(Command::new(&npm).args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir))
-        .map_err(|e| format!("{e}: the trust tests need Node.js and npm (set NPM to another npm)"))?;
-    std::fs::write(&stamp, wanted).map_err(|e| e.to_string())
+    eprintln!("xtask: installing headless Chromium (Debian's chromium package) for the review page's test");
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let sudo = |args: &[&str]| {
+        let mut c = if root { Command::new(args[0]) } else { Command::new("sudo") };
+        if root {
+            c.args(&args[1..])
+        } else {
+            c.arg("-n").args(args)
+        };
+        c.env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    if run(&mut sudo(&["apt-get", "install", "-y", "--no-install-recommends", "chromium"])).is_err() {
+        run(&mut sudo(&["apt-get", "update"]))?;
+        run(&mut sudo(&["apt-get", "install", "-y", "--no-install-recommends", "chromium"])).map_err(|e| {
+            format!("{e}: the review page's test needs Chromium: install Debian's `chromium`, or set CHROMIUM to one")
+        })?;
+    }
+    Ok(())
 }
 
 /// About what a fresh clone's `cargo xtask test` leaves in its target directory, rounded up
@@ -180,7 +221,8 @@ fn df_available_kib(df: &str) -> Option<u64> {
 
 fn test(extra: &[String]) -> Result {
     let python = venv_python()?;
-    install_simulator()?;
+    install_node_tools()?;
+    install_chromium()?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     let target = target_dir()?;
     warn_if_disk_is_short(&target);
