@@ -141,6 +141,11 @@ pub enum Command {
         #[command(subcommand)]
         action: QuarantineAction,
     },
+    /// Access reviews: managers attest their people's access (`onboarding review --help`).
+    Review {
+        #[command(subcommand)]
+        action: crate::review::ReviewAction,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -205,12 +210,13 @@ impl Command {
             Command::Drift { .. } => "drift",
             Command::Roster { .. } => "roster import",
             Command::Quarantine { .. } => "quarantine",
+            Command::Review { .. } => "review",
         }
     }
 
     /// Whether the command writes rows (every `--format`, csv included) rather than lines.
     pub(crate) fn writes_rows(&self) -> bool {
-        matches!(self, Command::Audit(_) | Command::Drift { .. } | Command::Roster { .. })
+        matches!(self, Command::Audit(_) | Command::Drift { .. } | Command::Roster { .. } | Command::Review { .. })
     }
 }
 
@@ -223,6 +229,7 @@ fn changes_aws(command: &Command) -> bool {
         Command::Drift { fix, .. } => *fix,
         Command::Roster { action: RosterAction::Import { apply, .. } } => *apply,
         Command::Quarantine { action } => !matches!(action, QuarantineAction::List),
+        Command::Review { action } => action.changes_aws(),
         Command::Bootstrap
         | Command::Doctor
         | Command::Plan { .. }

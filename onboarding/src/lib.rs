@@ -17,6 +17,7 @@ pub mod drift;
 pub mod input;
 pub mod progress;
 pub mod render;
+pub mod review;
 pub mod roster;
 pub mod serve;
 pub mod status;
@@ -94,6 +95,10 @@ async fn command(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
             import_command(&ctx, file, *apply, only, cli.format, out, err).await
         }
         Command::Quarantine { action } => quarantine(&ctx, &sdk, action, output, out).await,
+        Command::Review { action } => {
+            let command = format!("onboarding {}", std::env::args().skip(1).collect::<Vec<_>>().join(" "));
+            review::run(&ctx, &sdk, action, cli.format, &command, out, err).await
+        }
         Command::Status { employee_ids, .. } => {
             // Read once the SDK found credentials and the endpoint answers (a bucket needs both).
             let trail = match &trail_source {

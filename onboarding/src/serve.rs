@@ -47,6 +47,13 @@ impl Audit for CtxAudit {
 
 type LocalIntake = Intake<MemoryDedupe, Queue, CtxAudit>;
 
+/// What this server answers: HR's webhooks, and the access reviews' page when it has the key.
+struct Doors {
+    intake: LocalIntake,
+    reviews: Option<shared::review::token::Key>,
+    ctx: Arc<Ctx>,
+}
+
 /// Serves until Ctrl-C or SIGTERM. Prints `listening on http://ADDR` first, then one report per
 /// processed event, in `format`. Returns how many events failed.
 pub async fn serve(ctx: Ctx, listen: &str, queue: usize, format: Output, out: &mut dyn Write) -> Result<usize, String> {
@@ -55,8 +62,13 @@ pub async fn serve(ctx: Ctx, listen: &str, queue: usize, format: Output, out: &m
         let secrets = webhook::local_secrets(src).map_err(|e| e.to_string())?;
         sources.insert(src.name.clone(), secrets);
     }
-    if sources.is_empty() {
-        return Err("no [[intake.sources]] in the configuration: nobody could post".into());
+    // The access reviews' page, when `[review]` names its key.
+    let reviews = match (&ctx.cfg.review.key_env, &ctx.cfg.review.key_file) {
+        (None, None) => None,
+        _ => Some(shared::review::token::Key::local(&ctx.cfg.review).map_err(|e| e.to_string())?),
+    };
+    if sources.is_empty() && reviews.is_none() {
+        return Err("no [[intake.sources]] and no [review] key in the configuration: nothing to serve".into());
     }
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -74,12 +86,16 @@ pub async fn serve(ctx: Ctx, listen: &str, queue: usize, format: Output, out: &m
             let _ = reports_tx.send(report);
         }
     });
-    let intake = Arc::new(LocalIntake {
-        sources: sources.into(),
-        dedupe: MemoryDedupe::default(),
-        hand_on: Queue(tx),
-        audit: CtxAudit(Arc::clone(&ctx)),
-        refused: Default::default(),
+    let intake = Arc::new(Doors {
+        intake: LocalIntake {
+            sources: sources.into(),
+            dedupe: MemoryDedupe::default(),
+            hand_on: Queue(tx),
+            audit: CtxAudit(Arc::clone(&ctx)),
+            refused: Default::default(),
+        },
+        reviews,
+        ctx: Arc::clone(&ctx),
     });
 
     let mut connections = tokio::task::JoinSet::new();
@@ -119,7 +135,7 @@ pub async fn serve(ctx: Ctx, listen: &str, queue: usize, format: Output, out: &m
             }
         }
     }
-    intake.flush_refused(chrono::Utc::now()).await;
+    intake.intake.flush_refused(chrono::Utc::now()).await;
     drop(intake);
     let _ = worker.await;
     while let Some(report) = reports.recv().await {
@@ -137,11 +153,12 @@ fn print(out: &mut dyn Write, format: Output, report: &EventReport) -> usize {
 /// Reads the request (at most one byte over the limit, so an oversize body is answered 413
 /// without reading it all) and answers it through the intake.
 async fn answer(
-    intake: Arc<LocalIntake>,
+    doors: Arc<Doors>,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, std::convert::Infallible> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
+    let query = req.uri().query().map(str::to_owned);
     let headers: Vec<(String, String)> =
         req.headers().iter().filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned()))).collect();
     let mut body = req.into_body();
@@ -157,9 +174,32 @@ async fn answer(
             None => break,
         }
     }
+    if let (Some(key), true) = (&doors.reviews, shared::review::api::serves(&path)) {
+        let request = shared::review::api::Request {
+            method: &method,
+            path: &path,
+            query: query.as_deref(),
+            headers: &headers,
+            body: &bytes,
+        };
+        let answer = shared::review::api::handle(&doors.ctx, key, &request, chrono::Utc::now()).await;
+        return Ok(respond_review(answer));
+    }
     let request = Request { method: &method, path: &path, headers: &headers, body: &bytes };
-    let answer = intake.handle(&request, chrono::Utc::now()).await;
+    let answer = doors.intake.handle(&request, chrono::Utc::now()).await;
     Ok(respond(&answer))
+}
+
+/// A review answer with the headers every review page carries.
+fn respond_review(answer: shared::review::api::Response) -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(Bytes::from(answer.body)));
+    *response.status_mut() = hyper::StatusCode::from_u16(answer.status).unwrap_or(hyper::StatusCode::BAD_REQUEST);
+    let headers = response.headers_mut();
+    headers.insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(answer.content_type));
+    for (name, value) in shared::review::page::HEADERS {
+        headers.insert(name, hyper::header::HeaderValue::from_static(value));
+    }
+    response
 }
 
 fn malformed() -> webhook::Refusal {

@@ -120,6 +120,23 @@ pub struct AuditRecord {
     /// On an aggregate record (the intake's refusals of one minute): how many requests it stands for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
+    /// On an access review's records: the campaign, item, reviewer and decision (the reviewer's
+    /// reason is in `reason`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewMark>,
+}
+
+/// Which decision on which item of which access review, by whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewMark {
+    pub campaign: String,
+    pub item: String,
+    pub reviewer: String,
+    pub decision: String,
+    /// Set by the campaign's default at close, not by the reviewer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub defaulted: bool,
 }
 
 impl AuditRecord {
@@ -144,6 +161,7 @@ impl AuditRecord {
             access_due_at: None,
             delivery: DELIVERY.try_with(Clone::clone).ok(),
             count: None,
+            review: None,
         }
     }
 
@@ -250,6 +268,39 @@ impl AuditRecord {
             reason: Some(reason),
             count: Some(total),
             ..Self::new(&Ids::default(), "intake", "webhook:Refused", Outcome::Failed, now)
+        }
+    }
+
+    /// A decision on one item of an access review (step `review`, action `review:Decide`, target
+    /// `review/{campaign}/{item}`): `done`, or `already-done` when the same decision and reason
+    /// were given again; the reviewer's reason in `reason`. At close, `review:Settle` records
+    /// each item's outcome the same way (the default's marked `defaulted`).
+    pub fn review(
+        employee_id: &str,
+        action: &str,
+        mark: ReviewMark,
+        reason: Option<String>,
+        outcome: Outcome,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let ids = Ids { employee_id: Some(employee_id.to_owned()), ..Ids::default() };
+        Self {
+            target: Some(format!("review/{}/{}", mark.campaign, mark.item)),
+            reason,
+            review: Some(mark),
+            ..Self::new(&ids, "review", action, outcome, now)
+        }
+    }
+
+    /// An access review's revocations held by the guard: an operator must look.
+    pub fn review_held(campaign: &str, reason: String, now: DateTime<Utc>) -> Self {
+        Self {
+            target: Some(format!("review/{campaign}")),
+            reason: Some(format!(
+                "{reason}; nothing was revoked. Check the decisions (`onboarding review report {campaign}`), then \
+                 run `onboarding review close {campaign} --allow-mass-offboarding` to carry them out"
+            )),
+            ..Self::new(&Ids::default(), "review", "review-guard", Outcome::Quarantined, now)
         }
     }
 

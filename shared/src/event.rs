@@ -428,7 +428,8 @@ fn token(field: &str, v: &str, max: usize, ok: impl Fn(char) -> bool) -> Result<
     Ok(t)
 }
 
-fn email(field: &str, v: &str) -> Result<String, ValidationError> {
+/// An email address, trimmed; the error names `field` and shows the accepted shape.
+pub fn email(field: &str, v: &str) -> Result<String, ValidationError> {
     let t = text(field, v, 254)?;
     let bad = || ValidationError::new(field, "must be an email address like `jane.doe@example.com`");
     let (local, domain) = t.split_once('@').ok_or_else(bad)?;

@@ -16,6 +16,9 @@ pub enum Step {
     /// Not part of an event's flow: an operator's `roster import --apply` adopting a user made by
     /// hand (`drivers::adopt`), before [`ADOPTED`].
     Adopt,
+    /// Not part of an event's flow: closing an access review (`drivers::review`), whose
+    /// revocations go through the same audited calls as a departure's.
+    Review,
     /// Every deployed flow's last step: the event's terminal audit record.
     Record,
 }
@@ -112,6 +115,7 @@ impl Step {
             Step::Offboard => "offboard",
             Step::Sweep => "sweep",
             Step::Adopt => "adopt",
+            Step::Review => "review",
             Step::Record => "record",
         }
     }
@@ -133,6 +137,7 @@ impl Step {
             Step::Offboard => "offboard",
             Step::Sweep => "sweep",
             Step::Adopt => "adopt",
+            Step::Review => "review",
             Step::Record => "record",
         }
     }

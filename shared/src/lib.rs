@@ -1,7 +1,8 @@
 //! Domain crate of the employee-lifecycle automation.
 //!
 //! Pure modules (no I/O, unit-tested without AWS): [`event`], [`username`], [`password`], [`policies`],
-//! [`mapping`], [`tags`], [`config`], [`intent`], [`lifecycle`], [`audit`], [`secret`].
+//! [`mapping`], [`tags`], [`config`], [`intent`], [`lifecycle`], [`audit`], [`secret`], [`html`], [`review`] (access reviews:
+//! the model, tokens, the page; its API over the store needs `tombstones`).
 //! Effects (the only modules that name SDK types): [`aws`].
 //! Behaviour, from the bottom up: [`flow`] (the steps and each flow's order), [`context`] (what
 //! every operation runs with) and the trail; [`person`] (what happens to a person: ownership,
@@ -20,6 +21,7 @@ pub mod event;
 pub mod flow;
 #[cfg(test)]
 mod fuzz;
+pub mod html;
 pub mod intake;
 pub mod intent;
 #[cfg(feature = "lambda")]
@@ -35,6 +37,7 @@ pub mod person;
 pub mod pipeline;
 pub mod policies;
 pub mod retry;
+pub mod review;
 pub mod secret;
 pub mod steps;
 pub mod tags;

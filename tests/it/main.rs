@@ -10,6 +10,7 @@ mod intake;
 mod lambda_binaries;
 mod lifecycle;
 mod pipeline;
+mod reviews;
 mod secrets;
 mod trail;
 mod trust;

@@ -80,12 +80,12 @@ pub fn sha256(s: &str) -> String {
 }
 
 /// One export: the rows and their manifest (without the hash until written).
-pub(super) struct Export {
-    pub(super) body: String,
-    pub(super) manifest: Manifest,
+pub(crate) struct Export {
+    pub(crate) body: String,
+    pub(crate) manifest: Manifest,
 }
 
-pub(super) fn export<R: Row>(rows: &[R], format: Format, footer: Option<String>, manifest: Manifest) -> Export {
+pub(crate) fn export<R: Row>(rows: &[R], format: Format, footer: Option<String>, manifest: Manifest) -> Export {
     let mut body = render(rows, format);
     if let (Format::Text, Some(f)) = (format, footer) {
         body.push_str(&f);
@@ -121,11 +121,23 @@ pub(super) fn manifest(
 /// Writes the rows (to `--out` or `out`) and the manifest (to `--manifest`, beside `--out`, or
 /// to stderr).
 pub(super) fn write(args: &AuditArgs, e: &Export, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), String> {
+    write_to(args.out.as_deref(), args.manifest.as_deref(), e, out, err)
+}
+
+/// [`write`] for any command: the rows to `path` (else `out`), the manifest to `manifest`,
+/// beside `path`, or to `err`.
+pub(crate) fn write_to(
+    path: Option<&std::path::Path>,
+    manifest_path: Option<&std::path::Path>,
+    e: &Export,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), String> {
     let manifest = serde_json::to_string_pretty(&e.manifest).unwrap_or_default() + "\n";
-    match &args.out {
+    match path {
         Some(path) => {
             std::fs::write(path, &e.body).map_err(|err| format!("cannot write {}: {err}", path.display()))?;
-            let m = args.manifest.clone().unwrap_or_else(|| {
+            let m = manifest_path.map(PathBuf::from).unwrap_or_else(|| {
                 let mut name = path.as_os_str().to_owned();
                 name.push(".manifest.json");
                 PathBuf::from(name)
@@ -142,7 +154,7 @@ pub(super) fn write(args: &AuditArgs, e: &Export, out: &mut dyn Write, err: &mut
         }
         None => {
             let _ = out.write_all(e.body.as_bytes());
-            match &args.manifest {
+            match manifest_path {
                 Some(m) => {
                     std::fs::write(m, &manifest).map_err(|err| format!("cannot write {}: {err}", m.display()))?
                 }

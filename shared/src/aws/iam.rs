@@ -828,6 +828,31 @@ impl Iam {
         )
     }
 
+    /// What a group grants: the names of its attached managed policies and inline policies
+    /// (all pages of each), for an access review's items.
+    pub async fn group_policies(&self, group: &str) -> Result<Vec<String>, Error> {
+        let mut names = self
+            .paged(
+                "iam:ListAttachedGroupPolicies",
+                transient,
+                |marker| self.client.list_attached_group_policies().group_name(group).set_marker(marker).send(),
+                |page| page.attached_policies().iter().filter_map(|p| p.policy_name().map(str::to_owned)).collect(),
+                |page| truncated(page.is_truncated(), page.marker()),
+            )
+            .await?;
+        let inline = self
+            .paged(
+                "iam:ListGroupPolicies",
+                transient,
+                |marker| self.client.list_group_policies().group_name(group).set_marker(marker).send(),
+                |page| page.policy_names().iter().map(|n| format!("{n} (inline)")).collect(),
+                |page| truncated(page.is_truncated(), page.marker()),
+            )
+            .await?;
+        names.extend(inline);
+        Ok(names)
+    }
+
     /// ARNs of the managed policies attached to the user (all pages).
     pub async fn attached_policies(&self, name: &str) -> Result<Vec<String>, Error> {
         self.paged(

@@ -18,6 +18,8 @@ pub mod identity_center;
 pub mod intake;
 #[cfg(feature = "identity-center")]
 pub mod people;
+#[cfg(feature = "review")]
+pub mod reviews;
 #[cfg(feature = "trail")]
 pub mod s3;
 #[cfg(feature = "secrets")]
@@ -123,6 +125,9 @@ pub struct Aws {
     pub scheduler: scheduler::Scheduler,
     #[cfg(feature = "tombstones")]
     pub tombstones: tombstones::Tombstones,
+    /// Access-review campaigns.
+    #[cfg(feature = "review")]
+    pub reviews: reviews::Reviews,
     /// Whom this system owns in Identity Center.
     #[cfg(feature = "identity-center")]
     pub people: people::People,
@@ -140,6 +145,8 @@ impl Aws {
             scheduler: scheduler::Scheduler::new(aws_sdk_scheduler::Client::new(sdk)),
             #[cfg(feature = "tombstones")]
             tombstones: tombstones::Tombstones::new(aws_sdk_dynamodb::Client::new(sdk)),
+            #[cfg(feature = "review")]
+            reviews: reviews::Reviews::new(aws_sdk_dynamodb::Client::new(sdk)),
             #[cfg(feature = "identity-center")]
             people: people::People::of(sdk),
         }
@@ -210,26 +217,31 @@ pub(crate) async fn get_keyed_item(
     Ok(out.item)
 }
 
-/// Creates a DynamoDB table keyed by the string attribute `key`, billed on demand, unless one
-/// of that name exists; returns whether it did.
+/// Creates a DynamoDB table keyed by the string attribute `key` (and the string sort key `sort`,
+/// when given), billed on demand, unless one of that name exists; returns whether it did.
 #[cfg(feature = "tombstones")]
 pub(crate) async fn create_keyed_table(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     key: &str,
+    sort: Option<&str>,
 ) -> Result<bool, Error> {
     use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
-    let created = client
+    let attribute = |name: &str| {
+        built(AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build())
+    };
+    let element =
+        |name: &str, kind: KeyType| built(KeySchemaElement::builder().attribute_name(name).key_type(kind).build());
+    let mut create = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(built(
-            AttributeDefinition::builder().attribute_name(key).attribute_type(ScalarAttributeType::S).build(),
-        )?)
-        .key_schema(built(KeySchemaElement::builder().attribute_name(key).key_type(KeyType::Hash).build())?)
-        .send()
-        .await
-        .map_err(|e| aws_error("dynamodb:CreateTable", e));
+        .attribute_definitions(attribute(key)?)
+        .key_schema(element(key, KeyType::Hash)?);
+    if let Some(sort) = sort {
+        create = create.attribute_definitions(attribute(sort)?).key_schema(element(sort, KeyType::Range)?);
+    }
+    let created = create.send().await.map_err(|e| aws_error("dynamodb:CreateTable", e));
     match created {
         Ok(_) => Ok(true),
         Err(e) if is_code(&e, "ResourceInUseException") => Ok(false),
@@ -237,9 +249,6 @@ pub(crate) async fn create_keyed_table(
     }
 }
 
-/// A request part from an SDK builder, or the builder's refusal (a required field left unset)
-/// as an error.
-#[cfg(feature = "tombstones")]
 pub(crate) fn built<T>(part: Result<T, aws_sdk_iam::error::BuildError>) -> Result<T, Error> {
     part.map_err(|e| Error::Input(e.to_string()))
 }

@@ -251,7 +251,7 @@ impl People {
 
     /// Creates the table (on demand) unless it exists; returns whether it did.
     pub async fn create_table(&self, table: &str) -> Result<bool, Error> {
-        super::create_keyed_table(&self.client, table, KEY).await
+        super::create_keyed_table(&self.client, table, KEY, None).await
     }
 }
 

@@ -62,7 +62,7 @@ impl Tombstones {
 
     /// Creates the table (on demand, TTL on `expiresAt`) unless it exists; returns whether it did.
     pub async fn create_table(&self, table: &str) -> Result<bool, Error> {
-        if !super::create_keyed_table(&self.client, table, KEY).await? {
+        if !super::create_keyed_table(&self.client, table, KEY, None).await? {
             return Ok(false);
         }
         let ttl = built(TimeToLiveSpecification::builder().attribute_name(TTL).enabled(true).build())?;

@@ -3,7 +3,10 @@
 //! The CLI reads `onboarding.toml`; a Lambda reads the same TOML from the `ONBOARDING_CONFIG`
 //! environment variable (or a file named by `ONBOARDING_CONFIG_FILE`).
 
+mod review;
 mod target;
+
+pub use review::ReviewConfig;
 
 pub use target::{
     AssignmentConfig, IdentityCenterConfig, PermissionSetConfig, TargetConfig, TargetKind, session_hours,
@@ -47,6 +50,8 @@ pub struct Config {
     pub intake: IntakeConfig,
     #[serde(default)]
     pub trail: TrailConfig,
+    #[serde(default)]
+    pub review: ReviewConfig,
 }
 
 /// The durable audit trail (deployed): the Object Lock bucket the archiver writes.
@@ -336,6 +341,7 @@ impl Config {
 
     pub fn validate(&self) -> Result<(), ValidationError> {
         self.validate_intake()?;
+        self.review.validate()?;
         match (self.target.kind, &self.identity_center) {
             (TargetKind::IdentityCenter, None) => {
                 return Err(ValidationError::new(

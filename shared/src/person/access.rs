@@ -298,3 +298,78 @@ fn credential_kinds(ctx: &Ctx) -> impl Iterator<Item = CredentialKind> {
     let skip = ctx.skip_service_specific_credentials();
     CredentialKind::ALL.into_iter().filter(move |k| !(skip && *k == CredentialKind::ServiceSpecific))
 }
+
+/// Ends one grant an access review revoked, through the same audited calls a departure makes
+/// (group left, console password removed, access key deactivated, policy detached or deleted),
+/// then reads the user back and returns what it shows: the revocation's proof. A user that no
+/// longer exists has no access left to end. Never acts on a protected or unmanaged user.
+pub(crate) async fn revoke_grant(
+    ctx: &Ctx,
+    trail: &mut Trail<'_>,
+    user_name: &str,
+    grant: crate::review::Grant,
+    target: &str,
+) -> Result<String, Error> {
+    use crate::review::Grant;
+    let iam = &ctx.aws.iam;
+    let Some(user) = iam.get_user(user_name).await? else {
+        return Ok(format!("iam:GetUser({user_name}): no such user (access already ended)"));
+    };
+    if is_protected(&ctx.cfg, &user) || !ownership::is_managed(ctx.owner(), &user) {
+        return Err(Error::Conflict(format!("`{user_name}` is protected or not managed: its access is not changed")));
+    }
+    let name = user.name.as_str();
+    let kind = CredentialKind::AccessKey;
+    match grant {
+        Grant::Group => {
+            trail
+                .apply("iam:RemoveUserFromGroup", &format!("group/{target}"), iam.remove_user_from_group(name, target))
+                .await?;
+            let groups = iam.groups_for_user(name).await?;
+            if groups.iter().any(|g| g == target) {
+                return Err(Error::Conflict(format!("`{name}` is still in group {target} after its removal")));
+            }
+            Ok(format!("iam:ListGroupsForUser({name}): not a member of {target}; groups now [{}]", groups.join(", ")))
+        }
+        Grant::Console => {
+            if iam.has_login_profile(name).await? {
+                trail.apply("iam:DeleteLoginProfile", &user.arn, iam.delete_login_profile(name)).await?;
+            } else {
+                trail.record("iam:DeleteLoginProfile", &user.arn, Outcome::AlreadyDone).await?;
+            }
+            match iam.has_login_profile(name).await? {
+                true => Err(Error::Conflict(format!("`{name}` still has a console password after its removal"))),
+                false => Ok(format!("iam:GetLoginProfile({name}): no console password")),
+            }
+        }
+        Grant::AccessKey => {
+            let at = format!("{}/{}/{target}", user.arn, kind.segment());
+            match iam.access_keys(name).await?.into_iter().find(|c| c.id == target) {
+                Some(c) if c.active => {
+                    trail.apply(kind.update_action(), &at, iam.set_credential_active(name, kind, target, false)).await?
+                }
+                _ => trail.record(kind.update_action(), &at, Outcome::AlreadyDone).await?,
+            }
+            match iam.access_keys(name).await?.into_iter().find(|c| c.id == target) {
+                Some(c) if c.active => Err(Error::Conflict(format!("access key {target} of `{name}` is still active"))),
+                Some(_) => Ok(format!("iam:ListAccessKeys({name}): {target} Inactive")),
+                None => Ok(format!("iam:ListAccessKeys({name}): {target} no longer exists")),
+            }
+        }
+        Grant::Policy => {
+            trail.apply("iam:DetachUserPolicy", target, iam.detach_user_policy(name, target)).await?;
+            match iam.attached_policies(name).await?.iter().any(|p| p == target) {
+                true => Err(Error::Conflict(format!("{target} is still attached to `{name}`"))),
+                false => Ok(format!("iam:ListAttachedUserPolicies({name}): {target} not attached")),
+            }
+        }
+        Grant::InlinePolicy => {
+            let at = format!("{}/policy/{target}", user.arn);
+            trail.apply("iam:DeleteUserPolicy", &at, iam.delete_user_policy(name, target)).await?;
+            match iam.inline_policies(name).await?.iter().any(|p| p == target) {
+                true => Err(Error::Conflict(format!("inline policy {target} is still on `{name}`"))),
+                false => Ok(format!("iam:ListUserPolicies({name}): no {target}")),
+            }
+        }
+    }
+}

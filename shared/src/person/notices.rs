@@ -24,7 +24,8 @@ pub struct Message {
     pub body: String,
 }
 
-/// Publishes messages to the notifications topic (not in a dry run), one audited action each.
+/// Publishes messages to the notifications topic (not in a dry run), one audited action each;
+/// `employee_id` (the person they are about) is an attribute unless empty (a reviewer's message).
 pub(crate) async fn publish(
     ctx: &Ctx,
     trail: &mut Trail<'_>,
@@ -42,14 +43,12 @@ pub(crate) async fn publish(
     // All of them in one call (`PublishBatch`; authorised by `sns:Publish`).
     let outgoing: Vec<sns::Message> = messages
         .iter()
-        .map(|m| sns::Message {
-            subject: Some(m.subject.clone()),
-            body: m.body.clone(),
-            attributes: vec![
-                ("recipient", m.recipient.clone()),
-                ("employee-id", employee_id.to_owned()),
-                ("event-type", m.kind.to_owned()),
-            ],
+        .map(|m| {
+            let mut attributes = vec![("recipient", m.recipient.clone()), ("event-type", m.kind.to_owned())];
+            if !employee_id.is_empty() {
+                attributes.push(("employee-id", employee_id.to_owned()));
+            }
+            sns::Message { subject: Some(m.subject.clone()), body: m.body.clone(), attributes }
         })
         .collect();
     let results = ctx.aws.sns.publish_batch(topic, &outgoing).await;

@@ -67,6 +67,7 @@ pub async fn run(step: Step, ctx: &Ctx, state: &mut State) -> Result<Value, Erro
         Step::Adopt => Err(Error::Input(
             "adopting a user is an operator's decision: run `onboarding roster import --apply`".into(),
         )),
+        Step::Review => Err(Error::Input("an access review is closed by `onboarding review close`".into())),
         Step::Record => json(&record::run(ctx, state).await?),
     }
 }

@@ -110,7 +110,9 @@ async fn every_function_binary_serves_identity_center_within_the_role_the_stack_
             Step::Offboard => "OffboardRole",
             Step::Sweep => "SweepRole",
             Step::Record => "RecordRole",
-            Step::Adopt => unreachable!("no function adopts: the operator's CLI does"),
+            Step::Adopt | Step::Review => {
+                unreachable!("no function adopts or closes a review: the operator's CLI does")
+            }
         };
         let principal = tests::stack::function_role(&stack, role);
         for (target, body) in &acct.recorded()[mark..] {

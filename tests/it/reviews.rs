@@ -1,0 +1,328 @@
+//! Access reviews end to end against the emulator: `review start` freezes the managed people's
+//! access, reviewers get their links, two managers decide on the page in headless Chromium (and
+//! a tool through the JSON API), refusals (expired link, another's item, a bad body, a forged
+//! form, a closed campaign), `close` held by the guard then carried out, the revocations read
+//! back through IAM, and the evidence pack's hashes recomputed by Python.
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+use shared::review::token::Key;
+use tests::http::request;
+use tests::{Account, binary, config, event, scratch, spawn_announcing, user_groups};
+
+const KEY: &str = "review-key-for-tests-0123456789abcdef-0123456789";
+const FALLBACK: &str = "security.lead@example.com";
+
+/// Runs the CLI with the review config; returns exit code, stdout, stderr.
+fn cli(acct: &Account, config: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = acct
+        .command(binary("onboarding"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("REVIEW_KEY", KEY)
+        .stdin(Stdio::null())
+        .output()
+        .expect("onboarding runs");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}
+
+/// Headless Chromium on `url`, deciding `decisions` and submitting (`tests/browser/review.mjs`).
+fn browser(url: &str, decisions: Value) -> Value {
+    let out = std::process::Command::new("node")
+        .arg(tests::root().join("tests/browser/review.mjs"))
+        .arg(url)
+        .arg(decisions.to_string())
+        .output()
+        .expect("node runs");
+    assert!(out.status.success(), "browser: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("the browser's JSON")
+}
+
+fn token_in(body: &str) -> String {
+    let at = body.find("?token=").expect("a link with a token") + "?token=".len();
+    body[at..].split_whitespace().next().expect("token").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_runs_from_start_through_the_page_to_revocations_and_an_evidence_pack() {
+    // GIVEN four people: Jane and Zoe with a manager each, Sam whose manager on record is
+    // himself, and Ned with none (both go to the fallback reviewer)
+    let acct = Account::new().await;
+    let mut cfg = config();
+    cfg.review.fallback_reviewer = Some(FALLBACK.into());
+    let (ctx, inboxes) = acct.ready(cfg).await;
+    let people = [
+        ("hire-engineering.json", json!({})),
+        ("hire-finance-programmatic.json", json!({"managerEmail": "grace.hopper@example.com"})),
+        (
+            "hire-engineering.json",
+            json!({"eventId": "hr-evt-sam", "employeeId": "E3001", "givenName": "Sam", "familyName": "Self",
+                   "email": "sam.self@example.com", "managerEmail": "Sam.Self@example.com"}),
+        ),
+        (
+            "hire-engineering.json",
+            json!({"eventId": "hr-evt-ned", "employeeId": "E3002", "givenName": "Ned", "familyName": "Alone",
+                   "email": "ned.alone@example.com", "managerEmail": null}),
+        ),
+    ];
+    for (file, overrides) in people {
+        let r = shared::pipeline::process(&ctx, &event(file, overrides)).await;
+        assert!(r.error.is_none(), "{file}: {:?}", r.error);
+    }
+    let _ = inboxes.notifications.drain().await;
+    let _ = inboxes.audit.drain().await;
+    let shipped = std::fs::read_to_string(tests::root().join("onboarding.toml")).expect("config");
+    let config = scratch().join(format!("review-{}.toml", acct.id));
+    let review = format!(
+        "\n[review]\nfallback_reviewer = \"{FALLBACK}\"\nbase_url = \"https://reviews.example.com\"\nkey_env = \"REVIEW_KEY\"\n"
+    );
+    std::fs::write(&config, format!("{shipped}{review}")).expect("config file");
+
+    // WHEN the campaign starts
+    let (code, out, err) =
+        cli(&acct, &config, &["review", "start", "--campaign", "2026-q4", "--due", "14d", "--default", "revoke"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("campaign 2026-q4 started") && out.contains("for 4 people, 3 reviewers told"), "{out}");
+    // Starting it again changes nothing.
+    let (code, again, _) = cli(&acct, &config, &["review", "start", "--campaign", "2026-q4"]);
+    assert!(code == 0 && again.contains("exists: nothing changed"), "{again}");
+
+    // THEN each reviewer got one message with a link of their own, and no one else's token
+    let messages = inboxes.notifications.drain().await;
+    let mut tokens: BTreeMap<String, String> = BTreeMap::new();
+    for m in &messages {
+        let to = m.attributes.get("recipient").cloned().expect("recipient");
+        assert_eq!(m.attributes.get("event-type").map(String::as_str), Some("access-review"));
+        assert!(m.message.contains("https://reviews.example.com/reviews/2026-q4?token="), "{}", m.message);
+        tokens.insert(to, token_in(&m.message));
+    }
+    assert_eq!(
+        tokens.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["ada.lovelace@example.com", "grace.hopper@example.com", FALLBACK]
+    );
+    for m in &messages {
+        let mine = &tokens[&m.attributes["recipient"]];
+        assert!(tokens.values().filter(|t| *t != mine).all(|t| !m.message.contains(t.as_str())));
+        assert!(!m.message.contains(KEY));
+    }
+
+    // AND the page is served with the key
+    let mut serve = acct.command(binary("onboarding"));
+    serve
+        .arg("--config")
+        .arg(&config)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("REVIEW_KEY", KEY)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null());
+    let (mut child, said, _out) = spawn_announcing(&mut serve, &["listening on http://"]).expect("onboarding serve");
+    let addr = said[0].clone();
+    let page = |who: &str| format!("http://{addr}/reviews/2026-q4?token={}", tokens[who]);
+    let api = |method: &str, path: &str, who: &str, body: &Value| {
+        let headers = [("content-type", "application/json".to_owned())];
+        let path = format!("/reviews/2026-q4/{path}?token={}", tokens.get(who).map_or(who, String::as_str));
+        let (status, text) = request(&addr, method, &path, &headers, body.to_string().as_bytes());
+        (status, serde_json::from_str::<Value>(&text).unwrap_or(Value::Null), text)
+    };
+
+    // The JSON view: Jane's manager sees Jane's items only.
+    let (status, ada, _) = api("GET", "items", "ada.lovelace@example.com", &Value::Null);
+    assert_eq!(status, 200, "{ada}");
+    assert_eq!(
+        (ada["campaign"].as_str(), ada["reviewer"].as_str()),
+        (Some("2026-q4"), Some("ada.lovelace@example.com"))
+    );
+    let ada_items = ada["items"].as_array().expect("items").clone();
+    assert!(!ada_items.is_empty() && ada_items.iter().all(|i| i["employeeId"] == "E1001"), "{ada}");
+    let item = |items: &[Value], access: &str, target: &str| {
+        items
+            .iter()
+            .find(|i| i["access"] == access && i["target"] == target)
+            .unwrap_or_else(|| panic!("{access} {target}"))["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let janes_developers = item(&ada_items, "group", "Developers");
+    let janes_all = item(&ada_items, "group", "AllEmployees");
+    let janes_console = item(&ada_items, "console", "");
+    let (_, grace, _) = api("GET", "items", "grace.hopper@example.com", &Value::Null);
+    let zoe_items = grace["items"].as_array().expect("items").clone();
+    let (_, fallback, _) = api("GET", "items", FALLBACK, &Value::Null);
+    let fallback_people: std::collections::BTreeSet<&str> =
+        fallback["items"].as_array().expect("items").iter().filter_map(|i| i["employeeId"].as_str()).collect();
+    assert_eq!(
+        fallback_people.into_iter().collect::<Vec<_>>(),
+        ["E3001", "E3002"],
+        "the self-review went to the fallback"
+    );
+
+    // WHEN Jane's manager revokes Developers and keeps the rest, in the browser
+    let shown = browser(
+        &page("ada.lovelace@example.com"),
+        json!([
+            {"id": janes_developers, "decision": "revoke", "reason": "moved to a non-engineering role"},
+            {"id": janes_all, "decision": "keep"},
+            {"id": janes_console, "decision": "keep"},
+        ]),
+    );
+    assert_eq!(shown["status"], 200);
+    assert_eq!(shown["overflow"], false, "the page fits a phone's width");
+    assert!(shown["text"].as_str().expect("text").contains("Jane Doe"), "{}", shown["text"]);
+    let after = &shown["after"];
+    assert_eq!(after["status"], 200, "{}", after["text"]);
+    assert!(after["text"].as_str().expect("text").contains("Saved 3 decision(s)"), "{}", after["text"]);
+    for html in [&shown["html"], &after["html"]] {
+        assert!(
+            !html.as_str().expect("html").contains(&tokens["ada.lovelace@example.com"]),
+            "the token is in the page"
+        );
+    }
+    // AND Zoe's manager keeps everything but revokes her access key, in the browser too
+    let zoe_key = zoe_items.iter().find(|i| i["access"] == "access-key").expect("Zoe's key")["id"].clone();
+    let mut decisions: Vec<Value> =
+        zoe_items.iter().filter(|i| i["id"] != zoe_key).map(|i| json!({"id": i["id"], "decision": "keep"})).collect();
+    decisions.push(json!({"id": zoe_key, "decision": "revoke", "reason": "not used in 90 days"}));
+    let grace_shown = browser(&page("grace.hopper@example.com"), json!(decisions));
+    assert!(
+        grace_shown["after"]["text"]
+            .as_str()
+            .expect("text")
+            .contains(&format!("Saved {} decision(s)", zoe_items.len()))
+    );
+
+    // THEN the API shows the decisions; the refusals name what is wrong
+    let (_, ada, _) = api("GET", "items", "ada.lovelace@example.com", &Value::Null);
+    let got = ada["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["id"] == janes_developers.as_str())
+        .cloned()
+        .expect("item");
+    assert_eq!(
+        (got["decision"].as_str(), got["reason"].as_str()),
+        (Some("revoke"), Some("moved to a non-engineering role"))
+    );
+    let not_mine = json!({"decisions": [{"id": zoe_key, "decision": "keep"}]});
+    let (status, answer, _) = api("POST", "decisions", "ada.lovelace@example.com", &not_mine);
+    assert_eq!((status, answer["field"].as_str()), (403, Some("decisions[0].id")), "{answer}");
+    let no_reason = json!({"decisions": [{"id": janes_all, "decision": "revoke"}]});
+    let (status, answer, _) = api("POST", "decisions", "ada.lovelace@example.com", &no_reason);
+    assert_eq!((status, answer["field"].as_str()), (400, Some("decisions[0].reason")), "{answer}");
+    let bad = json!({"decisions": [{"id": janes_all, "decision": "maybe"}]});
+    let (status, answer, _) = api("POST", "decisions", "ada.lovelace@example.com", &bad);
+    assert!(status == 400 && answer["error"].as_str().is_some_and(|e| e.contains("keep, revoke")), "{answer}");
+    let (status, answer, _) = api("POST", "decisions", "ada.lovelace@example.com", &json!({"decision": []}));
+    assert_eq!(status, 400, "{answer}");
+    // An expired link, a link for another campaign, a forged one: 401, as a plain page too.
+    let key = Key::new(KEY.as_bytes(), "k").expect("key");
+    let expired = key.issue("2026-q4", "ada.lovelace@example.com", chrono::Utc::now() - chrono::TimeDelta::hours(1));
+    let (status, answer, _) = api("GET", "items", &expired, &Value::Null);
+    assert!(status == 401 && answer["error"].as_str().is_some_and(|e| e.contains("expired")), "{answer}");
+    let expired_page = browser(&format!("http://{addr}/reviews/2026-q4?token={expired}"), json!([]));
+    assert_eq!(expired_page["status"], 401);
+    assert!(expired_page["text"].as_str().expect("text").contains("expired"), "{}", expired_page["text"]);
+    let forged = Key::new(b"not the key at all, but long enough!!", "k").expect("key").issue(
+        "2026-q4",
+        "ada.lovelace@example.com",
+        chrono::Utc::now() + chrono::TimeDelta::days(1),
+    );
+    assert_eq!(api("GET", "items", &forged, &Value::Null).0, 401);
+    // A form posted without the page's check (another site's form) is refused, and writes nothing.
+    let form = format!("decision.{janes_all}=revoke&reason.{janes_all}=x");
+    let headers = [("content-type", "application/x-www-form-urlencoded".to_owned())];
+    let path = format!("/reviews/2026-q4?token={}", tokens["ada.lovelace@example.com"]);
+    assert_eq!(request(&addr, "POST", &path, &headers, form.as_bytes()).0, 403);
+
+    // WHEN the campaign closes: the fallback decided nothing, so Sam and Ned default to revoke:
+    // 4 of 4 people would lose access, over the guard's 10 %: held
+    let (code, out, err) = cli(&acct, &config, &["review", "close", "2026-q4"]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains("held by the guard"), "{out}");
+    assert_eq!(user_groups(&acct, "jane.doe").await, ["AllEmployees", "Developers"], "nothing revoked while held");
+    // Decisions are closed from the moment close began.
+    let late = json!({"decisions": [{"id": janes_all, "decision": "keep"}]});
+    assert_eq!(api("POST", "decisions", "ada.lovelace@example.com", &late).0, 409);
+    let (code, out, err) = cli(&acct, &config, &["review", "close", "2026-q4", "--allow-mass-offboarding"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("campaign 2026-q4 closed: 4 people reviewed, 4 losing access"), "{out}");
+
+    // THEN IAM shows every revocation
+    assert_eq!(user_groups(&acct, "jane.doe").await, ["AllEmployees"]);
+    let iam = acct.iam();
+    assert!(iam.get_login_profile().user_name("jane.doe").send().await.is_ok(), "Jane's console was kept");
+    let keys = iam.list_access_keys().user_name("zoe.obrien-nunez").send().await.expect("keys");
+    assert!(keys.access_key_metadata().iter().all(|k| k.status().map(|s| s.as_str()) == Some("Inactive")));
+    for defaulted in ["sam.self", "ned.alone"] {
+        assert!(user_groups(&acct, defaulted).await.is_empty(), "{defaulted} keeps a group");
+        assert!(iam.get_login_profile().user_name(defaulted).send().await.is_err(), "{defaulted} keeps the console");
+    }
+
+    // AND the evidence pack: rows and manifest, the population, each hash recomputed by Python
+    let dir = scratch().join(format!("evidence-{}", acct.id));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (rows, population) = (dir.join("pack.csv"), dir.join("population.jsonl"));
+    let (code, out, err) = cli(
+        &acct,
+        &config,
+        &[
+            "--format",
+            "csv",
+            "review",
+            "report",
+            "2026-q4",
+            "--out",
+            rows.to_str().expect("path"),
+            "--population",
+            population.to_str().expect("path"),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("pack.csv.manifest.json")).expect("manifest"))
+            .expect("json");
+    let python = std::env::var("ONBOARDING_PYTHON").unwrap_or_else(|_| "python3".into());
+    let sha = |p: &std::path::Path| {
+        let o = std::process::Command::new(&python)
+            .args(["-c", "import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())"])
+            .arg(p)
+            .output()
+            .expect("python");
+        String::from_utf8_lossy(&o.stdout).trim().to_owned()
+    };
+    assert_eq!(sha(&rows), manifest["sha256"].as_str().expect("sha"));
+    assert_eq!(sha(&population), manifest["filters"]["populationSha256"].as_str().expect("population sha"));
+    let csv = std::fs::read_to_string(&rows).expect("rows");
+    let line = csv.lines().find(|l| l.starts_with(&janes_developers)).expect("Jane's Developers row");
+    assert!(
+        line.contains("ada.lovelace@example.com")
+            && line.contains("moved to a non-engineering role")
+            && line.contains("not a member of Developers"),
+        "{line}"
+    );
+    let defaulted = csv.lines().filter(|l| l.contains(",revoke,true,")).count();
+    assert!(defaulted >= 4, "Sam's and Ned's items defaulted to revoke: {csv}");
+
+    // AND every decision is an audit record; no token or key in any record, report or page
+    let records: Vec<Value> = inboxes.audit.drain().await.iter().map(|d| d.json()).collect();
+    let decided: Vec<&Value> = records.iter().filter(|r| r["action"] == "review:Decide").collect();
+    assert_eq!(decided.len(), 3 + zoe_items.len(), "one record per decision");
+    let jane = decided.iter().find(|r| r["review"]["item"] == janes_developers.as_str()).expect("record");
+    assert_eq!(
+        (jane["review"]["reviewer"].as_str(), jane["review"]["decision"].as_str(), jane["reason"].as_str()),
+        (Some("ada.lovelace@example.com"), Some("revoke"), Some("moved to a non-engineering role"))
+    );
+    assert!(records.iter().any(|r| r["action"] == "iam:RemoveUserFromGroup" && r["step"] == "review"));
+    let everything =
+        format!("{records:?}{csv}{}{}", std::fs::read_to_string(&population).expect("population"), after["html"]);
+    for secret in tokens.values().map(String::as_str).chain([KEY, expired.as_str()]) {
+        assert!(!everything.contains(secret), "a token or the key leaked");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
