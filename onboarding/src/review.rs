@@ -4,7 +4,7 @@
 //! manifest (SHA-256 of the population), stores it (the `[review] table`), writes the population
 //! to the trail bucket (Object Lock) when there is one, and sends each reviewer their link.
 //! Decisions come through `onboarding serve`'s `/reviews/` page and API
-//! (`shared::review::api`); `close` settles and revokes (`shared::drivers::review`); `report` is
+//! (`shared::drivers::review::api`); `close` settles and revokes (`shared::drivers::review`); `report` is
 //! the evidence pack.
 
 use std::collections::BTreeMap;

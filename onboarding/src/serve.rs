@@ -174,15 +174,15 @@ async fn answer(
             None => break,
         }
     }
-    if let (Some(key), true) = (&doors.reviews, shared::review::api::serves(&path)) {
-        let request = shared::review::api::Request {
+    if let (Some(key), true) = (&doors.reviews, shared::drivers::review::api::serves(&path)) {
+        let request = shared::drivers::review::api::Request {
             method: &method,
             path: &path,
             query: query.as_deref(),
             headers: &headers,
             body: &bytes,
         };
-        let answer = shared::review::api::handle(&doors.ctx, key, &request, chrono::Utc::now()).await;
+        let answer = shared::drivers::review::api::handle(&doors.ctx, key, &request, chrono::Utc::now()).await;
         return Ok(respond_review(answer));
     }
     let request = Request { method: &method, path: &path, headers: &headers, body: &bytes };
@@ -191,7 +191,7 @@ async fn answer(
 }
 
 /// A review answer with the headers every review page carries.
-fn respond_review(answer: shared::review::api::Response) -> hyper::Response<Full<Bytes>> {
+fn respond_review(answer: shared::drivers::review::api::Response) -> hyper::Response<Full<Bytes>> {
     let mut response = hyper::Response::new(Full::new(Bytes::from(answer.body)));
     *response.status_mut() = hyper::StatusCode::from_u16(answer.status).unwrap_or(hyper::StatusCode::BAD_REQUEST);
     let headers = response.headers_mut();

@@ -1,12 +1,10 @@
 //! Access reviews: a campaign freezes every managed person's access as items, one per grant
 //! (a group membership, console access, an access key, a policy on the user), each reviewed by the
-//! person's manager; decisions come through a page or its JSON API ([`api`]) authenticated by a
+//! person's manager; decisions come through a page or its JSON API (`drivers::review::api`) authenticated by a
 //! signed per-reviewer link ([`token`]); at close the undecided get the campaign's default and
 //! every revocation goes through the audited path (`drivers::review`). This module is pure: the
 //! model, who reviews what, the population's hash, the revocation guard's arithmetic.
 
-#[cfg(feature = "review")]
-pub mod api;
 pub mod page;
 pub mod token;
 

@@ -16,12 +16,12 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::page::{self, Notice};
-use super::token::{Claims, Key};
-use super::{Campaign, Decision, Item, Status};
 use crate::audit::{AuditRecord, Outcome, ReviewMark};
 use crate::aws::reviews::Decided;
 use crate::context::Ctx;
+use crate::review::page::{self, Notice};
+use crate::review::token::{Claims, Key};
+use crate::review::{Campaign, Decision, Item, Status};
 
 /// One answer.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,6 +4,8 @@
 //! Rerunning it carries on where it stopped: outcomes already set stay, revocations already proven
 //! are not repeated.
 
+pub mod api;
+
 use chrono::{DateTime, Utc};
 
 use crate::audit::{AuditRecord, Ids, Outcome, ReviewMark};
