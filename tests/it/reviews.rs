@@ -32,7 +32,9 @@ fn cli(acct: &Account, config: &std::path::Path, args: &[&str]) -> (i32, String,
 
 /// Headless Chromium on `url`, deciding `decisions` and submitting (`tests/browser/review.mjs`).
 fn browser(url: &str, decisions: Value) -> Value {
+    let chromium = tests::browser::chromium().expect("Chromium (`cargo xtask test` installs Debian's)");
     let out = std::process::Command::new("node")
+        .env("CHROMIUM", chromium)
         .arg(tests::root().join("tests/browser/review.mjs"))
         .arg(url)
         .arg(decisions.to_string())

@@ -453,7 +453,7 @@ async fn the_html_report_is_self_contained_and_renders_in_a_browser() {
 
     let Some(browser) = tests::browser::chromium() else {
         eprintln!(
-            "SKIPPED the browser half of this test: Chromium is not installed (`.ci/run` installs Debian's \
+            "SKIPPED the browser half of this test: Chromium is not installed (`cargo xtask test` installs Debian's \
              `chromium`; `apt-get install chromium` does it here)"
         );
         return;

@@ -1,5 +1,6 @@
 //! A real browser for the HTML the system writes: Chromium, headless, from Debian's packages
-//! (`.ci/run` installs it). Without it, the callers skip and say so.
+//! (`cargo xtask test` installs it). Without it, the report's test skips and says so; the review
+//! page's test fails.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
