@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, TimeDelta, Utc};
 use clap::Subcommand;
 use serde::Serialize;
+use shared::config::Links;
 use shared::review::{self, Campaign, Decision, Grant, Holding, Item, Population, Status};
 use shared::steps::Ctx;
 
@@ -123,7 +124,11 @@ pub async fn run(
     };
     match action {
         ReviewAction::Start { campaign, due, default } => {
-            let (key, base) = links(ctx)?;
+            // Locally, the key and the page's address are needed before anything is written.
+            let local = match ctx.cfg.review.links {
+                Links::Cli => Some(links(ctx)?),
+                Links::Function => None,
+            };
             let now = ctx.now();
             let due = now + TimeDelta::days(i64::from(due.unwrap_or(ctx.cfg.review.due_days)));
             let (campaign, frozen) = freeze(ctx, campaign, due, *default, now).await?;
@@ -140,18 +145,12 @@ pub async fn run(
                 let lines = review::population_lines(&frozen);
                 lock(sdk, ctx, bucket, &format!("reviews/{}/population.jsonl", campaign.name), lines).await?;
             }
-            let told =
-                shared::drivers::review::notify(ctx, &campaign, &key, &base, false).await.map_err(Stop::failed)?;
+            let told = send_links(ctx, &campaign, local.as_ref(), false).await?;
             let p = &campaign.population;
             let _ = writeln!(
                 out,
-                "campaign {} started: {} items for {} people, {} reviewers told; due {}; population sha256 {}",
-                campaign.name,
-                p.items,
-                p.people,
-                told.len(),
-                campaign.due,
-                p.sha256
+                "campaign {} started: {} items for {} people, {told}; due {}; population sha256 {}",
+                campaign.name, p.items, p.people, campaign.due, p.sha256
             );
             Ok(EXIT_OK)
         }
@@ -185,12 +184,12 @@ pub async fn run(
                     c.status.as_str()
                 )));
             }
-            let (key, base) = links(ctx)?;
-            let told = shared::drivers::review::notify(ctx, &c, &key, &base, true).await.map_err(Stop::failed)?;
-            for (reviewer, undecided, total) in &told {
-                let _ = writeln!(out, "reminded {reviewer}: {undecided} of {total} undecided");
-            }
-            let _ = writeln!(out, "{} reviewers reminded", told.len());
+            let local = match ctx.cfg.review.links {
+                Links::Cli => Some(links(ctx)?),
+                Links::Function => None,
+            };
+            let told = send_links(ctx, &c, local.as_ref(), true).await?;
+            let _ = writeln!(out, "campaign {}: {told}", c.name);
             Ok(EXIT_OK)
         }
         ReviewAction::Close { campaign } => {
@@ -270,6 +269,32 @@ pub async fn run(
                 lock(sdk, ctx, bucket, &format!("{stem}.manifest.json"), m).await?;
             }
             Ok(EXIT_OK)
+        }
+    }
+}
+
+/// Sends the reviewers' links: signed here with the local key, or asked of the deployed
+/// `reviews` function (which alone reads the key). Says what was done.
+async fn send_links(
+    ctx: &Ctx,
+    campaign: &Campaign,
+    local: Option<&(review::token::Key, String)>,
+    reminder: bool,
+) -> Result<String, Stop> {
+    match local {
+        Some((key, base)) => {
+            let told =
+                shared::drivers::review::notify(ctx, campaign, key, base, reminder).await.map_err(Stop::failed)?;
+            Ok(format!("{} reviewers told", told.len()))
+        }
+        None => {
+            let at = shared::lifecycle::stamp(Utc::now());
+            ctx.aws
+                .reviews
+                .request_links(&ctx.cfg.review.table, &campaign.name, reminder, &at)
+                .await
+                .map_err(Stop::failed)?;
+            Ok("links asked of the reviews function".into())
         }
     }
 }

@@ -215,6 +215,9 @@ fn function_config_for(t: &Value, target: &str) -> Config {
         ("AuditRetentionDays", "400"),
         ("HrBus", "hr-events"),
         ("IntakeSource", "workday"),
+        ("ReviewsTable", "employee-lifecycle-reviews"),
+        ("ReviewsKey", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:employee-lifecycle-reviews-key-AbCdEf"),
+        ("ReviewsBase", "base_url = \"https://reviews.example.com\""),
         (
             "IntakeSecrets",
             "\"arn:aws:secretsmanager:eu-west-1:123456789012:secret:employee-lifecycle-intake/workday-AbCdEf\"",
@@ -357,7 +360,7 @@ fn the_function_table_lists_every_function() {
         .filter(|e| e.path().join("Cargo.toml").exists())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(functions.len(), 10, "{functions:?}");
+    assert_eq!(functions.len(), 11, "{functions:?}");
     let missing: Vec<&String> = functions.iter().filter(|f| !doc.contains(&format!("\n| `{f}` |"))).collect();
     assert!(missing.is_empty(), "no row for {missing:?}");
 }
@@ -435,6 +438,7 @@ fn findings(t: &Value, text: &str) -> Vec<String> {
         "iam:GetAccountPasswordPolicy",
         "iam:GetAccountAuthorizationDetails",
         "secretsmanager:ListSecrets",
+        "dynamodb:ListStreams",
     ];
     let users = "arn:${AWS::Partition}:iam::${AWS::AccountId}:user${UserPath}*";
     let secrets = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretsPrefix}/*";
@@ -469,8 +473,10 @@ fn findings(t: &Value, text: &str) -> Vec<String> {
                 bad.push(format!("{role}: users outside the managed path: {r}"));
             }
             // The one read of a secret: the intake's own signing secrets.
-            let signing =
-                role == "IntakeRole" && acts == ["secretsmanager:GetSecretValue"] && r == "Ref:IntakeSigningSecrets";
+            // The reads of a secret: the intake's own signing secrets, the reviews function's key.
+            let signing = (role == "IntakeRole" && r == "Ref:IntakeSigningSecrets"
+                || role == "ReviewsRole" && r == "Ref:ReviewsKey")
+                && acts == ["secretsmanager:GetSecretValue"];
             if acts.iter().any(|a| a.starts_with("secretsmanager:") && !RESOURCELESS.contains(&a.as_str()))
                 && r != secrets
                 && !signing
@@ -579,8 +585,12 @@ const NOT_IN_THE_EMULATOR: &[&str] = &[
     "AWS::SNS::TopicPolicy",
     "AWS::Events::EventBusPolicy",
     "AWS::Logs::MetricFilter",
-    // The intake's Function URL (and so the `IntakeUrl` output, which deploy_stack.py drops).
+    // The intake's and the reviews' Function URLs (and so the `IntakeUrl` and `ReviewsUrl`
+    // outputs, which deploy_stack.py drops).
     "AWS::Lambda::Url",
+    // The review key and its resource policy (their claims: tests/it/trust.rs).
+    "AWS::SecretsManager::Secret",
+    "AWS::SecretsManager::ResourcePolicy",
     "AWS::S3::BucketPolicy",
 ];
 
@@ -646,7 +656,7 @@ async fn the_template_deploys_into_the_emulator() {
     // THEN the stack is complete and every resource the emulator implements was created
     let count = |kind: &str| created.iter().filter(|(_, k)| k == kind).count();
     assert_eq!(count("AWS::IAM::Policy"), 0, "no Identity Center policy on an IAM stack");
-    assert_eq!(count("AWS::Lambda::Function"), 10);
+    assert_eq!(count("AWS::Lambda::Function"), 11);
     assert_eq!(count("AWS::StepFunctions::StateMachine"), 4);
     assert_eq!(count("AWS::Events::Rule"), 4);
     assert_eq!((count("AWS::Events::EventBus"), count("AWS::Events::Archive")), (1, 1));
@@ -685,7 +695,7 @@ async fn the_template_deploys_into_the_emulator() {
     let roles = acct.iam().list_roles().send().await.expect("roles");
     assert_eq!(
         roles.roles().len(),
-        13,
+        14,
         "one per function, one for the rules, one for the flows, one for the scheduler"
     );
     let dynamodb = aws_sdk_dynamodb::Client::new(&acct.sdk);

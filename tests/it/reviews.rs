@@ -197,6 +197,15 @@ async fn a_campaign_runs_from_start_through_the_page_to_revocations_and_an_evide
             .contains(&format!("Saved {} decision(s)", zoe_items.len()))
     );
 
+    // AND a reminder goes only to the reviewer with undecided items, with a fresh link
+    let (code, out, err) = cli(&acct, &config, &["review", "remind", "2026-q4"]);
+    assert!(code == 0 && out.contains("1 reviewers told"), "{out}{err}");
+    let reminders = inboxes.notifications.drain().await;
+    assert_eq!(reminders.len(), 1);
+    assert_eq!(reminders[0].attributes.get("recipient").map(String::as_str), Some(FALLBACK));
+    assert_eq!(reminders[0].attributes.get("event-type").map(String::as_str), Some("access-review-reminder"));
+    assert!(reminders[0].subject.as_deref().is_some_and(|s| s.contains("still need you")));
+
     // THEN the API shows the decisions; the refusals name what is wrong
     let (_, ada, _) = api("GET", "items", "ada.lovelace@example.com", &Value::Null);
     let got = ada["items"]
@@ -327,4 +336,184 @@ async fn a_campaign_runs_from_start_through_the_page_to_revocations_and_an_evide
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// One recorded call as IAM authorises it, for the reviews function: DynamoDB on its table,
+/// Secrets Manager on its secret, SNS on its topic, in the rendered stack's terms.
+fn authorised_as(action: &str, body: &str) -> (String, String) {
+    use tests::stack::{ACCOUNT, arn};
+    let b: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    if let Some((prefix, name)) = action.split_once('.') {
+        if prefix.starts_with("DynamoDB_") {
+            let table = b["TableName"].as_str().expect("a table");
+            return (format!("dynamodb:{name}"), format!("arn:aws:dynamodb:{}:{ACCOUNT}:table/{table}", tests::REGION));
+        }
+        if prefix == "secretsmanager" {
+            // The emulator's ARN of the key, in the stack's terms; any other secret as it is.
+            let id = b["SecretId"].as_str().expect("a secret");
+            let stack_key = arn("secretsmanager", "secret:employee-lifecycle-reviews-key-AbCdEf");
+            let resource =
+                if id.contains(":secret:employee-lifecycle-reviews-key-") { stack_key } else { id.to_owned() };
+            return (format!("secretsmanager:{name}"), resource);
+        }
+    }
+    let form: BTreeMap<String, String> = shared::drivers::review::api::form_pairs(body).into_iter().collect();
+    match form.get("Action").map(String::as_str).unwrap_or(action) {
+        "Publish" | "PublishBatch" => {
+            let topic = form.get("TopicArn").expect("a topic");
+            ("sns:Publish".into(), arn("sns", topic.rsplit(':').next().unwrap_or_default()))
+        }
+        other => panic!("the reviews function made a call it has no business making: {other} {body}"),
+    }
+}
+
+/// The deployed half: the `reviews` binary, started as Lambda starts it, reads the key from
+/// Secrets Manager once, sends the links a campaign asked for when the reviews table's stream
+/// says so (`review start` with `links = "function"`: the operator never holds the key), and
+/// serves the page and the API through Function URL events; every call it makes (from the
+/// emulator's recording) is allowed by the role the stack gives it, by both evaluators.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deployed_reviews_function_sends_the_links_and_serves_the_page_within_its_role() {
+    use std::time::Duration;
+    use tests::policy::{Decision, Request, Resource, decide};
+    use tests::runtime_api::{Answer, Function};
+
+    // GIVEN two people, and the review key in Secrets Manager as the stack makes it
+    let acct = Account::new().await;
+    let mut cfg = config();
+    cfg.review.fallback_reviewer = Some(FALLBACK.into());
+    let (ctx, inboxes) = acct.ready(cfg).await;
+    for (file, overrides) in [("hire-engineering.json", json!({})), ("hire-finance-programmatic.json", json!({}))] {
+        let r = shared::pipeline::process(&ctx, &event(file, overrides)).await;
+        assert!(r.error.is_none(), "{file}: {:?}", r.error);
+    }
+    let _ = inboxes.notifications.drain().await;
+    let secret = acct
+        .secrets()
+        .create_secret()
+        .name("employee-lifecycle-reviews-key")
+        .secret_string(KEY)
+        .send()
+        .await
+        .expect("key secret");
+    let secret_arn = secret.arn().expect("arn").to_owned();
+    let shipped = std::fs::read_to_string(tests::root().join("onboarding.toml")).expect("config");
+    let review = format!(
+        "\n[review]\nfallback_reviewer = \"{FALLBACK}\"\nlinks = \"function\"\nkey_secret = \"{secret_arn}\"\nbase_url = \"{}\"\n",
+        tests::stack::REVIEWS_URL
+    );
+    let toml = format!("{shipped}{review}").replace("base_delay_ms = 200", "base_delay_ms = 5");
+    let config = scratch().join(format!("review-deployed-{}.toml", acct.id));
+    std::fs::write(&config, &toml).expect("config file");
+    // The function's config as the stack writes it: ARNs, so its cold start looks nothing up.
+    let t = &ctx.targets;
+    let toml = toml
+        .replace("\"employee-permissions-boundary\"", &format!("\"{}\"", t.boundary_arn))
+        .replace(
+            "\"employee-role-sessions-boundary\"",
+            &format!("\"{}\"", t.role_sessions_boundary_arn.as_deref().expect("the sessions boundary")),
+        )
+        .replace("\"onboarding-notifications\"", &format!("\"{}\"", t.notifications_topic_arn))
+        .replace("\"onboarding-audit\"", &format!("\"{}\"", t.audit_topic_arn));
+
+    // WHEN the operator starts a campaign: no key here, the links are asked of the function
+    let out = acct
+        .command(binary("onboarding"))
+        .arg("--config")
+        .arg(&config)
+        .args(["review", "start", "--campaign", "2027-q1"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("onboarding");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("links asked of the reviews function"), "{said}");
+    assert!(inboxes.notifications.drain().await.is_empty(), "the CLI sent nothing itself");
+
+    // AND the function gets the stream's record of that change, as Lambda hands it on
+    let header = aws_sdk_dynamodb::Client::new(&acct.sdk)
+        .get_item()
+        .table_name("employee-lifecycle-reviews")
+        .key("campaign", aws_sdk_dynamodb::types::AttributeValue::S("2027-q1".into()))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("campaign".into()))
+        .send()
+        .await
+        .expect("header")
+        .item
+        .expect("the campaign's record");
+    let asked = header["linksRequested"].as_s().expect("linksRequested").clone();
+    let keys = json!({"campaign": {"S": "2027-q1"}, "sk": {"S": "campaign"}});
+    let image = json!({"campaign": {"S": "2027-q1"}, "sk": {"S": "campaign"}, "linksRequested": {"S": asked}, "linksReminder": {"BOOL": false}});
+    let record = |new: Value, old: Value| {
+        json!({"Records": [{"eventName": "MODIFY", "eventSource": "aws:dynamodb",
+            "dynamodb": {"Keys": keys, "NewImage": new, "OldImage": old, "StreamViewType": "NEW_AND_OLD_IMAGES"}}]})
+    };
+    let mark = acct.recorded().len();
+    let f = Function::start("reviews", acct.env(), &toml);
+    let invoke = |payload: Value| match tokio::task::block_in_place(|| f.api.invoke(payload, Duration::from_secs(60))) {
+        Some(Answer::Response(v)) => v,
+        other => panic!("reviews: {other:?}\n{}", f.log_text()),
+    };
+    let sent = invoke(record(image.clone(), json!({"campaign": {"S": "2027-q1"}, "sk": {"S": "campaign"}})));
+    assert_eq!(sent["sent"][0]["reviewers"], 2, "{sent}");
+    // A redelivery of a record that changed nothing sends nothing.
+    assert_eq!(invoke(record(image.clone(), image.clone()))["sent"], json!([]));
+
+    // THEN each manager has their link, valid for this campaign
+    let messages = inboxes.notifications.drain().await;
+    assert_eq!(messages.len(), 2);
+    let key = Key::new(KEY.as_bytes(), "k").expect("key");
+    let mut tokens = BTreeMap::new();
+    for m in &messages {
+        assert!(m.message.contains(&format!("{}/reviews/2027-q1?token=", tests::stack::REVIEWS_URL)), "{}", m.message);
+        let token = token_in(&m.message);
+        let claims = key.verify(Some(&token), "2027-q1", chrono::Utc::now()).expect("a valid link");
+        assert_eq!(Some(&claims.reviewer), m.attributes.get("recipient"));
+        tokens.insert(claims.reviewer, token);
+    }
+
+    // AND the page and the API answer through Function URL events
+    let url_event = |method: &str, path: &str, query: &str, body: &str| {
+        json!({"version": "2.0", "rawPath": path, "rawQueryString": query,
+            "headers": {"host": "abc.lambda-url.us-east-1.on.aws", "content-type": "application/json"},
+            "requestContext": {"http": {"method": method, "path": path}}, "body": body, "isBase64Encoded": false})
+    };
+    let ada = format!("token={}", tokens["ada.lovelace@example.com"]);
+    let page = invoke(url_event("GET", "/reviews/2027-q1", &ada, ""));
+    assert_eq!(page["statusCode"], 200);
+    assert_eq!(page["headers"]["referrer-policy"], "no-referrer");
+    let html = page["body"].as_str().expect("html");
+    assert!(html.contains("Jane Doe") && !html.contains(&tokens["ada.lovelace@example.com"]), "{html}");
+    let items = invoke(url_event("GET", "/reviews/2027-q1/items", &ada, ""));
+    let items: Value = serde_json::from_str(items["body"].as_str().expect("body")).expect("json");
+    let first = items["items"][0]["id"].as_str().expect("an item").to_owned();
+    let decided = invoke(url_event(
+        "POST",
+        "/reviews/2027-q1/decisions",
+        &ada,
+        &json!({"decisions": [{"id": first, "decision": "keep"}]}).to_string(),
+    ));
+    assert_eq!(decided["statusCode"], 200, "{decided}");
+    assert_eq!(invoke(url_event("GET", "/reviews/2027-q1", "token=forged.token", ""))["statusCode"], 401);
+
+    // AND every call the function made is within the role the stack gives it
+    let stack = tests::stack::stack();
+    let role = tests::stack::function_role(&stack, "ReviewsRole");
+    let key_policy = tests::stack::resource(&stack, "ReviewsKeyPolicy")["ResourcePolicy"].clone();
+    let mut made = std::collections::BTreeSet::new();
+    for (action, body) in &acct.recorded()[mark..] {
+        // The test's own reads of its inboxes share the account's keys; the function has no
+        // SQS client.
+        if action.starts_with("AmazonSQS.") {
+            continue;
+        }
+        let (action, resource) = authorised_as(action, body);
+        let on = if action.starts_with("secretsmanager:") { Resource::Policy(&key_policy) } else { Resource::None };
+        assert_eq!(decide(&role, &Request::new(&action, &resource), on), Decision::Allowed, "{action} on {resource}");
+        made.insert(action);
+    }
+    for call in
+        ["secretsmanager:GetSecretValue", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "sns:Publish"]
+    {
+        assert!(made.contains(call), "no {call} was made: {made:?}");
+    }
 }

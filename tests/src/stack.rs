@@ -28,6 +28,8 @@ pub fn role_arn(logical: &str) -> String {
 }
 
 /// The Identity Center instance and store a `Target` identity-center stack is given.
+/// The stack's `ReviewsBaseUrl` in the tests.
+pub const REVIEWS_URL: &str = "https://reviews.example.com";
 pub const INSTANCE_ID: &str = "ssoins-1234567890abcdef";
 pub const IDENTITY_STORE_ID: &str = "d-1234567890";
 
@@ -71,7 +73,10 @@ pub fn stack_for(target: &str) -> Value {
     put("PortalUrl", json!("https://example.awsapps.com/start"));
     put("Condition:IsIdentityCenter", json!(target == "identity-center"));
     put("Condition:IsIam", json!(target != "identity-center"));
-    for (condition, holds) in [("HasSignInUrl", false), ("HasSecretReaders", true), ("HasIntakeSecrets", true)] {
+    put("ReviewsBaseUrl", json!(REVIEWS_URL));
+    for (condition, holds) in
+        [("HasSignInUrl", false), ("HasSecretReaders", true), ("HasIntakeSecrets", true), ("HasReviewsBaseUrl", true)]
+    {
         put(&format!("Condition:{condition}"), json!(holds));
     }
     for (id, r) in t["Resources"].as_object().expect("resources") {
@@ -106,7 +111,13 @@ pub fn stack_for(target: &str) -> Value {
             }
             "AWS::DynamoDB::Table" => {
                 let name = props["TableName"].as_str().expect("table name");
+                let stream = arn("dynamodb", &format!("table/{name}/stream/2026-12-01T00:00:00.000"));
+                put(&format!("{id}.StreamArn"), json!(stream));
                 (name.to_owned(), arn("dynamodb", &format!("table/{name}")))
+            }
+            "AWS::SecretsManager::Secret" => {
+                let a = arn("secretsmanager", &format!("secret:{}-AbCdEf", props["Name"].as_str().expect("name")));
+                (a.clone(), a)
             }
             "AWS::S3::Bucket" => {
                 let name = format!("employee-lifecycle-audit-{ACCOUNT}-{REGION}");

@@ -64,6 +64,7 @@ pub fn needs(cfg: &Config) -> Vec<(&'static str, Vec<&'static str>)> {
         }
         needs.push(("run, plan, sweep, serve, status, drift, roster import, quarantine", lifecycle));
         needs.push(("audit access", AUDIT_ACCESS.to_vec()));
+        needs.push(("review", REVIEW.to_vec()));
     }
     if cfg.trail.bucket.is_some() {
         needs
@@ -71,6 +72,35 @@ pub fn needs(cfg: &Config) -> Vec<(&'static str, Vec<&'static str>)> {
     }
     needs
 }
+
+/// Access reviews (IAM users): freezing the access, the campaign store, the links, and close's
+/// revocations with their read-back.
+const REVIEW: &[&str] = &[
+    "iam:GetAccountAuthorizationDetails",
+    "iam:GenerateCredentialReport",
+    "iam:GetCredentialReport",
+    "iam:ListAccessKeys",
+    "iam:GetAccessKeyLastUsed",
+    "iam:ListAttachedGroupPolicies",
+    "iam:ListGroupPolicies",
+    "iam:GetUser",
+    "iam:ListGroupsForUser",
+    "iam:RemoveUserFromGroup",
+    "iam:GetLoginProfile",
+    "iam:DeleteLoginProfile",
+    "iam:UpdateAccessKey",
+    "iam:ListAttachedUserPolicies",
+    "iam:DetachUserPolicy",
+    "iam:ListUserPolicies",
+    "iam:DeleteUserPolicy",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "sns:Publish",
+];
 
 /// Reading and versioning this system's customer-managed policies.
 const IAM_POLICIES: [&str; 6] = [

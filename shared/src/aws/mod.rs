@@ -249,6 +249,7 @@ pub(crate) async fn create_keyed_table(
     }
 }
 
+#[cfg(feature = "tombstones")]
 pub(crate) fn built<T>(part: Result<T, aws_sdk_iam::error::BuildError>) -> Result<T, Error> {
     part.map_err(|e| Error::Input(e.to_string()))
 }

@@ -308,6 +308,25 @@ impl Reviews {
         Ok(())
     }
 
+    /// Asks the deployed `reviews` function for the reviewers' links (`[review] links =
+    /// "function"`): the campaign's record changes, and its stream starts the function.
+    pub async fn request_links(&self, table: &str, campaign: &str, reminder: bool, at: &str) -> Result<(), Error> {
+        self.client
+            .update_item()
+            .table_name(table)
+            .key(PK, s(campaign))
+            .key(SK, s(HEADER))
+            .update_expression("SET linksRequested = :at, linksReminder = :r")
+            .condition_expression("attribute_exists(#s)")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":at", s(at))
+            .expression_attribute_values(":r", AttributeValue::Bool(reminder))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb:UpdateItem", e))?;
+        Ok(())
+    }
+
     /// Moves the campaign to `status`, stamping when.
     pub async fn set_status(&self, table: &str, campaign: &str, status: Status, at: &str) -> Result<(), Error> {
         self.client

@@ -40,6 +40,20 @@ impl Secrets {
         Self { client }
     }
 
+    /// A secret's current value (`GetSecretValue`): for the one function that reads a key.
+    pub async fn value(&self, secret_id: &str) -> Result<Secret, Error> {
+        let out = self
+            .client
+            .get_secret_value()
+            .secret_id(secret_id)
+            .send()
+            .await
+            .map_err(|e| aws_error("secretsmanager:GetSecretValue", e))?;
+        out.secret_string()
+            .map(|s| Secret::new(s.to_owned()))
+            .ok_or_else(|| Error::Input(format!("secret {secret_id} holds no text")))
+    }
+
     pub async fn describe(&self, name: &str) -> Result<Option<SecretInfo>, Error> {
         match self.client.describe_secret().secret_id(name).send().await {
             Ok(out) => Ok(Some(SecretInfo {

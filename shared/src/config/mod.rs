@@ -6,7 +6,7 @@
 mod review;
 mod target;
 
-pub use review::ReviewConfig;
+pub use review::{Links, ReviewConfig};
 
 pub use target::{
     AssignmentConfig, IdentityCenterConfig, PermissionSetConfig, TargetConfig, TargetKind, session_hours,

@@ -21,6 +21,14 @@ pub struct ReviewConfig {
     /// environment variable or file by the CLI and `onboarding serve`.
     pub key_env: Option<String>,
     pub key_file: Option<String>,
+    /// Deployed: the Secrets Manager secret (ARN) holding the key, which only the `reviews`
+    /// function reads (the stack makes it and its resource policy).
+    pub key_secret: Option<String>,
+    /// Who signs and sends the reviewers' links: `cli` (this CLI, with `key_env`/`key_file`), or
+    /// `function` (the deployed `reviews` function, asked through the campaign's record: the
+    /// operator never holds the key).
+    #[serde(default)]
+    pub links: Links,
     /// Days a campaign runs unless `review start --due` says otherwise.
     #[serde(default = "default_due_days")]
     pub due_days: u32,
@@ -38,10 +46,21 @@ impl Default for ReviewConfig {
             base_url: None,
             key_env: None,
             key_file: None,
+            key_secret: None,
+            links: Links::default(),
             due_days: default_due_days(),
             max_revoke_percent: default_max_revoke_percent(),
         }
     }
+}
+
+/// Who signs and sends the reviewers' links (see [`ReviewConfig::links`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Links {
+    #[default]
+    Cli,
+    Function,
 }
 
 fn default_table() -> String {
@@ -68,6 +87,9 @@ impl ReviewConfig {
                 "review.base_url",
                 format!("`{}` is not an http(s) URL; expected e.g. `https://reviews.example.com`", clip(u, 64)),
             ));
+        }
+        if self.key_secret.as_ref().is_some_and(|a| !a.starts_with("arn:")) {
+            return Err(ValidationError::new("review.key_secret", "the ARN of a Secrets Manager secret"));
         }
         if self.key_env.is_some() && self.key_file.is_some() {
             return Err(ValidationError::new("review.key_env", "name the key in one place: key_env or key_file"));

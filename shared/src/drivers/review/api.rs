@@ -371,6 +371,56 @@ async fn form(
     html(200, page::render(campaign, &claims.reviewer, &mine, &key.form_check(token), Some(&notice)))
 }
 
+/// One invocation of the deployed `reviews` function: a Function URL request (the page and the
+/// API), or records of the reviews table's stream, where a campaign whose links were asked for
+/// (`review start`, `review remind` with `[review] links = "function"`) gets them signed and sent:
+/// the key never leaves this function.
+pub async fn function(ctx: &Ctx, key: &Key, payload: &Value, now: DateTime<Utc>) -> Result<Value, crate::Error> {
+    if payload.get("requestContext").is_some() {
+        let (method, path, headers, body) = crate::intake::from_function_url(payload);
+        let query = payload["rawQueryString"].as_str().filter(|q| !q.is_empty());
+        let req = Request { method: &method, path: &path, query, headers: &headers, body: &body };
+        let answer =
+            if serves(&path) { handle(ctx, key, &req, now).await } else { refuse(false, 404, "no such page", None) };
+        let mut h = serde_json::Map::new();
+        h.insert("content-type".into(), answer.content_type.into());
+        for (k, v) in page::HEADERS {
+            h.insert(k.into(), v.into());
+        }
+        return Ok(json!({"statusCode": answer.status, "headers": h, "body": answer.body, "isBase64Encoded": false}));
+    }
+    let mut sent = Vec::new();
+    for r in payload["Records"].as_array().into_iter().flatten() {
+        let (new, old) = (&r["dynamodb"]["NewImage"], &r["dynamodb"]["OldImage"]);
+        let asked = new["linksRequested"]["S"].as_str();
+        if new["sk"]["S"] != "campaign" || asked.is_none() || asked == old["linksRequested"]["S"].as_str() {
+            continue;
+        }
+        let name = new["campaign"]["S"].as_str().unwrap_or_default();
+        let reminder = new["linksReminder"]["BOOL"].as_bool().unwrap_or(false);
+        let Some(campaign) = ctx.aws.reviews.campaign(&ctx.cfg.review.table, name).await? else { continue };
+        if campaign.status != Status::Open {
+            tracing::info!(
+                campaign = name,
+                status = campaign.status.as_str(),
+                "links not sent: the campaign is not open"
+            );
+            continue;
+        }
+        let base = ctx.cfg.review.base_url.as_deref().ok_or_else(|| {
+            crate::Error::Input(
+                "review.base_url is not set: set the stack's ReviewsBaseUrl to its ReviewsUrl output (or your \
+                 domain in front of it) and update the stack"
+                    .into(),
+            )
+        })?;
+        let told = super::notify(ctx, &campaign, key, base, reminder).await?;
+        tracing::info!(campaign = name, reminder, reviewers = told.len(), "reviewers' links sent");
+        sent.push(json!({"campaign": name, "reminder": reminder, "reviewers": told.len()}));
+    }
+    Ok(json!({"sent": sent}))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
