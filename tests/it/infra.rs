@@ -131,7 +131,7 @@ fn the_template_deploys_every_function_flow_and_the_boundary_of_the_code() {
         assert!(functions.is_subset(&subs));
     }
 
-    // (The boundary the stack installs is the code's: trust.rs renders the template and compares.)
+    // (The boundary the stack installs is the code's: tests/it/trust/ renders the template and compares.)
 
     // The functions' config is valid and allows exactly the groups their role may join.
     let cfg = function_config(&t);
@@ -588,7 +588,7 @@ const NOT_IN_THE_EMULATOR: &[&str] = &[
     // The intake's and the reviews' Function URLs (and so the `IntakeUrl` and `ReviewsUrl`
     // outputs, which deploy_stack.py drops).
     "AWS::Lambda::Url",
-    // The review key and its resource policy (their claims: tests/it/trust.rs).
+    // The review key and its resource policy (their claims: tests/it/trust/).
     "AWS::SecretsManager::Secret",
     "AWS::SecretsManager::ResourcePolicy",
     "AWS::S3::BucketPolicy",

@@ -53,7 +53,7 @@ async fn sample_hires_become_ready_secured_users() {
         assert_eq!(policy["Statement"][0]["Principal"]["AWS"], json!([u.arn()]));
         assert_eq!(policy["Statement"][1]["Effect"], "Deny");
         assert_eq!(policy["Statement"][1]["Condition"]["StringNotLike"]["aws:PrincipalArn"], json!([u.arn()]));
-        // (who can read under IAM's real evaluation is proven in trust.rs)
+        // (who can read under IAM's real evaluation is proven in tests/it/trust/)
         assert_eq!(policy, shared::policies::secret_policy(u.arn(), &[], &[]));
     }
 

@@ -51,7 +51,7 @@ fn authorised_as(target: &str, body: &str) -> Option<(String, Vec<String>)> {
     Some((action, arns))
 }
 
-/// Issue #22 item 8, the other half of trust.rs's claim that the roles are narrow: they are
+/// Issue #22 item 8, the other half of tests/it/trust/'s claim that the roles are narrow: they are
 /// enough. Each function binary, started as Lambda starts it with the stack's Identity Center
 /// config (the instance and store named, so nothing is looked up at start-up), runs its step of a
 /// hire, a change and an immediate departure, then the sweep, against Identity Center; each
