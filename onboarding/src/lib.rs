@@ -165,13 +165,41 @@ async fn sweep_command(ctx: &Ctx, output: Output, out: &mut dyn Write) -> Result
         .map_err(|e| Stop::failed(format!("sweep failed: {e}")))?;
     render::sweep(out, output, &report);
     let held = report.items.iter().any(|i| i.outcome == shared::drivers::sweep::SweepOutcome::Quarantined);
-    Ok(if report.failed() {
+    // Access reviews past their due date close here too (a dry run names them).
+    let (reviews, reviews_failed, reviews_held) = sweep_reviews(ctx).await?;
+    for line in &reviews {
+        let _ = match output {
+            Output::Json => writeln!(out, "{}", serde_json::json!({ "review": line })),
+            Output::Text => writeln!(out, "access review: {line}"),
+        };
+    }
+    Ok(if report.failed() || reviews_failed {
         EXIT_EVENT_FAILED
-    } else if report.quarantined.is_some() || held {
+    } else if report.quarantined.is_some() || held || reviews_held {
         EXIT_QUARANTINED
     } else {
         EXIT_OK
     })
+}
+
+/// The sweep's access reviews: closes those past their due date (a dry run names them); one line
+/// each, and whether one failed or was held by the guard.
+async fn sweep_reviews(ctx: &Ctx) -> Result<(Vec<String>, bool, bool), Stop> {
+    if ctx.identity_center.is_some() {
+        return Ok((Vec::new(), false, false));
+    }
+    if ctx.dry_run {
+        let now = shared::lifecycle::stamp(ctx.due_now());
+        let due = ctx.aws.reviews.open_and_due(&ctx.cfg.review.table, &now).await.map_err(Stop::failed)?;
+        return Ok((due.iter().map(|c| format!("campaign {c} is due: it would close")).collect(), false, false));
+    }
+    let closing = shared::drivers::review::close_due(ctx, ctx.due_now());
+    let closed = shared::audit::in_delivery(shared::audit::new_delivery_id(), closing)
+        .await
+        .map_err(|e| Stop::failed(format!("access reviews due could not be closed: {e}")))?;
+    let failed = closed.iter().any(|c| !c.failed.is_empty());
+    let held = closed.iter().any(|c| c.held);
+    Ok((closed.iter().map(|c| c.line()).collect(), failed, held))
 }
 
 /// `onboarding plan|run`: the events through their flows; exit 1 when one failed, 3 when the

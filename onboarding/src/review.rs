@@ -201,17 +201,7 @@ pub async fn run(
             for (id, e) in &closed.failed {
                 let _ = writeln!(err, "failed {id}: {e}");
             }
-            let _ = writeln!(
-                out,
-                "campaign {} {}: {} people reviewed, {} losing access, {} items defaulted, {} revoked now, {} failed",
-                closed.campaign.name,
-                if closed.held { "held by the guard" } else { closed.campaign.status.as_str() },
-                closed.people,
-                closed.losing,
-                closed.defaulted,
-                closed.revoked.len(),
-                closed.failed.len()
-            );
+            let _ = writeln!(out, "{}", closed.line());
             Ok(if !closed.failed.is_empty() {
                 EXIT_EVENT_FAILED
             } else if closed.held {

@@ -90,6 +90,24 @@ pub async fn handle_sweep(ctx: &Ctx, ev: LambdaEvent<Value>) -> Result<Value, St
             message: format!("{failed} of {} due actions failed; see the audit topic", report.items.len()),
         });
     }
-    serde_json::to_value(&report)
-        .map_err(|e| StepFailure { error_type: "Onboarding.InvalidInput", message: e.to_string() })
+    #[allow(unused_mut)]
+    let mut out = serde_json::to_value(&report)
+        .map_err(|e| StepFailure { error_type: "Onboarding.InvalidInput", message: e.to_string() })?;
+    // Access reviews past their due date close here (undecided items get the default).
+    #[cfg(feature = "review")]
+    {
+        let closing = crate::drivers::review::close_due(ctx, ctx.due_now());
+        let closed = audit::in_delivery(ev.context.request_id.clone(), closing).await.map_err(|e| {
+            tracing::error!(error = %e, "access reviews due could not be closed");
+            StepFailure { error_type: "Onboarding.SweepIncomplete", message: format!("access reviews: {e}") }
+        })?;
+        if let Some(c) = closed.iter().find(|c| !c.failed.is_empty()) {
+            return Err(StepFailure {
+                error_type: "Onboarding.SweepIncomplete",
+                message: format!("{}; the next sweep carries on", c.line()),
+            });
+        }
+        out["reviews"] = serde_json::Value::from(closed.iter().map(|c| c.line()).collect::<Vec<_>>());
+    }
+    Ok(out)
 }

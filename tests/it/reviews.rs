@@ -517,3 +517,45 @@ async fn the_deployed_reviews_function_sends_the_links_and_serves_the_page_withi
         assert!(made.contains(call), "no {call} was made: {made:?}");
     }
 }
+
+/// The sweep closes a campaign once its due date has passed: undecided items get the default
+/// (here keep: nobody loses access), and a dry run only names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_closes_a_campaign_past_its_due_date_with_its_default() {
+    // GIVEN one person and a campaign due in a day
+    let acct = Account::new().await;
+    let mut cfg = config();
+    cfg.review.fallback_reviewer = Some(FALLBACK.into());
+    let (ctx, _inboxes) = acct.ready(cfg).await;
+    let r = shared::pipeline::process(&ctx, &event("hire-engineering.json", json!({}))).await;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    let shipped = std::fs::read_to_string(tests::root().join("onboarding.toml")).expect("config");
+    let review = format!(
+        "\n[review]\nfallback_reviewer = \"{FALLBACK}\"\nbase_url = \"https://reviews.example.com\"\nkey_env = \"REVIEW_KEY\"\n"
+    );
+    let config = scratch().join(format!("review-sweep-{}.toml", acct.id));
+    std::fs::write(&config, format!("{shipped}{review}")).expect("config file");
+    let (code, out, err) = cli(&acct, &config, &["review", "start", "--campaign", "weekly", "--due", "1d"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let later = shared::lifecycle::stamp(chrono::Utc::now() + chrono::TimeDelta::days(2));
+
+    // WHEN the sweep runs before and after the due date
+    let (code, out, err) = cli(&acct, &config, &["sweep"]);
+    assert!(code == 0 && !out.contains("access review"), "not due yet: {out}{err}");
+    let (code, out, err) = cli(&acct, &config, &["sweep", "--dry-run", "--now", &later]);
+    assert!(code == 0 && out.contains("access review: campaign weekly is due: it would close"), "{out}{err}");
+    let (code, out, err) = cli(&acct, &config, &["sweep", "--now", &later, "--allow-future-now"]);
+
+    // THEN it closed with the default: everything kept
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("access review: campaign weekly closed: 1 people reviewed, 0 losing access")
+            && out.contains("0 revoked now, 0 failed"),
+        "{out}"
+    );
+    assert_eq!(user_groups(&acct, "jane.doe").await, ["AllEmployees", "Developers"]);
+    let (_, status, _) = cli(&acct, &config, &["review", "status", "weekly"]);
+    assert!(status.contains("campaign weekly closed"), "{status}");
+    let (_, again, _) = cli(&acct, &config, &["sweep", "--now", &later, "--allow-future-now"]);
+    assert!(!again.contains("access review"), "a closed campaign is not closed twice: {again}");
+}

@@ -205,6 +205,10 @@ const LIFECYCLE: &[&str] = &[
     "sns:Publish",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
+    // The sweep closes access reviews past their due date.
+    "dynamodb:Scan",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
 ];
 
 /// IAM's policy simulator, asked for the caller (a user, or the role behind an assumed-role

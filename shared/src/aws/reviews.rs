@@ -135,6 +135,7 @@ impl Reviews {
             .item(PK, s(&campaign.name))
             .item(SK, s(HEADER))
             .item("status", s(campaign.status.as_str()))
+            .item("due", s(&campaign.due))
             .item("body", s(body))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK)
@@ -170,6 +171,43 @@ impl Reviews {
         };
         c.closed_at = text(&r, "closedAt").or(c.closed_at);
         Ok(Some(c))
+    }
+
+    /// The open campaigns due at `now` (RFC 3339, as `due` is stored): the sweep closes them. A
+    /// missing table (never bootstrapped) has none.
+    pub async fn open_and_due(&self, table: &str, now: &str) -> Result<Vec<String>, Error> {
+        let mut names = Vec::new();
+        let mut start: Option<Record> = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(table)
+                .filter_expression("#sk = :h AND #s = :open AND #due <= :now")
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_names("#s", "status")
+                .expression_attribute_names("#due", "due")
+                .expression_attribute_values(":h", s(HEADER))
+                .expression_attribute_values(":open", s(Status::Open.as_str()))
+                .expression_attribute_values(":now", s(now))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| aws_error("dynamodb:Scan", e));
+            let out = match out {
+                Ok(o) => o,
+                Err(e) if is_code(&e, "ResourceNotFoundException") => return Ok(names),
+                Err(e) => return Err(e),
+            };
+            names.extend(out.items().iter().filter_map(|r| text(r, PK)));
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        names.sort();
+        Ok(names)
     }
 
     /// Every item of a campaign, in id order, read consistently.

@@ -6,8 +6,9 @@ use super::*;
 /// resource policy denies every other principal (an administrator and the operator included),
 /// and only the deployer may change the key or that policy. Its role reaches the reviews table,
 /// its stream, the two topics and nothing else (no IAM, no other secret or table). Under the
-/// guardrails, only the reviews role, the operator and the deployer write campaigns (so no
-/// administrator can forge a manager's decision), and only the deployer changes the function.
+/// guardrails, only the reviews role, the sweep (closing campaigns at their due date), the
+/// operator and the deployer write campaigns (so no administrator can forge a manager's
+/// decision), and only the deployer changes the function.
 #[test]
 fn only_the_reviews_function_reads_the_review_key_and_it_reaches_nothing_but_the_campaigns() {
     let s = stack();
@@ -58,6 +59,9 @@ fn only_the_reviews_function_reads_the_review_key_and_it_reaches_nothing_but_the
     let forge = Request::new("dynamodb:UpdateItem", &table);
     assert!(matches!(decide_under(&scps, &admin(), &forge, none), Decision::ExplicitDeny(_)));
     assert_eq!(decide_under(&scps, &reviews, &forge, none), Decision::Allowed);
+    // The sweep closes campaigns past their due date: it settles items, it decides none.
+    assert_eq!(decide_under(&scps, &function_role(&s, "SweepRole"), &forge, none), Decision::Allowed);
+    assert!(!decide_under(&scps, &function_role(&s, "TagUserRole"), &forge, none).allowed());
     for who in ["employee-lifecycle-deployer", "employee-lifecycle-operator"] {
         assert_eq!(decide_under(&scps, &administrator(who), &forge, none), Decision::Allowed, "{who}");
     }

@@ -16,7 +16,8 @@ use crate::review::{self, Campaign, Decision, Item, Status};
 use crate::trail::Trail;
 
 /// What closing did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Closed {
     pub campaign: Campaign,
     pub people: usize,
@@ -30,6 +31,37 @@ pub struct Closed {
     pub failed: Vec<(String, String)>,
     /// Items whose outcome was the default.
     pub defaulted: usize,
+}
+
+impl Closed {
+    /// One line for an operator.
+    pub fn line(&self) -> String {
+        format!(
+            "campaign {} {}: {} people reviewed, {} losing access, {} items defaulted, {} revoked now, {} failed",
+            self.campaign.name,
+            if self.held { "held by the guard" } else { self.campaign.status.as_str() },
+            self.people,
+            self.losing,
+            self.defaulted,
+            self.revoked.len(),
+            self.failed.len()
+        )
+    }
+}
+
+/// The sweep's part: closes every open campaign whose due date has passed (IAM users only;
+/// nothing on Identity Center, where campaigns are not built).
+pub async fn close_due(ctx: &Ctx, now: DateTime<Utc>) -> Result<Vec<Closed>, Error> {
+    if ctx.cfg.identity_center_target().is_some() {
+        return Ok(Vec::new());
+    }
+    let due = ctx.aws.reviews.open_and_due(&ctx.cfg.review.table, &crate::lifecycle::stamp(now)).await?;
+    let mut closed = Vec::new();
+    for name in due {
+        tracing::info!(campaign = %name, "access review due: closing it");
+        closed.push(close(ctx, &name, now).await?);
+    }
+    Ok(closed)
 }
 
 /// Closes `name` (see the module). Refused when the campaign does not exist.
