@@ -65,7 +65,7 @@ async fn bootstrap_is_idempotent() {
     let second = onboarding(&acct, &["bootstrap", "--format", "json"], None);
     assert_eq!(second.status.code(), Some(0));
     let items = json_lines(&second);
-    assert_eq!(items.len(), 10, "topics 2, tombstones table, policies 4, groups 3: {items:?}");
+    assert_eq!(items.len(), 11, "topics 2, tables 2 (tombstones, reviews), policies 4, groups 3: {items:?}");
     assert!(items.iter().all(|i| i["created"] == false), "{items:?}");
     let attached = acct.iam().list_attached_group_policies().group_name("AllEmployees").send().await.expect("policies");
     let mut names: Vec<&str> = attached.attached_policies().iter().filter_map(|p| p.policy_name()).collect();
