@@ -185,9 +185,6 @@ async fn sweep_command(ctx: &Ctx, output: Output, out: &mut dyn Write) -> Result
 /// The sweep's access reviews: closes those past their due date (a dry run names them); one line
 /// each, and whether one failed or was held by the guard.
 async fn sweep_reviews(ctx: &Ctx) -> Result<(Vec<String>, bool, bool), Stop> {
-    if ctx.identity_center.is_some() {
-        return Ok((Vec::new(), false, false));
-    }
     if ctx.dry_run {
         let now = shared::lifecycle::stamp(ctx.due_now());
         let due = ctx.aws.reviews.open_and_due(&ctx.cfg.review.table, &now).await.map_err(Stop::failed)?;

@@ -106,11 +106,6 @@ pub async fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Stop> {
-    if ctx.identity_center.is_some() {
-        return Err(Stop::usage(
-            "access reviews read IAM users; campaigns over Identity Center are not built yet (see docs/reviews.md)",
-        ));
-    }
     let table = &ctx.cfg.review.table;
     let campaign_of = |name: &str| {
         let name = name.to_owned();
@@ -310,7 +305,56 @@ async fn lock(sdk: &aws_config::SdkConfig, ctx: &Ctx, bucket: &str, key: &str, b
         .map_err(|e| Stop::failed(format!("the evidence could not be locked in the trail: {e}")))
 }
 
-/// Every managed IAM user's access, frozen as a campaign.
+/// On Identity Center: every managed person's group memberships, each with the permission sets
+/// and accounts the group is assigned (the accounts the config assigns to).
+async fn ic_holdings(ctx: &Ctx) -> Result<(Vec<Holding>, String), Stop> {
+    use shared::tags::{DISPLAY_NAME, EMAIL, EMPLOYEE_ID, MANAGER_EMAIL};
+    let (Some(t), Some(ic_cfg)) = (&ctx.identity_center, ctx.cfg.identity_center_target()) else {
+        return Err(Stop::usage("not connected to Identity Center"));
+    };
+    let users = crate::audit::ic_users(ctx).await.map_err(Stop::failed)?;
+    let (view, accounts) = crate::audit::ic_view(ic_cfg, &t.ic, &ctx.aws.people).await.map_err(Stop::failed)?;
+    let mut grants_of: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (ps, account, kind, id) in &view.assignments {
+        if *kind == shared::aws::identity_center::Principal::Group
+            && let Some(name) = view.groups.get(id)
+        {
+            grants_of.entry(name.as_str()).or_default().push(format!("{ps} in {account}"));
+        }
+    }
+    let mut people = Vec::new();
+    for (d, _) in users.iter().filter(|(_, managed)| *managed) {
+        let u = &d.user;
+        let Some(employee_id) = u.tags.get(EMPLOYEE_ID) else { continue };
+        let since = u.tags.get(shared::tags::START_DATE).cloned();
+        let grants = d
+            .groups
+            .iter()
+            .map(|g| {
+                let what = grants_of.get(g.as_str()).map_or("no permission set assigned".into(), |p| p.join(", "));
+                (Grant::Group, g.clone(), format!("grants {what}"), since.clone(), None)
+            })
+            .collect();
+        people.push(Holding {
+            employee_id: employee_id.clone(),
+            user_name: u.name.clone(),
+            display_name: u.tags.get(DISPLAY_NAME).cloned().unwrap_or_else(|| u.name.clone()),
+            email: u.tags.get(EMAIL).cloned(),
+            manager_email: u.tags.get(MANAGER_EMAIL).cloned(),
+            grants,
+        });
+    }
+    let source = format!(
+        "identity center: ListUsers, ListGroups, ListGroupMemberships, ListAccountAssignments in the accounts the \
+         config assigns to ({}); dynamodb: the people table {}. Direct user assignments are not reviewed \
+         (this system assigns only groups)",
+        accounts.join(", "),
+        ic_cfg.people_table
+    );
+    Ok((people, source))
+}
+
+/// Every managed person's access (IAM users, or Identity Center), frozen as a campaign.
 async fn freeze(
     ctx: &Ctx,
     name: &str,
@@ -318,6 +362,40 @@ async fn freeze(
     default: Decision,
     now: DateTime<Utc>,
 ) -> Result<(Campaign, Vec<review::Frozen>), Stop> {
+    let (people, source) = match ctx.identity_center {
+        Some(_) => ic_holdings(ctx).await?,
+        None => iam_holdings(ctx).await?,
+    };
+    let frozen =
+        review::freeze(name, &people, ctx.cfg.review.fallback_reviewer.as_deref()).map_err(|e| Stop::usage(e.0))?;
+    let lines = review::population_lines(&frozen);
+    let population = Population {
+        source,
+        extracted_at: shared::lifecycle::stamp(now),
+        filters: BTreeMap::from([
+            ("target".to_owned(), ctx.cfg.target.kind.as_str().to_owned()),
+            ("managed".to_owned(), "true".to_owned()),
+        ]),
+        people: people.len(),
+        items: frozen.len(),
+        sha256: review::sha256_hex(&lines),
+    };
+    let campaign = Campaign {
+        name: name.to_owned(),
+        status: Status::Open,
+        started_at: shared::lifecycle::stamp(now),
+        due: shared::lifecycle::stamp(due),
+        default,
+        max_revoke_percent: ctx.cfg.review.max_revoke_percent,
+        population,
+        closed_at: None,
+    };
+    Ok((campaign, frozen))
+}
+
+/// Every managed IAM user's access: groups (and what they grant), console access, access keys
+/// with their last use, policies on the user.
+async fn iam_holdings(ctx: &Ctx) -> Result<(Vec<Holding>, String), Stop> {
     use shared::tags::{DISPLAY_NAME, EMAIL, EMPLOYEE_ID, MANAGER_EMAIL};
     let iam = &ctx.aws.iam;
     let (users, report) = crate::audit::iam_view(ctx).await.map_err(Stop::failed)?;
@@ -389,33 +467,12 @@ async fn freeze(
             grants,
         });
     }
-    let frozen =
-        review::freeze(name, &people, ctx.cfg.review.fallback_reviewer.as_deref()).map_err(|e| Stop::usage(e.0))?;
-    let lines = review::population_lines(&frozen);
-    let population = Population {
-        source: "iam: GetAccountAuthorizationDetails, the credential report, ListAccessKeys, GetAccessKeyLastUsed, \
-                 ListAttachedGroupPolicies, ListGroupPolicies"
-            .into(),
-        extracted_at: shared::lifecycle::stamp(now),
-        filters: BTreeMap::from([
-            ("path".to_owned(), ctx.cfg.iam.user_path.clone()),
-            ("managed".to_owned(), "true".to_owned()),
-        ]),
-        people: people.len(),
-        items: frozen.len(),
-        sha256: review::sha256_hex(&lines),
-    };
-    let campaign = Campaign {
-        name: name.to_owned(),
-        status: Status::Open,
-        started_at: shared::lifecycle::stamp(now),
-        due: shared::lifecycle::stamp(due),
-        default,
-        max_revoke_percent: ctx.cfg.review.max_revoke_percent,
-        population,
-        closed_at: None,
-    };
-    Ok((campaign, frozen))
+    let source = format!(
+        "iam: GetAccountAuthorizationDetails (users under {}), the credential report, ListAccessKeys, \
+         GetAccessKeyLastUsed, ListAttachedGroupPolicies, ListGroupPolicies",
+        ctx.cfg.iam.user_path
+    );
+    Ok((people, source))
 }
 
 /// `review status`'s row.

@@ -50,15 +50,15 @@ pub async fn bootstrap(cfg: &Config, aws: &Aws) -> Result<Vec<Item>, Error> {
         let created = aws.tombstones.create_table(table).await?;
         items.push(Item::new("dynamodb table", table, created));
     }
+    // Access reviews' campaigns.
+    let table = &cfg.review.table;
+    items.push(Item::new("dynamodb table", table, aws.reviews.create_table(table).await?));
     if let Some(ic_cfg) = cfg.identity_center_target() {
         // The people table here; the target's own resources: `identity_center::bootstrap`.
         let table = &ic_cfg.people_table;
         items.push(Item::new("dynamodb table", table, aws.people.create_table(table).await?));
         return Ok(items);
     }
-    // Access reviews (IAM users only, for now): their campaigns.
-    let table = &cfg.review.table;
-    items.push(Item::new("dynamodb table", table, aws.reviews.create_table(table).await?));
 
     // A policy of the name is used only with this version's document: one bootstrap installed
     // gets it (a new default version), anyone else's is refused, never used as it is.

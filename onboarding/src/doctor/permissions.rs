@@ -48,6 +48,22 @@ pub fn needs(cfg: &Config) -> Vec<(&'static str, Vec<&'static str>)> {
                 "dynamodb:Scan",
             ],
         ));
+        let mut review = vec![
+            "sso:ListInstances",
+            "sso:ListPermissionSets",
+            "sso:DescribePermissionSet",
+            "sso:ListAccountAssignments",
+            "identitystore:ListUsers",
+            "identitystore:ListGroups",
+            "identitystore:ListGroupMemberships",
+            "identitystore:ListGroupMembershipsForMember",
+            "identitystore:DescribeUser",
+            "identitystore:GetGroupId",
+            "identitystore:DeleteGroupMembership",
+            "dynamodb:Scan",
+        ];
+        review.extend(REVIEW.iter().filter(|a| a.starts_with("dynamodb:") || a.starts_with("sns:")));
+        needs.push(("review", review));
     } else {
         bootstrap.extend(IAM_POLICIES);
         bootstrap.extend(["iam:CreatePolicy", "iam:CreateGroup", "iam:GetGroup", "iam:AttachGroupPolicy"]);

@@ -306,11 +306,19 @@ fn credential_kinds(ctx: &Ctx) -> impl Iterator<Item = CredentialKind> {
 pub(crate) async fn revoke_grant(
     ctx: &Ctx,
     trail: &mut Trail<'_>,
-    user_name: &str,
+    (employee_id, user_name): (&str, &str),
     grant: crate::review::Grant,
     target: &str,
 ) -> Result<String, Error> {
     use crate::review::Grant;
+    #[cfg(feature = "identity-center")]
+    if let Some(t) = &ctx.identity_center {
+        return match grant {
+            Grant::Group => super::identity_center::revoke_group(ctx, t, trail, employee_id, target).await,
+            other => Err(Error::Conflict(format!("{}: not a grant Identity Center has", other.as_str()))),
+        };
+    }
+    let _ = employee_id;
     let iam = &ctx.aws.iam;
     let Some(user) = iam.get_user(user_name).await? else {
         return Ok(format!("iam:GetUser({user_name}): no such user (access already ended)"));

@@ -376,6 +376,48 @@ pub(crate) async fn regroup(
     Ok(stale)
 }
 
+/// Ends one group membership an access review revoked (the departure's call), then reads the
+/// user's memberships back: the proof. A person without a user has no access left to end.
+#[cfg(feature = "secrets")]
+pub(crate) async fn revoke_group(
+    ctx: &Ctx,
+    t: &IdentityCenterTarget,
+    trail: &mut Trail<'_>,
+    employee_id: &str,
+    group: &str,
+) -> Result<String, Error> {
+    let Some(user) = find(ctx, t, employee_id).await? else {
+        return Ok(format!("no Identity Store user of {employee_id} (access already ended)"));
+    };
+    if super::ownership::is_protected(&ctx.cfg, &user) {
+        return Err(Error::Conflict(format!("`{}` is protected: its access is not changed", user.name)));
+    }
+    let uid = user.arn.strip_prefix(USER_ARN).filter(|u| !u.is_empty()).ok_or_else(|| {
+        Error::Conflict(format!("{employee_id}: the people record names no user yet; run close again"))
+    })?;
+    let store = &t.instance.identity_store_id;
+    let gid = t.group_id(group).await?;
+    match t.ic.memberships_of(store, uid).await?.into_iter().find(|(_, g)| *g == gid) {
+        Some((m, _)) => {
+            let target = format!("{MEMBERSHIP_ARN}{m}");
+            trail.apply("identitystore:DeleteGroupMembership", &target, t.ic.leave(store, &m)).await?;
+        }
+        None => {
+            let target = format!("{GROUP_ARN}{gid}");
+            trail.record("identitystore:DeleteGroupMembership", &target, Outcome::AlreadyDone).await?;
+        }
+    }
+    let after = t.ic.memberships_of(store, uid).await?;
+    if after.iter().any(|(_, g)| *g == gid) {
+        return Err(Error::Conflict(format!("`{}` is still in group {group} after its removal", user.name)));
+    }
+    Ok(format!(
+        "identitystore:ListGroupMembershipsForMember({}): not a member of {group}; {} membership(s) left",
+        user.name,
+        after.len()
+    ))
+}
+
 /// A pre-hire whose activation time has not come.
 fn waits_for_activation(ctx: &Ctx, lifecycle: &BTreeMap<String, String>) -> bool {
     let at = lifecycle.get(tags::ACTIVATE_AT).and_then(|t| crate::lifecycle::parse_stamp(t));

@@ -65,8 +65,8 @@ async fn bootstrap_makes_the_groups_permission_sets_and_assignments_once() {
     assert_eq!(kinds(&second, true), Vec::<String>::new(), "nothing new the second time");
     assert_eq!(
         json_lines(&second).len(),
-        2 + 2 + 3 + 2 + 3,
-        "topics, tables (tombstones, people), groups, permission sets, assignments"
+        2 + 3 + 3 + 2 + 3,
+        "topics, tables (tombstones, reviews, people), groups, permission sets, assignments"
     );
 
     // Through the APIs: each group once, described as bootstrap's; nothing made in IAM.

@@ -16,6 +16,7 @@ mod clients;
 mod deployed;
 mod lifecycle;
 mod operators;
+mod reviews;
 
 const INSTALLED_BY: &str = "Installed by employee-lifecycle onboarding bootstrap";
 

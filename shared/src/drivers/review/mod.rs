@@ -49,12 +49,8 @@ impl Closed {
     }
 }
 
-/// The sweep's part: closes every open campaign whose due date has passed (IAM users only;
-/// nothing on Identity Center, where campaigns are not built).
+/// The sweep's part: closes every open campaign whose due date has passed.
 pub async fn close_due(ctx: &Ctx, now: DateTime<Utc>) -> Result<Vec<Closed>, Error> {
-    if ctx.cfg.identity_center_target().is_some() {
-        return Ok(Vec::new());
-    }
     let due = ctx.aws.reviews.open_and_due(&ctx.cfg.review.table, &crate::lifecycle::stamp(now)).await?;
     let mut closed = Vec::new();
     for name in due {
@@ -104,7 +100,9 @@ pub async fn close(ctx: &Ctx, name: &str, now: DateTime<Utc>) -> Result<Closed, 
         let f = &item.frozen;
         let ids = Ids { employee_id: Some(f.employee_id.clone()), ..Ids::default() };
         let mut trail = Trail::with_ids(ctx, ids, Step::Review);
-        match crate::person::access::revoke_grant(ctx, &mut trail, &f.user_name, f.access, &f.target).await {
+        match crate::person::access::revoke_grant(ctx, &mut trail, (&f.employee_id, &f.user_name), f.access, &f.target)
+            .await
+        {
             Ok(proof) => {
                 let at = crate::lifecycle::stamp(Utc::now());
                 let proof = format!("read back at {at}: {proof}");
