@@ -308,7 +308,6 @@ async fn lock(sdk: &aws_config::SdkConfig, ctx: &Ctx, bucket: &str, key: &str, b
 /// On Identity Center: every managed person's group memberships, each with the permission sets
 /// and accounts the group is assigned (the accounts the config assigns to).
 async fn ic_holdings(ctx: &Ctx) -> Result<(Vec<Holding>, String), Stop> {
-    use shared::tags::{DISPLAY_NAME, EMAIL, EMPLOYEE_ID, MANAGER_EMAIL};
     let (Some(t), Some(ic_cfg)) = (&ctx.identity_center, ctx.cfg.identity_center_target()) else {
         return Err(Stop::usage("not connected to Identity Center"));
     };
@@ -324,9 +323,7 @@ async fn ic_holdings(ctx: &Ctx) -> Result<(Vec<Holding>, String), Stop> {
     }
     let mut people = Vec::new();
     for (d, _) in users.iter().filter(|(_, managed)| *managed) {
-        let u = &d.user;
-        let Some(employee_id) = u.tags.get(EMPLOYEE_ID) else { continue };
-        let since = u.tags.get(shared::tags::START_DATE).cloned();
+        let since = d.user.tags.get(shared::tags::START_DATE).cloned();
         let grants = d
             .groups
             .iter()
@@ -335,14 +332,7 @@ async fn ic_holdings(ctx: &Ctx) -> Result<(Vec<Holding>, String), Stop> {
                 (Grant::Group, g.clone(), format!("grants {what}"), since.clone(), None)
             })
             .collect();
-        people.push(Holding {
-            employee_id: employee_id.clone(),
-            user_name: u.name.clone(),
-            display_name: u.tags.get(DISPLAY_NAME).cloned().unwrap_or_else(|| u.name.clone()),
-            email: u.tags.get(EMAIL).cloned(),
-            manager_email: u.tags.get(MANAGER_EMAIL).cloned(),
-            grants,
-        });
+        people.extend(Holding::of(&d.user.name, &d.user.tags, grants));
     }
     let source = format!(
         "identity center: ListUsers, ListGroups, ListGroupMemberships, ListAccountAssignments in the accounts the \
@@ -396,15 +386,15 @@ async fn freeze(
 /// Every managed IAM user's access: groups (and what they grant), console access, access keys
 /// with their last use, policies on the user.
 async fn iam_holdings(ctx: &Ctx) -> Result<(Vec<Holding>, String), Stop> {
-    use shared::tags::{DISPLAY_NAME, EMAIL, EMPLOYEE_ID, MANAGER_EMAIL};
     let iam = &ctx.aws.iam;
     let (users, report) = crate::audit::iam_view(ctx).await.map_err(Stop::failed)?;
     let mut granted: BTreeMap<String, String> = BTreeMap::new();
     let mut people = Vec::new();
-    for (d, managed) in users.iter().filter(|(_, m)| *m) {
-        let _ = managed;
+    for (d, _) in users.iter().filter(|(_, managed)| *managed) {
         let u = &d.user;
-        let Some(employee_id) = u.tags.get(EMPLOYEE_ID) else { continue };
+        if !u.tags.contains_key(shared::tags::EMPLOYEE_ID) {
+            continue;
+        }
         let since = d.created.map(shared::lifecycle::stamp);
         let row = report.get(&u.name);
         let cell = |k: &str| {
@@ -458,14 +448,7 @@ async fn iam_holdings(ctx: &Ctx) -> Result<(Vec<Holding>, String), Stop> {
                 None,
             ));
         }
-        people.push(Holding {
-            employee_id: employee_id.clone(),
-            user_name: u.name.clone(),
-            display_name: u.tags.get(DISPLAY_NAME).cloned().unwrap_or_else(|| u.name.clone()),
-            email: u.tags.get(EMAIL).cloned(),
-            manager_email: u.tags.get(MANAGER_EMAIL).cloned(),
-            grants,
-        });
+        people.extend(Holding::of(&u.name, &u.tags, grants));
     }
     let source = format!(
         "iam: GetAccountAuthorizationDetails (users under {}), the credential report, ListAccessKeys, \

@@ -35,33 +35,14 @@ pub fn needs(cfg: &Config) -> Vec<(&'static str, Vec<&'static str>)> {
         let mut reading = IDENTITY_CENTER_LIFECYCLE.to_vec();
         reading.extend(["identitystore:ListUsers", "identitystore:ListGroupMemberships"]);
         needs.push(("status, drift, roster import", reading));
-        needs.push((
-            "audit access",
-            vec![
-                "sso:ListInstances",
-                "sso:ListPermissionSets",
-                "sso:DescribePermissionSet",
-                "sso:ListAccountAssignments",
-                "identitystore:ListUsers",
-                "identitystore:ListGroups",
-                "identitystore:ListGroupMemberships",
-                "dynamodb:Scan",
-            ],
-        ));
-        let mut review = vec![
-            "sso:ListInstances",
-            "sso:ListPermissionSets",
-            "sso:DescribePermissionSet",
-            "sso:ListAccountAssignments",
-            "identitystore:ListUsers",
-            "identitystore:ListGroups",
-            "identitystore:ListGroupMemberships",
+        needs.push(("audit access", IDENTITY_CENTER_ACCESS.to_vec()));
+        let mut review = IDENTITY_CENTER_ACCESS.to_vec();
+        review.extend([
             "identitystore:ListGroupMembershipsForMember",
             "identitystore:DescribeUser",
             "identitystore:GetGroupId",
             "identitystore:DeleteGroupMembership",
-            "dynamodb:Scan",
-        ];
+        ]);
         review.extend(REVIEW.iter().filter(|a| a.starts_with("dynamodb:") || a.starts_with("sns:")));
         needs.push(("review", review));
     } else {
@@ -116,6 +97,19 @@ const REVIEW: &[&str] = &[
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "sns:Publish",
+];
+
+/// Who has what in Identity Center: its users, groups, memberships and account assignments, and
+/// the people table.
+const IDENTITY_CENTER_ACCESS: &[&str] = &[
+    "sso:ListInstances",
+    "sso:ListPermissionSets",
+    "sso:DescribePermissionSet",
+    "sso:ListAccountAssignments",
+    "identitystore:ListUsers",
+    "identitystore:ListGroups",
+    "identitystore:ListGroupMemberships",
+    "dynamodb:Scan",
 ];
 
 /// Reading and versioning this system's customer-managed policies.

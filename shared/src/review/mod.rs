@@ -230,6 +230,22 @@ pub struct Holding {
     pub grants: Vec<GrantRead>,
 }
 
+impl Holding {
+    /// A managed user's holding, its person read from what this system keeps on it (tags, or the
+    /// people record's lifecycle); `None` without an employee id.
+    pub fn of(user_name: &str, tags: &BTreeMap<String, String>, grants: Vec<GrantRead>) -> Option<Self> {
+        use crate::tags::{DISPLAY_NAME, EMAIL, EMPLOYEE_ID, MANAGER_EMAIL};
+        Some(Self {
+            employee_id: tags.get(EMPLOYEE_ID)?.clone(),
+            user_name: user_name.to_owned(),
+            display_name: tags.get(DISPLAY_NAME).cloned().unwrap_or_else(|| user_name.to_owned()),
+            email: tags.get(EMAIL).cloned(),
+            manager_email: tags.get(MANAGER_EMAIL).cloned(),
+            grants,
+        })
+    }
+}
+
 /// Why a population cannot be frozen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unassignable(pub String);
