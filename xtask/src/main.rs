@@ -533,12 +533,20 @@ fn demo_iam() -> Result {
     // and with HR's webhook source `workday`, whose signing secret is in the environment.
     let shipped = std::fs::read_to_string(root().join("onboarding.toml")).map_err(|e| e.to_string())?;
     let source = "\n[[intake.sources]]\nname = \"workday\"\nsecret_env = \"WORKDAY_SIGNING_SECRET\"\n";
-    let text = shipped.replace("[retry]", "skip_service_specific_credentials = true\n\n[retry]") + source;
+    // Access reviews: links signed with a key from the environment, for a page at serve's address.
+    let review = "\n[review]\nfallback_reviewer = \"security.lead@example.com\"\n\
+                  base_url = \"http://127.0.0.1:8080\"\nkey_env = \"DEMO_REVIEW_KEY\"\n";
+    let text = shipped.replace("[retry]", "skip_service_specific_credentials = true\n\n[retry]") + source + review;
     let d = Demo::start("demo-onboarding.toml", &text)?;
     let (emu, target) = (&d.emu, &d.target);
     let bin = |name: &str| d.bin(name);
     let with_aws = |c: Command| d.aws(c);
-    let onboarding = |args: &[&str]| d.onboarding(args);
+    // The review links' key (`[review] key_env`), for every command: serve answers the page too.
+    let onboarding = |args: &[&str]| {
+        let mut c = d.onboarding(args);
+        c.env("DEMO_REVIEW_KEY", "demo-review-key-not-a-real-secret-0123456789");
+        c
+    };
     let (events, later) = sample_events()?;
     let webhooks: Vec<String> = events.iter().map(|e| e.replace("events/", "events/webhooks/")).collect();
 
@@ -605,6 +613,13 @@ fn demo_iam() -> Result {
     step("a bad event: a clear error naming the field, exit code 1, nothing created");
     let status = onboarding(&["run", "events/invalid/smuggled-groups.json"]).status().map_err(|e| e.to_string())?;
     println!("(exit code {})", status.code().unwrap_or(-1));
+    step("an access review: every managed person's access frozen, each manager sent their link");
+    run(&mut onboarding(&["review", "start", "--campaign", "demo-q4", "--due", "14d"]))?;
+    run(&mut onboarding(&["review", "status", "demo-q4"]))?;
+    step("nobody decided: close gives every item the default (keep); the evidence pack with its manifest");
+    run(&mut onboarding(&["review", "close", "demo-q4"]))?;
+    let pack = target.join("demo-review.csv").to_string_lossy().into_owned();
+    run(&mut onboarding(&["--format", "csv", "review", "report", "demo-q4", "--out", &pack]))?;
     step(&format!("HR sends a transfer and two departures (one immediate): onboarding run {}", later.join(" ")));
     let mut args = vec!["run"];
     args.extend(later.iter().map(String::as_str));
