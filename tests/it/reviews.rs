@@ -519,7 +519,8 @@ async fn the_deployed_reviews_function_sends_the_links_and_serves_the_page_withi
 }
 
 /// The sweep closes a campaign once its due date has passed: undecided items get the default
-/// (here keep: nobody loses access), and a dry run only names it.
+/// (here keep: nobody loses access), and a dry run only names it. With a trail bucket, the
+/// population and the evidence pack are locked into it (Object Lock, compliance mode).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sweep_closes_a_campaign_past_its_due_date_with_its_default() {
     // GIVEN one person and a campaign due in a day
@@ -529,14 +530,32 @@ async fn the_sweep_closes_a_campaign_past_its_due_date_with_its_default() {
     let (ctx, _inboxes) = acct.ready(cfg).await;
     let r = shared::pipeline::process(&ctx, &event("hire-engineering.json", json!({}))).await;
     assert!(r.error.is_none(), "{:?}", r.error);
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&acct.sdk).force_path_style(true).build());
+    let bucket = format!("trail-{}", acct.id);
+    s3.create_bucket().bucket(&bucket).object_lock_enabled_for_bucket(true).send().await.expect("bucket");
     let shipped = std::fs::read_to_string(tests::root().join("onboarding.toml")).expect("config");
     let review = format!(
-        "\n[review]\nfallback_reviewer = \"{FALLBACK}\"\nbase_url = \"https://reviews.example.com\"\nkey_env = \"REVIEW_KEY\"\n"
+        "\n[review]\nfallback_reviewer = \"{FALLBACK}\"\nbase_url = \"https://reviews.example.com\"\nkey_env = \"REVIEW_KEY\"\n\
+         \n[trail]\nbucket = \"{bucket}\"\n"
     );
     let config = scratch().join(format!("review-sweep-{}.toml", acct.id));
     std::fs::write(&config, format!("{shipped}{review}")).expect("config file");
     let (code, out, err) = cli(&acct, &config, &["review", "start", "--campaign", "weekly", "--due", "1d"]);
     assert_eq!(code, 0, "{out}{err}");
+    // The population is in the trail, locked, and hashes to what start said.
+    let sha = out.split("population sha256 ").nth(1).expect("the population's hash").trim().to_owned();
+    let locked = |key: String| {
+        let s3 = s3.clone();
+        let bucket = bucket.clone();
+        async move {
+            let head = s3.head_object().bucket(&bucket).key(&key).send().await.unwrap_or_else(|e| panic!("{key}: {e}"));
+            assert_eq!(head.object_lock_mode().map(|m| m.as_str()), Some("COMPLIANCE"), "{key}");
+            let body = s3.get_object().bucket(&bucket).key(&key).send().await.expect("object").body.collect().await;
+            String::from_utf8(body.expect("body").into_bytes().to_vec()).expect("text")
+        }
+    };
+    let population = locked("reviews/weekly/population.jsonl".into()).await;
+    assert_eq!(shared::review::sha256_hex(&population), sha);
     let later = shared::lifecycle::stamp(chrono::Utc::now() + chrono::TimeDelta::days(2));
 
     // WHEN the sweep runs before and after the due date
@@ -558,4 +577,19 @@ async fn the_sweep_closes_a_campaign_past_its_due_date_with_its_default() {
     assert!(status.contains("campaign weekly closed"), "{status}");
     let (_, again, _) = cli(&acct, &config, &["sweep", "--now", &later, "--allow-future-now"]);
     assert!(!again.contains("access review"), "a closed campaign is not closed twice: {again}");
+
+    // AND the evidence pack goes to the trail too, locked, its manifest naming its hash
+    let (code, rows, err) = cli(&acct, &config, &["--format", "json", "review", "report", "weekly"]);
+    assert_eq!(code, 0, "{rows}{err}");
+    let listed = s3.list_objects_v2().bucket(&bucket).prefix("reviews/weekly/evidence-").send().await.expect("list");
+    let keys: Vec<String> = listed.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect();
+    let (data, manifest) = (
+        keys.iter().find(|k| k.ends_with(".jsonl")).expect("the rows").clone(),
+        keys.iter().find(|k| k.ends_with(".manifest.json")).expect("the manifest").clone(),
+    );
+    let data = locked(data).await;
+    let manifest: Value = serde_json::from_str(&locked(manifest).await).expect("json");
+    assert_eq!(data, rows, "the locked rows are the report's");
+    assert_eq!(manifest["sha256"].as_str(), Some(shared::review::sha256_hex(&data).as_str()));
+    assert_eq!(manifest["filters"]["populationSha256"].as_str(), Some(sha.as_str()));
 }
