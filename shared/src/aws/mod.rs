@@ -198,6 +198,31 @@ where
     Ok(all)
 }
 
+/// One DynamoDB record (an item, or the key a page stopped at).
+#[cfg(feature = "tombstones")]
+pub(crate) type Record = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+
+/// Every record of a paginated DynamoDB read (`Query`, `Scan`): `fetch` gets the key the previous
+/// page stopped at (none for the first page) and returns the page's records and where it stopped
+/// (none or empty on the last page). DynamoDB's markers are keys, not strings: [`all_pages`] for
+/// the rest.
+#[cfg(feature = "tombstones")]
+pub(crate) async fn table_pages<Fut>(fetch: impl Fn(Option<Record>) -> Fut) -> Result<Vec<Record>, Error>
+where
+    Fut: Future<Output = Result<(Vec<Record>, Option<Record>), Error>>,
+{
+    let mut all = Vec::new();
+    let mut start = None;
+    loop {
+        let (records, next) = fetch(start.take()).await?;
+        all.extend(records);
+        match next {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => return Ok(all),
+        }
+    }
+}
+
 /// The item of `table` whose string key attribute `key` is `value`, read consistently.
 #[cfg(feature = "tombstones")]
 pub(crate) async fn get_keyed_item(

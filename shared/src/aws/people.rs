@@ -225,26 +225,13 @@ impl People {
 
     /// Every record (all pages).
     pub async fn all(&self, table: &str) -> Result<Vec<PersonRecord>, Error> {
-        let mut records = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let out = self
-                .client
-                .scan()
-                .table_name(table)
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| aws_error("dynamodb:Scan", e))?;
-            for item in out.items() {
-                records.push(record(item)?);
-            }
-            match out.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
-            }
-        }
+        let raw = super::table_pages(|start| async move {
+            let scan = self.client.scan().table_name(table).consistent_read(true).set_exclusive_start_key(start);
+            let out = scan.send().await.map_err(|e| aws_error("dynamodb:Scan", e))?;
+            Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+        })
+        .await?;
+        let mut records = raw.iter().map(record).collect::<Result<Vec<_>, _>>()?;
         records.sort_by(|a, b| a.employee_id.cmp(&b.employee_id));
         Ok(records)
     }

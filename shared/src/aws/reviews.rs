@@ -25,7 +25,7 @@ fn item_key(id: &str) -> String {
     format!("item#{id}")
 }
 
-type Record = HashMap<String, AttributeValue>;
+use super::Record;
 
 fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
@@ -176,10 +176,8 @@ impl Reviews {
     /// The open campaigns due at `now` (RFC 3339, as `due` is stored): the sweep closes them. A
     /// missing table (never bootstrapped) has none.
     pub async fn open_and_due(&self, table: &str, now: &str) -> Result<Vec<String>, Error> {
-        let mut names = Vec::new();
-        let mut start: Option<Record> = None;
-        loop {
-            let out = self
+        let pages = super::table_pages(|start| async move {
+            let scan = self
                 .client
                 .scan()
                 .table_name(table)
@@ -191,31 +189,23 @@ impl Reviews {
                 .expression_attribute_values(":open", s(Status::Open.as_str()))
                 .expression_attribute_values(":now", s(now))
                 .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| aws_error("dynamodb:Scan", e));
-            let out = match out {
-                Ok(o) => o,
-                Err(e) if is_code(&e, "ResourceNotFoundException") => return Ok(names),
-                Err(e) => return Err(e),
-            };
-            names.extend(out.items().iter().filter_map(|r| text(r, PK)));
-            match out.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
-            }
-        }
+                .set_exclusive_start_key(start);
+            let out = scan.send().await.map_err(|e| aws_error("dynamodb:Scan", e))?;
+            Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+        });
+        let mut names: Vec<String> = match pages.await {
+            Ok(records) => records.iter().filter_map(|r| text(r, PK)).collect(),
+            Err(e) if is_code(&e, "ResourceNotFoundException") => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
         names.sort();
         Ok(names)
     }
 
     /// Every item of a campaign, in id order, read consistently.
     pub async fn items(&self, table: &str, name: &str) -> Result<Vec<Item>, Error> {
-        let mut items = Vec::new();
-        let mut start: Option<Record> = None;
-        loop {
-            let out = self
+        let records = super::table_pages(|start| async move {
+            let query = self
                 .client
                 .query()
                 .table_name(table)
@@ -225,18 +215,12 @@ impl Reviews {
                 .expression_attribute_values(":c", s(name))
                 .expression_attribute_values(":item", s("item#"))
                 .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| aws_error("dynamodb:Query", e))?;
-            for r in out.items() {
-                items.push(item_of(r)?);
-            }
-            match out.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
-            }
-        }
+                .set_exclusive_start_key(start);
+            let out = query.send().await.map_err(|e| aws_error("dynamodb:Query", e))?;
+            Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+        })
+        .await?;
+        let mut items = records.iter().map(item_of).collect::<Result<Vec<_>, _>>()?;
         items.sort_by(|a, b| a.frozen.id.cmp(&b.frozen.id));
         Ok(items)
     }
