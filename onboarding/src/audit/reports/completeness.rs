@@ -71,8 +71,9 @@ impl Verdict {
 
 /// Every event whose first record is in the period. A delivery (one processing of an event)
 /// that left records must end in exactly one terminal record; an event's last delivery must not
-/// have failed. A mass-departure alert is not an event, and a webhook refused or replayed at the
-/// door is answered by its own record.
+/// have failed. A mass-departure alert is not an event, a webhook refused or replayed at the
+/// door is answered by its own record, and an access review's records (decisions, outcomes,
+/// revocations) are its campaign's evidence (`review report`), not an HR event's.
 pub fn completeness(t: &Trail, period: Period) -> (Vec<EventCompleteness>, Verdict) {
     let mut groups: BTreeMap<(String, String), Vec<&AuditRecord>> = BTreeMap::new();
     for r in &t.records {
@@ -80,7 +81,8 @@ pub fn completeness(t: &Trail, period: Period) -> (Vec<EventCompleteness>, Verdi
         // At the door, only an accepted request starts an event; a refusal or a replay is
         // answered by its own record.
         let answered = r.step == "intake" && r.outcome != Outcome::Done;
-        if alert || answered {
+        let review = r.step == "review";
+        if alert || answered || review {
             continue;
         }
         let event = match (&r.event_id, &r.delivery) {

@@ -122,6 +122,17 @@ fn completeness_finds_missing_duplicated_and_failed_terminals() {
     let complete = |lines: &[String]| completeness(&trail(lines), Period::default());
     let (rows, verdict) = complete(&lines);
     assert!(verdict.complete, "{rows:?}");
+    // An access review's records (a decision; a revocation at close) are not an event's.
+    let mut reviewed = lines.clone();
+    let review = json!({"eventId": null, "detailType": null, "step": "review"});
+    let mut decided = review.clone();
+    decided["action"] = json!("review:Decide");
+    reviewed.push(rec("-", "E1", "-", "r1", 40, decided));
+    let mut revoked = review;
+    revoked["action"] = json!("iam:RemoveUserFromGroup");
+    reviewed.push(rec("-", "E1", "-", "r2", 41, revoked));
+    let (rows, verdict) = complete(&reviewed);
+    assert!(verdict.complete && rows.len() == complete(&lines).0.len(), "{rows:?}");
     // An exact copy (at-least-once delivery) is one record.
     lines.push(lines[1].clone());
     let t = trail(&lines);
