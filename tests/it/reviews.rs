@@ -329,6 +329,10 @@ async fn a_campaign_runs_from_start_through_the_page_to_revocations_and_an_evide
         (Some("ada.lovelace@example.com"), Some("revoke"), Some("moved to a non-engineering role"))
     );
     assert!(records.iter().any(|r| r["action"] == "iam:RemoveUserFromGroup" && r["step"] == "review"));
+    // Every item's outcome at close is a record too, the defaults marked.
+    let settled: Vec<&Value> = records.iter().filter(|r| r["action"] == "review:Settle").collect();
+    assert_eq!(settled.len(), csv.lines().count() - 1, "one per item");
+    assert_eq!(settled.iter().filter(|r| r["review"]["defaulted"] == true).count(), defaulted);
     let everything =
         format!("{records:?}{csv}{}{}", std::fs::read_to_string(&population).expect("population"), after["html"]);
     for secret in tokens.values().map(String::as_str).chain([KEY, expired.as_str()]) {

@@ -77,7 +77,10 @@ pub async fn close(ctx: &Ctx, name: &str, now: DateTime<Utc>) -> Result<Closed, 
         store.set_status(table, name, Status::Held, &stamp).await?;
         campaign.status = Status::Held;
     }
-    let items = settle(ctx, &campaign, now).await?;
+    // One record per item: published ten to a call (a campaign has thousands).
+    let (items, published) = ctx.batch(settle(ctx, &campaign, now)).await;
+    let items = items?;
+    published?;
     let outcomes = review::outcomes(&items, campaign.default);
     let defaulted = items.iter().filter(|i| i.defaulted).count();
     let (people, losing, over) = review::over_guard(&items, &outcomes, campaign.max_revoke_percent);
