@@ -249,6 +249,16 @@ async fn a_campaign_runs_from_start_through_the_page_to_revocations_and_an_evide
     let headers = [("content-type", "application/x-www-form-urlencoded".to_owned())];
     let path = format!("/reviews/2026-q4?token={}", tokens["ada.lovelace@example.com"]);
     assert_eq!(request(&addr, "POST", &path, &headers, form.as_bytes()).0, 403);
+    // With the page's check: another site's origin is refused; the address reviewers are sent to
+    // (a domain in front of the server) is this page's.
+    let checked = format!("check={}&decision.{janes_all}=keep", key.form_check(&tokens["ada.lovelace@example.com"]));
+    let from = |origin: &str| {
+        let mut h = headers.to_vec();
+        h.push(("origin", origin.to_owned()));
+        request(&addr, "POST", &path, &h, checked.as_bytes()).0
+    };
+    assert_eq!(from("https://evil.example"), 403);
+    assert_eq!(from("https://reviews.example.com"), 200);
 
     // WHEN the campaign closes: the fallback decided nothing, so Sam and Ned default to revoke:
     // 4 of 4 people would lose access, over the guard's 10 %: held
@@ -322,7 +332,9 @@ async fn a_campaign_runs_from_start_through_the_page_to_revocations_and_an_evide
     // AND every decision is an audit record; no token or key in any record, report or page
     let records: Vec<Value> = inboxes.audit.drain().await.iter().map(|d| d.json()).collect();
     let decided: Vec<&Value> = records.iter().filter(|r| r["action"] == "review:Decide").collect();
-    assert_eq!(decided.len(), 3 + zoe_items.len(), "one record per decision");
+    assert_eq!(decided.len(), 3 + zoe_items.len() + 1, "one record per decision");
+    // The form sent again with a decision already made is recorded as such.
+    assert_eq!(decided.iter().filter(|r| r["outcome"] == "already-done").count(), 1);
     let jane = decided.iter().find(|r| r["review"]["item"] == janes_developers.as_str()).expect("record");
     assert_eq!(
         (jane["review"]["reviewer"].as_str(), jane["review"]["decision"].as_str(), jane["reason"].as_str()),

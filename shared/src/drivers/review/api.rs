@@ -324,11 +324,13 @@ async fn form(
 ) -> Response {
     let cross_site = matches!(req.header("sec-fetch-site"), Some("cross-site" | "same-site"));
     // The page's `Referrer-Policy: no-referrer` makes a browser send `Origin: null` on its own
-    // form; `Sec-Fetch-Site` and the check decide then.
-    let foreign_origin = match (req.header("origin").filter(|o| *o != "null"), req.header("host")) {
-        (Some(o), Some(h)) => o.split_once("://").map(|(_, a)| a) != Some(h),
-        (Some(_), None) => true,
-        _ => false,
+    // form; `Sec-Fetch-Site` and the check decide then. Otherwise the origin is this server (its
+    // `Host`) or the address reviewers are sent to (`review.base_url`, e.g. a domain in front).
+    let authority = |url: &str| url.split_once("://").map(|(_, a)| a.trim_end_matches('/').to_owned());
+    let ours = [req.header("host").map(str::to_owned), ctx.cfg.review.base_url.as_deref().and_then(authority)];
+    let foreign_origin = match req.header("origin").filter(|o| *o != "null") {
+        Some(o) => authority(o).is_none_or(|a| !ours.iter().flatten().any(|h| *h == a)),
+        None => false,
     };
     let fields: BTreeMap<String, String> = form_pairs(&String::from_utf8_lossy(req.body)).into_iter().collect();
     let checked = fields.get("check").is_some_and(|c| key.form_ok(token, c));
