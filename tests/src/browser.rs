@@ -6,8 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Chromium on `PATH`, if installed.
+/// The browser `CHROMIUM` names (as `cargo xtask test` honours it), else Chromium on `PATH`.
 pub fn chromium() -> Option<PathBuf> {
+    if let Some(c) = std::env::var_os("CHROMIUM").map(PathBuf::from).filter(|c| c.is_file()) {
+        return Some(c);
+    }
     let path = std::env::var_os("PATH")?;
     ["chromium", "chromium-browser", "google-chrome"]
         .iter()
