@@ -303,6 +303,7 @@ fn credential_kinds(ctx: &Ctx) -> impl Iterator<Item = CredentialKind> {
 /// (group left, console password removed, access key deactivated, policy detached or deleted),
 /// then reads the user back and returns what it shows: the revocation's proof. A user that no
 /// longer exists has no access left to end. Never acts on a protected or unmanaged user.
+#[cfg(feature = "review")]
 pub(crate) async fn revoke_grant(
     ctx: &Ctx,
     trail: &mut Trail<'_>,

@@ -378,7 +378,7 @@ pub(crate) async fn regroup(
 
 /// Ends one group membership an access review revoked (the departure's call), then reads the
 /// user's memberships back: the proof. A person without a user has no access left to end.
-#[cfg(feature = "secrets")]
+#[cfg(feature = "review")]
 pub(crate) async fn revoke_group(
     ctx: &Ctx,
     t: &IdentityCenterTarget,
