@@ -333,11 +333,10 @@ impl Iam {
 
     /// Creates the group; `false` when it existed.
     pub async fn create_group(&self, name: &str) -> Result<bool, Error> {
-        match self.call("iam:CreateGroup", transient, || self.client.create_group().group_name(name).send()).await {
-            Ok(_) => Ok(true),
-            Err(e) if is_code(&e, "EntityAlreadyExists") => Ok(false),
-            Err(e) => Err(e),
-        }
+        super::written(
+            self.call("iam:CreateGroup", transient, || self.client.create_group().group_name(name).send()).await,
+            "EntityAlreadyExists",
+        )
     }
 
     /// Attaches a managed policy to a group (a no-op when attached).

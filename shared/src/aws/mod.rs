@@ -199,14 +199,14 @@ where
 }
 
 /// One DynamoDB record (an item, or the key a page stopped at).
-#[cfg(feature = "tombstones")]
+#[cfg(any(feature = "identity-center", feature = "review"))]
 pub(crate) type Record = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
 
 /// Every record of a paginated DynamoDB read (`Query`, `Scan`): `fetch` gets the key the previous
 /// page stopped at (none for the first page) and returns the page's records and where it stopped
 /// (none or empty on the last page). DynamoDB's markers are keys, not strings: [`all_pages`] for
 /// the rest.
-#[cfg(feature = "tombstones")]
+#[cfg(any(feature = "identity-center", feature = "review"))]
 pub(crate) async fn table_pages<Fut>(fetch: impl Fn(Option<Record>) -> Fut) -> Result<Vec<Record>, Error>
 where
     Fut: Future<Output = Result<(Vec<Record>, Option<Record>), Error>>,
@@ -267,11 +267,7 @@ pub(crate) async fn create_keyed_table(
         create = create.attribute_definitions(attribute(sort)?).key_schema(element(sort, KeyType::Range)?);
     }
     let created = create.send().await.map_err(|e| aws_error("dynamodb:CreateTable", e));
-    match created {
-        Ok(_) => Ok(true),
-        Err(e) if is_code(&e, "ResourceInUseException") => Ok(false),
-        Err(e) => Err(e),
-    }
+    written(created, "ResourceInUseException")
 }
 
 #[cfg(feature = "tombstones")]
@@ -328,6 +324,17 @@ fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
 /// Whether an error carries this AWS code.
 pub(crate) fn is_code(e: &Error, code: &str) -> bool {
     e.aws_code() == Some(code)
+}
+
+/// Whether a write took place: `Ok(true)`; `Ok(false)` when AWS answered `already`, the code that
+/// says its effect already holds (a conditional put's item exists, what a delete removes is gone,
+/// a name is taken); any other error as it is.
+pub(crate) fn written<T>(result: Result<T, Error>, already: &str) -> Result<bool, Error> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if is_code(&e, already) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Decodes AWS's percent-encoding (RFC 3986: IAM's policy documents; a form body once its `+`

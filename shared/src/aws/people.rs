@@ -87,11 +87,7 @@ impl People {
             .send()
             .await
             .map_err(|e| aws_error("dynamodb:PutItem", e));
-        match put {
-            Ok(_) => Ok(true),
-            Err(e) if is_code(&e, "ConditionalCheckFailedException") => Ok(false),
-            Err(e) => Err(e),
-        }
+        super::written(put, "ConditionalCheckFailedException")
     }
 
     /// Names the user made for a record claimed before it was (`user_id` empty: see
@@ -216,11 +212,7 @@ impl People {
             .send()
             .await
             .map_err(|e| aws_error("dynamodb:DeleteItem", e));
-        match gone {
-            Ok(_) => Ok(true),
-            Err(e) if is_code(&e, "ConditionalCheckFailedException") => Ok(false),
-            Err(e) => Err(e),
-        }
+        super::written(gone, "ConditionalCheckFailedException")
     }
 
     /// Every record (all pages).

@@ -142,11 +142,7 @@ impl Reviews {
             .send()
             .await
             .map_err(|e| aws_error("dynamodb:PutItem", e));
-        match put {
-            Ok(_) => Ok(true),
-            Err(e) if is_code(&e, "ConditionalCheckFailedException") => Ok(false),
-            Err(e) => Err(e),
-        }
+        super::written(put, "ConditionalCheckFailedException")
     }
 
     /// The campaign's header, read consistently.
@@ -306,11 +302,10 @@ impl Reviews {
                 .expression_attribute_values(":seen", s(d.as_str())),
             None => update.condition_expression("attribute_exists(reviewer) AND attribute_not_exists(decision)"),
         };
-        match update.send().await.map_err(|e| aws_error("dynamodb:UpdateItem", e)) {
-            Ok(_) => Ok(true),
-            Err(e) if is_code(&e, "ConditionalCheckFailedException") => Ok(false),
-            Err(e) => Err(e),
-        }
+        super::written(
+            update.send().await.map_err(|e| aws_error("dynamodb:UpdateItem", e)),
+            "ConditionalCheckFailedException",
+        )
     }
 
     /// Records a carried-out revocation and what the target showed when read back.

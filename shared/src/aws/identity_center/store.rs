@@ -127,11 +127,7 @@ impl IdentityCenter {
                 self.store.delete_user().identity_store_id(store).user_id(user_id).send()
             })
             .await;
-        match gone {
-            Ok(_) => Ok(true),
-            Err(e) if is_code(&e, "ResourceNotFoundException") => Ok(false),
-            Err(e) => Err(e),
-        }
+        crate::aws::written(gone, "ResourceNotFoundException")
     }
 
     /// Creates a user with the person's names, work email (primary) and title; returns its id.
@@ -281,11 +277,7 @@ impl IdentityCenter {
                     .send()
             })
             .await;
-        match made {
-            Ok(_) => Ok(true),
-            Err(e) if is_code(&e, "ConflictException") => Ok(false),
-            Err(e) => Err(e),
-        }
+        crate::aws::written(made, "ConflictException")
     }
 
     /// Ends a membership; `false` when it was already gone.
@@ -295,10 +287,6 @@ impl IdentityCenter {
                 self.store.delete_group_membership().identity_store_id(store).membership_id(membership_id).send()
             })
             .await;
-        match gone {
-            Ok(_) => Ok(true),
-            Err(e) if is_code(&e, "ResourceNotFoundException") => Ok(false),
-            Err(e) => Err(e),
-        }
+        crate::aws::written(gone, "ResourceNotFoundException")
     }
 }
