@@ -71,6 +71,17 @@ pub(super) fn employee(stack: &Value, name: &'static str, employee_id: &str) -> 
 }
 
 /// An account administrator: `Allow *` on everything, no boundary.
+/// SNS as a service principal (it has no identity policy; a resource policy decides for it).
+pub(super) fn sns_service() -> Principal {
+    Principal {
+        name: "sns",
+        arn: "sns.amazonaws.com".into(),
+        account: ACCOUNT.into(),
+        identity: vec![],
+        boundary: None,
+    }
+}
+
 pub(super) fn admin() -> Principal {
     Principal {
         name: "admin",
@@ -198,13 +209,7 @@ fn the_evaluator_follows_iams_rules() {
     // A service principal is an AWS service, with no account; the simulator decides on a KMS
     // encryption-context key (renamed for it: `tests::simulator`) as ours does.
     let on_service = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*", "Condition": {"Bool": {"aws:PrincipalIsAWSService": "true"}, "StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:us-east-1:1:t"}}}]});
-    let sns = Principal {
-        name: "sns",
-        arn: "sns.amazonaws.com".into(),
-        account: ACCOUNT.into(),
-        identity: vec![],
-        boundary: None,
-    };
+    let sns = sns_service();
     let by_topic = |topic: &str| decrypt.clone().with("kms:EncryptionContext:aws:sns:topicArn", &[topic]);
     assert_eq!(decide(&sns, &by_topic("arn:aws:sns:us-east-1:1:t"), Resource::Key(&on_service)), Decision::Allowed);
     assert_eq!(

@@ -110,13 +110,7 @@ fn auditors_decrypt_their_queues_and_nothing_else_and_the_trail_needs_no_key() {
 fn records_enter_the_queues_only_from_the_audit_topic_and_leave_the_archive_only_to_the_trail() {
     let s = stack();
     let topic = arn("sns", "onboarding-audit");
-    let sns = Principal {
-        name: "sns",
-        arn: "sns.amazonaws.com".into(),
-        account: ACCOUNT.into(),
-        identity: vec![],
-        boundary: None,
-    };
+    let sns = sns_service();
     for (policy, queue) in
         [("ArchiveQueuePolicy", "onboarding-archive"), ("AuditorsQueuePolicy", "onboarding-auditors")]
     {
