@@ -7,7 +7,12 @@ use super::*;
 /// a sweep over every managed user (50 more hired first) with nothing due. Each is one
 /// `onboarding` process, so its start-up look-ups are in its count (none here: the config names
 /// the ARNs, as deployed).
-pub(crate) async fn calls(acct: &Account, ctx: &shared::steps::Ctx, dir: &Path, toml: &str) -> Result<Vec<String>, String> {
+pub(crate) async fn calls(
+    acct: &Account,
+    ctx: &shared::steps::Ctx,
+    dir: &Path,
+    toml: &str,
+) -> Result<Vec<String>, String> {
     let proxy = tests::proxy::CallProxy::start(&tests::emulator().endpoint);
     let scratch = tests::scratch().join(format!("bench-calls-{}", acct.id));
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;

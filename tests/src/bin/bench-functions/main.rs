@@ -4,18 +4,21 @@
 //! config parsed and clients built); first invocation (its step against the emulator, audit
 //! records included); peak resident memory (VmHWM). Medians over several cold starts, each with a
 //! new hire so every invocation does real work; the intake's invocation is a signed webhook it
-//! verifies, dedupes and puts on a bus. Then `onboarding serve` (release) under 1,000 signed
+//! verifies, dedupes and puts on a bus; the reviews function's, a reviewer's page (its cold start
+//! reads the review key). Then `onboarding serve` (release) under 1,000 signed
 //! requests from 16 clients: requests per second, answer latency, and the drain after SIGTERM.
 //! The emulator is local, so invocation times measure our code plus moto, not AWS.
 
 mod calls;
 mod identity_center;
 mod intake;
+mod reviews;
 mod scale;
 
 use calls::calls;
 use identity_center::{identity_center_at_its_limit, identity_center_functions};
 use intake::{intake_setup, serve_load, signed_request};
+use reviews::reviews_function;
 use scale::scale;
 
 use std::path::{Path, PathBuf};
@@ -100,8 +103,20 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
     cfg.lifecycle.max_disables = 1_000;
     let toml = toml::to_string(&cfg).expect("config as TOML");
 
-    // `BENCH_ONLY=calls`, `scale` or `serve`: that part alone (a quick loop while working on it).
+    // `BENCH_ONLY=calls`, `scale`, `serve` or `reviews`: that part alone (a quick loop while working on it).
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if only == "reviews" {
+        return match reviews_function(&acct, &ctx, dir, &cfg).await {
+            Ok(samples) => {
+                print_table(dir, zips, &["reviews"], &mut [samples]);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("reviews: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let part = match only.as_str() {
         "scale" => Some(scale(dir).await.map(|line| vec![line])),
         "calls" => Some(calls(&acct, &ctx, dir, &toml).await),
@@ -162,8 +177,16 @@ async fn run(dir: &Path, zips: &Path) -> ExitCode {
         }
     }
 
-    let names: Vec<&str> = all_steps().into_iter().map(|s| s.name()).chain(["intake"]).collect();
+    let reviews_samples = match reviews_function(&acct, &ctx, dir, &cfg).await {
+        Ok(samples) => samples,
+        Err(e) => {
+            eprintln!("reviews: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let names: Vec<&str> = all_steps().into_iter().map(|s| s.name()).chain(["intake", "reviews"]).collect();
     samples.push(intake_samples);
+    samples.push(reviews_samples);
     print_table(dir, zips, &names, &mut samples);
     match identity_center_functions(dir).await {
         Ok(mut samples) => {
