@@ -1,6 +1,6 @@
 //! The Step Functions state machines, generated from the flows defined in `shared::flow`: the
 //! deployed order cannot drift from the order the CLI and the tests run. Deployment tooling, so
-//! it lives with the deployment's checks: `tests/it/infra.rs` renders them, and when a committed
+//! it lives with the deployment's checks: `tests/it/infra/flows.rs` renders them, and when a committed
 //! file differs it rewrites it and fails (commit the result); `cargo xtask gen-infra` runs that.
 //!
 //! Every Lambda task retries transient failures with backoff and catches everything else into a

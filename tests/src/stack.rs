@@ -138,7 +138,7 @@ pub fn stack_for(target: &str) -> Value {
             put(&format!("{id}.Name"), json!(name));
         }
     }
-    // The resources only (the functions' config, Globals, is checked in infra.rs), and only those
+    // The resources only (the functions' config, Globals, is checked in tests/it/infra/template.rs), and only those
     // whose `Condition` holds, as CloudFormation creates them.
     let mut resources = t["Resources"].as_object().cloned().unwrap_or_default();
     resources.retain(|_, r| r["Condition"].as_str().is_none_or(|c| vars[&format!("Condition:{c}")] == json!(true)));
