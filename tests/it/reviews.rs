@@ -350,6 +350,48 @@ async fn a_campaign_runs_from_start_through_the_page_to_revocations_and_an_evide
     for secret in tokens.values().map(String::as_str).chain([KEY, expired.as_str()]) {
         assert!(!everything.contains(secret), "a token or the key leaked");
     }
+
+    // AND, read against the trail, every decision is witnessed by the record the page wrote
+    let trail = dir.join("trail.jsonl");
+    std::fs::write(&trail, records.iter().map(|r| format!("{r}\n")).collect::<String>()).expect("trail");
+    let against_trail = ["--format", "json", "review", "report", "2026-q4", "--trail", trail.to_str().expect("path")];
+    let (code, out, err) = cli(&acct, &config, &against_trail);
+    assert_eq!(code, 0, "{out}{err}");
+    let rows: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).expect("a row")).collect();
+    for r in &rows {
+        let witnessed = if r["decision"].is_null() { Value::Null } else { json!("recorded") };
+        assert_eq!(r["trail"], witnessed, "{r}");
+    }
+    // WHEN someone with write access to the reviews table changes a decision and makes another
+    let undecided = rows.iter().find(|r| r["defaulted"] == true).expect("an item nobody decided");
+    let forged = [
+        (janes_developers.as_str(), "ada.lovelace@example.com"),
+        (undecided["id"].as_str().expect("id"), undecided["reviewer"].as_str().expect("reviewer")),
+    ];
+    let dynamodb = aws_sdk_dynamodb::Client::new(&acct.sdk);
+    let s = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.to_owned());
+    for (id, by) in forged {
+        dynamodb
+            .update_item()
+            .table_name("employee-lifecycle-reviews")
+            .key("campaign", s("2026-q4"))
+            .key("sk", s(&format!("item#{id}")))
+            .update_expression("SET decision = :d, decidedBy = :by")
+            .expression_attribute_values(":d", s("keep"))
+            .expression_attribute_values(":by", s(by))
+            .send()
+            .await
+            .expect("the table written directly");
+    }
+    // THEN the report names both, and fails
+    let (code, out, err) = cli(&acct, &config, &against_trail);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("2 decision(s) the trail does not witness"), "{err}");
+    let rows: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).expect("a row")).collect();
+    let trail_of = |id: &str| rows.iter().find(|r| r["id"] == id).expect("the item's row")["trail"].clone();
+    assert_eq!(trail_of(forged[0].0), json!("the trail says revoke by ada.lovelace@example.com"));
+    assert_eq!(trail_of(forged[1].0), json!("no review:Decide record"));
+    assert_eq!(rows.iter().filter(|r| r["trail"] == "recorded").count(), 3 + zoe_items.len() - 1);
     let _ = child.kill();
     let _ = child.wait();
 }

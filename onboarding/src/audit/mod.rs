@@ -18,7 +18,7 @@ mod args;
 mod export;
 pub mod html;
 pub mod reports;
-mod source;
+pub(crate) mod source;
 
 pub use args::*;
 pub use export::*;

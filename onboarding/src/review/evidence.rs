@@ -1,10 +1,12 @@
-//! The evidence pack's parts: `review status`'s and `review report`'s rows, the report's
-//! manifest (with the population's fingerprint) and its self-contained page.
+//! The evidence pack's parts: `review status`'s and `review report`'s rows, what the trail
+//! witnesses of the decisions, the report's manifest (with the population's fingerprint) and its
+//! self-contained page.
 
 use std::collections::BTreeMap;
 
 use chrono::Utc;
 use serde::Serialize;
+use shared::audit::{AuditRecord, Outcome};
 use shared::review::{Campaign, Decision, Item};
 
 use crate::audit::reports::Row;
@@ -47,10 +49,12 @@ pub(super) struct Evidence {
     defaulted: bool,
     revoked_at: Option<String>,
     proof: Option<String>,
+    /// What the trail says of the reviewer's decision, when a trail was read (`--trail`).
+    trail: Option<String>,
 }
 
 impl Evidence {
-    pub(super) fn of(i: &Item) -> Self {
+    pub(super) fn of(i: &Item, witness: Option<&Witness>) -> Self {
         let f = &i.frozen;
         Self {
             id: f.id.clone(),
@@ -69,6 +73,7 @@ impl Evidence {
             defaulted: i.defaulted,
             revoked_at: i.revoked_at.clone(),
             proof: i.proof.clone(),
+            trail: witness.map(Witness::describe),
         }
     }
 }
@@ -91,6 +96,7 @@ impl Row for Evidence {
         "defaulted",
         "revokedAt",
         "proof",
+        "trail",
     ];
     fn cells(&self) -> Vec<String> {
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -111,8 +117,58 @@ impl Row for Evidence {
             self.defaulted.to_string(),
             o(&self.revoked_at),
             o(&self.proof),
+            o(&self.trail),
         ]
     }
+}
+
+/// What the trail says of a reviewer's decision: the page writes a `review:Decide` record with
+/// every decision it saves, so a decision in the store without its record was written some other
+/// way (by anyone who can write the reviews table) and is not evidence of a review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Witness {
+    /// The item's last `review:Decide` record names this reviewer and this decision.
+    Recorded,
+    /// The trail holds no `review:Decide` record of the item.
+    Missing,
+    /// The item's last record says otherwise: what it says.
+    Differs { reviewer: String, decision: String },
+}
+
+impl Witness {
+    pub(super) fn describe(&self) -> String {
+        match self {
+            Witness::Recorded => "recorded".into(),
+            Witness::Missing => "no review:Decide record".into(),
+            Witness::Differs { reviewer, decision } => format!("the trail says {decision} by {reviewer}"),
+        }
+    }
+}
+
+/// Each item a reviewer decided, by id, with what the trail (`records`, in time order) says of
+/// it: the last `review:Decide` record of the item in this campaign that was saved (done, or
+/// already done: the same decision sent again). Items nobody decided have no entry.
+pub(super) fn witnesses(campaign: &str, items: &[Item], records: &[AuditRecord]) -> BTreeMap<String, Witness> {
+    let mut last = BTreeMap::new();
+    for r in records {
+        let saved = matches!(r.outcome, Outcome::Done | Outcome::AlreadyDone);
+        if let Some(m) = r.review.as_ref().filter(|m| r.action == "review:Decide" && saved && m.campaign == campaign) {
+            last.insert(m.item.as_str(), m);
+        }
+    }
+    items
+        .iter()
+        .filter_map(|i| {
+            let decision = i.decision?;
+            let reviewer = i.decided_by.as_deref().unwrap_or(&i.frozen.reviewer);
+            let witness = match last.get(i.frozen.id.as_str()) {
+                None => Witness::Missing,
+                Some(m) if m.reviewer == reviewer && m.decision == decision.as_str() => Witness::Recorded,
+                Some(m) => Witness::Differs { reviewer: m.reviewer.clone(), decision: m.decision.clone() },
+            };
+            Some((i.frozen.id.clone(), witness))
+        })
+        .collect()
 }
 
 /// The report's manifest: the campaign and its population's fingerprint as filters.
@@ -146,11 +202,16 @@ pub(super) fn manifest(c: &Campaign, command: &str, format: Format) -> Manifest 
 }
 
 /// The pack as one self-contained page.
-pub(super) fn html_page(c: &Campaign, items: &[Item], m: &Manifest) -> String {
+pub(super) fn html_page(
+    c: &Campaign,
+    items: &[Item],
+    witnessed: Option<&BTreeMap<String, Witness>>,
+    m: &Manifest,
+) -> String {
     use shared::html::escape;
     let mut rows = String::new();
     for i in items {
-        let e = Evidence::of(i);
+        let e = Evidence::of(i, witnessed.and_then(|w| w.get(&i.frozen.id)));
         let cells: String = e.cells().iter().map(|c| format!("<td>{}</td>", escape(c))).collect();
         rows.push_str(&format!("<tr>{cells}</tr>"));
     }
@@ -176,4 +237,84 @@ pub(super) fn html_page(c: &Campaign, items: &[Item], m: &Manifest) -> String {
         esha = escape(&m.sha256),
         rowsn = m.rows,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::audit::ReviewMark;
+    use shared::review::{Frozen, Grant};
+
+    const ADA: &str = "ada.lovelace@example.com";
+
+    /// Item `id` of the campaign, reviewed by Ada, decided as `decision` (by Ada) or not at all.
+    fn item(id: &str, decision: Option<Decision>) -> Item {
+        let mut i = Item::new(Frozen {
+            id: id.into(),
+            employee_id: "E1".into(),
+            user_name: "jane.doe".into(),
+            display_name: "Jane Doe".into(),
+            access: Grant::Group,
+            target: "Developers".into(),
+            detail: String::new(),
+            since: None,
+            last_used: None,
+            reviewer: ADA.into(),
+            reassigned: None,
+        });
+        i.decision = decision;
+        i.decided_by = decision.map(|_| ADA.to_owned());
+        i
+    }
+
+    /// The `review:Decide` record the page writes.
+    fn decided(campaign: &str, id: &str, by: &str, decision: &str, outcome: Outcome) -> AuditRecord {
+        let mark = ReviewMark {
+            campaign: campaign.into(),
+            item: id.into(),
+            reviewer: by.into(),
+            decision: decision.into(),
+            defaulted: false,
+        };
+        AuditRecord::review("E1", "review:Decide", mark, None, outcome, Utc::now())
+    }
+
+    #[test]
+    fn a_decision_is_evidence_only_with_the_record_the_page_wrote_for_it() {
+        let items = [
+            item("kept", Some(Decision::Keep)),
+            item("changed", Some(Decision::Revoke)),
+            item("forged", Some(Decision::Keep)),
+            item("other-reviewer", Some(Decision::Keep)),
+            item("other-campaign", Some(Decision::Keep)),
+            item("failed", Some(Decision::Keep)),
+            item("undecided", None),
+        ];
+        let records = [
+            decided("q4", "kept", ADA, "keep", Outcome::Done),
+            // Sent again: the same decision, already done, still witnesses it.
+            decided("q4", "kept", ADA, "keep", Outcome::AlreadyDone),
+            // Changed before close: the last record is the one that stands.
+            decided("q4", "changed", ADA, "keep", Outcome::Done),
+            decided("q4", "changed", ADA, "revoke", Outcome::Done),
+            decided("q4", "other-reviewer", "mallory@example.com", "keep", Outcome::Done),
+            decided("q3", "other-campaign", ADA, "keep", Outcome::Done),
+            decided("q4", "failed", ADA, "keep", Outcome::Failed),
+        ];
+        let w = witnesses("q4", &items, &records);
+        assert_eq!(w["kept"], Witness::Recorded);
+        assert_eq!(w["changed"], Witness::Recorded);
+        assert_eq!(w["forged"], Witness::Missing);
+        assert_eq!(
+            w["other-reviewer"],
+            Witness::Differs { reviewer: "mallory@example.com".into(), decision: "keep".into() }
+        );
+        assert_eq!(w["other-campaign"], Witness::Missing, "another campaign's record is not this one's");
+        assert_eq!(w["failed"], Witness::Missing, "a failed record saved nothing");
+        assert!(!w.contains_key("undecided"), "nothing to witness");
+        // A record that says another decision than the store's.
+        let flipped = [decided("q4", "forged", ADA, "revoke", Outcome::Done)];
+        let w = witnesses("q4", &items[2..3], &flipped);
+        assert_eq!(w["forged"].describe(), format!("the trail says revoke by {ADA}"));
+    }
 }

@@ -16,13 +16,14 @@ use shared::config::Links;
 use shared::review::{self, Campaign, Decision, Status};
 use shared::steps::Ctx;
 
+use crate::audit::source::Source;
 use crate::audit::{Format, export, write_to};
 use crate::output::{EXIT_EVENT_FAILED, EXIT_OK, EXIT_QUARANTINED, Stop};
 
 mod evidence;
 mod holdings;
 
-use evidence::{Evidence, Progress, html_page, manifest};
+use evidence::{Evidence, Progress, Witness, html_page, manifest, witnesses};
 use holdings::freeze;
 
 #[derive(Debug, Subcommand)]
@@ -60,8 +61,9 @@ pub enum ReviewAction {
         campaign: String,
     },
     /// The evidence pack: every item with its reviewer, decision, reason, time, outcome and the
-    /// revocation read back; its manifest carries the population's SHA-256. Also written to the
-    /// trail bucket (Object Lock) when the config names one.
+    /// revocation read back (and, with --trail, whether the audit trail witnesses each decision);
+    /// its manifest carries the population's SHA-256. Also written to the trail bucket (Object
+    /// Lock) when the config names one.
     Report {
         #[arg(value_parser = campaign_arg)]
         campaign: String,
@@ -74,6 +76,12 @@ pub enum ReviewAction {
         /// Also write a self-contained HTML page of the pack here.
         #[arg(long)]
         html: Option<PathBuf>,
+        /// Check every decision against the audit trail here (`s3://BUCKET[/PREFIX]`, a directory
+        /// of `.jsonl` files, or one file): each must have the `review:Decide` record the page
+        /// wrote with it. A decision without one, or a damaged trail, exits 1 (the pack is still
+        /// written, naming each in its `trail` column).
+        #[arg(long)]
+        trail: Option<String>,
     },
 }
 
@@ -213,11 +221,32 @@ pub async fn run(
                 EXIT_OK
             })
         }
-        ReviewAction::Report { campaign, out: path, population, html } => {
+        ReviewAction::Report { campaign, out: path, population, html, trail } => {
             let c = campaign_of(campaign).await?;
             let items = ctx.aws.reviews.items(table, &c.name).await.map_err(Stop::failed)?;
-            let rows: Vec<Evidence> = items.iter().map(Evidence::of).collect();
-            let manifest = manifest(&c, command, format);
+            let mut manifest = manifest(&c, command, format);
+            let checked = match trail {
+                Some(source) => {
+                    let source = Source::parse(source).map_err(Stop::usage)?;
+                    let read = crate::audit::source::read(&source, Some(&ctx.cfg)).await?;
+                    let w = witnesses(&c.name, &items, &read.records);
+                    let unwitnessed = w.values().filter(|w| **w != Witness::Recorded).count();
+                    manifest.filters.extend([
+                        ("trail".to_owned(), source.describe()),
+                        ("trailRecords".to_owned(), read.records.len().to_string()),
+                        ("trailUnreadableLines".to_owned(), read.unreadable.len().to_string()),
+                        ("trailAlteredObjects".to_owned(), read.altered.len().to_string()),
+                        ("decisionsWitnessed".to_owned(), (w.len() - unwitnessed).to_string()),
+                        ("decisionsUnwitnessed".to_owned(), unwitnessed.to_string()),
+                    ]);
+                    let damaged = read.unreadable.len() + read.altered.len();
+                    Some((w, unwitnessed, damaged))
+                }
+                None => None,
+            };
+            let witnessed = checked.as_ref().map(|(w, _, _)| w);
+            let rows: Vec<Evidence> =
+                items.iter().map(|i| Evidence::of(i, witnessed.and_then(|w| w.get(&i.frozen.id)))).collect();
             let e = export(&rows, format, None, manifest);
             write_to(path.as_deref(), None, &e, out, err).map_err(Stop::failed)?;
             let frozen: Vec<_> = items.iter().map(|i| i.frozen.clone()).collect();
@@ -232,7 +261,7 @@ pub async fn run(
                 std::fs::write(p, &lines).map_err(|e| Stop::failed(format!("cannot write {}: {e}", p.display())))?;
             }
             if let Some(h) = html {
-                let page = html_page(&c, &items, &e.manifest);
+                let page = html_page(&c, &items, witnessed, &e.manifest);
                 std::fs::write(h, &page).map_err(|e| Stop::failed(format!("cannot write {}: {e}", h.display())))?;
             }
             if let Some(bucket) = &ctx.cfg.trail.bucket {
@@ -256,7 +285,19 @@ pub async fn run(
                 let m = serde_json::to_string_pretty(&e.manifest).unwrap_or_default();
                 lock(sdk, ctx, bucket, &format!("{stem}.manifest.json"), m).await?;
             }
-            Ok(EXIT_OK)
+            match checked {
+                Some((_, unwitnessed, damaged)) if unwitnessed + damaged > 0 => {
+                    let _ = writeln!(
+                        err,
+                        "campaign {}: {unwitnessed} decision(s) the trail does not witness (no review:Decide \
+                         record, or one that says otherwise: written to the reviews table outside the page, or not \
+                         archived yet) and {damaged} damaged line(s) or object(s) in the trail; see the `trail` column",
+                        c.name
+                    );
+                    Ok(EXIT_EVENT_FAILED)
+                }
+                _ => Ok(EXIT_OK),
+            }
         }
     }
 }
