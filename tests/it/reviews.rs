@@ -557,6 +557,7 @@ async fn the_deployed_reviews_function_sends_the_links_and_serves_the_page_withi
     let stack = tests::stack::stack();
     let role = tests::stack::function_role(&stack, "ReviewsRole");
     let key_policy = tests::stack::resource(&stack, "ReviewsKeyPolicy")["ResourcePolicy"].clone();
+    let topics_policy = tests::stack::resource(&stack, "TopicsPolicy")["PolicyDocument"].clone();
     let mut made = std::collections::BTreeSet::new();
     for (action, body) in &acct.recorded()[mark..] {
         // The test's own reads of its inboxes share the account's keys; the function has no
@@ -565,7 +566,12 @@ async fn the_deployed_reviews_function_sends_the_links_and_serves_the_page_withi
             continue;
         }
         let (action, resource) = authorised_as(action, body);
-        let on = if action.starts_with("secretsmanager:") { Resource::Policy(&key_policy) } else { Resource::None };
+        // Each call with the resource policy AWS would weigh with the role's: the key's, the topics'.
+        let on = match action.split(':').next() {
+            Some("secretsmanager") => Resource::Policy(&key_policy),
+            Some("sns") => Resource::Policy(&topics_policy),
+            _ => Resource::None,
+        };
         assert_eq!(decide(&role, &Request::new(&action, &resource), on), Decision::Allowed, "{action} on {resource}");
         made.insert(action);
     }

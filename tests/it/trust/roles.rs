@@ -35,6 +35,14 @@ fn only_this_systems_roles_publish_records_and_messages_and_only_auditors_read()
     denied(&function_role(&s, "FlowsRole"), publish(&audit), on);
     denied(&admin(), publish(&audit), on);
     denied(&allowed_to("app", &format!("arn:aws:iam::{ACCOUNT}:role/app"), &["sns:Publish"]), publish(&audit), on);
+    // The reviews function sends the reviewers' links and records their decisions; the operator's
+    // CLI records its own decisions (quarantine, adoption, a campaign's close) and may send links.
+    let notifications = arn("sns", "onboarding-notifications");
+    for topic in [&audit, &notifications] {
+        allowed(&function_role(&s, "ReviewsRole"), publish(topic), on);
+        let operator = format!("arn:aws:iam::{ACCOUNT}:role/employee-lifecycle-operator");
+        allowed(&allowed_to("operator", &operator, &["sns:Publish"]), publish(topic), on);
+    }
     // A role of this stack may publish only where its own policy says: tag-user has no right
     // to message people.
     denied(&function_role(&s, "TagUserRole"), publish(&arn("sns", "onboarding-notifications")), on);
