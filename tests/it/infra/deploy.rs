@@ -86,6 +86,15 @@ async fn the_template_deploys_into_the_emulator() {
     assert_eq!(count("AWS::StepFunctions::StateMachine"), 4);
     assert_eq!(count("AWS::Events::Rule"), 4);
     assert_eq!((count("AWS::Events::EventBus"), count("AWS::Events::Archive")), (1, 1));
+    // Each public Function URL (AuthType NONE) with both permissions Lambda has asked for since
+    // October 2025 (`lambda:InvokeFunctionUrl`, and `lambda:InvokeFunction` through the URL only):
+    // without the second a new URL answers 403. The pinned SAM transform writes both.
+    for function in ["IntakeFunction", "ReviewsFunction"] {
+        for permission in ["UrlPublicPermissions", "URLInvokeAllowPublicAccess"] {
+            let id = format!("{function}{permission}");
+            assert!(created.contains(&(id.clone(), "AWS::Lambda::Permission".into())), "{id} was not deployed");
+        }
+    }
 
     // AND, through the AWS API: the encrypted topics, the queues with their dead letters, the
     // roles and the boundary
