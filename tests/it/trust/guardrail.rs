@@ -45,6 +45,8 @@ fn the_guardrail_keeps_the_control_points_from_every_administrator_but_the_deplo
         Request::new("s3:PutBucketPolicy", &format!("arn:aws:s3:::employee-lifecycle-audit-{ACCOUNT}-{REGION}")),
         Request::new("events:DisableRule", &arn("events", "rule/hr-events/employee-lifecycle-OffboardRule-1A2B")),
         Request::new("sqs:SetQueueAttributes", &arn("sqs", "onboarding-archive")),
+        // The topics' policy (who may publish records and messages) is a topic attribute.
+        Request::new("sns:SetTopicAttributes", &arn("sns", "onboarding-audit")).with("sns:AttributeName", &["Policy"]),
         Request::new("logs:DeleteLogGroup", &arn("logs", "log-group:/aws/lambda/employee-offboard")),
         Request::new(
             "cloudwatch:DeleteAlarms",
