@@ -126,6 +126,12 @@ pub struct AuditRecord {
     pub review: Option<ReviewMark>,
 }
 
+/// The action of a reviewer's decision on an access review's item (written by the page, checked
+/// against the reviews table by `review report --trail`).
+pub const REVIEW_DECIDE: &str = "review:Decide";
+/// The action of an item's outcome set at a campaign's close.
+pub const REVIEW_SETTLE: &str = "review:Settle";
+
 /// Which decision on which item of which access review, by whom.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

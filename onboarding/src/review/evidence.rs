@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use serde::Serialize;
-use shared::audit::{AuditRecord, Outcome};
+use shared::audit::{AuditRecord, Outcome, REVIEW_DECIDE};
 use shared::review::{Campaign, Decision, Item};
 
 use crate::audit::reports::Row;
@@ -152,7 +152,7 @@ pub(super) fn witnesses(campaign: &str, items: &[Item], records: &[AuditRecord])
     let mut last = BTreeMap::new();
     for r in records {
         let saved = matches!(r.outcome, Outcome::Done | Outcome::AlreadyDone);
-        if let Some(m) = r.review.as_ref().filter(|m| r.action == "review:Decide" && saved && m.campaign == campaign) {
+        if let Some(m) = r.review.as_ref().filter(|m| r.action == REVIEW_DECIDE && saved && m.campaign == campaign) {
             last.insert(m.item.as_str(), m);
         }
     }
@@ -276,7 +276,7 @@ mod tests {
             decision: decision.into(),
             defaulted: false,
         };
-        AuditRecord::review("E1", "review:Decide", mark, None, outcome, Utc::now())
+        AuditRecord::review("E1", REVIEW_DECIDE, mark, None, outcome, Utc::now())
     }
 
     #[test]

@@ -253,7 +253,7 @@ async fn write(
         };
         let outcome = if changed { Outcome::Done } else { Outcome::AlreadyDone };
         tracing::info!(campaign = %campaign.name, item = %id, reviewer = %claims.reviewer, decision = %d, "review decision");
-        let record = AuditRecord::review(employee, "review:Decide", mark, reason.clone(), outcome, now);
+        let record = AuditRecord::review(employee, crate::audit::REVIEW_DECIDE, mark, reason.clone(), outcome, now);
         if let Err(e) = ctx.audit(&record).await {
             crate::audit::undelivered_record(&record, &e);
             return Err((503, "the decision was saved but its audit record could not be sent; submit again".into()));

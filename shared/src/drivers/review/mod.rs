@@ -155,7 +155,14 @@ async fn settle(ctx: &Ctx, campaign: &Campaign, now: DateTime<Utc>) -> Result<Ve
             } else {
                 i.reason.clone()
             };
-            let record = AuditRecord::review(&i.frozen.employee_id, "review:Settle", mark, reason, Outcome::Done, now);
+            let record = AuditRecord::review(
+                &i.frozen.employee_id,
+                crate::audit::REVIEW_SETTLE,
+                mark,
+                reason,
+                Outcome::Done,
+                now,
+            );
             ctx.audit(&record).await?;
         }
     }
